@@ -1,0 +1,11 @@
+DROP TABLE invite_codes;
+DROP TABLE refresh_tokens;
+DROP TABLE role_bindings;
+DROP TABLE staff;
+DROP TABLE shop_villages;
+DROP TABLE shops;
+DROP TABLE members;
+DROP TABLE households;
+DROP TABLE village_groups;
+DROP TABLE villages;
+DROP TABLE townships;

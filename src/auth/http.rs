@@ -1,0 +1,162 @@
+//! Sign-in endpoints and the extractor that turns a bearer token into a [`Principal`].
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::model::Principal;
+use super::service::{self, InviteRequest, LoginRequest, MeView, RefreshRequest, TokenPair};
+use crate::error::{AppError, Problem};
+use crate::http::{ValidJson, client_addr};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(invite)
+        .service(me);
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = token.ok_or(AppError::Unauthenticated("请先登录。"))?;
+            let subject = state.keys.verify(&token, state.clock.now())?;
+            state
+                .db
+                .run(move |conn| service::load_principal(conn, subject))
+                .await
+        })
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Staff sign-in with username and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: an access token (15 minutes) and a refresh token", body = TokenPair),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or malformed field", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this username or address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<LoginRequest>,
+) -> Result<web::Json<TokenPair>, AppError> {
+    let addr = client_addr(&req);
+    let state2 = state.clone();
+    let pair = state
+        .db
+        .run(move |conn| service::login(conn, &state2, &body.0, &addr))
+        .await?;
+    Ok(web::Json(pair))
+}
+
+/// Trades a refresh token for a new pair; the old refresh token stops working.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair),
+        (status = 401, description = "Unknown, used, revoked or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, AppError> {
+    let state2 = state.clone();
+    let pair = state
+        .db
+        .run(move |conn| service::refresh(conn, &state2, &body.0.refresh_token))
+        .await?;
+    Ok(web::Json(pair))
+}
+
+/// Signs out: the refresh token and all tokens rotated from the same sign-in are revoked.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out (also when the token was already unknown)"),
+        (status = 422, description = "Missing field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
+    let state2 = state.clone();
+    state
+        .db
+        .run(move |conn| service::logout(conn, &state2, &body.0.refresh_token))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Villager sign-in with a single-use invite code from the village committee.
+#[utoipa::path(
+    tag = "auth",
+    request_body = InviteRequest,
+    responses(
+        (status = 200, description = "Signed in as the household member the code was made for", body = TokenPair),
+        (status = 401, description = "Unknown, used or expired code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not ten digits", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/invite")]
+async fn invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<InviteRequest>,
+) -> Result<web::Json<TokenPair>, AppError> {
+    let addr = client_addr(&req);
+    let state2 = state.clone();
+    let pair = state
+        .db
+        .run(move |conn| service::sign_in_with_invite(conn, &state2, &body.0.invite_code, &addr))
+        .await?;
+    Ok(web::Json(pair))
+}
+
+/// The signed-in caller with roles and scopes.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = MeView),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+async fn me(principal: Principal) -> web::Json<MeView> {
+    web::Json(MeView::from(&principal))
+}

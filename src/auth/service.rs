@@ -1,0 +1,322 @@
+//! Sign-in use cases. Each runs in one database transaction where it writes.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
+use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
+use super::store;
+use super::token::{ACCESS_TTL, REFRESH_TTL, Subject};
+use super::password;
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Invite codes are ten digits: easy to type on a phone, rate-limited against guessing.
+pub const INVITE_DIGITS: usize = 10;
+pub const INVITE_TTL: Duration = Duration::days(14);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 64, message = "请填写用户名"))]
+    #[schema(example = "qingle-committee")]
+    pub username: String,
+    #[validate(length(min = 1, max = 256, message = "请填写密码"))]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 512, message = "请提供刷新凭证"))]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct InviteRequest {
+    /// The ten digits on the invite slip; spaces and dashes are ignored.
+    #[validate(length(min = 1, max = 64, message = "请填写邀请码"))]
+    #[schema(example = "3841 0926 57")]
+    pub invite_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    pub role: RoleName,
+    pub scope: ScopeKind,
+    pub scope_id: i64,
+}
+
+/// The signed-in caller (`GET /api/v1/me`). Never carries hashes, PINs or tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: i64,
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub roles: Vec<RoleView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub village_id: Option<i64>,
+}
+
+impl From<&Principal> for MeView {
+    fn from(p: &Principal) -> Self {
+        let household = p.roles.iter().find(|b| b.role == RoleName::Villager);
+        MeView {
+            id: p.id,
+            kind: p.kind,
+            name: p.name.clone(),
+            roles: p.roles.iter().map(RoleView::from).collect(),
+            household_id: household.map(|b| b.scope_id),
+            village_id: household.and_then(|b| b.village_id),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    pub user: MeView,
+}
+
+pub fn staff_id_by_username(conn: &mut DbConnection, username: &str) -> AppResult<Option<i64>> {
+    Ok(store::staff_by_username(conn, username)?.map(|s| s.id))
+}
+
+/// The role bindings of a staff account, as shown to clients.
+pub fn roles_view(conn: &mut DbConnection, staff_id: i64) -> AppResult<Vec<RoleView>> {
+    Ok(store::roles_of_staff(conn, staff_id)?
+        .into_iter()
+        .map(|b| RoleView::from(&b))
+        .collect())
+}
+
+impl From<&RoleBinding> for RoleView {
+    fn from(b: &RoleBinding) -> Self {
+        RoleView {
+            role: b.role,
+            scope: b.role.scope(),
+            scope_id: b.scope_id,
+        }
+    }
+}
+
+/// Loads the caller behind a token; an account that is gone or disabled is signed out.
+pub fn load_principal(conn: &mut DbConnection, subject: Subject) -> AppResult<Principal> {
+    let gone = AppError::Unauthenticated("账号已停用，请重新登录。");
+    match subject.kind {
+        PrincipalKind::Staff => {
+            let staff = store::staff_by_id(conn, subject.id)?
+                .filter(|s| s.active)
+                .ok_or(gone)?;
+            Ok(Principal {
+                id: staff.id,
+                kind: PrincipalKind::Staff,
+                name: staff.name,
+                township_id: staff.township_id,
+                roles: store::roles_of_staff(conn, staff.id)?,
+            })
+        }
+        PrincipalKind::Villager => {
+            let member = store::member_identity(conn, subject.id)?.ok_or(gone)?;
+            Ok(Principal {
+                id: member.member_id,
+                kind: PrincipalKind::Villager,
+                name: member.name,
+                township_id: member.township_id,
+                roles: vec![RoleBinding {
+                    role: RoleName::Villager,
+                    scope_id: member.household_id,
+                    village_id: Some(member.village_id),
+                }],
+            })
+        }
+    }
+}
+
+fn issue_pair(
+    conn: &mut DbConnection,
+    state: &AppState,
+    subject: Subject,
+    family: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<TokenPair> {
+    let principal = load_principal(conn, subject)?;
+    let refresh_token = random_token();
+    let family = family.map_or_else(random_token, str::to_owned);
+    let (staff_id, member_id) = match subject.kind {
+        PrincipalKind::Staff => (Some(subject.id), None),
+        PrincipalKind::Villager => (None, Some(subject.id)),
+    };
+    store::insert_refresh_token(
+        conn,
+        &store::NewRefreshToken {
+            token_hash: &sha256_hex(&refresh_token),
+            family: &family,
+            staff_id,
+            member_id,
+            expires_at: (now + REFRESH_TTL).naive_utc(),
+            created_at: now.naive_utc(),
+        },
+    )?;
+    Ok(TokenPair {
+        access_token: state.keys.issue(subject, now)?,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL.num_seconds(),
+        user: MeView::from(&principal),
+    })
+}
+
+/// Staff sign-in by username and password, limited per username and per address.
+pub fn login(conn: &mut DbConnection, state: &AppState, req: &LoginRequest, addr: &str) -> AppResult<TokenPair> {
+    let now = state.clock.now();
+    let username = req.username.trim().to_lowercase();
+    let user_key = format!("user:{username}");
+    let addr_key = format!("addr:{addr}");
+    state.limits.per_username.check(&user_key, now)?;
+    state.limits.per_address.check(&addr_key, now)?;
+    let staff = store::staff_by_username(conn, &username)?;
+    let password_ok = password::verify(&req.password, staff.as_ref().map(|s| s.password_hash.as_str()));
+    let staff = staff.filter(|s| password_ok && s.active);
+    let Some(staff) = staff else {
+        state.limits.per_username.record_failure(&user_key, now);
+        state.limits.per_address.record_failure(&addr_key, now);
+        tracing::info!(username = %username, addr = %addr, "staff sign-in refused");
+        return Err(AppError::Unauthenticated("用户名或密码不对。"));
+    };
+    state.limits.per_username.clear(&user_key);
+    let subject = Subject {
+        kind: PrincipalKind::Staff,
+        id: staff.id,
+    };
+    write_tx(conn, |conn| issue_pair(conn, state, subject, None, now))
+}
+
+enum Rotation {
+    Issued(Box<TokenPair>),
+    Refused,
+}
+
+/// Trades a refresh token for a new pair. A token presented twice means it leaked or a
+/// client misbehaved: the whole family is revoked.
+pub fn refresh(conn: &mut DbConnection, state: &AppState, token: &str) -> AppResult<TokenPair> {
+    let now = state.clock.now();
+    let hash = sha256_hex(token);
+    let rotation = write_tx(conn, |conn| {
+        let Some(row) = store::refresh_token_by_hash(conn, &hash)? else {
+            return Ok(Rotation::Refused);
+        };
+        if row.revoked_at.is_some() || row.expires_at <= now.naive_utc() {
+            return Ok(Rotation::Refused);
+        }
+        if row.used_at.is_some() || !store::use_refresh_token(conn, row.id, now.naive_utc())? {
+            tracing::warn!(family_row = row.id, "refresh token reused; revoking its family");
+            store::revoke_family(conn, &row.family, now.naive_utc())?;
+            return Ok(Rotation::Refused);
+        }
+        let subject = match (row.staff_id, row.member_id) {
+            (Some(id), _) => Subject { kind: PrincipalKind::Staff, id },
+            (None, Some(id)) => Subject { kind: PrincipalKind::Villager, id },
+            (None, None) => return Ok(Rotation::Refused),
+        };
+        issue_pair(conn, state, subject, Some(&row.family), now).map(|p| Rotation::Issued(Box::new(p)))
+    })?;
+    match rotation {
+        Rotation::Issued(pair) => Ok(*pair),
+        Rotation::Refused => Err(AppError::Unauthenticated("登录已失效，请重新登录。")),
+    }
+}
+
+/// Revokes the refresh token and every token rotated from the same sign-in.
+pub fn logout(conn: &mut DbConnection, state: &AppState, token: &str) -> AppResult<()> {
+    let now = state.clock.now().naive_utc();
+    let hash = sha256_hex(token);
+    write_tx(conn, |conn| {
+        if let Some(row) = store::refresh_token_by_hash(conn, &hash)? {
+            store::revoke_family(conn, &row.family, now)?;
+        }
+        Ok(())
+    })
+}
+
+/// Digits only, so `3841-0926 57` and `3841092657` are the same code.
+fn normalize_invite(code: &str) -> AppResult<String> {
+    let digits: String = code.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.len() != INVITE_DIGITS || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AppError::field("invite_code", "邀请码是 10 位数字"));
+    }
+    Ok(digits)
+}
+
+/// Villager sign-in with a single-use invite code.
+pub fn sign_in_with_invite(conn: &mut DbConnection, state: &AppState, code: &str, addr: &str) -> AppResult<TokenPair> {
+    let now = state.clock.now();
+    let addr_key = format!("addr:{addr}");
+    state.limits.per_address.check(&addr_key, now)?;
+    let code = normalize_invite(code)?;
+    let hash = state.pepper.hash(&code);
+    let pair = write_tx(conn, |conn| {
+        let Some(member_id) = store::consume_invite(conn, &hash, now.naive_utc())? else {
+            return Ok(None);
+        };
+        let subject = Subject { kind: PrincipalKind::Villager, id: member_id };
+        issue_pair(conn, state, subject, None, now).map(Some)
+    })?;
+    pair.ok_or_else(|| {
+        state.limits.per_address.record_failure(&addr_key, now);
+        AppError::Unauthenticated("邀请码不对、已用过或已过期，请向村委会要一张新的。")
+    })
+}
+
+/// A fresh invite code for a member; earlier unused codes for the member stop working.
+/// Runs inside the caller's transaction.
+pub fn issue_invite(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    member: InviteFor,
+    now: DateTime<Utc>,
+) -> AppResult<(String, DateTime<Utc>)> {
+    let code = random_digits(INVITE_DIGITS);
+    let expires_at = now + INVITE_TTL;
+    store::replace_invite(
+        conn,
+        &store::NewInvite {
+            village_id: member.village_id,
+            household_id: member.household_id,
+            member_id: member.member_id,
+            code_hash: &pepper.hash(&code),
+            created_by: member.created_by,
+            expires_at: expires_at.naive_utc(),
+            created_at: now.naive_utc(),
+        },
+    )?;
+    Ok((code, expires_at))
+}
+
+pub struct InviteFor {
+    pub village_id: i64,
+    pub household_id: i64,
+    pub member_id: i64,
+    pub created_by: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invite_codes_ignore_spaces_and_dashes() {
+        assert_eq!(normalize_invite("3841 0926-57").unwrap(), "3841092657");
+        assert!(normalize_invite("38410926").is_err());
+        assert!(normalize_invite("38410926ab").is_err());
+    }
+}

@@ -1,0 +1,198 @@
+//! Queries behind sign-in: staff credentials, role bindings, refresh tokens, invites.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{RoleBinding, RoleName};
+use crate::db::DbConnection;
+use crate::db::schema::{households, invite_codes, members, refresh_tokens, role_bindings, staff, villages};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = staff)]
+pub struct StaffCredentials {
+    pub id: i64,
+    pub township_id: i64,
+    pub password_hash: String,
+    pub name: String,
+    pub active: bool,
+}
+
+pub fn staff_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<StaffCredentials>> {
+    staff::table
+        .filter(staff::username.eq(username))
+        .select(StaffCredentials::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn staff_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<StaffCredentials>> {
+    staff::table
+        .find(id)
+        .select(StaffCredentials::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn roles_of_staff(conn: &mut DbConnection, staff_id: i64) -> QueryResult<Vec<RoleBinding>> {
+    let rows: Vec<(String, i64, Option<i64>)> = role_bindings::table
+        .filter(role_bindings::staff_id.eq(staff_id))
+        .order(role_bindings::id)
+        .select((role_bindings::role, role_bindings::scope_id, role_bindings::village_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(role, scope_id, village_id)| {
+            RoleName::parse(&role).map(|role| RoleBinding {
+                role,
+                scope_id,
+                village_id,
+            })
+        })
+        .collect())
+}
+
+/// A household member as a signed-in villager sees themself.
+pub struct MemberIdentity {
+    pub member_id: i64,
+    pub name: String,
+    pub household_id: i64,
+    pub village_id: i64,
+    pub township_id: i64,
+}
+
+pub fn member_identity(conn: &mut DbConnection, member_id: i64) -> QueryResult<Option<MemberIdentity>> {
+    let row: Option<(i64, String, i64, i64, i64)> = members::table
+        .inner_join(households::table.inner_join(villages::table))
+        .filter(members::id.eq(member_id))
+        .select((
+            members::id,
+            members::name,
+            households::id,
+            households::village_id,
+            villages::township_id,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(member_id, name, household_id, village_id, township_id)| MemberIdentity {
+        member_id,
+        name,
+        household_id,
+        village_id,
+        township_id,
+    }))
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct NewRefreshToken<'a> {
+    pub token_hash: &'a str,
+    pub family: &'a str,
+    pub staff_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_refresh_token(conn: &mut DbConnection, row: &NewRefreshToken) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub id: i64,
+    pub family: String,
+    pub staff_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn refresh_token_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<RefreshTokenRow>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a live token used; false when another request got there first.
+pub fn use_refresh_token(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(id))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConnection, family: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .map(drop)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = invite_codes)]
+pub struct NewInvite<'a> {
+    pub village_id: i64,
+    pub household_id: i64,
+    pub member_id: i64,
+    pub code_hash: &'a str,
+    pub created_by: i64,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a new invite and retires the member's earlier unused ones.
+pub fn replace_invite(conn: &mut DbConnection, invite: &NewInvite) -> QueryResult<()> {
+    diesel::update(
+        invite_codes::table
+            .filter(invite_codes::member_id.eq(invite.member_id))
+            .filter(invite_codes::used_at.is_null())
+            .filter(invite_codes::revoked_at.is_null()),
+    )
+    .set(invite_codes::revoked_at.eq(invite.created_at))
+    .execute(conn)?;
+    diesel::insert_into(invite_codes::table)
+        .values(invite)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Uses up a live invite code; returns the member it was for.
+pub fn consume_invite(conn: &mut DbConnection, code_hash: &str, now: NaiveDateTime) -> QueryResult<Option<i64>> {
+    let live = invite_codes::table
+        .filter(invite_codes::code_hash.eq(code_hash))
+        .filter(invite_codes::used_at.is_null())
+        .filter(invite_codes::revoked_at.is_null())
+        .filter(invite_codes::expires_at.gt(now));
+    let Some((id, member_id)) = live
+        .select((invite_codes::id, invite_codes::member_id))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    // Conditional, so two sign-ins racing with one code cannot both win.
+    let updated = diesel::update(
+        invite_codes::table
+            .filter(invite_codes::id.eq(id))
+            .filter(invite_codes::used_at.is_null()),
+    )
+    .set(invite_codes::used_at.eq(now))
+    .execute(conn)?;
+    Ok((updated == 1).then_some(member_id))
+}

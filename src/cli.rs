@@ -1,0 +1,160 @@
+//! The command line: `serve` (default), `migrate`, `bootstrap`, `seed --demo`, `openapi`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::db::{Db, migrate};
+use crate::error::AppError;
+use crate::{org, seed, server};
+
+#[derive(Parser)]
+#[command(name = "jifen", version, about = "jifen 积分: points, checklist and ledger for villages")]
+struct Cli {
+    /// Settings file (optional); JIFEN_* environment variables override it.
+    #[arg(long, default_value = "jifen.toml", global = true)]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (migrates first). The default.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create the township (if none) and a township administrator.
+    Bootstrap {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "JIFEN_BOOTSTRAP_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "XX镇")]
+        township: String,
+        #[arg(long, default_value = "乡镇管理员")]
+        name: String,
+    },
+    /// Load the demo township from seed-data/ into an empty database.
+    Seed {
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", crate::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::load(&cli.config) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("jifen: bad settings: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => run_migrate(&settings),
+        Command::Bootstrap { username, password, township, name } => {
+            run_bootstrap(&settings, &username, &password, &township, &name)
+        }
+        Command::Seed { .. } => run_seed(&settings),
+        Command::Openapi => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("jifen: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JIFEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn open_migrated(settings: &Settings) -> Result<Db, String> {
+    let db = Db::open(&settings.database_url, 2).map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    migrate::run_pending(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+fn run_migrate(settings: &Settings) -> Result<(), String> {
+    open_migrated(settings)?;
+    println!("migrations applied");
+    Ok(())
+}
+
+fn run_bootstrap(settings: &Settings, username: &str, password: &str, township: &str, name: &str) -> Result<(), String> {
+    let db = open_migrated(settings)?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    let id = org::bootstrap(&mut conn, township, username, password, name, SystemClock.now())
+        .map_err(describe)?;
+    println!("township administrator {username} created (id {id})");
+    Ok(())
+}
+
+fn run_seed(settings: &Settings) -> Result<(), String> {
+    let db = open_migrated(settings)?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    if !org::township_is_empty(&mut conn).map_err(describe)? {
+        return Err("the database is not empty; the demo is loaded only into an empty one".into());
+    }
+    let credentials = seed::load_demo(&mut conn, &settings.data_dir, SystemClock.now()).map_err(describe)?;
+    print!("{}", credentials.announce(&settings.browse_url()));
+    Ok(())
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let state = server::prepare(settings, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
+    let settings = state.settings.clone();
+    let first_run_demo = if settings.is_default_embedded_database() {
+        let mut conn = state.db.pool().get().map_err(|e| e.to_string())?;
+        if org::township_is_empty(&mut conn).map_err(describe)? {
+            Some(seed::load_demo(&mut conn, &settings.data_dir, state.clock.now()).map_err(describe)?)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let (server, addrs) = server::start(state).map_err(|e| e.to_string())?;
+        tracing::info!(addrs = ?addrs, "jifen listening");
+        match &first_run_demo {
+            Some(credentials) => print!("{}", credentials.announce(&settings.browse_url())),
+            None => println!("jifen 已启动 / listening on {} — API docs: {}/swagger-ui/", settings.bind, settings.browse_url()),
+        }
+        server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn describe(err: AppError) -> String {
+    match err {
+        AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}

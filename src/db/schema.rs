@@ -1,0 +1,143 @@
+//! The schema both backends share. Written by hand to match `migrations/*`; the
+//! `schema_agrees_with_migrations` test selects every column of every table.
+
+diesel::table! {
+    townships (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    villages (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        policy -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    village_groups (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    households (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        group_id -> Nullable<BigInt>,
+        door_no -> Text,
+        head_name -> Text,
+        phone -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        name -> Text,
+        relation -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shops (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shop_villages (shop_id, village_id) {
+        shop_id -> BigInt,
+        village_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        name -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_bindings (id) {
+        id -> BigInt,
+        staff_id -> BigInt,
+        role -> Text,
+        scope_id -> BigInt,
+        village_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        family -> Text,
+        staff_id -> Nullable<BigInt>,
+        member_id -> Nullable<BigInt>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invite_codes (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        member_id -> BigInt,
+        code_hash -> Text,
+        created_by -> BigInt,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(villages -> townships (township_id));
+diesel::joinable!(village_groups -> villages (village_id));
+diesel::joinable!(households -> villages (village_id));
+diesel::joinable!(members -> households (household_id));
+diesel::joinable!(role_bindings -> staff (staff_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    townships,
+    villages,
+    village_groups,
+    households,
+    members,
+    shops,
+    shop_villages,
+    staff,
+    role_bindings,
+    refresh_tokens,
+    invite_codes,
+);

@@ -1,0 +1,194 @@
+//! Shared pieces of the JSON API: bodies and queries that are parsed and validated
+//! into problem+json errors naming the field, and the caller's address.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+
+/// A JSON body, deserialized with the path of any bad field and then validated.
+pub struct ValidJson<T>(pub T);
+
+/// A query string, deserialized and validated like [`ValidJson`].
+pub struct ValidQuery<T>(pub T);
+
+/// Largest JSON body accepted.
+const JSON_LIMIT: usize = 256 * 1024;
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|_| AppError::PayloadTooLarge)?;
+            if bytes.len() > JSON_LIMIT {
+                return Err(AppError::PayloadTooLarge);
+            }
+            parse_json(&bytes).map(ValidJson)
+        })
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ValidQuery))
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| field_error(e.path().to_string(), &e.into_inner().to_string()))?;
+    de.end()
+        .map_err(|_| AppError::field("body", "JSON 后面有多余的内容"))?;
+    value.validate()?;
+    Ok(value)
+}
+
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let value: T = serde_path_to_error::deserialize(de)
+        .map_err(|e| field_error(e.path().to_string(), &e.into_inner().to_string()))?;
+    value.validate()?;
+    Ok(value)
+}
+
+/// Turns a serde message into a field error: serde names missing and unknown fields
+/// in the message rather than the path, so they are lifted out of it.
+fn field_error(path: String, message: &str) -> AppError {
+    let path = if path == "." { String::new() } else { path };
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let quoted = message.split('`').nth(1);
+    let (field, text) = if let (true, Some(name)) = (message.starts_with("missing field"), quoted) {
+        (join(name), "必须填写".to_owned())
+    } else if let (true, Some(name)) = (message.starts_with("unknown field"), quoted) {
+        (join(name), "没有这个字段".to_owned())
+    } else if message.starts_with("unknown variant") {
+        (path, format!("取值不在允许范围内（{message}）"))
+    } else if message.contains("EOF while parsing") && path.is_empty() {
+        ("body".to_owned(), "请求内容不是完整的 JSON".to_owned())
+    } else {
+        let field = if path.is_empty() { "body".to_owned() } else { path };
+        (field, format!("格式不对（{message}）"))
+    };
+    AppError::Validation(vec![FieldError::new(field, text)])
+}
+
+/// The caller's address, for rate limits and audit; forwarded headers count only when
+/// the operator said a trusted proxy is in front.
+pub fn client_addr(req: &HttpRequest) -> String {
+    let trust_proxy = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.trust_proxy);
+    if trust_proxy {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_owned();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `201 Created` with a JSON body.
+pub fn created<T: serde::Serialize>(body: &T) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Created().json(body)
+}
+
+/// Largest file accepted by an import.
+pub const UPLOAD_LIMIT: usize = 5 * 1024 * 1024;
+
+/// A `multipart/form-data` upload with one file part named `file` (OpenAPI shape).
+#[derive(utoipa::ToSchema)]
+pub struct FileUpload {
+    /// CSV (UTF-8) or XLSX.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+/// Reads the part named `file` of a multipart upload.
+pub async fn read_file_part(mut form: actix_multipart::Multipart) -> Result<Vec<u8>, AppError> {
+    use futures_util::StreamExt;
+    let bad_form = || AppError::field("file", "请用 multipart/form-data 上传一个名为 file 的文件");
+    while let Some(part) = form.next().await {
+        let mut part = part.map_err(|_| bad_form())?;
+        if part.content_disposition().and_then(|d| d.get_name()) != Some("file") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|_| bad_form())?;
+            if bytes.len() + chunk.len() > UPLOAD_LIMIT {
+                return Err(AppError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(bytes);
+    }
+    Err(bad_form())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[validate(range(min = 0, max = 30, message = "须在 0 到 30 之间"))]
+        days: i64,
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Outer {
+        name: String,
+        #[validate(nested)]
+        inner: Option<Inner>,
+    }
+
+    fn fields(err: AppError) -> Vec<String> {
+        match err {
+            AppError::Validation(list) => list.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_field_that_is_wrong() {
+        let missing = parse_json::<Outer>(br#"{}"#).unwrap_err();
+        assert_eq!(fields(missing), ["name"]);
+        let wrong_type = parse_json::<Outer>(br#"{"name": 5}"#).unwrap_err();
+        assert_eq!(fields(wrong_type), ["name"]);
+        let nested = parse_json::<Outer>(br#"{"name":"a","inner":{"days":"x"}}"#).unwrap_err();
+        assert_eq!(fields(nested), ["inner.days"]);
+        let unknown = parse_json::<Outer>(br#"{"name":"a","inner":{"dayz":1}}"#).unwrap_err();
+        assert_eq!(fields(unknown), ["inner.dayz"]);
+        let range = parse_json::<Outer>(br#"{"name":"a","inner":{"days":31}}"#).unwrap_err();
+        assert_eq!(fields(range), ["inner.days"]);
+    }
+
+    #[test]
+    fn junk_is_a_body_error() {
+        for junk in [&b""[..], b"{", b"\"text\"", b"null", b"\xff\xfe", b"{} {}"] {
+            assert_eq!(fields(parse_json::<Outer>(junk).unwrap_err()), ["body"]);
+        }
+    }
+}

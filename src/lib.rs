@@ -1,0 +1,22 @@
+//! jifen (积分): the ledger service behind a village's points-and-checklist scheme.
+//!
+//! Feature folders own one part of the domain each (DESIGN.md §5); inside a folder
+//! `model` is pure, `store` holds diesel queries, `service` owns the transaction and
+//! `http` the actix handlers.
+
+pub mod amount;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod openapi;
+pub mod org;
+pub mod paging;
+pub mod http;
+pub mod seed;
+pub mod server;
+pub mod state;
+pub mod system;
+pub mod tabular;

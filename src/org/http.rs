@@ -1,0 +1,337 @@
+//! Organisation endpoints (API.md "Organisation").
+
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::model::*;
+use super::service;
+use crate::auth::Principal;
+use crate::error::{AppError, Problem};
+use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
+use crate::paging::{Page, PageQuery};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_villages)
+        .service(create_village)
+        .service(get_village)
+        .service(patch_village)
+        .service(list_groups)
+        .service(create_group)
+        .service(list_households)
+        .service(create_household)
+        .service(import_households)
+        .service(get_household)
+        .service(patch_household)
+        .service(list_members)
+        .service(add_member)
+        .service(create_invite)
+        .service(list_staff)
+        .service(create_staff);
+}
+
+type Json<T> = Result<web::Json<T>, AppError>;
+
+/// Villages the caller works in (all of the township for its administrators).
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of villages", body = Page<VillageView>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Villagers cannot list villages", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages")]
+async fn list_villages(state: web::Data<AppState>, p: Principal, q: ValidQuery<PageQuery>) -> Json<Page<VillageView>> {
+    let page = state.db.run(move |conn| service::list_villages(conn, &p, &q.0)).await?;
+    Ok(web::Json(page))
+}
+
+/// Opens a village with its policy (defaults where not given).
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    request_body = CreateVillage,
+    responses(
+        (status = 201, description = "The new village", body = VillageView),
+        (status = 403, description = "Only the township administrator opens villages", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages")]
+async fn create_village(state: web::Data<AppState>, p: Principal, body: ValidJson<CreateVillage>) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let village = state.db.run(move |conn| service::create_village(conn, &p, &body.0, now)).await?;
+    Ok(created(&village))
+}
+
+/// One village with its policy.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    responses(
+        (status = 200, description = "The village", body = VillageView),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}")]
+async fn get_village(state: web::Data<AppState>, p: Principal, id: web::Path<i64>) -> Json<VillageView> {
+    let id = id.into_inner();
+    let village = state.db.run(move |conn| service::get_village(conn, &p, id)).await?;
+    Ok(web::Json(village))
+}
+
+/// Renames a village or changes the policy fields named in `policy`.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body = PatchVillage,
+    responses(
+        (status = 200, description = "The changed village", body = VillageView),
+        (status = 403, description = "Only the committee or township may change it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, e.g. `policy.notice_days`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/villages/{village_id}")]
+async fn patch_village(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<PatchVillage>) -> Json<VillageView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let village = state.db.run(move |conn| service::patch_village(conn, &p, id, &body.0, now)).await?;
+    Ok(web::Json(village))
+}
+
+/// The village's groups (村民小组).
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of groups", body = Page<GroupView>),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}/groups")]
+async fn list_groups(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, q: ValidQuery<PageQuery>) -> Json<Page<GroupView>> {
+    let id = id.into_inner();
+    let page = state.db.run(move |conn| service::list_groups(conn, &p, id, &q.0)).await?;
+    Ok(web::Json(page))
+}
+
+/// Adds a group to the village.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body = CreateGroup,
+    responses(
+        (status = 201, description = "The new group", body = GroupView),
+        (status = 403, description = "Only the committee adds groups", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A group of that name exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages/{village_id}/groups")]
+async fn create_group(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateGroup>) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let group = state.db.run(move |conn| service::create_group(conn, &p, id, &body.0, now)).await?;
+    Ok(created(&group))
+}
+
+/// Households of the village, searchable by door number or head's name; a group
+/// leader sees the households of their group.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), HouseholdFilter),
+    responses(
+        (status = 200, description = "A page of households", body = Page<HouseholdView>),
+        (status = 403, description = "The caller may not list households", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}/households")]
+async fn list_households(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, q: ValidQuery<HouseholdFilter>) -> Json<Page<HouseholdView>> {
+    let id = id.into_inner();
+    let page = state.db.run(move |conn| service::list_households(conn, &p, id, &q.0)).await?;
+    Ok(web::Json(page))
+}
+
+/// Adds a household; its head becomes its first member.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body = CreateHousehold,
+    responses(
+        (status = 201, description = "The new household", body = HouseholdView),
+        (status = 403, description = "Only the committee adds households", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The door number is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages/{village_id}/households")]
+async fn create_household(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateHousehold>) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let household = state.db.run(move |conn| service::create_household(conn, &p, id, &body.0, now)).await?;
+    Ok(created(&household))
+}
+
+/// Imports households from CSV or XLSX: all rows or none. Known door numbers are
+/// updated, new ones created, groups created when new.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body(content = FileUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Counts of households created and updated", body = ImportResult),
+        (status = 403, description = "Only the committee imports", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File larger than 5 MB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every bad row, as `row N: column`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages/{village_id}/households/import")]
+async fn import_households(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, form: Multipart) -> Json<ImportResult> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let file = read_file_part(form).await?;
+    let result = state.db.run(move |conn| service::import_households(conn, &p, id, &file, now)).await?;
+    Ok(web::Json(result))
+}
+
+/// One household.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    responses(
+        (status = 200, description = "The household", body = HouseholdView),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/households/{household_id}")]
+async fn get_household(state: web::Data<AppState>, p: Principal, id: web::Path<i64>) -> Json<HouseholdView> {
+    let id = id.into_inner();
+    let household = state.db.run(move |conn| service::get_household(conn, &p, id)).await?;
+    Ok(web::Json(household))
+}
+
+/// Changes a household; a villager may change only their own phone number.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    request_body = PatchHousehold,
+    responses(
+        (status = 200, description = "The changed household", body = HouseholdView),
+        (status = 403, description = "Not allowed to change these fields", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The door number is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/households/{household_id}")]
+async fn patch_household(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<PatchHousehold>) -> Json<HouseholdView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let household = state.db.run(move |conn| service::patch_household(conn, &p, id, &body.0, now)).await?;
+    Ok(web::Json(household))
+}
+
+/// Members of a household.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    responses(
+        (status = 200, description = "All members (one page)", body = Page<MemberView>),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/households/{household_id}/members")]
+async fn list_members(state: web::Data<AppState>, p: Principal, id: web::Path<i64>) -> Json<Page<MemberView>> {
+    let id = id.into_inner();
+    let members = state.db.run(move |conn| service::list_members(conn, &p, id)).await?;
+    Ok(web::Json(members))
+}
+
+/// Adds a member to a household.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    request_body = CreateMember,
+    responses(
+        (status = 201, description = "The new member", body = MemberView),
+        (status = 403, description = "Only the committee adds members", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households/{household_id}/members")]
+async fn add_member(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateMember>) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let member = state.db.run(move |conn| service::add_member(conn, &p, id, &body.0, now)).await?;
+    Ok(created(&member))
+}
+
+/// Makes a single-use invite code (valid 14 days) for a member to sign in with; the
+/// member's earlier unused codes stop working.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    request_body = CreateInvite,
+    responses(
+        (status = 201, description = "The invite code, shown only this once", body = InviteView),
+        (status = 403, description = "Only the committee makes invites", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The member is not of this household", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households/{household_id}/invites")]
+async fn create_invite(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateInvite>) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let pepper = state.pepper.clone();
+    let invite = state.db.run(move |conn| service::create_invite(conn, &pepper, &p, id, &body.0, now)).await?;
+    Ok(created(&invite))
+}
+
+/// Staff accounts of the township.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of staff accounts", body = Page<StaffView>),
+        (status = 403, description = "Only the township administrator manages staff", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/staff")]
+async fn list_staff(state: web::Data<AppState>, p: Principal, q: ValidQuery<PageQuery>) -> Json<Page<StaffView>> {
+    let page = state.db.run(move |conn| service::list_staff(conn, &p, &q.0)).await?;
+    Ok(web::Json(page))
+}
+
+/// Creates a staff account with its role bindings.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    request_body = CreateStaff,
+    responses(
+        (status = 201, description = "The new account", body = StaffView),
+        (status = 403, description = "Only the township administrator manages staff", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, e.g. `roles[0].scope_id`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/staff")]
+async fn create_staff(state: web::Data<AppState>, p: Principal, body: ValidJson<CreateStaff>) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let staff = state.db.run(move |conn| service::create_staff(conn, &p, &body.0, now)).await?;
+    Ok(created(&staff))
+}

@@ -1,0 +1,186 @@
+//! A village's policy object (API.md "Organisation") with its defaults and rules.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::amount::Amount;
+use crate::error::{AppError, FieldError};
+
+/// Unspent points may expire once a year on a given day, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expiry {
+    None,
+    Annual { month: u32, day: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct VillagePolicy {
+    /// Days an approved claim stays on the notice board before posting (0–30).
+    #[schema(minimum = 0, maximum = 30, example = 5)]
+    pub notice_days: u32,
+    pub allow_self_report: bool,
+    #[schema(example = "1.00")]
+    pub yuan_per_point: Amount,
+    pub expiry: Expiry,
+    pub public_rankings: bool,
+    /// Lifetime of a payment code (15–600 seconds).
+    #[schema(minimum = 15, maximum = 600, example = 60)]
+    pub code_ttl_seconds: u32,
+    /// How long a shop may void its own redemption (0–1440 minutes).
+    #[schema(minimum = 0, maximum = 1440, example = 10)]
+    pub void_window_minutes: u32,
+    #[schema(example = "200.00")]
+    pub card_daily_cap: Amount,
+    /// Honour needed for 1, 2, … N stars, ascending.
+    pub star_thresholds: Vec<Amount>,
+}
+
+impl Default for VillagePolicy {
+    fn default() -> Self {
+        let stars = [20, 50, 100, 150, 200, 300, 400, 500, 650, 800];
+        Self {
+            notice_days: 5,
+            allow_self_report: true,
+            yuan_per_point: Amount::from_minor(100),
+            expiry: Expiry::None,
+            public_rankings: false,
+            code_ttl_seconds: 60,
+            void_window_minutes: 10,
+            card_daily_cap: Amount::from_minor(20_000),
+            star_thresholds: stars.iter().map(|s| Amount::from_minor(s * 100)).collect(),
+        }
+    }
+}
+
+/// A change to some policy fields; fields not named stay as they are.
+#[derive(Clone, Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyPatch {
+    #[validate(range(min = 0, max = 30, message = "须在 0 到 30 天之间"))]
+    #[schema(minimum = 0, maximum = 30)]
+    pub notice_days: Option<u32>,
+    pub allow_self_report: Option<bool>,
+    #[schema(value_type = Option<String>, example = "1.00")]
+    pub yuan_per_point: Option<Amount>,
+    pub expiry: Option<Expiry>,
+    pub public_rankings: Option<bool>,
+    #[validate(range(min = 15, max = 600, message = "须在 15 到 600 秒之间"))]
+    #[schema(minimum = 15, maximum = 600)]
+    pub code_ttl_seconds: Option<u32>,
+    #[validate(range(min = 0, max = 1440, message = "须在 0 到 1440 分钟之间"))]
+    #[schema(minimum = 0, maximum = 1440)]
+    pub void_window_minutes: Option<u32>,
+    #[schema(value_type = Option<String>, example = "200.00")]
+    pub card_daily_cap: Option<Amount>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub star_thresholds: Option<Vec<Amount>>,
+}
+
+impl VillagePolicy {
+    /// Applies a patch and checks the rules that span fields; `prefix` names the
+    /// policy in error paths (e.g. `policy`).
+    pub fn patched(&self, patch: &PolicyPatch, prefix: &str) -> Result<Self, AppError> {
+        let mut next = self.clone();
+        macro_rules! take {
+            ($($field:ident),*) => { $(if let Some(v) = &patch.$field { next.$field = v.clone(); })* };
+        }
+        take!(
+            notice_days,
+            allow_self_report,
+            yuan_per_point,
+            expiry,
+            public_rankings,
+            code_ttl_seconds,
+            void_window_minutes,
+            card_daily_cap,
+            star_thresholds
+        );
+        let errors = next.problems(prefix);
+        if errors.is_empty() {
+            Ok(next)
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+
+    fn problems(&self, prefix: &str) -> Vec<FieldError> {
+        let field = |name: &str| format!("{prefix}.{name}");
+        let mut errors = Vec::new();
+        if self.yuan_per_point.is_negative() {
+            errors.push(FieldError::new(field("yuan_per_point"), "不能为负数"));
+        }
+        if self.card_daily_cap.is_negative() {
+            errors.push(FieldError::new(field("card_daily_cap"), "不能为负数"));
+        }
+        if let Expiry::Annual { month, day } = self.expiry {
+            // A fixed day that exists every year: no 29 February.
+            let valid = chrono::NaiveDate::from_ymd_opt(2025, month, day).is_some();
+            if !valid {
+                errors.push(FieldError::new(field("expiry"), "不是每年都有的日期"));
+            }
+        }
+        let ascending = self
+            .star_thresholds
+            .windows(2)
+            .all(|pair| pair[0] < pair[1]);
+        let positive = self.star_thresholds.iter().all(|t| t.minor() > 0);
+        if !ascending || !positive || self.star_thresholds.len() > 20 {
+            errors.push(FieldError::new(
+                field("star_thresholds"),
+                "须为从小到大的正数，最多 20 级",
+            ));
+        }
+        errors
+    }
+
+    /// Reads a stored policy; fields added after it was stored take their defaults.
+    pub fn from_stored(text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or_else(|err| {
+            tracing::error!(error = %err, "stored village policy unreadable; using defaults");
+            Self::default()
+        })
+    }
+
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let json = serde_json::to_value(VillagePolicy::default()).unwrap();
+        assert_eq!(json["notice_days"], 5);
+        assert_eq!(json["yuan_per_point"], "1.00");
+        assert_eq!(json["card_daily_cap"], "200.00");
+        assert_eq!(json["expiry"]["kind"], "none");
+        assert_eq!(json["star_thresholds"][9], "800.00");
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names() {
+        let patch: PolicyPatch = serde_json::from_str(r#"{"notice_days": 0}"#).unwrap();
+        let next = VillagePolicy::default().patched(&patch, "policy").unwrap();
+        assert_eq!(next.notice_days, 0);
+        assert_eq!(next.code_ttl_seconds, 60);
+    }
+
+    #[test]
+    fn cross_field_rules_name_the_field() {
+        let patch: PolicyPatch = serde_json::from_str(
+            r#"{"expiry": {"kind": "annual", "month": 2, "day": 29}, "star_thresholds": ["50", "20"]}"#,
+        )
+        .unwrap();
+        let Err(AppError::Validation(errors)) = VillagePolicy::default().patched(&patch, "policy") else {
+            panic!("expected validation errors");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["policy.expiry", "policy.star_thresholds"]);
+    }
+}

@@ -1,0 +1,513 @@
+//! Organisation use cases. Each checks access through the policy module first and
+//! writes in one transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::import::parse_households;
+use super::model::*;
+use super::policy::VillagePolicy;
+use super::store::{self, GroupRow, HouseholdRow, MemberRow, VillageRow};
+use crate::auth::policy::{Action, Target, authorize, permits, visible_groups};
+use crate::auth::secrets::Pepper;
+use crate::auth::service::{InviteFor, RoleView, issue_invite, roles_view};
+use crate::auth::{Principal, RoleName, password};
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::paging::{Page, PageQuery, PageRequest};
+
+/// A unique index refused the write: someone else has the same value.
+fn unique_or(err: diesel::result::Error, message: &str) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict(message.to_owned()),
+        other => AppError::Database(other),
+    }
+}
+
+fn village_view(row: VillageRow) -> VillageView {
+    VillageView {
+        policy: VillagePolicy::from_stored(&row.policy),
+        id: row.id,
+        township_id: row.township_id,
+        code: row.code,
+        name: row.name,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+    }
+}
+
+fn group_view(row: GroupRow) -> GroupView {
+    GroupView {
+        id: row.id,
+        village_id: row.village_id,
+        name: row.name,
+        created_at: utc(row.created_at),
+    }
+}
+
+fn member_view(row: MemberRow, full: bool) -> MemberView {
+    MemberView {
+        id: row.id,
+        household_id: row.household_id,
+        name: if full { row.name } else { mask_name(&row.name) },
+        relation: row.relation,
+        created_at: utc(row.created_at),
+    }
+}
+
+/// Whether the caller sees full names and phones of this household.
+fn sees_details(p: &Principal, row: &HouseholdRow, target: &Target) -> bool {
+    p.household_id() == Some(row.id) || permits(p, Action::ViewContactDetails, target)
+}
+
+fn household_view(p: &Principal, row: HouseholdRow, target: &Target) -> HouseholdView {
+    let full = sees_details(p, &row, target);
+    HouseholdView {
+        display_name: mask_name(&row.head_name),
+        head_name: full.then(|| row.head_name.clone()),
+        phone: if full { row.phone.clone() } else { None },
+        id: row.id,
+        village_id: row.village_id,
+        group_id: row.group_id,
+        door_no: row.door_no,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+    }
+}
+
+fn village_in_scope(conn: &mut DbConnection, p: &Principal, id: i64, action: Action) -> AppResult<(VillageRow, Target)> {
+    let village = store::village(conn, id)?.ok_or(AppError::NotFound)?;
+    let target = Target::village(village.township_id, village.id);
+    authorize(p, action, &target)?;
+    Ok((village, target))
+}
+
+fn household_in_scope(conn: &mut DbConnection, p: &Principal, id: i64, action: Action) -> AppResult<(HouseholdRow, Target)> {
+    let household = store::household(conn, id)?.ok_or(AppError::NotFound)?;
+    let village = store::village(conn, household.village_id)?.ok_or(AppError::NotFound)?;
+    let target = Target::household(village.township_id, village.id, household.group_id, household.id);
+    authorize(p, action, &target)?;
+    Ok((household, target))
+}
+
+/// A group given by id must belong to the village.
+fn check_group(conn: &mut DbConnection, village_id: i64, group_id: Option<i64>) -> AppResult<()> {
+    match group_id {
+        None => Ok(()),
+        Some(id) => match store::group(conn, id)? {
+            Some(g) if g.village_id == village_id => Ok(()),
+            _ => Err(AppError::field("group_id", "本村没有这个小组")),
+        },
+    }
+}
+
+fn normalize_phone(phone: &str) -> String {
+    phone.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+// ---- township --------------------------------------------------------------
+
+pub fn create_township_if_none(conn: &mut DbConnection, name: &str, now: DateTime<Utc>) -> AppResult<TownshipView> {
+    write_tx(conn, |conn| {
+        let row = match store::first_township(conn)? {
+            Some(row) => row,
+            None => store::insert_township(conn, name, now.naive_utc())?,
+        };
+        Ok(TownshipView { id: row.id, name: row.name })
+    })
+}
+
+/// Creates the township (if none) and a township administrator; used by `jifen bootstrap`.
+pub fn bootstrap(
+    conn: &mut DbConnection,
+    township_name: &str,
+    username: &str,
+    password_text: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let hash = password::hash(password_text)?;
+    let township = create_township_if_none(conn, township_name, now)?;
+    write_tx(conn, |conn| {
+        if store::username_taken(conn, username)? {
+            return Err(AppError::Conflict(format!("用户名 {username} 已被使用")));
+        }
+        let staff = store::insert_staff(
+            conn,
+            store::NewStaff {
+                township_id: township.id,
+                username,
+                password_hash: &hash,
+                name,
+                now: now.naive_utc(),
+            },
+        )?;
+        store::insert_role(conn, staff.id, RoleName::TownshipAdmin.as_str(), township.id, None, now.naive_utc())?;
+        Ok(staff.id)
+    })
+}
+
+pub fn township_is_empty(conn: &mut DbConnection) -> AppResult<bool> {
+    Ok(store::count_townships(conn)? == 0)
+}
+
+pub fn open_shop(conn: &mut DbConnection, township_id: i64, name: &str, village_ids: &[i64], now: DateTime<Utc>) -> AppResult<i64> {
+    Ok(store::insert_shop(conn, township_id, name, village_ids, now.naive_utc())?)
+}
+
+
+// ---- villages --------------------------------------------------------------
+
+pub fn list_villages(conn: &mut DbConnection, p: &Principal, page: &PageQuery) -> AppResult<Page<VillageView>> {
+    if !p.is_staff() {
+        return Err(AppError::Forbidden("只有工作人员可以查看村列表。"));
+    }
+    let request = page.request()?;
+    let whole_township = p.has_role(RoleName::TownshipAdmin);
+    let own = p.village_ids();
+    let only = (!whole_township).then_some(own.as_slice());
+    let rows = store::villages_page(conn, p.township_id, only, request)?;
+    Ok(Page::from_rows(rows, request, |r| r.id, village_view))
+}
+
+pub fn create_village(conn: &mut DbConnection, p: &Principal, req: &CreateVillage, now: DateTime<Utc>) -> AppResult<VillageView> {
+    authorize(p, Action::CreateVillage, &Target::township(p.township_id))?;
+    let policy = VillagePolicy::default().patched(&req.policy.clone().unwrap_or_default(), "policy")?;
+    write_tx(conn, |conn| {
+        if store::village_by_code(conn, &req.code)?.is_some() {
+            return Err(AppError::Conflict(format!("村代码 {} 已被使用", req.code)));
+        }
+        let id = store::insert_village(
+            conn,
+            store::NewVillage {
+                township_id: p.township_id,
+                code: &req.code,
+                name: req.name.trim(),
+                policy: policy.to_stored(),
+                now: now.naive_utc(),
+            },
+        )
+        .map_err(|e| unique_or(e, "村代码已被使用"))?;
+        store::village(conn, id)?.map(village_view).ok_or(AppError::NotFound)
+    })
+}
+
+pub fn get_village(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResult<VillageView> {
+    let (village, _) = village_in_scope(conn, p, id, Action::ViewVillage)?;
+    Ok(village_view(village))
+}
+
+pub fn patch_village(conn: &mut DbConnection, p: &Principal, id: i64, req: &PatchVillage, now: DateTime<Utc>) -> AppResult<VillageView> {
+    write_tx(conn, |conn| {
+        let (village, _) = village_in_scope(conn, p, id, Action::EditVillage)?;
+        let current = VillagePolicy::from_stored(&village.policy);
+        let policy = match &req.policy {
+            Some(patch) => current.patched(patch, "policy")?,
+            None => current,
+        };
+        let name = req.name.as_deref().map(str::trim).unwrap_or(&village.name);
+        store::update_village(conn, id, name, &policy.to_stored(), now.naive_utc())?;
+        store::village(conn, id)?.map(village_view).ok_or(AppError::NotFound)
+    })
+}
+
+// ---- groups ----------------------------------------------------------------
+
+pub fn list_groups(conn: &mut DbConnection, p: &Principal, village_id: i64, page: &PageQuery) -> AppResult<Page<GroupView>> {
+    village_in_scope(conn, p, village_id, Action::ViewGroups)?;
+    let request = page.request()?;
+    let rows = store::groups_page(conn, village_id, request)?;
+    Ok(Page::from_rows(rows, request, |r| r.id, group_view))
+}
+
+pub fn create_group(conn: &mut DbConnection, p: &Principal, village_id: i64, req: &CreateGroup, now: DateTime<Utc>) -> AppResult<GroupView> {
+    write_tx(conn, |conn| {
+        village_in_scope(conn, p, village_id, Action::CreateGroup)?;
+        let name = req.name.trim();
+        if store::group_by_name(conn, village_id, name)?.is_some() {
+            return Err(AppError::Conflict(format!("本村已有小组“{name}”")));
+        }
+        store::insert_group(conn, village_id, name, now.naive_utc())
+            .map(group_view)
+            .map_err(|e| unique_or(e, "本村已有同名小组"))
+    })
+}
+
+// ---- households ------------------------------------------------------------
+
+pub fn list_households(conn: &mut DbConnection, p: &Principal, village_id: i64, filter: &HouseholdFilter) -> AppResult<Page<HouseholdView>> {
+    let (_, target) = village_in_scope(conn, p, village_id, Action::ListHouseholds)?;
+    let request = PageQuery {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    }
+    .request()?;
+    let groups = visible_groups(p, village_id);
+    let rows = store::households_page(
+        conn,
+        store::HouseholdQuery {
+            village_id,
+            text: filter.q.as_deref().map(str::trim),
+            group_id: filter.group_id,
+            groups: groups.as_deref(),
+            page: request,
+        },
+    )?;
+    Ok(Page::from_rows(rows, request, |r| r.id, |row| {
+        let target = Target { group_id: row.group_id, household_id: Some(row.id), ..target };
+        household_view(p, row, &target)
+    }))
+}
+
+/// Adds a household and its head as the first member.
+fn insert_household_with_head(
+    conn: &mut DbConnection,
+    village_id: i64,
+    group_id: Option<i64>,
+    door_no: &str,
+    head_name: &str,
+    phone: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<HouseholdRow> {
+    if store::household_by_door(conn, village_id, door_no)?.is_some() {
+        return Err(AppError::Conflict(format!("门牌号 {door_no} 已有住户")));
+    }
+    let id = store::insert_household(
+        conn,
+        store::NewHousehold {
+            village_id,
+            group_id,
+            door_no,
+            head_name,
+            phone,
+            now: now.naive_utc(),
+        },
+    )
+    .map_err(|e| unique_or(e, "门牌号已有住户"))?;
+    let row = store::household(conn, id)?.ok_or(AppError::NotFound)?;
+    store::insert_member(conn, &row, head_name, "户主", now.naive_utc())?;
+    Ok(row)
+}
+
+pub fn create_household(conn: &mut DbConnection, p: &Principal, village_id: i64, req: &CreateHousehold, now: DateTime<Utc>) -> AppResult<HouseholdView> {
+    write_tx(conn, |conn| {
+        let (_, target) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
+        check_group(conn, village_id, req.group_id)?;
+        let phone = req.phone.as_deref().map(normalize_phone);
+        let row = insert_household_with_head(
+            conn,
+            village_id,
+            req.group_id,
+            req.door_no.trim(),
+            req.head_name.trim(),
+            phone.as_deref(),
+            now,
+        )?;
+        let target = Target { group_id: row.group_id, household_id: Some(row.id), ..target };
+        Ok(household_view(p, row, &target))
+    })
+}
+
+pub fn get_household(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResult<HouseholdView> {
+    let (row, target) = household_in_scope(conn, p, id, Action::ViewHousehold)?;
+    Ok(household_view(p, row, &target))
+}
+
+pub fn patch_household(conn: &mut DbConnection, p: &Principal, id: i64, req: &PatchHousehold, now: DateTime<Utc>) -> AppResult<HouseholdView> {
+    write_tx(conn, |conn| {
+        let (mut row, target) = household_in_scope(conn, p, id, Action::EditHousehold)?;
+        let committee = permits(p, Action::ManageHouseholds, &target);
+        let beyond_phone = req.door_no.is_some() || req.head_name.is_some() || req.group_id.is_some();
+        if !committee && beyond_phone {
+            return Err(AppError::Forbidden("村民只能修改自家的电话，其他信息请找村委会。"));
+        }
+        if let Some(group_id) = req.group_id {
+            check_group(conn, row.village_id, group_id)?;
+            row.group_id = group_id;
+        }
+        if let Some(door_no) = &req.door_no {
+            let door_no = door_no.trim();
+            if door_no != row.door_no && store::household_by_door(conn, row.village_id, door_no)?.is_some() {
+                return Err(AppError::Conflict(format!("门牌号 {door_no} 已有住户")));
+            }
+            row.door_no = door_no.to_owned();
+        }
+        if let Some(head_name) = &req.head_name {
+            row.head_name = head_name.trim().to_owned();
+        }
+        if let Some(phone) = &req.phone {
+            row.phone = phone.as_deref().map(normalize_phone);
+        }
+        row.updated_at = now.naive_utc();
+        store::update_household(conn, &row).map_err(|e| unique_or(e, "门牌号已有住户"))?;
+        let target = Target { group_id: row.group_id, ..target };
+        Ok(household_view(p, row, &target))
+    })
+}
+
+pub fn list_members(conn: &mut DbConnection, p: &Principal, household_id: i64) -> AppResult<Page<MemberView>> {
+    let (row, target) = household_in_scope(conn, p, household_id, Action::ViewHousehold)?;
+    let full = sees_details(p, &row, &target);
+    let rows = store::members_of(conn, household_id)?;
+    Ok(Page {
+        items: rows.into_iter().map(|m| member_view(m, full)).collect(),
+        next_cursor: None,
+    })
+}
+
+pub fn add_member(conn: &mut DbConnection, p: &Principal, household_id: i64, req: &CreateMember, now: DateTime<Utc>) -> AppResult<MemberView> {
+    write_tx(conn, |conn| {
+        let (row, _) = household_in_scope(conn, p, household_id, Action::ManageHouseholds)?;
+        let member = store::insert_member(conn, &row, req.name.trim(), req.relation.trim(), now.naive_utc())?;
+        Ok(member_view(member, true))
+    })
+}
+
+pub fn create_invite(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    p: &Principal,
+    household_id: i64,
+    req: &CreateInvite,
+    now: DateTime<Utc>,
+) -> AppResult<InviteView> {
+    write_tx(conn, |conn| {
+        let (row, _) = household_in_scope(conn, p, household_id, Action::ManageHouseholds)?;
+        let member = store::member(conn, req.member_id)?
+            .filter(|m| m.household_id == row.id)
+            .ok_or_else(|| AppError::field("member_id", "这一户没有这个成员"))?;
+        let invite = InviteFor {
+            village_id: row.village_id,
+            household_id: row.id,
+            member_id: member.id,
+            created_by: p.id,
+        };
+        let (invite_code, expires_at) = issue_invite(conn, pepper, invite, now)?;
+        Ok(InviteView { invite_code, expires_at, member_id: member.id })
+    })
+}
+
+pub fn import_households(conn: &mut DbConnection, p: &Principal, village_id: i64, file: &[u8], now: DateTime<Utc>) -> AppResult<ImportResult> {
+    let (village, _) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
+    let lines = parse_households(file)?;
+    write_tx(conn, |conn| {
+        let mut result = ImportResult { created: 0, updated: 0 };
+        for line in &lines {
+            let group_id = match &line.group {
+                None => None,
+                Some(name) => Some(match store::group_by_name(conn, village.id, name)? {
+                    Some(g) => g.id,
+                    None => store::insert_group(conn, village.id, name, now.naive_utc())?.id,
+                }),
+            };
+            let phone = line.phone.as_deref().map(normalize_phone);
+            let household = match store::household_by_door(conn, village.id, &line.door_no)? {
+                Some(mut row) => {
+                    row.head_name = line.head_name.clone();
+                    row.group_id = group_id.or(row.group_id);
+                    row.phone = phone.or(row.phone);
+                    row.updated_at = now.naive_utc();
+                    store::update_household(conn, &row)?;
+                    result.updated += 1;
+                    row
+                }
+                None => {
+                    result.created += 1;
+                    insert_household_with_head(conn, village.id, group_id, &line.door_no, &line.head_name, phone.as_deref(), now)?
+                }
+            };
+            let known: Vec<String> = store::members_of(conn, household.id)?.into_iter().map(|m| m.name).collect();
+            for name in line.members.iter().filter(|n| !known.contains(n) && **n != line.head_name) {
+                store::insert_member(conn, &household, name, "家庭成员", now.naive_utc())?;
+            }
+        }
+        Ok(result)
+    })
+}
+
+// ---- staff -----------------------------------------------------------------
+
+pub fn list_staff(conn: &mut DbConnection, p: &Principal, page: &PageQuery) -> AppResult<Page<StaffView>> {
+    authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
+    let request: PageRequest = page.request()?;
+    let rows = store::staff_page(conn, p.township_id, request)?;
+    Page::from_rows(rows, request, |r| r.id, |r| r).try_map(|row| {
+        let roles = roles_view(conn, row.id)?;
+        Ok(staff_view(row, roles))
+    })
+}
+
+fn staff_view(row: store::StaffRow, roles: Vec<RoleView>) -> StaffView {
+    StaffView {
+        id: row.id,
+        username: row.username,
+        name: row.name,
+        active: row.active,
+        roles,
+        created_at: utc(row.created_at),
+    }
+}
+
+/// Checks that a role's scope exists in the caller's township; returns its village.
+fn resolve_scope(conn: &mut DbConnection, township_id: i64, index: usize, role: &RoleRequest) -> Result<Option<i64>, FieldError> {
+    let field = format!("roles[{index}].scope_id");
+    let missing = || FieldError::new(field.clone(), "没有这个范围");
+    match role.role {
+        RoleName::TownshipAdmin => (role.scope_id == township_id).then_some(None).ok_or_else(missing),
+        RoleName::Committee | RoleName::Supervisor => store::village(conn, role.scope_id).map_err(|_| missing())?
+            .filter(|v| v.township_id == township_id)
+            .map(|v| Some(v.id))
+            .ok_or_else(missing),
+        RoleName::GroupLeader => {
+            let group = store::group(conn, role.scope_id).map_err(|_| missing())?.ok_or_else(missing)?;
+            store::village(conn, group.village_id).map_err(|_| missing())?
+                .filter(|v| v.township_id == township_id)
+                .map(|v| Some(v.id))
+                .ok_or_else(missing)
+        }
+        RoleName::Shopkeeper => store::shop_township(conn, role.scope_id).map_err(|_| missing())?
+            .filter(|t| *t == township_id)
+            .map(|_| None)
+            .ok_or_else(missing),
+        RoleName::Villager => Err(FieldError::new(format!("roles[{index}].role"), "工作人员不能是村民角色")),
+    }
+}
+
+pub fn create_staff(conn: &mut DbConnection, p: &Principal, req: &CreateStaff, now: DateTime<Utc>) -> AppResult<StaffView> {
+    authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
+    let hash = password::hash(&req.password)?;
+    write_tx(conn, |conn| {
+        let mut scopes = Vec::new();
+        let mut errors = Vec::new();
+        for (index, role) in req.roles.iter().enumerate() {
+            match resolve_scope(conn, p.township_id, index, role) {
+                Ok(village_id) => scopes.push((role, village_id)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        if store::username_taken(conn, &req.username)? {
+            return Err(AppError::Conflict(format!("用户名 {} 已被使用", req.username)));
+        }
+        let row = store::insert_staff(
+            conn,
+            store::NewStaff {
+                township_id: p.township_id,
+                username: &req.username,
+                password_hash: &hash,
+                name: req.name.trim(),
+                now: now.naive_utc(),
+            },
+        )
+        .map_err(|e| unique_or(e, "用户名已被使用"))?;
+        scopes.sort_by_key(|(r, _)| (r.role.as_str(), r.scope_id));
+        scopes.dedup_by_key(|(r, _)| (r.role, r.scope_id));
+        for (role, village_id) in scopes {
+            store::insert_role(conn, row.id, role.role.as_str(), role.scope_id, village_id, now.naive_utc())?;
+        }
+        let roles = roles_view(conn, row.id)?;
+        Ok(staff_view(row, roles))
+    })
+}

@@ -1,0 +1,307 @@
+//! The demo township of `seed-data/`: loaded by `jifen seed --demo`, and on the first
+//! start with an empty embedded database, through the same use cases the API runs.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::auth::policy::{Action, Target, authorize};
+use crate::auth::service::load_principal;
+use crate::auth::token::Subject;
+use crate::auth::{Principal, PrincipalKind, RoleName};
+use crate::auth::secrets::write_private;
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult};
+use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
+use crate::org::policy::PolicyPatch;
+use crate::org::service as org;
+
+#[derive(Deserialize)]
+struct Demo {
+    township: String,
+    villages: Vec<DemoVillage>,
+    shops: Vec<DemoShop>,
+    staff: Vec<DemoStaff>,
+}
+
+#[derive(Deserialize)]
+struct DemoVillage {
+    code: String,
+    name: String,
+    groups: Vec<String>,
+    notice_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct DemoShop {
+    name: String,
+    villages: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoStaff {
+    username: String,
+    name: String,
+    roles: Vec<DemoRole>,
+}
+
+#[derive(Deserialize)]
+struct DemoRole {
+    role: RoleName,
+    village: Option<String>,
+    group: Option<String>,
+    shop: Option<String>,
+}
+
+/// Copies built into the binary, used when `seed-data/` is not beside it.
+const EMBEDDED: &[(&str, &[u8])] = &[
+    ("township.toml", include_bytes!("../../seed-data/township.toml")),
+    ("households/qingle.csv", include_bytes!("../../seed-data/households/qingle.csv")),
+    ("households/liangui.csv", include_bytes!("../../seed-data/households/liangui.csv")),
+    ("households/linlu.csv", include_bytes!("../../seed-data/households/linlu.csv")),
+];
+
+/// Reads `seed-data/NAME` from the working directory when present (so the demo can be
+/// edited), else the copy built into the binary.
+fn read(name: &str) -> Option<Vec<u8>> {
+    let on_disk = PathBuf::from("seed-data").join(name);
+    std::fs::read(on_disk).ok().or_else(|| {
+        EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, bytes)| bytes.to_vec())
+    })
+}
+
+/// The accounts made for the demo, with passwords generated for this install.
+pub struct DemoCredentials {
+    accounts: Vec<(String, String, String)>,
+    file: PathBuf,
+}
+
+impl DemoCredentials {
+    pub fn announce(&self, url: &str) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "\n==== jifen 演示数据已载入 / demo township loaded ====");
+        let _ = writeln!(text, "API 文档 / API docs (Swagger UI): {url}/swagger-ui/");
+        let _ = writeln!(text, "登录 / sign in: POST {url}/api/v1/auth/login {{\"username\", \"password\"}}");
+        let _ = writeln!(text, "账号 / accounts (只显示这一次 / shown once):");
+        for (username, password, what) in &self.accounts {
+            let _ = writeln!(text, "  {username:<20} {password:<14} {what}");
+        }
+        let _ = writeln!(text, "已保存到 / saved to {}\n", self.file.display());
+        text
+    }
+}
+
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn invalid(message: String) -> AppError {
+    AppError::field("seed-data", message)
+}
+
+/// Loads the demo in one transaction and writes the credentials file.
+pub fn load_demo(conn: &mut DbConnection, data_dir: &Path, now: DateTime<Utc>) -> AppResult<DemoCredentials> {
+    let text = read("township.toml").ok_or_else(|| invalid("township.toml missing".into()))?;
+    let text = String::from_utf8(text).map_err(|_| invalid("township.toml is not UTF-8".into()))?;
+    let demo: Demo = toml::from_str(&text).map_err(|e| invalid(format!("township.toml: {e}")))?;
+    let accounts = write_tx(conn, |conn| Loader::new(conn, now).load(&demo))?;
+    std::fs::create_dir_all(data_dir).map_err(AppError::internal)?;
+    let file = data_dir.join("demo-credentials.txt");
+    let credentials = DemoCredentials { accounts, file: file.clone() };
+    write_private(&file, credentials.announce("").as_bytes()).map_err(AppError::internal)?;
+    Ok(credentials)
+}
+
+struct Loader<'c> {
+    conn: &'c mut DbConnection,
+    now: DateTime<Utc>,
+    villages: HashMap<String, i64>,
+    groups: HashMap<(String, String), i64>,
+    shops: HashMap<String, i64>,
+    accounts: Vec<(String, String, String)>,
+}
+
+impl<'c> Loader<'c> {
+    fn new(conn: &'c mut DbConnection, now: DateTime<Utc>) -> Self {
+        Self {
+            conn,
+            now,
+            villages: HashMap::new(),
+            groups: HashMap::new(),
+            shops: HashMap::new(),
+            accounts: Vec::new(),
+        }
+    }
+
+    fn load(mut self, demo: &Demo) -> AppResult<Vec<(String, String, String)>> {
+        let (admins, rest): (Vec<_>, Vec<_>) = demo
+            .staff
+            .iter()
+            .partition(|s| s.roles.iter().any(|r| r.role == RoleName::TownshipAdmin));
+        let first_admin = admins
+            .first()
+            .ok_or_else(|| invalid("township.toml needs a township_admin".into()))?;
+        let admin = self.bootstrap(&demo.township, first_admin)?;
+        for village in &demo.villages {
+            self.village(&admin, village)?;
+        }
+        for shop in &demo.shops {
+            let ids = shop
+                .villages
+                .iter()
+                .map(|code| self.village_id(code))
+                .collect::<AppResult<Vec<_>>>()?;
+            let id = org::open_shop(self.conn, admin.township_id, &shop.name, &ids, self.now)?;
+            self.shops.insert(shop.name.clone(), id);
+        }
+        // Group leaders wait until the committees have made their groups.
+        let (leaders, others): (Vec<_>, Vec<_>) = rest
+            .into_iter()
+            .chain(admins.into_iter().skip(1))
+            .partition(|s| s.roles.iter().any(|r| r.group.is_some()));
+        for staff in others {
+            self.staff(&admin, staff)?;
+        }
+        for village in &demo.villages {
+            self.groups_and_households(village)?;
+        }
+        for staff in leaders {
+            self.staff(&admin, staff)?;
+        }
+        Ok(self.accounts)
+    }
+
+    fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Principal> {
+        let password = generate_password();
+        let id = org::bootstrap(self.conn, township, &staff.username, &password, &staff.name, self.now)?;
+        self.accounts.push((staff.username.clone(), password, format!("{} 乡镇管理员", staff.name)));
+        load_principal(self.conn, Subject { kind: PrincipalKind::Staff, id })
+    }
+
+    fn village_id(&self, code: &str) -> AppResult<i64> {
+        self.villages
+            .get(code)
+            .copied()
+            .ok_or_else(|| invalid(format!("unknown village {code}")))
+    }
+
+    fn village(&mut self, admin: &Principal, v: &DemoVillage) -> AppResult<()> {
+        let request = CreateVillage {
+            name: v.name.clone(),
+            code: v.code.clone(),
+            policy: Some(PolicyPatch { notice_days: v.notice_days, ..PolicyPatch::default() }),
+        };
+        let view = org::create_village(self.conn, admin, &request, self.now)?;
+        self.villages.insert(v.code.clone(), view.id);
+        Ok(())
+    }
+
+    /// Someone on the village committee, to add what only a committee may add.
+    fn committee_of(&mut self, village_id: i64) -> AppResult<Principal> {
+        for (username, _, _) in self.accounts.clone() {
+            let Some(id) = crate::auth::service::staff_id_by_username(self.conn, &username)? else {
+                continue;
+            };
+            let principal = load_principal(self.conn, Subject { kind: PrincipalKind::Staff, id })?;
+            let target = Target::village(principal.township_id, village_id);
+            if authorize(&principal, Action::ManageHouseholds, &target).is_ok() {
+                return Ok(principal);
+            }
+        }
+        Err(invalid(format!("village {village_id} has no committee member in township.toml")))
+    }
+
+    fn groups_and_households(&mut self, v: &DemoVillage) -> AppResult<()> {
+        let village_id = self.village_id(&v.code)?;
+        let committee = self.committee_of(village_id)?;
+        for name in &v.groups {
+            let group = org::create_group(self.conn, &committee, village_id, &CreateGroup { name: name.clone() }, self.now)?;
+            self.groups.insert((v.code.clone(), name.clone()), group.id);
+        }
+        if let Some(csv) = read(&format!("households/{}.csv", v.code)) {
+            org::import_households(self.conn, &committee, village_id, &csv, self.now)?;
+        }
+        Ok(())
+    }
+
+    fn scope_of(&self, role: &DemoRole, township_id: i64) -> AppResult<i64> {
+        let village = || {
+            role.village
+                .as_deref()
+                .ok_or_else(|| invalid(format!("{} needs a village", role.role.as_str())))
+        };
+        match role.role {
+            RoleName::TownshipAdmin => Ok(township_id),
+            RoleName::Committee | RoleName::Supervisor => self.village_id(village()?),
+            RoleName::GroupLeader => {
+                let group = role.group.clone().unwrap_or_default();
+                self.groups
+                    .get(&(village()?.to_owned(), group.clone()))
+                    .copied()
+                    .ok_or_else(|| invalid(format!("unknown group {group}")))
+            }
+            RoleName::Shopkeeper => {
+                let shop = role.shop.clone().unwrap_or_default();
+                self.shops
+                    .get(&shop)
+                    .copied()
+                    .ok_or_else(|| invalid(format!("unknown shop {shop}")))
+            }
+            RoleName::Villager => Err(invalid("staff cannot be villagers".into())),
+        }
+    }
+
+    fn staff(&mut self, admin: &Principal, staff: &DemoStaff) -> AppResult<()> {
+        let roles = staff
+            .roles
+            .iter()
+            .map(|r| Ok(RoleRequest { role: r.role, scope_id: self.scope_of(r, admin.township_id)? }))
+            .collect::<AppResult<Vec<_>>>()?;
+        let what = describe_roles(&staff.roles);
+        let password = generate_password();
+        let request = CreateStaff {
+            username: staff.username.clone(),
+            password: password.clone(),
+            name: staff.name.clone(),
+            roles,
+        };
+        org::create_staff(self.conn, admin, &request, self.now)?;
+        self.accounts.push((staff.username.clone(), password, format!("{} {what}", staff.name)));
+        Ok(())
+    }
+}
+
+fn describe_roles(roles: &[DemoRole]) -> String {
+    roles
+        .iter()
+        .map(|r| {
+            let role = match r.role {
+                RoleName::TownshipAdmin => "乡镇管理员",
+                RoleName::Committee => "村委会",
+                RoleName::Supervisor => "村务监督委员会",
+                RoleName::GroupLeader => "村民小组长",
+                RoleName::Shopkeeper => "积分超市店主",
+                RoleName::Villager => "村民",
+            };
+            let place = [&r.village, &r.group, &r.shop]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!("{role} {place}").trim().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}

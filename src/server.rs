@@ -1,0 +1,179 @@
+//! Builds the actix application: state, middleware, routes; and runs it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServerHandle};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use tracing::Instrument;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::secrets::{self, Pepper};
+use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{Db, migrate};
+use crate::error::AppError;
+use crate::state::{AppState, SignInLimits};
+use crate::system::metrics::Metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] crate::db::OpenError),
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(String),
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
+    #[error("unusable JWT secret: {0}")]
+    Jwt(String),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind { bind: String, source: std::io::Error },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Every route of the service; shared by the server and the OpenAPI document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(crate::system::http::routes).service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(crate::auth::http::routes)
+            .configure(crate::org::http::routes),
+    );
+}
+
+/// Opens the database, applies migrations and loads secrets.
+pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let db = Db::open(&settings.database_url, settings.pool_size)?;
+    let mut conn = db.pool().get().map_err(|e| StartError::Migrate(e.to_string()))?;
+    let applied = migrate::run_pending(&mut conn).map_err(|e| StartError::Migrate(e.to_string()))?;
+    drop(conn);
+    if !applied.is_empty() {
+        tracing::info!(versions = ?applied, "applied migrations");
+    }
+    let jwt = secrets::load_or_create(settings.jwt_secret.as_deref(), "jwt_secret", &settings.data_dir, "jwt-secret.key")?;
+    let pepper = secrets::load_or_create(settings.pepper.as_deref(), "pepper", &settings.data_dir, "pepper.key")?;
+    Ok(AppState {
+        db,
+        keys: Arc::new(TokenKeys::new(&jwt).map_err(|e| StartError::Jwt(e.to_string()))?),
+        pepper: Pepper::new(pepper),
+        clock,
+        limits: SignInLimits::default(),
+        metrics: Arc::new(Metrics::default()),
+        settings: Arc::new(settings),
+    })
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Binds and starts the server; the returned handle stops it.
+pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>), StartError> {
+    let bind = state.settings.bind.clone();
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let metrics = state.metrics.clone();
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(crate::openapi::base())
+            .app_data(state.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .configure(routes)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+            .route(
+                "/",
+                web::get().to(|| async {
+                    HttpResponse::Found()
+                        .insert_header(("Location", "/swagger-ui/"))
+                        .finish()
+                }),
+            )
+            .default_service(web::to(not_found))
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let request_id = uuid::Uuid::new_v4().to_string();
+                let method = req.method().to_string();
+                let span = tracing::info_span!("request", id = %request_id, method = %method, path = %req.path());
+                let metrics = metrics.clone();
+                let call = srv.call(req);
+                async move {
+                    let mut res = call.await?;
+                    let status = res.status().as_u16();
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "(unmatched)".to_owned());
+                    let seconds = started.elapsed().as_secs_f64();
+                    metrics.observe(&method, &route, status, seconds);
+                    if let Ok(value) = HeaderValue::from_str(&request_id) {
+                        res.headers_mut().insert(REQUEST_ID, value);
+                    }
+                    tracing::info!(status, route = %route, ms = (seconds * 1000.0).round(), "done");
+                    Ok(res)
+                }
+                .instrument(span)
+            })
+    })
+    .workers(worker_count())
+    .bind(&bind)
+    .map_err(|source| StartError::Bind { bind: bind.clone(), source })?;
+    let addrs = server.addrs();
+    Ok((server.run(), addrs))
+}
+
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
+
+/// A server running on its own thread, stopped when dropped (used by tests and tools).
+pub struct Background {
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn spawn(state: AppState) -> Result<Self, StartError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                match start(state) {
+                    Ok((server, addrs)) => {
+                        let _ = tx.send(Ok((server.handle(), addrs)));
+                        let _ = server.await;
+                    }
+                    Err(err) => {
+                        let _ = tx.send(Err(err));
+                    }
+                }
+            });
+        });
+        let (handle, addrs) = rx
+            .recv()
+            .map_err(|_| StartError::Io(std::io::Error::other("server thread ended")))??;
+        let addr = addrs
+            .first()
+            .copied()
+            .ok_or_else(|| StartError::Io(std::io::Error::other("server bound no address")))?;
+        Ok(Self { addr, handle, thread: Some(thread) })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::System::new().block_on(handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

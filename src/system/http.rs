@@ -1,0 +1,72 @@
+//! `/healthz`, `/readyz`, `/metrics`.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::metrics::PoolUse;
+use crate::db::migrate;
+use crate::error::{AppError, Problem};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "system", responses((status = 200, description = "Alive", body = Status)))]
+#[get("/healthz")]
+async fn healthz() -> web::Json<Status> {
+    web::Json(Status { status: "ok" })
+}
+
+/// The database answers and every migration is applied.
+#[utoipa::path(
+    tag = "system",
+    responses(
+        (status = 200, description = "Ready to serve", body = Status),
+        (status = 503, description = "Database unreachable or migrations pending", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, AppError> {
+    let current = state
+        .db
+        .run(|conn| {
+            migrate::is_current(conn)
+                .map_err(|_| AppError::Unavailable("数据库没有响应。"))
+        })
+        .await
+        .map_err(|_| AppError::Unavailable("数据库没有响应。"))?;
+    if current {
+        Ok(web::Json(Status { status: "ready" }))
+    } else {
+        Err(AppError::Unavailable("数据库结构尚未升级。"))
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(
+    tag = "system",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.db.pool();
+    let pool_state = pool.state();
+    let text = state.metrics.render(&PoolUse {
+        connections: pool_state.connections,
+        idle: pool_state.idle_connections,
+        max: pool.max_size(),
+    });
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text)
+}
