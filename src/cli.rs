@@ -13,7 +13,11 @@ use crate::error::AppError;
 use crate::{org, seed, server};
 
 #[derive(Parser)]
-#[command(name = "jifen", version, about = "jifen 积分: points, checklist and ledger for villages")]
+#[command(
+    name = "jifen",
+    version,
+    about = "jifen 积分: points, checklist and ledger for villages"
+)]
 struct Cli {
     /// Settings file (optional); JIFEN_* environment variables override it.
     #[arg(long, default_value = "jifen.toml", global = true)]
@@ -46,6 +50,8 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the server at JIFEN_BIND answers /healthz (for container health checks).
+    Healthcheck,
 }
 
 pub fn main() -> ExitCode {
@@ -65,10 +71,14 @@ pub fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => run_migrate(&settings),
-        Command::Bootstrap { username, password, township, name } => {
-            run_bootstrap(&settings, &username, &password, &township, &name)
-        }
+        Command::Bootstrap {
+            username,
+            password,
+            township,
+            name,
+        } => run_bootstrap(&settings, &username, &password, &township, &name),
         Command::Seed { .. } => run_seed(&settings),
+        Command::Healthcheck => healthcheck(&settings.bind),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -83,7 +93,9 @@ pub fn main() -> ExitCode {
 fn init_tracing(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("JIFEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.log_format == "json" {
         builder.json().init();
     } else {
@@ -104,11 +116,24 @@ fn run_migrate(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-fn run_bootstrap(settings: &Settings, username: &str, password: &str, township: &str, name: &str) -> Result<(), String> {
+fn run_bootstrap(
+    settings: &Settings,
+    username: &str,
+    password: &str,
+    township: &str,
+    name: &str,
+) -> Result<(), String> {
     let db = open_migrated(settings)?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
-    let id = org::bootstrap(&mut conn, township, username, password, name, SystemClock.now())
-        .map_err(describe)?;
+    let id = org::bootstrap(
+        &mut conn,
+        township,
+        username,
+        password,
+        name,
+        SystemClock.now(),
+    )
+    .map_err(describe)?;
     println!("township administrator {username} created (id {id})");
     Ok(())
 }
@@ -119,7 +144,8 @@ fn run_seed(settings: &Settings) -> Result<(), String> {
     if !org::township_is_empty(&mut conn).map_err(describe)? {
         return Err("the database is not empty; the demo is loaded only into an empty one".into());
     }
-    let credentials = seed::load_demo(&mut conn, &settings.data_dir, SystemClock.now()).map_err(describe)?;
+    let credentials =
+        seed::load_demo(&mut conn, &settings.data_dir, SystemClock.now()).map_err(describe)?;
     print!("{}", credentials.announce(&settings.browse_url()));
     Ok(())
 }
@@ -130,7 +156,10 @@ fn serve(settings: Settings) -> Result<(), String> {
     let first_run_demo = if settings.is_default_embedded_database() {
         let mut conn = state.db.pool().get().map_err(|e| e.to_string())?;
         if org::township_is_empty(&mut conn).map_err(describe)? {
-            Some(seed::load_demo(&mut conn, &settings.data_dir, state.clock.now()).map_err(describe)?)
+            Some(
+                seed::load_demo(&mut conn, &settings.data_dir, state.clock.now())
+                    .map_err(describe)?,
+            )
         } else {
             None
         }
@@ -142,10 +171,44 @@ fn serve(settings: Settings) -> Result<(), String> {
         tracing::info!(addrs = ?addrs, "jifen listening");
         match &first_run_demo {
             Some(credentials) => print!("{}", credentials.announce(&settings.browse_url())),
-            None => println!("jifen 已启动 / listening on {} — API docs: {}/swagger-ui/", settings.bind, settings.browse_url()),
+            None => println!(
+                "jifen 已启动 / listening on {} — API docs: {}/swagger-ui/",
+                settings.bind,
+                settings.browse_url()
+            ),
         }
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// A bare HTTP/1.0 request, so the runtime image needs no curl.
+fn healthcheck(bind: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let addr = bind.replace("0.0.0.0", "127.0.0.1");
+    let timeout = std::time::Duration::from_secs(3);
+    let socket = addr
+        .parse::<std::net::SocketAddr>()
+        .map_err(|e| format!("bad bind address {addr}: {e}"))?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&socket, timeout).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| e.to_string())?;
+    if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!(
+            "unhealthy: {}",
+            answer.lines().next().unwrap_or("no answer")
+        ))
+    }
 }
 
 fn describe(err: AppError) -> String {

@@ -80,6 +80,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail dictates the closure's error type
     fn environment_overrides_file_which_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("jifen.toml", "bind = \"0.0.0.0:9000\"\npool_size = 3\n")?;

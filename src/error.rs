@@ -99,7 +99,10 @@ impl AppError {
             AppError::NotFound => "找不到该记录。".into(),
             AppError::Conflict(why) | AppError::InvalidState(why) => why.clone(),
             AppError::RateLimited { retry_after_secs } => {
-                format!("尝试次数太多，请 {} 分钟后再试。", retry_after_secs.div_ceil(60))
+                format!(
+                    "尝试次数太多，请 {} 分钟后再试。",
+                    retry_after_secs.div_ceil(60)
+                )
             }
             AppError::PayloadTooLarge => "上传的内容太大。".into(),
             AppError::Unavailable(why) => (*why).into(),
@@ -176,7 +179,11 @@ impl From<validator::ValidationErrors> for AppError {
     }
 }
 
-fn flatten_validation(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+fn flatten_validation(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
     use validator::ValidationErrorsKind;
     for (field, kind) in errors.errors() {
         let path = if prefix.is_empty() {

@@ -67,14 +67,24 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, App
 /// Turns a serde message into a field error: serde names missing and unknown fields
 /// in the message rather than the path, so they are lifted out of it.
 fn field_error(path: String, message: &str) -> AppError {
-    let path = if path == "." { String::new() } else { path };
+    let path = if path == "." || path == "?" {
+        String::new()
+    } else {
+        path
+    };
     let join = |name: &str| {
         if path.is_empty() {
             name.to_owned()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path.clone()
         } else {
             format!("{path}.{name}")
         }
     };
+    // serde_json appends the position; the field path says more to a person.
+    let message = message
+        .rfind(" at line ")
+        .map_or(message, |at| &message[..at]);
     let quoted = message.split('`').nth(1);
     let (field, text) = if let (true, Some(name)) = (message.starts_with("missing field"), quoted) {
         (join(name), "必须填写".to_owned())
@@ -85,7 +95,11 @@ fn field_error(path: String, message: &str) -> AppError {
     } else if message.contains("EOF while parsing") && path.is_empty() {
         ("body".to_owned(), "请求内容不是完整的 JSON".to_owned())
     } else {
-        let field = if path.is_empty() { "body".to_owned() } else { path };
+        let field = if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
         (field, format!("格式不对（{message}）"))
     };
     AppError::Validation(vec![FieldError::new(field, text)])
@@ -97,10 +111,8 @@ pub fn client_addr(req: &HttpRequest) -> String {
     let trust_proxy = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.settings.trust_proxy);
-    if trust_proxy {
-        if let Some(addr) = req.connection_info().realip_remote_addr() {
-            return addr.to_owned();
-        }
+    if trust_proxy && let Some(addr) = req.connection_info().realip_remote_addr() {
+        return addr.to_owned();
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())
@@ -177,6 +189,8 @@ mod tests {
         assert_eq!(fields(missing), ["name"]);
         let wrong_type = parse_json::<Outer>(br#"{"name": 5}"#).unwrap_err();
         assert_eq!(fields(wrong_type), ["name"]);
+        let ok = parse_json::<Outer>(br#"{"name":"a","inner":{"days":3}}"#).unwrap();
+        assert_eq!((ok.name.as_str(), ok.inner.map(|i| i.days)), ("a", Some(3)));
         let nested = parse_json::<Outer>(br#"{"name":"a","inner":{"days":"x"}}"#).unwrap_err();
         assert_eq!(fields(nested), ["inner.days"]);
         let unknown = parse_json::<Outer>(br#"{"name":"a","inner":{"dayz":1}}"#).unwrap_err();
@@ -187,7 +201,14 @@ mod tests {
 
     #[test]
     fn junk_is_a_body_error() {
-        for junk in [&b""[..], b"{", b"\"text\"", b"null", b"\xff\xfe", b"{} {}"] {
+        for junk in [
+            &b""[..],
+            b"{",
+            b"\"text\"",
+            b"null",
+            b"\xff\xfe",
+            br#"{"name":"a"} {}"#,
+        ] {
             assert_eq!(fields(parse_json::<Outer>(junk).unwrap_err()), ["body"]);
         }
     }

@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn an_extra_row_means_another_page() {
-        let request = PageRequest { limit: 2, after: None };
+        let request = PageRequest {
+            limit: 2,
+            after: None,
+        };
         let page = Page::from_rows(vec![1, 2, 3], request, |r| *r, |r| r);
         assert_eq!(page.items, vec![1, 2]);
         assert_eq!(page.next_cursor, Some(encode_cursor(2)));

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::dev::{Service, ServerHandle};
+use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing::Instrument;
@@ -32,7 +32,10 @@ pub enum StartError {
     #[error("unusable JWT secret: {0}")]
     Jwt(String),
     #[error("cannot listen on {bind}: {source}")]
-    Bind { bind: String, source: std::io::Error },
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -49,14 +52,28 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Opens the database, applies migrations and loads secrets.
 pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     let db = Db::open(&settings.database_url, settings.pool_size)?;
-    let mut conn = db.pool().get().map_err(|e| StartError::Migrate(e.to_string()))?;
-    let applied = migrate::run_pending(&mut conn).map_err(|e| StartError::Migrate(e.to_string()))?;
+    let mut conn = db
+        .pool()
+        .get()
+        .map_err(|e| StartError::Migrate(e.to_string()))?;
+    let applied =
+        migrate::run_pending(&mut conn).map_err(|e| StartError::Migrate(e.to_string()))?;
     drop(conn);
     if !applied.is_empty() {
         tracing::info!(versions = ?applied, "applied migrations");
     }
-    let jwt = secrets::load_or_create(settings.jwt_secret.as_deref(), "jwt_secret", &settings.data_dir, "jwt-secret.key")?;
-    let pepper = secrets::load_or_create(settings.pepper.as_deref(), "pepper", &settings.data_dir, "pepper.key")?;
+    let jwt = secrets::load_or_create(
+        settings.jwt_secret.as_deref(),
+        "jwt_secret",
+        &settings.data_dir,
+        "jwt-secret.key",
+    )?;
+    let pepper = secrets::load_or_create(
+        settings.pepper.as_deref(),
+        "pepper",
+        &settings.data_dir,
+        "pepper.key",
+    )?;
     Ok(AppState {
         db,
         keys: Arc::new(TokenKeys::new(&jwt).map_err(|e| StartError::Jwt(e.to_string()))?),
@@ -164,7 +181,11 @@ impl Background {
             .first()
             .copied()
             .ok_or_else(|| StartError::Io(std::io::Error::other("server bound no address")))?;
-        Ok(Self { addr, handle, thread: Some(thread) })
+        Ok(Self {
+            addr,
+            handle,
+            thread: Some(thread),
+        })
     }
 }
 

@@ -30,8 +30,16 @@ impl Table {
         if all.len() > MAX_ROWS + 1 {
             return Err(AppError::field("file", "一次最多导入 10000 行"));
         }
-        let headers = all.remove(0).into_iter().map(|h| h.trim().to_owned()).collect();
-        let rows = all.into_iter().enumerate().map(|(i, r)| (i + 2, r)).collect();
+        let headers = all
+            .remove(0)
+            .into_iter()
+            .map(|h| h.trim().to_owned())
+            .collect();
+        let rows = all
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (i + 2, r))
+            .collect();
         Ok(Table { headers, rows })
     }
 
@@ -44,9 +52,8 @@ impl Table {
 
     /// Like [`Table::column`], but a missing column is an error naming it.
     pub fn required(&self, names: &[&str]) -> Result<usize, FieldError> {
-        self.column(names).ok_or_else(|| {
-            FieldError::new("file", format!("缺少“{}”列", names.join("/")))
-        })
+        self.column(names)
+            .ok_or_else(|| FieldError::new("file", format!("缺少“{}”列", names.join("/"))))
     }
 }
 

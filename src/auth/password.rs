@@ -1,7 +1,7 @@
 //! Staff passwords, hashed with argon2id.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 
 use crate::error::{AppError, AppResult};
@@ -30,8 +30,7 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 }
 
 /// argon2id hash of a random string nobody knows.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$hZ8u2/e8n+xXc6Y/xI7wWf2J9bYc9s0W2lSx4h7KfWw";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$hZ8u2/e8n+xXc6Y/xI7wWf2J9bYc9s0W2lSx4h7KfWw";
 
 #[cfg(test)]
 mod tests {

@@ -81,12 +81,17 @@ impl Target {
 
 /// Whether this one binding lets its holder see the target at all.
 fn sees(binding: &RoleBinding, target: &Target) -> bool {
+    if target.village_id.is_none() {
+        // The township itself is in sight of all its staff, not of villagers.
+        return binding.role != Villager;
+    }
     let in_village = target.village_id.is_some() && binding.village_id == target.village_id;
     match binding.role {
         TownshipAdmin => binding.scope_id == target.township_id,
         Committee | Supervisor => in_village,
         GroupLeader => {
-            in_village && (target.household_id.is_none() || target.group_id == Some(binding.scope_id))
+            in_village
+                && (target.household_id.is_none() || target.group_id == Some(binding.scope_id))
         }
         Villager => {
             in_village
@@ -101,7 +106,11 @@ pub fn authorize(principal: &Principal, action: Action, target: &Target) -> AppR
     if principal.township_id != target.township_id {
         return Err(AppError::NotFound);
     }
-    let mut visible = principal.roles.iter().filter(|b| sees(b, target)).peekable();
+    let mut visible = principal
+        .roles
+        .iter()
+        .filter(|b| sees(b, target))
+        .peekable();
     if visible.peek().is_none() {
         return Err(AppError::NotFound);
     }
@@ -169,14 +178,25 @@ mod tests {
             authorize(&committee, Action::ViewVillage, &Target::village(1, 11)),
             Err(AppError::NotFound)
         ));
-        assert!(authorize(&committee, Action::ManageHouseholds, &Target::village(1, 10)).is_ok());
+        assert!(
+            authorize(
+                &committee,
+                Action::ManageHouseholds,
+                &Target::village(1, 10)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn visible_but_not_allowed_is_forbidden() {
         let supervisor = staff(vec![bind(Supervisor, 10, Some(10))]);
         assert!(matches!(
-            authorize(&supervisor, Action::ManageHouseholds, &Target::village(1, 10)),
+            authorize(
+                &supervisor,
+                Action::ManageHouseholds,
+                &Target::village(1, 10)
+            ),
             Err(AppError::Forbidden(_))
         ));
     }
@@ -197,9 +217,20 @@ mod tests {
     #[test]
     fn group_leaders_see_their_group_only() {
         let leader = staff(vec![bind(GroupLeader, 3, Some(10))]);
-        assert!(authorize(&leader, Action::ViewHousehold, &Target::household(1, 10, Some(3), 7)).is_ok());
+        assert!(
+            authorize(
+                &leader,
+                Action::ViewHousehold,
+                &Target::household(1, 10, Some(3), 7)
+            )
+            .is_ok()
+        );
         assert!(matches!(
-            authorize(&leader, Action::ViewHousehold, &Target::household(1, 10, Some(4), 8)),
+            authorize(
+                &leader,
+                Action::ViewHousehold,
+                &Target::household(1, 10, Some(4), 8)
+            ),
             Err(AppError::NotFound)
         ));
         assert_eq!(visible_groups(&leader, 10), Some(vec![3]));

@@ -94,7 +94,9 @@ impl Pepper {
 pub fn random_digits(n: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+    (0..n)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
 }
 
 /// A random URL-safe token with 256 bits of entropy.

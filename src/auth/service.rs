@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
+use super::password;
 use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
 use super::store;
 use super::token::{ACCESS_TTL, REFRESH_TTL, Subject};
-use super::password;
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -177,7 +177,12 @@ fn issue_pair(
 }
 
 /// Staff sign-in by username and password, limited per username and per address.
-pub fn login(conn: &mut DbConnection, state: &AppState, req: &LoginRequest, addr: &str) -> AppResult<TokenPair> {
+pub fn login(
+    conn: &mut DbConnection,
+    state: &AppState,
+    req: &LoginRequest,
+    addr: &str,
+) -> AppResult<TokenPair> {
     let now = state.clock.now();
     let username = req.username.trim().to_lowercase();
     let user_key = format!("user:{username}");
@@ -185,7 +190,10 @@ pub fn login(conn: &mut DbConnection, state: &AppState, req: &LoginRequest, addr
     state.limits.per_username.check(&user_key, now)?;
     state.limits.per_address.check(&addr_key, now)?;
     let staff = store::staff_by_username(conn, &username)?;
-    let password_ok = password::verify(&req.password, staff.as_ref().map(|s| s.password_hash.as_str()));
+    let password_ok = password::verify(
+        &req.password,
+        staff.as_ref().map(|s| s.password_hash.as_str()),
+    );
     let staff = staff.filter(|s| password_ok && s.active);
     let Some(staff) = staff else {
         state.limits.per_username.record_failure(&user_key, now);
@@ -219,16 +227,26 @@ pub fn refresh(conn: &mut DbConnection, state: &AppState, token: &str) -> AppRes
             return Ok(Rotation::Refused);
         }
         if row.used_at.is_some() || !store::use_refresh_token(conn, row.id, now.naive_utc())? {
-            tracing::warn!(family_row = row.id, "refresh token reused; revoking its family");
+            tracing::warn!(
+                family_row = row.id,
+                "refresh token reused; revoking its family"
+            );
             store::revoke_family(conn, &row.family, now.naive_utc())?;
             return Ok(Rotation::Refused);
         }
         let subject = match (row.staff_id, row.member_id) {
-            (Some(id), _) => Subject { kind: PrincipalKind::Staff, id },
-            (None, Some(id)) => Subject { kind: PrincipalKind::Villager, id },
+            (Some(id), _) => Subject {
+                kind: PrincipalKind::Staff,
+                id,
+            },
+            (None, Some(id)) => Subject {
+                kind: PrincipalKind::Villager,
+                id,
+            },
             (None, None) => return Ok(Rotation::Refused),
         };
-        issue_pair(conn, state, subject, Some(&row.family), now).map(|p| Rotation::Issued(Box::new(p)))
+        issue_pair(conn, state, subject, Some(&row.family), now)
+            .map(|p| Rotation::Issued(Box::new(p)))
     })?;
     match rotation {
         Rotation::Issued(pair) => Ok(*pair),
@@ -258,7 +276,12 @@ fn normalize_invite(code: &str) -> AppResult<String> {
 }
 
 /// Villager sign-in with a single-use invite code.
-pub fn sign_in_with_invite(conn: &mut DbConnection, state: &AppState, code: &str, addr: &str) -> AppResult<TokenPair> {
+pub fn sign_in_with_invite(
+    conn: &mut DbConnection,
+    state: &AppState,
+    code: &str,
+    addr: &str,
+) -> AppResult<TokenPair> {
     let now = state.clock.now();
     let addr_key = format!("addr:{addr}");
     state.limits.per_address.check(&addr_key, now)?;
@@ -268,7 +291,10 @@ pub fn sign_in_with_invite(conn: &mut DbConnection, state: &AppState, code: &str
         let Some(member_id) = store::consume_invite(conn, &hash, now.naive_utc())? else {
             return Ok(None);
         };
-        let subject = Subject { kind: PrincipalKind::Villager, id: member_id };
+        let subject = Subject {
+            kind: PrincipalKind::Villager,
+            id: member_id,
+        };
         issue_pair(conn, state, subject, None, now).map(Some)
     })?;
     pair.ok_or_else(|| {

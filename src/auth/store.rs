@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::model::{RoleBinding, RoleName};
 use crate::db::DbConnection;
-use crate::db::schema::{households, invite_codes, members, refresh_tokens, role_bindings, staff, villages};
+use crate::db::schema::{
+    households, invite_codes, members, refresh_tokens, role_bindings, staff, villages,
+};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = staff)]
@@ -17,7 +19,10 @@ pub struct StaffCredentials {
     pub active: bool,
 }
 
-pub fn staff_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<StaffCredentials>> {
+pub fn staff_by_username(
+    conn: &mut DbConnection,
+    username: &str,
+) -> QueryResult<Option<StaffCredentials>> {
     staff::table
         .filter(staff::username.eq(username))
         .select(StaffCredentials::as_select())
@@ -37,7 +42,11 @@ pub fn roles_of_staff(conn: &mut DbConnection, staff_id: i64) -> QueryResult<Vec
     let rows: Vec<(String, i64, Option<i64>)> = role_bindings::table
         .filter(role_bindings::staff_id.eq(staff_id))
         .order(role_bindings::id)
-        .select((role_bindings::role, role_bindings::scope_id, role_bindings::village_id))
+        .select((
+            role_bindings::role,
+            role_bindings::scope_id,
+            role_bindings::village_id,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -60,7 +69,10 @@ pub struct MemberIdentity {
     pub township_id: i64,
 }
 
-pub fn member_identity(conn: &mut DbConnection, member_id: i64) -> QueryResult<Option<MemberIdentity>> {
+pub fn member_identity(
+    conn: &mut DbConnection,
+    member_id: i64,
+) -> QueryResult<Option<MemberIdentity>> {
     let row: Option<(i64, String, i64, i64, i64)> = members::table
         .inner_join(households::table.inner_join(villages::table))
         .filter(members::id.eq(member_id))
@@ -73,13 +85,15 @@ pub fn member_identity(conn: &mut DbConnection, member_id: i64) -> QueryResult<O
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(member_id, name, household_id, village_id, township_id)| MemberIdentity {
-        member_id,
-        name,
-        household_id,
-        village_id,
-        township_id,
-    }))
+    Ok(row.map(
+        |(member_id, name, household_id, village_id, township_id)| MemberIdentity {
+            member_id,
+            name,
+            household_id,
+            village_id,
+            township_id,
+        },
+    ))
 }
 
 #[derive(Insertable)]
@@ -112,7 +126,10 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-pub fn refresh_token_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<RefreshTokenRow>> {
+pub fn refresh_token_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<RefreshTokenRow>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash))
         .select(RefreshTokenRow::as_select())
@@ -121,7 +138,11 @@ pub fn refresh_token_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult
 }
 
 /// Marks a live token used; false when another request got there first.
-pub fn use_refresh_token(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn use_refresh_token(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id))
@@ -173,7 +194,11 @@ pub fn replace_invite(conn: &mut DbConnection, invite: &NewInvite) -> QueryResul
 }
 
 /// Uses up a live invite code; returns the member it was for.
-pub fn consume_invite(conn: &mut DbConnection, code_hash: &str, now: NaiveDateTime) -> QueryResult<Option<i64>> {
+pub fn consume_invite(
+    conn: &mut DbConnection,
+    code_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
     let live = invite_codes::table
         .filter(invite_codes::code_hash.eq(code_hash))
         .filter(invite_codes::used_at.is_null())

@@ -96,12 +96,25 @@ mod tests {
             kind: PrincipalKind::Villager,
             id: 1,
         };
-        let token = TokenKeys::new(&[1u8; 32]).unwrap().issue(subject, now).unwrap();
-        assert!(TokenKeys::new(&[2u8; 32]).unwrap().verify(&token, now).is_err());
+        let token = TokenKeys::new(&[1u8; 32])
+            .unwrap()
+            .issue(subject, now)
+            .unwrap();
+        assert!(
+            TokenKeys::new(&[2u8; 32])
+                .unwrap()
+                .verify(&token, now)
+                .is_err()
+        );
         // An unsigned token ("alg": "none") must never pass.
         let parts: Vec<&str> = token.split('.').collect();
         let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
         let forged = format!("{none_header}.{}.", parts[1]);
-        assert!(TokenKeys::new(&[1u8; 32]).unwrap().verify(&forged, now).is_err());
+        assert!(
+            TokenKeys::new(&[1u8; 32])
+                .unwrap()
+                .verify(&forged, now)
+                .is_err()
+        );
     }
 }

@@ -99,13 +99,13 @@ pub struct Db {
 impl Db {
     pub fn open(url: &str, pool_size: u32) -> Result<Self, OpenError> {
         let target = DbTarget::parse(url)?;
-        if let DbTarget::Sqlite(path) = &target {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            }
+        if let DbTarget::Sqlite(path) = &target
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         let backend = target.backend();
         let pool = Pool::builder()
@@ -184,8 +184,12 @@ pub fn write_tx<T>(
 
 fn in_transaction(conn: &mut DbConnection) -> bool {
     let depth = match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-        DbConnection::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
+        DbConnection::Pg(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+        }
     };
     matches!(depth, Ok(Some(_)))
 }

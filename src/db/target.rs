@@ -38,9 +38,10 @@ impl DbTarget {
         }
         // Never echo a URL that may carry a password.
         let scheme = url.split("://").next().filter(|s| s.len() < url.len());
-        Err(TargetError::UnknownScheme(
-            scheme.map_or_else(|| "(no scheme)".to_owned(), |s| format!("{s}://…")),
-        ))
+        Err(TargetError::UnknownScheme(scheme.map_or_else(
+            || "(no scheme)".to_owned(),
+            |s| format!("{s}://…"),
+        )))
     }
 
     pub fn backend(&self) -> Backend {

@@ -45,8 +45,15 @@ type Json<T> = Result<web::Json<T>, AppError>;
     )
 )]
 #[get("/villages")]
-async fn list_villages(state: web::Data<AppState>, p: Principal, q: ValidQuery<PageQuery>) -> Json<Page<VillageView>> {
-    let page = state.db.run(move |conn| service::list_villages(conn, &p, &q.0)).await?;
+async fn list_villages(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<VillageView>> {
+    let page = state
+        .db
+        .run(move |conn| service::list_villages(conn, &p, &q.0))
+        .await?;
     Ok(web::Json(page))
 }
 
@@ -63,9 +70,16 @@ async fn list_villages(state: web::Data<AppState>, p: Principal, q: ValidQuery<P
     )
 )]
 #[post("/villages")]
-async fn create_village(state: web::Data<AppState>, p: Principal, body: ValidJson<CreateVillage>) -> Result<HttpResponse, AppError> {
+async fn create_village(
+    state: web::Data<AppState>,
+    p: Principal,
+    body: ValidJson<CreateVillage>,
+) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let village = state.db.run(move |conn| service::create_village(conn, &p, &body.0, now)).await?;
+    let village = state
+        .db
+        .run(move |conn| service::create_village(conn, &p, &body.0, now))
+        .await?;
     Ok(created(&village))
 }
 
@@ -80,9 +94,16 @@ async fn create_village(state: web::Data<AppState>, p: Principal, body: ValidJso
     )
 )]
 #[get("/villages/{village_id}")]
-async fn get_village(state: web::Data<AppState>, p: Principal, id: web::Path<i64>) -> Json<VillageView> {
+async fn get_village(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<VillageView> {
     let id = id.into_inner();
-    let village = state.db.run(move |conn| service::get_village(conn, &p, id)).await?;
+    let village = state
+        .db
+        .run(move |conn| service::get_village(conn, &p, id))
+        .await?;
     Ok(web::Json(village))
 }
 
@@ -100,9 +121,17 @@ async fn get_village(state: web::Data<AppState>, p: Principal, id: web::Path<i64
     )
 )]
 #[patch("/villages/{village_id}")]
-async fn patch_village(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<PatchVillage>) -> Json<VillageView> {
+async fn patch_village(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<PatchVillage>,
+) -> Json<VillageView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let village = state.db.run(move |conn| service::patch_village(conn, &p, id, &body.0, now)).await?;
+    let village = state
+        .db
+        .run(move |conn| service::patch_village(conn, &p, id, &body.0, now))
+        .await?;
     Ok(web::Json(village))
 }
 
@@ -117,9 +146,17 @@ async fn patch_village(state: web::Data<AppState>, p: Principal, id: web::Path<i
     )
 )]
 #[get("/villages/{village_id}/groups")]
-async fn list_groups(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, q: ValidQuery<PageQuery>) -> Json<Page<GroupView>> {
+async fn list_groups(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<GroupView>> {
     let id = id.into_inner();
-    let page = state.db.run(move |conn| service::list_groups(conn, &p, id, &q.0)).await?;
+    let page = state
+        .db
+        .run(move |conn| service::list_groups(conn, &p, id, &q.0))
+        .await?;
     Ok(web::Json(page))
 }
 
@@ -137,9 +174,17 @@ async fn list_groups(state: web::Data<AppState>, p: Principal, id: web::Path<i64
     )
 )]
 #[post("/villages/{village_id}/groups")]
-async fn create_group(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateGroup>) -> Result<HttpResponse, AppError> {
+async fn create_group(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<CreateGroup>,
+) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let group = state.db.run(move |conn| service::create_group(conn, &p, id, &body.0, now)).await?;
+    let group = state
+        .db
+        .run(move |conn| service::create_group(conn, &p, id, &body.0, now))
+        .await?;
     Ok(created(&group))
 }
 
@@ -156,9 +201,17 @@ async fn create_group(state: web::Data<AppState>, p: Principal, id: web::Path<i6
     )
 )]
 #[get("/villages/{village_id}/households")]
-async fn list_households(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, q: ValidQuery<HouseholdFilter>) -> Json<Page<HouseholdView>> {
+async fn list_households(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<HouseholdFilter>,
+) -> Json<Page<HouseholdView>> {
     let id = id.into_inner();
-    let page = state.db.run(move |conn| service::list_households(conn, &p, id, &q.0)).await?;
+    let page = state
+        .db
+        .run(move |conn| service::list_households(conn, &p, id, &q.0))
+        .await?;
     Ok(web::Json(page))
 }
 
@@ -176,9 +229,17 @@ async fn list_households(state: web::Data<AppState>, p: Principal, id: web::Path
     )
 )]
 #[post("/villages/{village_id}/households")]
-async fn create_household(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateHousehold>) -> Result<HttpResponse, AppError> {
+async fn create_household(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<CreateHousehold>,
+) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let household = state.db.run(move |conn| service::create_household(conn, &p, id, &body.0, now)).await?;
+    let household = state
+        .db
+        .run(move |conn| service::create_household(conn, &p, id, &body.0, now))
+        .await?;
     Ok(created(&household))
 }
 
@@ -197,10 +258,18 @@ async fn create_household(state: web::Data<AppState>, p: Principal, id: web::Pat
     )
 )]
 #[post("/villages/{village_id}/households/import")]
-async fn import_households(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, form: Multipart) -> Json<ImportResult> {
+async fn import_households(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    form: Multipart,
+) -> Json<ImportResult> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let file = read_file_part(form).await?;
-    let result = state.db.run(move |conn| service::import_households(conn, &p, id, &file, now)).await?;
+    let result = state
+        .db
+        .run(move |conn| service::import_households(conn, &p, id, &file, now))
+        .await?;
     Ok(web::Json(result))
 }
 
@@ -215,9 +284,16 @@ async fn import_households(state: web::Data<AppState>, p: Principal, id: web::Pa
     )
 )]
 #[get("/households/{household_id}")]
-async fn get_household(state: web::Data<AppState>, p: Principal, id: web::Path<i64>) -> Json<HouseholdView> {
+async fn get_household(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<HouseholdView> {
     let id = id.into_inner();
-    let household = state.db.run(move |conn| service::get_household(conn, &p, id)).await?;
+    let household = state
+        .db
+        .run(move |conn| service::get_household(conn, &p, id))
+        .await?;
     Ok(web::Json(household))
 }
 
@@ -236,9 +312,17 @@ async fn get_household(state: web::Data<AppState>, p: Principal, id: web::Path<i
     )
 )]
 #[patch("/households/{household_id}")]
-async fn patch_household(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<PatchHousehold>) -> Json<HouseholdView> {
+async fn patch_household(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<PatchHousehold>,
+) -> Json<HouseholdView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let household = state.db.run(move |conn| service::patch_household(conn, &p, id, &body.0, now)).await?;
+    let household = state
+        .db
+        .run(move |conn| service::patch_household(conn, &p, id, &body.0, now))
+        .await?;
     Ok(web::Json(household))
 }
 
@@ -253,9 +337,16 @@ async fn patch_household(state: web::Data<AppState>, p: Principal, id: web::Path
     )
 )]
 #[get("/households/{household_id}/members")]
-async fn list_members(state: web::Data<AppState>, p: Principal, id: web::Path<i64>) -> Json<Page<MemberView>> {
+async fn list_members(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<Page<MemberView>> {
     let id = id.into_inner();
-    let members = state.db.run(move |conn| service::list_members(conn, &p, id)).await?;
+    let members = state
+        .db
+        .run(move |conn| service::list_members(conn, &p, id))
+        .await?;
     Ok(web::Json(members))
 }
 
@@ -273,9 +364,17 @@ async fn list_members(state: web::Data<AppState>, p: Principal, id: web::Path<i6
     )
 )]
 #[post("/households/{household_id}/members")]
-async fn add_member(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateMember>) -> Result<HttpResponse, AppError> {
+async fn add_member(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<CreateMember>,
+) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let member = state.db.run(move |conn| service::add_member(conn, &p, id, &body.0, now)).await?;
+    let member = state
+        .db
+        .run(move |conn| service::add_member(conn, &p, id, &body.0, now))
+        .await?;
     Ok(created(&member))
 }
 
@@ -294,10 +393,18 @@ async fn add_member(state: web::Data<AppState>, p: Principal, id: web::Path<i64>
     )
 )]
 #[post("/households/{household_id}/invites")]
-async fn create_invite(state: web::Data<AppState>, p: Principal, id: web::Path<i64>, body: ValidJson<CreateInvite>) -> Result<HttpResponse, AppError> {
+async fn create_invite(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<CreateInvite>,
+) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let pepper = state.pepper.clone();
-    let invite = state.db.run(move |conn| service::create_invite(conn, &pepper, &p, id, &body.0, now)).await?;
+    let invite = state
+        .db
+        .run(move |conn| service::create_invite(conn, &pepper, &p, id, &body.0, now))
+        .await?;
     Ok(created(&invite))
 }
 
@@ -312,8 +419,15 @@ async fn create_invite(state: web::Data<AppState>, p: Principal, id: web::Path<i
     )
 )]
 #[get("/staff")]
-async fn list_staff(state: web::Data<AppState>, p: Principal, q: ValidQuery<PageQuery>) -> Json<Page<StaffView>> {
-    let page = state.db.run(move |conn| service::list_staff(conn, &p, &q.0)).await?;
+async fn list_staff(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<StaffView>> {
+    let page = state
+        .db
+        .run(move |conn| service::list_staff(conn, &p, &q.0))
+        .await?;
     Ok(web::Json(page))
 }
 
@@ -330,8 +444,15 @@ async fn list_staff(state: web::Data<AppState>, p: Principal, q: ValidQuery<Page
     )
 )]
 #[post("/staff")]
-async fn create_staff(state: web::Data<AppState>, p: Principal, body: ValidJson<CreateStaff>) -> Result<HttpResponse, AppError> {
+async fn create_staff(
+    state: web::Data<AppState>,
+    p: Principal,
+    body: ValidJson<CreateStaff>,
+) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let staff = state.db.run(move |conn| service::create_staff(conn, &p, &body.0, now)).await?;
+    let staff = state
+        .db
+        .run(move |conn| service::create_staff(conn, &p, &body.0, now))
+        .await?;
     Ok(created(&staff))
 }

@@ -43,7 +43,9 @@ pub fn parse_households(bytes: &[u8]) -> Result<Vec<HouseholdLine>, AppError> {
         let head_name = cell(cells, Some(head));
         match door_no {
             None => errors.push(bad(row, "door_no", "门牌号不能为空")),
-            Some(d) if d.chars().count() > 32 => errors.push(bad(row, "door_no", "门牌号最多 32 个字")),
+            Some(d) if d.chars().count() > 32 => {
+                errors.push(bad(row, "door_no", "门牌号最多 32 个字"))
+            }
             Some(d) => {
                 if let Some(first) = seen.insert(d.to_owned(), row) {
                     errors.push(bad(row, "door_no", &format!("与第 {first} 行的门牌号重复")));
@@ -52,7 +54,9 @@ pub fn parse_households(bytes: &[u8]) -> Result<Vec<HouseholdLine>, AppError> {
         }
         match head_name {
             None => errors.push(bad(row, "head_name", "户主不能为空")),
-            Some(h) if h.chars().count() > 32 => errors.push(bad(row, "head_name", "户主姓名最多 32 个字")),
+            Some(h) if h.chars().count() > 32 => {
+                errors.push(bad(row, "head_name", "户主姓名最多 32 个字"))
+            }
             Some(_) => {}
         }
         let group_name = cell(cells, group);
@@ -62,7 +66,9 @@ pub fn parse_households(bytes: &[u8]) -> Result<Vec<HouseholdLine>, AppError> {
         let phone_text = cell(cells, phone);
         if let Some(p) = phone_text {
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            if !(5..=20).contains(&digits) || !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)) {
+            if !(5..=20).contains(&digits)
+                || !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
+            {
                 errors.push(bad(row, "phone", "不是有效的电话号码"));
             }
         }
@@ -115,6 +121,9 @@ mod tests {
             panic!("expected errors");
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["row 2: head_name", "row 2: phone", "row 3: door_no"]);
+        assert_eq!(
+            fields,
+            ["row 2: head_name", "row 2: phone", "row 3: door_no"]
+        );
     }
 }

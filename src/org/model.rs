@@ -62,9 +62,9 @@ fn valid_phone(phone: &str) -> Result<(), validator::ValidationError> {
 
 fn valid_username(name: &str) -> Result<(), validator::ValidationError> {
     let ok = (3..=32).contains(&name.len())
-        && name.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
-        });
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {

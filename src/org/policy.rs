@@ -177,7 +177,8 @@ mod tests {
             r#"{"expiry": {"kind": "annual", "month": 2, "day": 29}, "star_thresholds": ["50", "20"]}"#,
         )
         .unwrap();
-        let Err(AppError::Validation(errors)) = VillagePolicy::default().patched(&patch, "policy") else {
+        let Err(AppError::Validation(errors)) = VillagePolicy::default().patched(&patch, "policy")
+        else {
             panic!("expected validation errors");
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -19,7 +19,9 @@ use crate::paging::{Page, PageQuery, PageRequest};
 fn unique_or(err: diesel::result::Error, message: &str) -> AppError {
     use diesel::result::{DatabaseErrorKind, Error};
     match err {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict(message.to_owned()),
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            AppError::Conflict(message.to_owned())
+        }
         other => AppError::Database(other),
     }
 }
@@ -75,17 +77,32 @@ fn household_view(p: &Principal, row: HouseholdRow, target: &Target) -> Househol
     }
 }
 
-fn village_in_scope(conn: &mut DbConnection, p: &Principal, id: i64, action: Action) -> AppResult<(VillageRow, Target)> {
+fn village_in_scope(
+    conn: &mut DbConnection,
+    p: &Principal,
+    id: i64,
+    action: Action,
+) -> AppResult<(VillageRow, Target)> {
     let village = store::village(conn, id)?.ok_or(AppError::NotFound)?;
     let target = Target::village(village.township_id, village.id);
     authorize(p, action, &target)?;
     Ok((village, target))
 }
 
-fn household_in_scope(conn: &mut DbConnection, p: &Principal, id: i64, action: Action) -> AppResult<(HouseholdRow, Target)> {
+fn household_in_scope(
+    conn: &mut DbConnection,
+    p: &Principal,
+    id: i64,
+    action: Action,
+) -> AppResult<(HouseholdRow, Target)> {
     let household = store::household(conn, id)?.ok_or(AppError::NotFound)?;
     let village = store::village(conn, household.village_id)?.ok_or(AppError::NotFound)?;
-    let target = Target::household(village.township_id, village.id, household.group_id, household.id);
+    let target = Target::household(
+        village.township_id,
+        village.id,
+        household.group_id,
+        household.id,
+    );
     authorize(p, action, &target)?;
     Ok((household, target))
 }
@@ -107,13 +124,20 @@ fn normalize_phone(phone: &str) -> String {
 
 // ---- township --------------------------------------------------------------
 
-pub fn create_township_if_none(conn: &mut DbConnection, name: &str, now: DateTime<Utc>) -> AppResult<TownshipView> {
+pub fn create_township_if_none(
+    conn: &mut DbConnection,
+    name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<TownshipView> {
     write_tx(conn, |conn| {
         let row = match store::first_township(conn)? {
             Some(row) => row,
             None => store::insert_township(conn, name, now.naive_utc())?,
         };
-        Ok(TownshipView { id: row.id, name: row.name })
+        Ok(TownshipView {
+            id: row.id,
+            name: row.name,
+        })
     })
 }
 
@@ -142,7 +166,14 @@ pub fn bootstrap(
                 now: now.naive_utc(),
             },
         )?;
-        store::insert_role(conn, staff.id, RoleName::TownshipAdmin.as_str(), township.id, None, now.naive_utc())?;
+        store::insert_role(
+            conn,
+            staff.id,
+            RoleName::TownshipAdmin.as_str(),
+            township.id,
+            None,
+            now.naive_utc(),
+        )?;
         Ok(staff.id)
     })
 }
@@ -151,14 +182,29 @@ pub fn township_is_empty(conn: &mut DbConnection) -> AppResult<bool> {
     Ok(store::count_townships(conn)? == 0)
 }
 
-pub fn open_shop(conn: &mut DbConnection, township_id: i64, name: &str, village_ids: &[i64], now: DateTime<Utc>) -> AppResult<i64> {
-    Ok(store::insert_shop(conn, township_id, name, village_ids, now.naive_utc())?)
+pub fn open_shop(
+    conn: &mut DbConnection,
+    township_id: i64,
+    name: &str,
+    village_ids: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(store::insert_shop(
+        conn,
+        township_id,
+        name,
+        village_ids,
+        now.naive_utc(),
+    )?)
 }
-
 
 // ---- villages --------------------------------------------------------------
 
-pub fn list_villages(conn: &mut DbConnection, p: &Principal, page: &PageQuery) -> AppResult<Page<VillageView>> {
+pub fn list_villages(
+    conn: &mut DbConnection,
+    p: &Principal,
+    page: &PageQuery,
+) -> AppResult<Page<VillageView>> {
     if !p.is_staff() {
         return Err(AppError::Forbidden("只有工作人员可以查看村列表。"));
     }
@@ -170,9 +216,15 @@ pub fn list_villages(conn: &mut DbConnection, p: &Principal, page: &PageQuery) -
     Ok(Page::from_rows(rows, request, |r| r.id, village_view))
 }
 
-pub fn create_village(conn: &mut DbConnection, p: &Principal, req: &CreateVillage, now: DateTime<Utc>) -> AppResult<VillageView> {
+pub fn create_village(
+    conn: &mut DbConnection,
+    p: &Principal,
+    req: &CreateVillage,
+    now: DateTime<Utc>,
+) -> AppResult<VillageView> {
     authorize(p, Action::CreateVillage, &Target::township(p.township_id))?;
-    let policy = VillagePolicy::default().patched(&req.policy.clone().unwrap_or_default(), "policy")?;
+    let policy =
+        VillagePolicy::default().patched(&req.policy.clone().unwrap_or_default(), "policy")?;
     write_tx(conn, |conn| {
         if store::village_by_code(conn, &req.code)?.is_some() {
             return Err(AppError::Conflict(format!("村代码 {} 已被使用", req.code)));
@@ -188,7 +240,9 @@ pub fn create_village(conn: &mut DbConnection, p: &Principal, req: &CreateVillag
             },
         )
         .map_err(|e| unique_or(e, "村代码已被使用"))?;
-        store::village(conn, id)?.map(village_view).ok_or(AppError::NotFound)
+        store::village(conn, id)?
+            .map(village_view)
+            .ok_or(AppError::NotFound)
     })
 }
 
@@ -197,7 +251,13 @@ pub fn get_village(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResult
     Ok(village_view(village))
 }
 
-pub fn patch_village(conn: &mut DbConnection, p: &Principal, id: i64, req: &PatchVillage, now: DateTime<Utc>) -> AppResult<VillageView> {
+pub fn patch_village(
+    conn: &mut DbConnection,
+    p: &Principal,
+    id: i64,
+    req: &PatchVillage,
+    now: DateTime<Utc>,
+) -> AppResult<VillageView> {
     write_tx(conn, |conn| {
         let (village, _) = village_in_scope(conn, p, id, Action::EditVillage)?;
         let current = VillagePolicy::from_stored(&village.policy);
@@ -207,20 +267,33 @@ pub fn patch_village(conn: &mut DbConnection, p: &Principal, id: i64, req: &Patc
         };
         let name = req.name.as_deref().map(str::trim).unwrap_or(&village.name);
         store::update_village(conn, id, name, &policy.to_stored(), now.naive_utc())?;
-        store::village(conn, id)?.map(village_view).ok_or(AppError::NotFound)
+        store::village(conn, id)?
+            .map(village_view)
+            .ok_or(AppError::NotFound)
     })
 }
 
 // ---- groups ----------------------------------------------------------------
 
-pub fn list_groups(conn: &mut DbConnection, p: &Principal, village_id: i64, page: &PageQuery) -> AppResult<Page<GroupView>> {
+pub fn list_groups(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    page: &PageQuery,
+) -> AppResult<Page<GroupView>> {
     village_in_scope(conn, p, village_id, Action::ViewGroups)?;
     let request = page.request()?;
     let rows = store::groups_page(conn, village_id, request)?;
     Ok(Page::from_rows(rows, request, |r| r.id, group_view))
 }
 
-pub fn create_group(conn: &mut DbConnection, p: &Principal, village_id: i64, req: &CreateGroup, now: DateTime<Utc>) -> AppResult<GroupView> {
+pub fn create_group(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    req: &CreateGroup,
+    now: DateTime<Utc>,
+) -> AppResult<GroupView> {
     write_tx(conn, |conn| {
         village_in_scope(conn, p, village_id, Action::CreateGroup)?;
         let name = req.name.trim();
@@ -235,7 +308,12 @@ pub fn create_group(conn: &mut DbConnection, p: &Principal, village_id: i64, req
 
 // ---- households ------------------------------------------------------------
 
-pub fn list_households(conn: &mut DbConnection, p: &Principal, village_id: i64, filter: &HouseholdFilter) -> AppResult<Page<HouseholdView>> {
+pub fn list_households(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    filter: &HouseholdFilter,
+) -> AppResult<Page<HouseholdView>> {
     let (_, target) = village_in_scope(conn, p, village_id, Action::ListHouseholds)?;
     let request = PageQuery {
         limit: filter.limit,
@@ -253,10 +331,19 @@ pub fn list_households(conn: &mut DbConnection, p: &Principal, village_id: i64, 
             page: request,
         },
     )?;
-    Ok(Page::from_rows(rows, request, |r| r.id, |row| {
-        let target = Target { group_id: row.group_id, household_id: Some(row.id), ..target };
-        household_view(p, row, &target)
-    }))
+    Ok(Page::from_rows(
+        rows,
+        request,
+        |r| r.id,
+        |row| {
+            let target = Target {
+                group_id: row.group_id,
+                household_id: Some(row.id),
+                ..target
+            };
+            household_view(p, row, &target)
+        },
+    ))
 }
 
 /// Adds a household and its head as the first member.
@@ -289,7 +376,13 @@ fn insert_household_with_head(
     Ok(row)
 }
 
-pub fn create_household(conn: &mut DbConnection, p: &Principal, village_id: i64, req: &CreateHousehold, now: DateTime<Utc>) -> AppResult<HouseholdView> {
+pub fn create_household(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    req: &CreateHousehold,
+    now: DateTime<Utc>,
+) -> AppResult<HouseholdView> {
     write_tx(conn, |conn| {
         let (_, target) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
         check_group(conn, village_id, req.group_id)?;
@@ -303,7 +396,11 @@ pub fn create_household(conn: &mut DbConnection, p: &Principal, village_id: i64,
             phone.as_deref(),
             now,
         )?;
-        let target = Target { group_id: row.group_id, household_id: Some(row.id), ..target };
+        let target = Target {
+            group_id: row.group_id,
+            household_id: Some(row.id),
+            ..target
+        };
         Ok(household_view(p, row, &target))
     })
 }
@@ -313,13 +410,22 @@ pub fn get_household(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResu
     Ok(household_view(p, row, &target))
 }
 
-pub fn patch_household(conn: &mut DbConnection, p: &Principal, id: i64, req: &PatchHousehold, now: DateTime<Utc>) -> AppResult<HouseholdView> {
+pub fn patch_household(
+    conn: &mut DbConnection,
+    p: &Principal,
+    id: i64,
+    req: &PatchHousehold,
+    now: DateTime<Utc>,
+) -> AppResult<HouseholdView> {
     write_tx(conn, |conn| {
         let (mut row, target) = household_in_scope(conn, p, id, Action::EditHousehold)?;
         let committee = permits(p, Action::ManageHouseholds, &target);
-        let beyond_phone = req.door_no.is_some() || req.head_name.is_some() || req.group_id.is_some();
+        let beyond_phone =
+            req.door_no.is_some() || req.head_name.is_some() || req.group_id.is_some();
         if !committee && beyond_phone {
-            return Err(AppError::Forbidden("村民只能修改自家的电话，其他信息请找村委会。"));
+            return Err(AppError::Forbidden(
+                "村民只能修改自家的电话，其他信息请找村委会。",
+            ));
         }
         if let Some(group_id) = req.group_id {
             check_group(conn, row.village_id, group_id)?;
@@ -327,7 +433,9 @@ pub fn patch_household(conn: &mut DbConnection, p: &Principal, id: i64, req: &Pa
         }
         if let Some(door_no) = &req.door_no {
             let door_no = door_no.trim();
-            if door_no != row.door_no && store::household_by_door(conn, row.village_id, door_no)?.is_some() {
+            if door_no != row.door_no
+                && store::household_by_door(conn, row.village_id, door_no)?.is_some()
+            {
                 return Err(AppError::Conflict(format!("门牌号 {door_no} 已有住户")));
             }
             row.door_no = door_no.to_owned();
@@ -340,12 +448,19 @@ pub fn patch_household(conn: &mut DbConnection, p: &Principal, id: i64, req: &Pa
         }
         row.updated_at = now.naive_utc();
         store::update_household(conn, &row).map_err(|e| unique_or(e, "门牌号已有住户"))?;
-        let target = Target { group_id: row.group_id, ..target };
+        let target = Target {
+            group_id: row.group_id,
+            ..target
+        };
         Ok(household_view(p, row, &target))
     })
 }
 
-pub fn list_members(conn: &mut DbConnection, p: &Principal, household_id: i64) -> AppResult<Page<MemberView>> {
+pub fn list_members(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+) -> AppResult<Page<MemberView>> {
     let (row, target) = household_in_scope(conn, p, household_id, Action::ViewHousehold)?;
     let full = sees_details(p, &row, &target);
     let rows = store::members_of(conn, household_id)?;
@@ -355,10 +470,22 @@ pub fn list_members(conn: &mut DbConnection, p: &Principal, household_id: i64) -
     })
 }
 
-pub fn add_member(conn: &mut DbConnection, p: &Principal, household_id: i64, req: &CreateMember, now: DateTime<Utc>) -> AppResult<MemberView> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+    req: &CreateMember,
+    now: DateTime<Utc>,
+) -> AppResult<MemberView> {
     write_tx(conn, |conn| {
         let (row, _) = household_in_scope(conn, p, household_id, Action::ManageHouseholds)?;
-        let member = store::insert_member(conn, &row, req.name.trim(), req.relation.trim(), now.naive_utc())?;
+        let member = store::insert_member(
+            conn,
+            &row,
+            req.name.trim(),
+            req.relation.trim(),
+            now.naive_utc(),
+        )?;
         Ok(member_view(member, true))
     })
 }
@@ -383,15 +510,28 @@ pub fn create_invite(
             created_by: p.id,
         };
         let (invite_code, expires_at) = issue_invite(conn, pepper, invite, now)?;
-        Ok(InviteView { invite_code, expires_at, member_id: member.id })
+        Ok(InviteView {
+            invite_code,
+            expires_at,
+            member_id: member.id,
+        })
     })
 }
 
-pub fn import_households(conn: &mut DbConnection, p: &Principal, village_id: i64, file: &[u8], now: DateTime<Utc>) -> AppResult<ImportResult> {
+pub fn import_households(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    file: &[u8],
+    now: DateTime<Utc>,
+) -> AppResult<ImportResult> {
     let (village, _) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
     let lines = parse_households(file)?;
     write_tx(conn, |conn| {
-        let mut result = ImportResult { created: 0, updated: 0 };
+        let mut result = ImportResult {
+            created: 0,
+            updated: 0,
+        };
         for line in &lines {
             let group_id = match &line.group {
                 None => None,
@@ -413,11 +553,26 @@ pub fn import_households(conn: &mut DbConnection, p: &Principal, village_id: i64
                 }
                 None => {
                     result.created += 1;
-                    insert_household_with_head(conn, village.id, group_id, &line.door_no, &line.head_name, phone.as_deref(), now)?
+                    insert_household_with_head(
+                        conn,
+                        village.id,
+                        group_id,
+                        &line.door_no,
+                        &line.head_name,
+                        phone.as_deref(),
+                        now,
+                    )?
                 }
             };
-            let known: Vec<String> = store::members_of(conn, household.id)?.into_iter().map(|m| m.name).collect();
-            for name in line.members.iter().filter(|n| !known.contains(n) && **n != line.head_name) {
+            let known: Vec<String> = store::members_of(conn, household.id)?
+                .into_iter()
+                .map(|m| m.name)
+                .collect();
+            for name in line
+                .members
+                .iter()
+                .filter(|n| !known.contains(n) && **n != line.head_name)
+            {
                 store::insert_member(conn, &household, name, "家庭成员", now.naive_utc())?;
             }
         }
@@ -427,7 +582,11 @@ pub fn import_households(conn: &mut DbConnection, p: &Principal, village_id: i64
 
 // ---- staff -----------------------------------------------------------------
 
-pub fn list_staff(conn: &mut DbConnection, p: &Principal, page: &PageQuery) -> AppResult<Page<StaffView>> {
+pub fn list_staff(
+    conn: &mut DbConnection,
+    p: &Principal,
+    page: &PageQuery,
+) -> AppResult<Page<StaffView>> {
     authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
     let request: PageRequest = page.request()?;
     let rows = store::staff_page(conn, p.township_id, request)?;
@@ -449,31 +608,51 @@ fn staff_view(row: store::StaffRow, roles: Vec<RoleView>) -> StaffView {
 }
 
 /// Checks that a role's scope exists in the caller's township; returns its village.
-fn resolve_scope(conn: &mut DbConnection, township_id: i64, index: usize, role: &RoleRequest) -> Result<Option<i64>, FieldError> {
+fn resolve_scope(
+    conn: &mut DbConnection,
+    township_id: i64,
+    index: usize,
+    role: &RoleRequest,
+) -> Result<Option<i64>, FieldError> {
     let field = format!("roles[{index}].scope_id");
     let missing = || FieldError::new(field.clone(), "没有这个范围");
     match role.role {
-        RoleName::TownshipAdmin => (role.scope_id == township_id).then_some(None).ok_or_else(missing),
-        RoleName::Committee | RoleName::Supervisor => store::village(conn, role.scope_id).map_err(|_| missing())?
+        RoleName::TownshipAdmin => (role.scope_id == township_id)
+            .then_some(None)
+            .ok_or_else(missing),
+        RoleName::Committee | RoleName::Supervisor => store::village(conn, role.scope_id)
+            .map_err(|_| missing())?
             .filter(|v| v.township_id == township_id)
             .map(|v| Some(v.id))
             .ok_or_else(missing),
         RoleName::GroupLeader => {
-            let group = store::group(conn, role.scope_id).map_err(|_| missing())?.ok_or_else(missing)?;
-            store::village(conn, group.village_id).map_err(|_| missing())?
+            let group = store::group(conn, role.scope_id)
+                .map_err(|_| missing())?
+                .ok_or_else(missing)?;
+            store::village(conn, group.village_id)
+                .map_err(|_| missing())?
                 .filter(|v| v.township_id == township_id)
                 .map(|v| Some(v.id))
                 .ok_or_else(missing)
         }
-        RoleName::Shopkeeper => store::shop_township(conn, role.scope_id).map_err(|_| missing())?
+        RoleName::Shopkeeper => store::shop_township(conn, role.scope_id)
+            .map_err(|_| missing())?
             .filter(|t| *t == township_id)
             .map(|_| None)
             .ok_or_else(missing),
-        RoleName::Villager => Err(FieldError::new(format!("roles[{index}].role"), "工作人员不能是村民角色")),
+        RoleName::Villager => Err(FieldError::new(
+            format!("roles[{index}].role"),
+            "工作人员不能是村民角色",
+        )),
     }
 }
 
-pub fn create_staff(conn: &mut DbConnection, p: &Principal, req: &CreateStaff, now: DateTime<Utc>) -> AppResult<StaffView> {
+pub fn create_staff(
+    conn: &mut DbConnection,
+    p: &Principal,
+    req: &CreateStaff,
+    now: DateTime<Utc>,
+) -> AppResult<StaffView> {
     authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
     let hash = password::hash(&req.password)?;
     write_tx(conn, |conn| {
@@ -489,7 +668,10 @@ pub fn create_staff(conn: &mut DbConnection, p: &Principal, req: &CreateStaff, n
             return Err(AppError::Validation(errors));
         }
         if store::username_taken(conn, &req.username)? {
-            return Err(AppError::Conflict(format!("用户名 {} 已被使用", req.username)));
+            return Err(AppError::Conflict(format!(
+                "用户名 {} 已被使用",
+                req.username
+            )));
         }
         let row = store::insert_staff(
             conn,
@@ -505,7 +687,14 @@ pub fn create_staff(conn: &mut DbConnection, p: &Principal, req: &CreateStaff, n
         scopes.sort_by_key(|(r, _)| (r.role.as_str(), r.scope_id));
         scopes.dedup_by_key(|(r, _)| (r.role, r.scope_id));
         for (role, village_id) in scopes {
-            store::insert_role(conn, row.id, role.role.as_str(), role.scope_id, village_id, now.naive_utc())?;
+            store::insert_role(
+                conn,
+                row.id,
+                role.role.as_str(),
+                role.scope_id,
+                village_id,
+                now.naive_utc(),
+            )?;
         }
         let roles = roles_view(conn, row.id)?;
         Ok(staff_view(row, roles))

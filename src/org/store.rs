@@ -4,7 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{households, members, role_bindings, shop_villages, shops, staff, townships, village_groups, villages};
+use crate::db::schema::{
+    households, members, role_bindings, shop_villages, shops, staff, townships, village_groups,
+    villages,
+};
 use crate::paging::PageRequest;
 
 #[derive(Queryable, Selectable)]
@@ -22,12 +25,19 @@ pub fn first_township(conn: &mut DbConnection) -> QueryResult<Option<TownshipRow
         .optional()
 }
 
-pub fn insert_township(conn: &mut DbConnection, name: &str, now: NaiveDateTime) -> QueryResult<TownshipRow> {
+pub fn insert_township(
+    conn: &mut DbConnection,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<TownshipRow> {
     diesel::insert_into(townships::table)
         .values((townships::name.eq(name), townships::created_at.eq(now)))
         .returning(townships::id)
         .get_result(conn)
-        .map(|id| TownshipRow { id, name: name.to_owned() })
+        .map(|id| TownshipRow {
+            id,
+            name: name.to_owned(),
+        })
 }
 
 #[derive(Queryable, Selectable)]
@@ -43,7 +53,11 @@ pub struct VillageRow {
 }
 
 pub fn village(conn: &mut DbConnection, id: i64) -> QueryResult<Option<VillageRow>> {
-    villages::table.find(id).select(VillageRow::as_select()).first(conn).optional()
+    villages::table
+        .find(id)
+        .select(VillageRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn village_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<VillageRow>> {
@@ -96,7 +110,13 @@ pub fn insert_village(conn: &mut DbConnection, v: NewVillage) -> QueryResult<i64
         .get_result(conn)
 }
 
-pub fn update_village(conn: &mut DbConnection, id: i64, name: &str, policy: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn update_village(
+    conn: &mut DbConnection,
+    id: i64,
+    name: &str,
+    policy: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(villages::table.find(id))
         .set((
             villages::name.eq(name),
@@ -117,10 +137,18 @@ pub struct GroupRow {
 }
 
 pub fn group(conn: &mut DbConnection, id: i64) -> QueryResult<Option<GroupRow>> {
-    village_groups::table.find(id).select(GroupRow::as_select()).first(conn).optional()
+    village_groups::table
+        .find(id)
+        .select(GroupRow::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn group_by_name(conn: &mut DbConnection, village_id: i64, name: &str) -> QueryResult<Option<GroupRow>> {
+pub fn group_by_name(
+    conn: &mut DbConnection,
+    village_id: i64,
+    name: &str,
+) -> QueryResult<Option<GroupRow>> {
     village_groups::table
         .filter(village_groups::village_id.eq(village_id))
         .filter(village_groups::name.eq(name))
@@ -129,7 +157,11 @@ pub fn group_by_name(conn: &mut DbConnection, village_id: i64, name: &str) -> Qu
         .optional()
 }
 
-pub fn groups_page(conn: &mut DbConnection, village_id: i64, page: PageRequest) -> QueryResult<Vec<GroupRow>> {
+pub fn groups_page(
+    conn: &mut DbConnection,
+    village_id: i64,
+    page: PageRequest,
+) -> QueryResult<Vec<GroupRow>> {
     village_groups::table
         .filter(village_groups::village_id.eq(village_id))
         .filter(village_groups::id.gt(page.after.unwrap_or(0)))
@@ -139,7 +171,12 @@ pub fn groups_page(conn: &mut DbConnection, village_id: i64, page: PageRequest) 
         .load(conn)
 }
 
-pub fn insert_group(conn: &mut DbConnection, village_id: i64, name: &str, now: NaiveDateTime) -> QueryResult<GroupRow> {
+pub fn insert_group(
+    conn: &mut DbConnection,
+    village_id: i64,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<GroupRow> {
     let id = diesel::insert_into(village_groups::table)
         .values((
             village_groups::village_id.eq(village_id),
@@ -148,7 +185,12 @@ pub fn insert_group(conn: &mut DbConnection, village_id: i64, name: &str, now: N
         ))
         .returning(village_groups::id)
         .get_result(conn)?;
-    Ok(GroupRow { id, village_id, name: name.to_owned(), created_at: now })
+    Ok(GroupRow {
+        id,
+        village_id,
+        name: name.to_owned(),
+        created_at: now,
+    })
 }
 
 #[derive(Clone, Queryable, Selectable)]
@@ -165,10 +207,18 @@ pub struct HouseholdRow {
 }
 
 pub fn household(conn: &mut DbConnection, id: i64) -> QueryResult<Option<HouseholdRow>> {
-    households::table.find(id).select(HouseholdRow::as_select()).first(conn).optional()
+    households::table
+        .find(id)
+        .select(HouseholdRow::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn household_by_door(conn: &mut DbConnection, village_id: i64, door_no: &str) -> QueryResult<Option<HouseholdRow>> {
+pub fn household_by_door(
+    conn: &mut DbConnection,
+    village_id: i64,
+    door_no: &str,
+) -> QueryResult<Option<HouseholdRow>> {
     households::table
         .filter(households::village_id.eq(village_id))
         .filter(households::door_no.eq(door_no))
@@ -188,11 +238,17 @@ pub struct HouseholdQuery<'a> {
 
 /// `%` and `_` in a search are literal characters, not wildcards.
 fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
-pub fn households_page(conn: &mut DbConnection, q: HouseholdQuery) -> QueryResult<Vec<HouseholdRow>> {
+pub fn households_page(
+    conn: &mut DbConnection,
+    q: HouseholdQuery,
+) -> QueryResult<Vec<HouseholdRow>> {
     let mut query = households::table
         .filter(households::village_id.eq(q.village_id))
         .filter(households::id.gt(q.page.after.unwrap_or(0)))
@@ -266,7 +322,11 @@ pub struct MemberRow {
 }
 
 pub fn member(conn: &mut DbConnection, id: i64) -> QueryResult<Option<MemberRow>> {
-    members::table.find(id).select(MemberRow::as_select()).first(conn).optional()
+    members::table
+        .find(id)
+        .select(MemberRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn members_of(conn: &mut DbConnection, household_id: i64) -> QueryResult<Vec<MemberRow>> {
@@ -313,7 +373,11 @@ pub struct StaffRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn staff_page(conn: &mut DbConnection, township_id: i64, page: PageRequest) -> QueryResult<Vec<StaffRow>> {
+pub fn staff_page(
+    conn: &mut DbConnection,
+    township_id: i64,
+    page: PageRequest,
+) -> QueryResult<Vec<StaffRow>> {
     staff::table
         .filter(staff::township_id.eq(township_id))
         .filter(staff::id.gt(page.after.unwrap_or(0)))
@@ -324,7 +388,10 @@ pub fn staff_page(conn: &mut DbConnection, township_id: i64, page: PageRequest) 
 }
 
 pub fn username_taken(conn: &mut DbConnection, username: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(staff::table.filter(staff::username.eq(username)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        staff::table.filter(staff::username.eq(username)),
+    ))
+    .get_result(conn)
 }
 
 pub struct NewStaff<'a> {
@@ -384,14 +451,27 @@ pub fn shop_township(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Optio
         .optional()
 }
 
-pub fn insert_shop(conn: &mut DbConnection, township_id: i64, name: &str, village_ids: &[i64], now: NaiveDateTime) -> QueryResult<i64> {
+pub fn insert_shop(
+    conn: &mut DbConnection,
+    township_id: i64,
+    name: &str,
+    village_ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     let id: i64 = diesel::insert_into(shops::table)
-        .values((shops::township_id.eq(township_id), shops::name.eq(name), shops::created_at.eq(now)))
+        .values((
+            shops::township_id.eq(township_id),
+            shops::name.eq(name),
+            shops::created_at.eq(now),
+        ))
         .returning(shops::id)
         .get_result(conn)?;
     for village_id in village_ids {
         diesel::insert_into(shop_villages::table)
-            .values((shop_villages::shop_id.eq(id), shop_villages::village_id.eq(village_id)))
+            .values((
+                shop_villages::shop_id.eq(id),
+                shop_villages::village_id.eq(village_id),
+            ))
             .execute(conn)?;
     }
     Ok(id)

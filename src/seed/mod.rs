@@ -10,10 +10,10 @@ use rand::Rng;
 use serde::Deserialize;
 
 use crate::auth::policy::{Action, Target, authorize};
+use crate::auth::secrets::write_private;
 use crate::auth::service::load_principal;
 use crate::auth::token::Subject;
 use crate::auth::{Principal, PrincipalKind, RoleName};
-use crate::auth::secrets::write_private;
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
@@ -59,10 +59,22 @@ struct DemoRole {
 
 /// Copies built into the binary, used when `seed-data/` is not beside it.
 const EMBEDDED: &[(&str, &[u8])] = &[
-    ("township.toml", include_bytes!("../../seed-data/township.toml")),
-    ("households/qingle.csv", include_bytes!("../../seed-data/households/qingle.csv")),
-    ("households/liangui.csv", include_bytes!("../../seed-data/households/liangui.csv")),
-    ("households/linlu.csv", include_bytes!("../../seed-data/households/linlu.csv")),
+    (
+        "township.toml",
+        include_bytes!("../../seed-data/township.toml"),
+    ),
+    (
+        "households/qingle.csv",
+        include_bytes!("../../seed-data/households/qingle.csv"),
+    ),
+    (
+        "households/liangui.csv",
+        include_bytes!("../../seed-data/households/liangui.csv"),
+    ),
+    (
+        "households/linlu.csv",
+        include_bytes!("../../seed-data/households/linlu.csv"),
+    ),
 ];
 
 /// Reads `seed-data/NAME` from the working directory when present (so the demo can be
@@ -86,9 +98,15 @@ pub struct DemoCredentials {
 impl DemoCredentials {
     pub fn announce(&self, url: &str) -> String {
         let mut text = String::new();
-        let _ = writeln!(text, "\n==== jifen 演示数据已载入 / demo township loaded ====");
+        let _ = writeln!(
+            text,
+            "\n==== jifen 演示数据已载入 / demo township loaded ===="
+        );
         let _ = writeln!(text, "API 文档 / API docs (Swagger UI): {url}/swagger-ui/");
-        let _ = writeln!(text, "登录 / sign in: POST {url}/api/v1/auth/login {{\"username\", \"password\"}}");
+        let _ = writeln!(
+            text,
+            "登录 / sign in: POST {url}/api/v1/auth/login {{\"username\", \"password\"}}"
+        );
         let _ = writeln!(text, "账号 / accounts (只显示这一次 / shown once):");
         for (username, password, what) in &self.accounts {
             let _ = writeln!(text, "  {username:<20} {password:<14} {what}");
@@ -111,14 +129,21 @@ fn invalid(message: String) -> AppError {
 }
 
 /// Loads the demo in one transaction and writes the credentials file.
-pub fn load_demo(conn: &mut DbConnection, data_dir: &Path, now: DateTime<Utc>) -> AppResult<DemoCredentials> {
+pub fn load_demo(
+    conn: &mut DbConnection,
+    data_dir: &Path,
+    now: DateTime<Utc>,
+) -> AppResult<DemoCredentials> {
     let text = read("township.toml").ok_or_else(|| invalid("township.toml missing".into()))?;
     let text = String::from_utf8(text).map_err(|_| invalid("township.toml is not UTF-8".into()))?;
     let demo: Demo = toml::from_str(&text).map_err(|e| invalid(format!("township.toml: {e}")))?;
     let accounts = write_tx(conn, |conn| Loader::new(conn, now).load(&demo))?;
     std::fs::create_dir_all(data_dir).map_err(AppError::internal)?;
     let file = data_dir.join("demo-credentials.txt");
-    let credentials = DemoCredentials { accounts, file: file.clone() };
+    let credentials = DemoCredentials {
+        accounts,
+        file: file.clone(),
+    };
     write_private(&file, credentials.announce("").as_bytes()).map_err(AppError::internal)?;
     Ok(credentials)
 }
@@ -184,9 +209,26 @@ impl<'c> Loader<'c> {
 
     fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Principal> {
         let password = generate_password();
-        let id = org::bootstrap(self.conn, township, &staff.username, &password, &staff.name, self.now)?;
-        self.accounts.push((staff.username.clone(), password, format!("{} 乡镇管理员", staff.name)));
-        load_principal(self.conn, Subject { kind: PrincipalKind::Staff, id })
+        let id = org::bootstrap(
+            self.conn,
+            township,
+            &staff.username,
+            &password,
+            &staff.name,
+            self.now,
+        )?;
+        self.accounts.push((
+            staff.username.clone(),
+            password,
+            format!("{} 乡镇管理员", staff.name),
+        ));
+        load_principal(
+            self.conn,
+            Subject {
+                kind: PrincipalKind::Staff,
+                id,
+            },
+        )
     }
 
     fn village_id(&self, code: &str) -> AppResult<i64> {
@@ -200,7 +242,10 @@ impl<'c> Loader<'c> {
         let request = CreateVillage {
             name: v.name.clone(),
             code: v.code.clone(),
-            policy: Some(PolicyPatch { notice_days: v.notice_days, ..PolicyPatch::default() }),
+            policy: Some(PolicyPatch {
+                notice_days: v.notice_days,
+                ..PolicyPatch::default()
+            }),
         };
         let view = org::create_village(self.conn, admin, &request, self.now)?;
         self.villages.insert(v.code.clone(), view.id);
@@ -213,20 +258,34 @@ impl<'c> Loader<'c> {
             let Some(id) = crate::auth::service::staff_id_by_username(self.conn, &username)? else {
                 continue;
             };
-            let principal = load_principal(self.conn, Subject { kind: PrincipalKind::Staff, id })?;
+            let principal = load_principal(
+                self.conn,
+                Subject {
+                    kind: PrincipalKind::Staff,
+                    id,
+                },
+            )?;
             let target = Target::village(principal.township_id, village_id);
             if authorize(&principal, Action::ManageHouseholds, &target).is_ok() {
                 return Ok(principal);
             }
         }
-        Err(invalid(format!("village {village_id} has no committee member in township.toml")))
+        Err(invalid(format!(
+            "village {village_id} has no committee member in township.toml"
+        )))
     }
 
     fn groups_and_households(&mut self, v: &DemoVillage) -> AppResult<()> {
         let village_id = self.village_id(&v.code)?;
         let committee = self.committee_of(village_id)?;
         for name in &v.groups {
-            let group = org::create_group(self.conn, &committee, village_id, &CreateGroup { name: name.clone() }, self.now)?;
+            let group = org::create_group(
+                self.conn,
+                &committee,
+                village_id,
+                &CreateGroup { name: name.clone() },
+                self.now,
+            )?;
             self.groups.insert((v.code.clone(), name.clone()), group.id);
         }
         if let Some(csv) = read(&format!("households/{}.csv", v.code)) {
@@ -266,7 +325,12 @@ impl<'c> Loader<'c> {
         let roles = staff
             .roles
             .iter()
-            .map(|r| Ok(RoleRequest { role: r.role, scope_id: self.scope_of(r, admin.township_id)? }))
+            .map(|r| {
+                Ok(RoleRequest {
+                    role: r.role,
+                    scope_id: self.scope_of(r, admin.township_id)?,
+                })
+            })
             .collect::<AppResult<Vec<_>>>()?;
         let what = describe_roles(&staff.roles);
         let password = generate_password();
@@ -277,7 +341,11 @@ impl<'c> Loader<'c> {
             roles,
         };
         org::create_staff(self.conn, admin, &request, self.now)?;
-        self.accounts.push((staff.username.clone(), password, format!("{} {what}", staff.name)));
+        self.accounts.push((
+            staff.username.clone(),
+            password,
+            format!("{} {what}", staff.name),
+        ));
         Ok(())
     }
 }

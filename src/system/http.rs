@@ -40,8 +40,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, AppErro
     let current = state
         .db
         .run(|conn| {
-            migrate::is_current(conn)
-                .map_err(|_| AppError::Unavailable("数据库没有响应。"))
+            migrate::is_current(conn).map_err(|_| AppError::Unavailable("数据库没有响应。"))
         })
         .await
         .map_err(|_| AppError::Unavailable("数据库没有响应。"))?;

@@ -62,7 +62,10 @@ impl Metrics {
         out.push_str("# HELP jifen_http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE jifen_http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in series.iter() {
-            let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", escape(route));
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                escape(route)
+            );
             for (count, bound) in s.buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(
                     out,
@@ -74,8 +77,16 @@ impl Metrics {
                 "jifen_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "jifen_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_seconds);
-            let _ = writeln!(out, "jifen_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "jifen_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "jifen_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
         out.push_str("# HELP jifen_db_pool_connections Open database connections.\n");
         out.push_str("# TYPE jifen_db_pool_connections gauge\n");
@@ -103,8 +114,14 @@ mod tests {
         let metrics = Metrics::default();
         metrics.observe("GET", "/healthz", 200, 0.003);
         metrics.observe("GET", "/healthz", 200, 0.2);
-        let text = metrics.render(&PoolUse { connections: 2, idle: 1, max: 8 });
-        assert!(text.contains(r#"jifen_http_requests_total{method="GET",route="/healthz",status="200"} 2"#));
+        let text = metrics.render(&PoolUse {
+            connections: 2,
+            idle: 1,
+            max: 8,
+        });
+        assert!(text.contains(
+            r#"jifen_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
+        ));
         assert!(text.contains(r#"le="0.005"} 1"#));
         assert!(text.contains(r#"le="+Inf"} 2"#));
         assert!(text.contains("jifen_db_pool_max 8"));

@@ -1,1 +1,12 @@
+//! API tests: each starts the real server on a free port with its own fresh database,
+//! on SQLite, or on PostgreSQL when `JIFEN_TEST_PG_URL` is set.
 
+mod support;
+
+mod auth;
+mod openapi;
+mod org;
+mod schema;
+mod scope;
+mod system;
+mod validation;

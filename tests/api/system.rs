@@ -1,0 +1,73 @@
+use crate::support::TestApp;
+
+#[test]
+fn health_and_readiness_answer() {
+    let app = TestApp::start();
+    let health = app.get("/healthz", None);
+    assert_eq!(
+        (health.status, health.body["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let ready = app.get("/readyz", None);
+    assert_eq!(
+        (ready.status, ready.body["status"].as_str()),
+        (200, Some("ready"))
+    );
+    assert!(
+        ready
+            .header("x-request-id")
+            .is_some_and(|id| id.len() == 36)
+    );
+}
+
+#[test]
+fn metrics_count_requests_by_route_and_status() {
+    let app = TestApp::start();
+    app.get("/healthz", None);
+    app.get("/api/v1/households/12345", None);
+    let metrics = app.get("/metrics", None);
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .text
+            .contains(r#"jifen_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        metrics
+            .text
+            .contains(r#"route="/api/v1/households/{household_id}",status="401"} 1"#),
+        "{}",
+        metrics.text
+    );
+    assert!(metrics.text.contains("jifen_db_pool_max 4"));
+}
+
+#[test]
+fn unknown_routes_are_problem_json() {
+    let app = TestApp::start();
+    let resp = app.get("/api/v1/nothing-here", None);
+    assert_eq!(resp.status, 404);
+    assert_eq!(
+        resp.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(resp.code(), "not_found");
+}
+
+#[test]
+fn readiness_fails_when_migrations_are_missing() {
+    let app = TestApp::start();
+    let mut conn = app.db.connect();
+    use diesel::RunQueryDsl;
+    diesel::sql_query("DELETE FROM __diesel_schema_migrations")
+        .execute(&mut conn)
+        .expect("forget migrations");
+    let ready = app.get("/readyz", None);
+    assert_eq!(ready.status, 503);
+    assert_eq!(
+        ready.header("content-type"),
+        Some("application/problem+json")
+    );
+}

@@ -1,0 +1,146 @@
+//! Bad input gets a 4xx problem naming the field; no input yields a 500.
+
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[test]
+fn missing_and_mistyped_fields_are_named() {
+    let app = TestApp::start();
+    let w = app.world();
+    let path = format!("/api/v1/villages/{}/households", w.qingle);
+    let cases = [
+        (json!({}), "door_no"),
+        (json!({"door_no": "9号"}), "head_name"),
+        (json!({"door_no": 9, "head_name": "某人"}), "door_no"),
+        (json!({"door_no": "", "head_name": "某人"}), "door_no"),
+        (
+            json!({"door_no": "9号", "head_name": "某人", "phone": "call me"}),
+            "phone",
+        ),
+        (
+            json!({"door_no": "9号", "head_name": "某人", "group_id": "one"}),
+            "group_id",
+        ),
+        (
+            json!({"door_no": "9号", "head_name": "某人", "colour": "red"}),
+            "colour",
+        ),
+    ];
+    for (body, field) in cases {
+        let resp = app.post(&path, Some(&w.committee), body.clone());
+        assert_eq!(resp.status, 422, "{body}: {}", resp.text);
+        assert_eq!(
+            resp.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert_eq!(resp.fields(), vec![field.to_owned()], "{body}");
+        assert!(
+            resp.body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let list = app.get(&path, Some(&w.committee));
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        3,
+        "nothing was created"
+    );
+}
+
+#[test]
+fn junk_bodies_never_yield_a_500() {
+    let app = TestApp::start();
+    let w = app.world();
+    let household = w.households[0];
+    let posts = [
+        "/api/v1/auth/login".to_owned(),
+        "/api/v1/auth/refresh".to_owned(),
+        "/api/v1/auth/logout".to_owned(),
+        "/api/v1/auth/invite".to_owned(),
+        "/api/v1/villages".to_owned(),
+        format!("/api/v1/villages/{}/groups", w.qingle),
+        format!("/api/v1/villages/{}/households", w.qingle),
+        format!("/api/v1/villages/{}/households/import", w.qingle),
+        format!("/api/v1/households/{household}/members"),
+        format!("/api/v1/households/{household}/invites"),
+        "/api/v1/staff".to_owned(),
+    ];
+    let junk: [(&'static [u8], &str); 8] = [
+        (b"", "application/json"),
+        (b"{", "application/json"),
+        (b"null", "application/json"),
+        (b"[]", "application/json"),
+        (b"\"x\"", "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+        (b"{\"a\":1e999999}", "application/json"),
+        (
+            b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\xff\r\n",
+            "multipart/form-data; boundary=x",
+        ),
+    ];
+    for path in &posts {
+        for (body, content_type) in junk {
+            let token = if path.contains("villages") && !path.ends_with("/villages") {
+                &w.committee
+            } else {
+                &w.admin
+            };
+            let resp = app.post_raw(path, Some(token), body, content_type);
+            assert!(
+                (400..500).contains(&resp.status),
+                "POST {path} with {body:?} gave {}: {}",
+                resp.status,
+                resp.text
+            );
+            assert_eq!(
+                resp.header("content-type"),
+                Some("application/problem+json"),
+                "POST {path} with {body:?}"
+            );
+        }
+    }
+    for path in [
+        format!("/api/v1/villages/{}", w.qingle),
+        format!("/api/v1/households/{household}"),
+    ] {
+        for (body, content_type) in junk {
+            let resp = app.send_patch_raw(&path, &w.committee, body, content_type);
+            assert!(
+                (400..500).contains(&resp.status),
+                "PATCH {path} with {body:?} gave {}",
+                resp.status
+            );
+        }
+    }
+}
+
+#[test]
+fn huge_numbers_and_strings_are_refused_cleanly() {
+    let app = TestApp::start();
+    let w = app.world();
+    let resp = app.get(
+        &format!(
+            "/api/v1/villages/{}/households?limit=99999999999999999999",
+            w.qingle
+        ),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        (resp.status, resp.fields()),
+        (422, vec!["limit".to_owned()])
+    );
+    let long = "长".repeat(200);
+    let resp = app.post(
+        &format!("/api/v1/villages/{}/groups", w.qingle),
+        Some(&w.committee),
+        json!({"name": long}),
+    );
+    assert_eq!((resp.status, resp.fields()), (422, vec!["name".to_owned()]));
+    let resp = app.get(
+        "/api/v1/households/99999999999999999999999",
+        Some(&w.committee),
+    );
+    assert_eq!(resp.status, 404);
+}
