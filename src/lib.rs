@@ -6,6 +6,7 @@
 
 pub mod amount;
 pub mod auth;
+pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod config;

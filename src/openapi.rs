@@ -18,6 +18,7 @@ lists page with `limit` and `cursor`; a resource outside the caller's scope answ
     tags(
         (name = "auth", description = "Sign-in, tokens, the caller"),
         (name = "organisation", description = "Township, villages, groups, households, members, staff"),
+        (name = "checklist", description = "The checklist (积分清单): versioned items"),
         (name = "system", description = "Health, readiness, metrics"),
     ),
     components(schemas(Problem, FieldError)),

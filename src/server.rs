@@ -45,7 +45,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(crate::system::http::routes).service(
         utoipa_actix_web::scope("/api/v1")
             .configure(crate::auth::http::routes)
-            .configure(crate::org::http::routes),
+            .configure(crate::org::http::routes)
+            .configure(crate::checklist::http::routes),
     );
 }
 

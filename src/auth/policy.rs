@@ -21,6 +21,8 @@ pub enum Action {
     ManageHouseholds,
     ViewHousehold,
     EditHousehold,
+    ViewChecklist,
+    ManageChecklist,
     /// Phone numbers and full names of households other than one's own.
     ViewContactDetails,
 }
@@ -32,7 +34,10 @@ impl Action {
             Action::ViewVillage => &[TownshipAdmin, Committee, Supervisor, GroupLeader, Villager],
             Action::EditVillage => &[TownshipAdmin, Committee],
             Action::ViewGroups => &[TownshipAdmin, Committee, Supervisor, GroupLeader],
-            Action::CreateGroup | Action::ManageHouseholds => &[Committee],
+            Action::CreateGroup | Action::ManageHouseholds | Action::ManageChecklist => {
+                &[Committee]
+            }
+            Action::ViewChecklist => &[TownshipAdmin, Committee, Supervisor, GroupLeader, Villager],
             Action::ListHouseholds => &[Committee, Supervisor, GroupLeader],
             Action::ViewHousehold => &[Committee, Supervisor, GroupLeader, Villager],
             Action::EditHousehold => &[Committee, Villager],

@@ -141,3 +141,38 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     invite_codes,
 );
+
+diesel::table! {
+    checklist_items (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        code -> Text,
+        current_version -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checklist_item_versions (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        item_id -> BigInt,
+        version -> Integer,
+        code -> Text,
+        category -> Text,
+        title -> Text,
+        description -> Text,
+        points -> BigInt,
+        period -> Text,
+        cap_count -> Nullable<Integer>,
+        proposers -> Text,
+        evidence_required -> Bool,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(checklist_item_versions -> checklist_items (item_id));
+diesel::allow_tables_to_appear_in_same_query!(checklist_items, checklist_item_versions);

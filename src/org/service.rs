@@ -77,6 +77,12 @@ fn household_view(p: &Principal, row: HouseholdRow, target: &Target) -> Househol
     }
 }
 
+/// Where a village sits, for policy checks by other features.
+pub fn village_target(conn: &mut DbConnection, village_id: i64) -> AppResult<Target> {
+    let village = store::village(conn, village_id)?.ok_or(AppError::NotFound)?;
+    Ok(Target::village(village.township_id, village.id))
+}
+
 fn village_in_scope(
     conn: &mut DbConnection,
     p: &Principal,

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod checklist;
 mod openapi;
 mod org;
 mod schema;

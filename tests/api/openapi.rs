@@ -42,6 +42,10 @@ fn every_response_has_a_description_and_every_operation_is_documented() {
         "/api/v1/households/{household_id}/members",
         "/api/v1/households/{household_id}/invites",
         "/api/v1/staff",
+        "/api/v1/villages/{village_id}/checklist",
+        "/api/v1/checklist/{item_id}",
+        "/api/v1/checklist/{item_id}/retire",
+        "/api/v1/villages/{village_id}/checklist/import",
     ] {
         assert!(
             paths.contains_key(expected),

@@ -30,7 +30,9 @@ fn select_every_column(conn: &mut DbConnection) {
         staff,
         role_bindings,
         refresh_tokens,
-        invite_codes
+        invite_codes,
+        checklist_items,
+        checklist_item_versions
     );
 }
 

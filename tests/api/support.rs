@@ -264,6 +264,10 @@ impl TestApp {
         self.send(self.client.patch(self.url(path)).json(&body), token)
     }
 
+    pub fn send_put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.send(self.client.put(self.url(path)).json(&body), Some(token))
+    }
+
     pub fn send_patch_raw(
         &self,
         path: &str,

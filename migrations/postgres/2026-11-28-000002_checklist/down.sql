@@ -1,0 +1,2 @@
+DROP TABLE checklist_item_versions;
+DROP TABLE checklist_items;

@@ -1,0 +1,158 @@
+//! Checklist endpoints (API.md "Checklist").
+
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, get, post, put, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::model::{ChecklistFilter, ItemInput, ItemView};
+use super::service;
+use crate::auth::Principal;
+use crate::error::{AppError, Problem};
+use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
+use crate::org::model::ImportResult;
+use crate::paging::Page;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(revise)
+        .service(retire)
+        .service(import);
+}
+
+/// Items in force (retired ones too with `include_retired=true`, for staff).
+#[utoipa::path(
+    tag = "checklist",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), ChecklistFilter),
+    responses(
+        (status = 200, description = "A page of items, current versions", body = Page<ItemView>),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}/checklist")]
+async fn list(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<ChecklistFilter>,
+) -> Result<web::Json<Page<ItemView>>, AppError> {
+    let id = id.into_inner();
+    let page = state
+        .db
+        .run(move |conn| service::list(conn, &p, id, &q.0))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Adds an item (version 1).
+#[utoipa::path(
+    tag = "checklist",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body = ItemInput,
+    responses(
+        (status = 201, description = "The new item", body = ItemView),
+        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken in this village", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, e.g. zero points or more than two decimals", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages/{village_id}/checklist")]
+async fn create(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<ItemInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let item = state
+        .db
+        .run(move |conn| service::create(conn, &p, id, &body.0, now))
+        .await?;
+    Ok(created(&item))
+}
+
+/// Writes a new version of an item; claims made earlier keep the version they used.
+#[utoipa::path(
+    tag = "checklist",
+    security(("bearer" = [])),
+    params(("item_id" = i64, Path, description = "Item id")),
+    request_body = ItemInput,
+    responses(
+        (status = 200, description = "The item at its new version", body = ItemView),
+        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such item in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken by another item", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/checklist/{item_id}")]
+async fn revise(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    body: ValidJson<ItemInput>,
+) -> Result<web::Json<ItemView>, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let item = state
+        .db
+        .run(move |conn| service::revise(conn, &p, id, &body.0, now))
+        .await?;
+    Ok(web::Json(item))
+}
+
+/// Retires an item: no new claims against it.
+#[utoipa::path(
+    tag = "checklist",
+    security(("bearer" = [])),
+    params(("item_id" = i64, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "The retired item", body = ItemView),
+        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such item in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/checklist/{item_id}/retire")]
+async fn retire(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<web::Json<ItemView>, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let item = state
+        .db
+        .run(move |conn| service::retire(conn, &p, id, now))
+        .await?;
+    Ok(web::Json(item))
+}
+
+/// Imports items from CSV or XLSX: all rows or none.
+#[utoipa::path(
+    tag = "checklist",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body(content = FileUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Counts of items created and updated", body = ImportResult),
+        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File larger than 5 MB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every bad row, as `row N: column`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages/{village_id}/checklist/import")]
+async fn import(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    form: Multipart,
+) -> Result<web::Json<ImportResult>, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let file = read_file_part(form).await?;
+    let result = state
+        .db
+        .run(move |conn| service::import(conn, &p, id, &file, now))
+        .await?;
+    Ok(web::Json(result))
+}

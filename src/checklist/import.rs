@@ -1,0 +1,176 @@
+//! Checklist import: every row checked before anything is written.
+
+use validator::Validate;
+
+use super::model::{ItemInput, Period, Proposer};
+use crate::amount::Amount;
+use crate::error::{AppError, FieldError};
+use crate::tabular::{Table, cell};
+
+fn bad(row: usize, column: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(format!("row {row}: {column}"), message)
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_lowercase().as_str() {
+        "是" | "true" | "yes" | "1" | "y" => Some(true),
+        "否" | "false" | "no" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn parse_items(bytes: &[u8]) -> Result<Vec<(usize, ItemInput)>, AppError> {
+    let table = Table::read(bytes)?;
+    let required = [
+        table.required(&["code", "编号"]),
+        table.required(&["category", "类别"]),
+        table.required(&["title", "事项"]),
+        table.required(&["points", "分值"]),
+        table.required(&["period", "周期"]),
+        table.required(&["proposers", "申报人"]),
+    ];
+    let missing: Vec<FieldError> = required.iter().filter_map(|r| r.clone().err()).collect();
+    if !missing.is_empty() {
+        return Err(AppError::Validation(missing));
+    }
+    let [code, category, title, points, period, proposers] = required.map(|r| r.ok());
+    let description = table.column(&["description", "说明"]);
+    let cap = table.column(&["cap_count", "上限次数"]);
+    let evidence = table.column(&["evidence_required", "需要证据"]);
+
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (row, cells) in &table.rows {
+        let row = *row;
+        let text = |c| cell(cells, c).unwrap_or("").to_owned();
+        let before = errors.len();
+        let points = match Amount::parse(&text(points)) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(bad(row, "points", e.to_string()));
+                Amount::ZERO
+            }
+        };
+        let period = Period::parse(&text(period)).unwrap_or_else(|| {
+            errors.push(bad(row, "period", "周期须为 每次/每月/每季度/每半年/每年"));
+            Period::Event
+        });
+        let cap_count = match cell(cells, cap) {
+            None => None,
+            Some(c) => c
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.fract() == 0.0)
+                .map(|n| n as i32)
+                .or_else(|| {
+                    errors.push(bad(row, "cap_count", "上限次数须为整数或留空"));
+                    None
+                }),
+        };
+        let proposer_list: Vec<Proposer> = text(proposers)
+            .split(['、', ',', '，'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| {
+                Proposer::parse(p).or_else(|| {
+                    errors.push(bad(row, "proposers", format!("不认识的申报人“{p}”")));
+                    None
+                })
+            })
+            .collect();
+        let evidence_required = match cell(cells, evidence) {
+            None => false,
+            Some(e) => parse_bool(e).unwrap_or_else(|| {
+                errors.push(bad(row, "evidence_required", "须为 是 或 否"));
+                false
+            }),
+        };
+        let input = ItemInput {
+            code: text(code),
+            category: text(category),
+            title: text(title),
+            description: cell(cells, description).unwrap_or("").to_owned(),
+            points,
+            period,
+            cap_count,
+            proposers: proposer_list,
+            evidence_required,
+        };
+        if let Err(invalid) = input.validate() {
+            for (field, list) in invalid.field_errors() {
+                let already = errors[before..]
+                    .iter()
+                    .any(|e| e.field == format!("row {row}: {field}"));
+                if !already {
+                    let message = list
+                        .first()
+                        .and_then(|e| e.message.clone())
+                        .map(|m| m.to_string());
+                    errors.push(bad(
+                        row,
+                        &field,
+                        message.unwrap_or_else(|| "格式不对".into()),
+                    ));
+                }
+            }
+        }
+        if let Some(first) = seen.insert(input.code.clone(), row) {
+            errors.push(bad(row, "code", format!("与第 {first} 行的编号重复")));
+        }
+        items.push((row, input));
+    }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        errors.sort_by_key(|e| {
+            let row: usize = e
+                .field
+                .trim_start_matches("row ")
+                .split(':')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            row
+        });
+        Err(AppError::Validation(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_chinese_headers_and_values() {
+        let csv = "编号,类别,事项,说明,分值,周期,上限次数,申报人,需要证据\nA01,孝老爱亲,照顾老人,,5,每月,2,村民、组长,是\nB01,环境卫生,乱倒垃圾,,-3,每次,,村委,否\n";
+        let items = parse_items(csv.as_bytes()).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].1.period, Period::Month);
+        assert_eq!(
+            items[0].1.proposers,
+            vec![Proposer::Villager, Proposer::GroupLeader]
+        );
+        assert!(items[0].1.evidence_required);
+        assert_eq!(items[1].1.points.minor(), -300);
+        assert_eq!(items[1].1.cap_count, None);
+    }
+
+    #[test]
+    fn names_row_and_column_of_each_problem() {
+        let csv = "code,category,title,points,period,proposers\nA01,c,t,0,month,villager\nA02,c,t,1.234,weekly,mayor\n";
+        let Err(AppError::Validation(errors)) = parse_items(csv.as_bytes()) else {
+            panic!("expected errors")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "row 2: points",
+                "row 3: points",
+                "row 3: period",
+                "row 3: proposers"
+            ]
+        );
+    }
+}

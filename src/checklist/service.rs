@@ -1,0 +1,174 @@
+//! Checklist use cases.
+
+use chrono::{DateTime, Utc};
+
+use super::import::parse_items;
+use super::model::{ChecklistFilter, ItemInput, ItemView};
+use super::store;
+use crate::auth::Principal;
+use crate::auth::policy::{Action, authorize};
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult};
+use crate::org::model::ImportResult;
+use crate::org::service::village_target;
+use crate::paging::{Page, PageQuery};
+
+pub fn list(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    filter: &ChecklistFilter,
+) -> AppResult<Page<ItemView>> {
+    let target = village_target(conn, village_id)?;
+    authorize(p, Action::ViewChecklist, &target)?;
+    let request = PageQuery {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    }
+    .request()?;
+    let include_retired = filter.include_retired && p.is_staff();
+    let rows = store::items_page(conn, village_id, include_retired, request)?;
+    Ok(Page::from_rows(rows, request, |i| i.id, |i| i))
+}
+
+/// One item, current version, for any use case that needs it (claims, awards).
+pub fn item_in_village(conn: &mut DbConnection, item_id: i64) -> AppResult<(i64, ItemView)> {
+    store::item(conn, item_id)?.ok_or(AppError::NotFound)
+}
+
+fn code_free(
+    conn: &mut DbConnection,
+    village_id: i64,
+    code: &str,
+    item_id: Option<i64>,
+) -> AppResult<()> {
+    match store::item_id_by_code(conn, village_id, code)? {
+        Some(other) if Some(other) != item_id => {
+            Err(AppError::Conflict(format!("编号 {code} 已被其他事项使用")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn create_in(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    input: &ItemInput,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    code_free(conn, village_id, &input.code, None)?;
+    let id = store::insert_item(conn, village_id, &input.code, now.naive_utc())?;
+    store::insert_version(conn, village_id, id, 1, input, p.id, now.naive_utc())?;
+    Ok(id)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    input: &ItemInput,
+    now: DateTime<Utc>,
+) -> AppResult<ItemView> {
+    write_tx(conn, |conn| {
+        let target = village_target(conn, village_id)?;
+        authorize(p, Action::ManageChecklist, &target)?;
+        let id = create_in(conn, p, village_id, input, now)?;
+        Ok(item_in_village(conn, id)?.1)
+    })
+}
+
+/// Loads an item the caller may manage.
+fn managed_item(
+    conn: &mut DbConnection,
+    p: &Principal,
+    item_id: i64,
+) -> AppResult<(i64, ItemView)> {
+    let (village_id, item) = item_in_village(conn, item_id)?;
+    let target = village_target(conn, village_id)?;
+    authorize(p, Action::ManageChecklist, &target)?;
+    Ok((village_id, item))
+}
+
+/// Writes version n+1; claims made earlier keep the version they used.
+pub fn revise(
+    conn: &mut DbConnection,
+    p: &Principal,
+    item_id: i64,
+    input: &ItemInput,
+    now: DateTime<Utc>,
+) -> AppResult<ItemView> {
+    write_tx(conn, |conn| {
+        let (village_id, item) = managed_item(conn, p, item_id)?;
+        code_free(conn, village_id, &input.code, Some(item_id))?;
+        store::insert_version(
+            conn,
+            village_id,
+            item_id,
+            item.version + 1,
+            input,
+            p.id,
+            now.naive_utc(),
+        )?;
+        Ok(item_in_village(conn, item_id)?.1)
+    })
+}
+
+/// Stops new claims against the item; retiring twice is harmless.
+pub fn retire(
+    conn: &mut DbConnection,
+    p: &Principal,
+    item_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<ItemView> {
+    write_tx(conn, |conn| {
+        managed_item(conn, p, item_id)?;
+        store::retire(conn, item_id, now.naive_utc())?;
+        Ok(item_in_village(conn, item_id)?.1)
+    })
+}
+
+/// All rows or none: new codes are created, changed ones get a new version (and are in
+/// force again if retired), identical ones are left alone.
+pub fn import(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    file: &[u8],
+    now: DateTime<Utc>,
+) -> AppResult<ImportResult> {
+    let target = village_target(conn, village_id)?;
+    authorize(p, Action::ManageChecklist, &target)?;
+    let rows = parse_items(file)?;
+    write_tx(conn, |conn| {
+        let mut result = ImportResult {
+            created: 0,
+            updated: 0,
+        };
+        for (_, input) in &rows {
+            match store::item_id_by_code(conn, village_id, &input.code)? {
+                None => {
+                    create_in(conn, p, village_id, input, now)?;
+                    result.created += 1;
+                }
+                Some(id) => {
+                    let (_, current) = item_in_village(conn, id)?;
+                    if current.active && current.as_input() == *input {
+                        continue;
+                    }
+                    store::insert_version(
+                        conn,
+                        village_id,
+                        id,
+                        current.version + 1,
+                        input,
+                        p.id,
+                        now.naive_utc(),
+                    )?;
+                    result.updated += 1;
+                }
+            }
+        }
+        Ok(result)
+    })
+}
