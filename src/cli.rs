@@ -48,6 +48,12 @@ enum Command {
         #[arg(long, required = true)]
         demo: bool,
     },
+    /// Recompute every chain and balance from the postings; exit 0 if sound, 1 if not.
+    Verify {
+        /// Only this village (its code).
+        #[arg(long)]
+        village: Option<String>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 when the server at JIFEN_BIND answers /healthz (for container health checks).
@@ -79,6 +85,7 @@ pub fn main() -> ExitCode {
         } => run_bootstrap(&settings, &username, &password, &township, &name),
         Command::Seed { .. } => run_seed(&settings),
         Command::Healthcheck => healthcheck(&settings.bind),
+        Command::Verify { village } => run_verify(&settings, village.as_deref()),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -179,6 +186,47 @@ fn serve(settings: Settings) -> Result<(), String> {
         }
         server.await.map_err(|e| e.to_string())
     })
+}
+
+/// Verifies without changing anything: the database must already be migrated.
+fn run_verify(settings: &Settings, only: Option<&str>) -> Result<(), String> {
+    let db = Db::open(&settings.database_url, 1).map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    if !migrate::is_current(&mut conn).map_err(|e| e.to_string())? {
+        return Err(
+            "the database is not migrated to this version; run `jifen migrate` first".into(),
+        );
+    }
+    let villages = org::service::all_villages(&mut conn).map_err(describe)?;
+    let chosen: Vec<_> = villages
+        .into_iter()
+        .filter(|(_, code, _)| only.is_none_or(|o| o == code))
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("no village {}", only.unwrap_or("in the database")));
+    }
+    let mut sound = true;
+    for (id, code, name) in chosen {
+        let report = crate::ledger::verify::verify_village(&mut conn, id).map_err(describe)?;
+        let head = report.head.as_ref().map_or_else(
+            || "genesis".to_owned(),
+            |h| format!("seq {} {}", h.seq, h.hash),
+        );
+        let verdict = if report.ok { "sound" } else { "NOT SOUND" };
+        println!(
+            "{code} {name}: {} transactions, head {head}: {verdict}",
+            report.transactions
+        );
+        for problem in &report.problems {
+            println!("  - {problem}");
+        }
+        sound &= report.ok;
+    }
+    if sound {
+        Ok(())
+    } else {
+        Err("the ledger does not verify".into())
+    }
 }
 
 /// A bare HTTP/1.0 request, so the runtime image needs no curl.

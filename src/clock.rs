@@ -40,3 +40,15 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+/// Business dates and periods are in Asia/Shanghai, which has kept UTC+8 without daylight
+/// saving since 1991, so a fixed offset is exact.
+pub fn shanghai() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"))
+}
+
+/// Today's date in Asia/Shanghai.
+pub fn shanghai_today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&shanghai()).date_naive()
+}

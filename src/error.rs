@@ -37,6 +37,10 @@ pub enum AppError {
     Conflict(String),
     #[error("invalid state: {0}")]
     InvalidState(String),
+    #[error("idempotency key reused with another request")]
+    IdempotencyConflict,
+    #[error("insufficient points")]
+    InsufficientPoints,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
@@ -68,6 +72,8 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::InvalidState(_) => "invalid_state",
+            AppError::IdempotencyConflict => "idempotency_conflict",
+            AppError::InsufficientPoints => "insufficient_points",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
@@ -83,6 +89,8 @@ impl AppError {
             AppError::NotFound => "Not found",
             AppError::Conflict(_) => "Conflict",
             AppError::InvalidState(_) => "Invalid state",
+            AppError::IdempotencyConflict => "Idempotency key reused",
+            AppError::InsufficientPoints => "Insufficient points",
             AppError::RateLimited { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Payload too large",
             AppError::Unavailable(_) => "Service unavailable",
@@ -98,6 +106,8 @@ impl AppError {
             AppError::Forbidden(why) => (*why).into(),
             AppError::NotFound => "找不到该记录。".into(),
             AppError::Conflict(why) | AppError::InvalidState(why) => why.clone(),
+            AppError::IdempotencyConflict => "这个 Idempotency-Key 已用于另一个请求。".into(),
+            AppError::InsufficientPoints => "积分不够。".into(),
             AppError::RateLimited { retry_after_secs } => {
                 format!(
                     "尝试次数太多，请 {} 分钟后再试。",
@@ -134,6 +144,8 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidState(_) => StatusCode::CONFLICT,
+            AppError::IdempotencyConflict => StatusCode::CONFLICT,
+            AppError::InsufficientPoints => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -146,18 +158,7 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let code = self.code();
-        let problem = Problem {
-            kind: format!("/problems/{code}"),
-            title: self.title().into(),
-            status: status.as_u16(),
-            detail: self.detail(),
-            code: code.into(),
-            errors: match self {
-                AppError::Validation(errors) => errors.clone(),
-                _ => Vec::new(),
-            },
-        };
+        let problem = self.problem();
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
         if let AppError::RateLimited { retry_after_secs } = self {
@@ -167,6 +168,29 @@ impl ResponseError for AppError {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         response.json(problem)
+    }
+}
+
+impl AppError {
+    /// The problem+json body of this error.
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: self.title().into(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            code: code.into(),
+            errors: match self {
+                AppError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// A refusal that a replay of the same request must repeat (a 4xx from the use case).
+    pub fn is_rejection(&self) -> bool {
+        self.status_code().is_client_error()
     }
 }
 

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::error::{AppError, FieldError};
+use crate::ledger::idempotency::{IdempotencyKey, Outcome};
 use crate::state::AppState;
 
 /// A JSON body, deserialized with the path of any bad field and then validated.
@@ -26,14 +27,22 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = body.await.map_err(|_| AppError::PayloadTooLarge)?;
-            if bytes.len() > JSON_LIMIT {
-                return Err(AppError::PayloadTooLarge);
-            }
-            parse_json(&bytes).map(ValidJson)
-        })
+        let body = read_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(ValidJson) })
+    }
+}
+
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, AppError>> + 'static {
+    let body = web::Bytes::from_request(req, payload);
+    async move {
+        let bytes = body.await.map_err(|_| AppError::PayloadTooLarge)?;
+        if bytes.len() > JSON_LIMIT {
+            return Err(AppError::PayloadTooLarge);
+        }
+        Ok(bytes)
     }
 }
 
@@ -117,6 +126,72 @@ pub fn client_addr(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// A JSON body for a request that moves points or stock: validated like [`ValidJson`],
+/// with its `Idempotency-Key` header and the digest that ties the key to this request.
+pub struct IdempotentJson<T> {
+    pub body: T,
+    header: Option<String>,
+    method: String,
+    path: String,
+    value: serde_json::Value,
+}
+
+impl<T> IdempotentJson<T> {
+    /// The key in the caller's namespace.
+    pub fn key(&self, principal: &crate::auth::Principal) -> Result<IdempotencyKey, AppError> {
+        let scope = format!("{:?}:{}", principal.kind, principal.id);
+        IdempotencyKey::new(
+            scope,
+            self.header.as_deref(),
+            &self.method,
+            &self.path,
+            &self.value,
+        )
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for IdempotentJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        let header = req
+            .headers()
+            .get("idempotency-key")
+            .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
+        let (method, path) = (req.method().to_string(), req.path().to_owned());
+        Box::pin(async move {
+            let bytes = body.await?;
+            let body: T = parse_json(&bytes)?;
+            let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            Ok(IdempotentJson {
+                body,
+                header,
+                method,
+                path,
+                value,
+            })
+        })
+    }
+}
+
+/// Answers with a stored or fresh outcome of an idempotent request.
+pub fn outcome_response(outcome: Outcome) -> actix_web::HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(outcome.status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = actix_web::HttpResponse::build(status);
+    response.content_type(if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    });
+    if outcome.replayed {
+        response.insert_header(("Idempotency-Replayed", "true"));
+    }
+    response.body(outcome.body)
 }
 
 /// `201 Created` with a JSON body.

@@ -7,12 +7,14 @@
 pub mod amount;
 pub mod auth;
 pub mod checklist;
+pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod ledger;
 pub mod openapi;
 pub mod org;
 pub mod paging;

@@ -19,6 +19,8 @@ lists page with `limit` and `cursor`; a resource outside the caller's scope answ
         (name = "auth", description = "Sign-in, tokens, the caller"),
         (name = "organisation", description = "Township, villages, groups, households, members, staff"),
         (name = "checklist", description = "The checklist (积分清单): versioned items"),
+        (name = "claims", description = "Claims and the committee's direct awards"),
+        (name = "ledger", description = "Balances, ledgers, reversals, the public chain head, verification, audit"),
         (name = "system", description = "Health, readiness, metrics"),
     ),
     components(schemas(Problem, FieldError)),

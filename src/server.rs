@@ -46,7 +46,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(crate::auth::http::routes)
             .configure(crate::org::http::routes)
-            .configure(crate::checklist::http::routes),
+            .configure(crate::checklist::http::routes)
+            .configure(crate::ledger::http::routes)
+            .configure(crate::claims::http::routes),
     );
 }
 

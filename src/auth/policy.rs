@@ -23,6 +23,12 @@ pub enum Action {
     EditHousehold,
     ViewChecklist,
     ManageChecklist,
+    ViewBalance,
+    ViewVillageLedger,
+    Award,
+    Reverse,
+    VerifyLedger,
+    ViewAudit,
     /// Phone numbers and full names of households other than one's own.
     ViewContactDetails,
 }
@@ -38,6 +44,10 @@ impl Action {
                 &[Committee]
             }
             Action::ViewChecklist => &[TownshipAdmin, Committee, Supervisor, GroupLeader, Villager],
+            Action::ViewBalance => &[Committee, Supervisor, GroupLeader, Villager],
+            Action::ViewVillageLedger | Action::ViewAudit => &[Committee, Supervisor],
+            Action::Award | Action::Reverse => &[Committee],
+            Action::VerifyLedger => &[TownshipAdmin, Committee, Supervisor],
             Action::ListHouseholds => &[Committee, Supervisor, GroupLeader],
             Action::ViewHousehold => &[Committee, Supervisor, GroupLeader, Villager],
             Action::EditHousehold => &[Committee, Villager],

@@ -1,6 +1,18 @@
 //! Database layer: one connection type over SQLite (embedded default) and PostgreSQL
 //! (production), an r2d2 pool, write transactions, embedded migrations.
 
+/// Runs the same diesel query on the concrete connection, for SQL the shared
+/// `MultiBackend` cannot express (`ON CONFLICT`, multi-row `INSERT`, `FOR UPDATE`).
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 mod connection;
 pub mod migrate;
 pub mod schema;

@@ -176,3 +176,120 @@ diesel::table! {
 
 diesel::joinable!(checklist_item_versions -> checklist_items (item_id));
 diesel::allow_tables_to_appear_in_same_query!(checklist_items, checklist_item_versions);
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        owner_kind -> Text,
+        owner_id -> BigInt,
+        asset -> Text,
+        purpose -> Text,
+        balance -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chain_heads (village_id) {
+        village_id -> BigInt,
+        seq -> BigInt,
+        hash -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_transactions (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        seq -> BigInt,
+        kind -> Text,
+        memo -> Text,
+        reverses_id -> Nullable<BigInt>,
+        actor_kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    postings (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        transaction_id -> BigInt,
+        account_id -> BigInt,
+        asset -> Text,
+        amount -> BigInt,
+        balance_after -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_records (id) {
+        id -> BigInt,
+        scope -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        village_id -> Nullable<BigInt>,
+        actor_kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        subject_kind -> Text,
+        subject_id -> Nullable<BigInt>,
+        detail -> Text,
+        addr -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(accounts, postings, ledger_transactions);
+
+diesel::table! {
+    claims (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        member_id -> Nullable<BigInt>,
+        item_id -> BigInt,
+        item_version -> Integer,
+        points -> BigInt,
+        quantity -> Integer,
+        total -> BigInt,
+        status -> Text,
+        occurred_on -> Date,
+        note -> Text,
+        notice_ends_at -> Nullable<Timestamp>,
+        transaction_id -> Nullable<BigInt>,
+        created_by_kind -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claim_events (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        claim_id -> BigInt,
+        status -> Text,
+        note -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}

@@ -83,6 +83,38 @@ pub fn village_target(conn: &mut DbConnection, village_id: i64) -> AppResult<Tar
     Ok(Target::village(village.township_id, village.id))
 }
 
+/// A household's village and where it sits, for policy checks by other features.
+pub fn household_target(conn: &mut DbConnection, household_id: i64) -> AppResult<(i64, Target)> {
+    let household = store::household(conn, household_id)?.ok_or(AppError::NotFound)?;
+    let village = store::village(conn, household.village_id)?.ok_or(AppError::NotFound)?;
+    Ok((
+        village.id,
+        Target::household(
+            village.township_id,
+            village.id,
+            household.group_id,
+            household.id,
+        ),
+    ))
+}
+
+/// Every village as (id, code, name), for operator tools.
+pub fn all_villages(conn: &mut DbConnection) -> AppResult<Vec<(i64, String, String)>> {
+    Ok(store::all_villages(conn)?
+        .into_iter()
+        .map(|v| (v.id, v.code, v.name))
+        .collect())
+}
+
+pub fn village_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<i64>> {
+    Ok(store::village_by_code(conn, code)?.map(|v| v.id))
+}
+
+pub fn village_policy(conn: &mut DbConnection, village_id: i64) -> AppResult<VillagePolicy> {
+    let village = store::village(conn, village_id)?.ok_or(AppError::NotFound)?;
+    Ok(VillagePolicy::from_stored(&village.policy))
+}
+
 fn village_in_scope(
     conn: &mut DbConnection,
     p: &Principal,

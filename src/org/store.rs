@@ -60,6 +60,13 @@ pub fn village(conn: &mut DbConnection, id: i64) -> QueryResult<Option<VillageRo
         .optional()
 }
 
+pub fn all_villages(conn: &mut DbConnection) -> QueryResult<Vec<VillageRow>> {
+    villages::table
+        .order(villages::id)
+        .select(VillageRow::as_select())
+        .load(conn)
+}
+
 pub fn village_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<VillageRow>> {
     villages::table
         .filter(villages::code.eq(code))

@@ -5,9 +5,11 @@ mod support;
 
 mod auth;
 mod checklist;
+mod ledger;
 mod openapi;
 mod org;
 mod schema;
 mod scope;
 mod system;
+mod tamper;
 mod validation;

@@ -32,7 +32,15 @@ fn select_every_column(conn: &mut DbConnection) {
         refresh_tokens,
         invite_codes,
         checklist_items,
-        checklist_item_versions
+        checklist_item_versions,
+        accounts,
+        chain_heads,
+        ledger_transactions,
+        postings,
+        idempotency_records,
+        audit_events,
+        claims,
+        claim_events
     );
 }
 

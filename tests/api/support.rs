@@ -264,6 +264,15 @@ impl TestApp {
         self.send(self.client.patch(self.url(path)).json(&body), token)
     }
 
+    pub fn post_with_key(&self, path: &str, token: &str, key: &str, body: Value) -> Resp {
+        let request = self
+            .client
+            .post(self.url(path))
+            .header("Idempotency-Key", key)
+            .json(&body);
+        self.send(request, Some(token))
+    }
+
     pub fn send_put(&self, path: &str, token: &str, body: Value) -> Resp {
         self.send(self.client.put(self.url(path)).json(&body), Some(token))
     }

@@ -1,0 +1,7 @@
+DROP TABLE audit_events;
+DROP TABLE idempotency_records;
+DROP TABLE postings;
+DROP TABLE ledger_transactions;
+DROP TABLE chain_heads;
+DROP TABLE accounts;
+DROP FUNCTION jifen_append_only();

@@ -1,0 +1,2 @@
+DROP TABLE claim_events;
+DROP TABLE claims;

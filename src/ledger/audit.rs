@@ -1,0 +1,150 @@
+//! Audit events: who did what, when, from where. Append-only.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Principal, PrincipalKind};
+use crate::db::DbConnection;
+use crate::db::schema::audit_events;
+use crate::paging::PageRequest;
+
+/// The caller of a use case, as the audit trail records it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub kind: &'static str,
+    pub id: i64,
+    pub addr: String,
+}
+
+impl Caller {
+    pub fn of(principal: &Principal, addr: String) -> Self {
+        let kind = match principal.kind {
+            PrincipalKind::Staff => "staff",
+            PrincipalKind::Villager => "member",
+        };
+        Self {
+            kind,
+            id: principal.id,
+            addr,
+        }
+    }
+
+    pub fn actor(&self) -> super::model::Actor {
+        super::model::Actor {
+            kind: self.kind,
+            id: Some(self.id),
+        }
+    }
+}
+
+pub struct Event<'a> {
+    pub village_id: Option<i64>,
+    pub action: &'a str,
+    pub subject_kind: &'a str,
+    pub subject_id: Option<i64>,
+    pub detail: serde_json::Value,
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    event: Event,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::village_id.eq(event.village_id),
+            audit_events::actor_kind.eq(caller.kind),
+            audit_events::actor_id.eq(Some(caller.id)),
+            audit_events::action.eq(event.action),
+            audit_events::subject_kind.eq(event.subject_kind),
+            audit_events::subject_id.eq(event.subject_id),
+            audit_events::detail.eq(event.detail.to_string()),
+            audit_events::addr.eq(&caller.addr),
+            audit_events::created_at.eq(at.naive_utc()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    /// `staff` or `member`.
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    #[schema(example = "award")]
+    pub action: String,
+    pub subject_kind: String,
+    pub subject_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    /// The address the request came from.
+    pub addr: String,
+    pub created_at: DateTime<Utc>,
+}
+
+type Row = (
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    NaiveDateTime,
+);
+
+/// Newest first, before `page.after` (an event id) when given.
+pub fn page(
+    conn: &mut DbConnection,
+    village_id: i64,
+    page: PageRequest,
+) -> QueryResult<Vec<AuditView>> {
+    let rows: Vec<Row> = audit_events::table
+        .filter(audit_events::village_id.eq(village_id))
+        .filter(audit_events::id.lt(page.after.unwrap_or(i64::MAX)))
+        .order(audit_events::id.desc())
+        .limit(page.limit + 1)
+        .select((
+            audit_events::id,
+            audit_events::actor_kind,
+            audit_events::actor_id,
+            audit_events::action,
+            audit_events::subject_kind,
+            audit_events::subject_id,
+            audit_events::detail,
+            audit_events::addr,
+            audit_events::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                actor_kind,
+                actor_id,
+                action,
+                subject_kind,
+                subject_id,
+                detail,
+                addr,
+                created_at,
+            )| AuditView {
+                id,
+                actor_kind,
+                actor_id,
+                action,
+                subject_kind,
+                subject_id,
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                addr,
+                created_at: created_at.and_utc(),
+            },
+        )
+        .collect())
+}

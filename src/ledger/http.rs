@@ -1,0 +1,214 @@
+//! Ledger endpoints (API.md "Ledger").
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::audit::{AuditView, Caller};
+use super::idempotency::run_once;
+use super::service;
+use super::verify::{HeadView, VerifyReport};
+use super::views::{BalanceView, EntryView, ReverseRequest, TransactionView};
+use crate::amount::Amount;
+use crate::auth::Principal;
+use crate::error::{AppError, Problem};
+use crate::http::{IdempotentJson, ValidQuery, client_addr, outcome_response};
+use crate::paging::{Page, PageQuery};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(balance)
+        .service(household_ledger)
+        .service(village_ledger)
+        .service(reverse)
+        .service(head)
+        .service(verify)
+        .service(audit);
+}
+
+type Json<T> = Result<web::Json<T>, AppError>;
+
+/// A household's points, honour, points pending in notice, and stars.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    responses(
+        (status = 200, description = "The balance", body = BalanceView),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/households/{household_id}/balance")]
+async fn balance(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<BalanceView> {
+    let id = id.into_inner();
+    let view = state
+        .db
+        .run(move |conn| service::balance(conn, &p, id, Amount::ZERO))
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// A household's ledger, newest first, with each entry's hash and the points after it.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = Page<EntryView>),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/households/{household_id}/ledger")]
+async fn household_ledger(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<EntryView>> {
+    let id = id.into_inner();
+    let page = state
+        .db
+        .run(move |conn| service::household_ledger(conn, &p, id, &q.0))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// The village's transactions with their postings, newest first.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of transactions", body = Page<TransactionView>),
+        (status = 403, description = "Only the committee and supervisors read the village ledger", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}/ledger")]
+async fn village_ledger(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<TransactionView>> {
+    let id = id.into_inner();
+    let page = state
+        .db
+        .run(move |conn| service::village_ledger(conn, &p, id, &q.0))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Reverses a transaction; a transaction is reversed at most once.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(
+        ("transaction_id" = i64, Path, description = "Transaction id"),
+        ("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters; a retry with the same key and body replays the answer"),
+    ),
+    request_body = ReverseRequest,
+    responses(
+        (status = 201, description = "The reversal transaction", body = TransactionView),
+        (status = 403, description = "Only the committee reverses", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such transaction in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already reversed, a reversal itself, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing reason or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/ledger/{transaction_id}/reverse")]
+async fn reverse(
+    state: web::Data<AppState>,
+    p: Principal,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: IdempotentJson<ReverseRequest>,
+) -> Result<HttpResponse, AppError> {
+    let key = body.key(&p)?;
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let caller = Caller::of(&p, client_addr(&req));
+    let outcome = state
+        .db
+        .run(move |conn| {
+            run_once(conn, &key, now, |conn| {
+                let view = service::reverse(conn, &p, &caller, id, &body.body.reason, now)?;
+                Ok((201, serde_json::to_value(view).map_err(AppError::internal)?))
+            })
+        })
+        .await?;
+    Ok(outcome_response(outcome))
+}
+
+/// The village's chain head, public: anyone may note it and later check that history
+/// was not rewritten.
+#[utoipa::path(
+    tag = "ledger",
+    params(("village_code" = String, Path, description = "Village code, e.g. `qingle`")),
+    responses(
+        (status = 200, description = "Sequence number and hash of the latest transaction", body = HeadView),
+        (status = 404, description = "No such village", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_code}/ledger/head")]
+async fn head(state: web::Data<AppState>, code: web::Path<String>) -> Json<HeadView> {
+    let code = code.into_inner();
+    let head = state
+        .db
+        .run(move |conn| service::head_by_code(conn, &code))
+        .await?;
+    Ok(web::Json(head))
+}
+
+/// Recomputes the village's chain and balances from the postings.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    responses(
+        (status = 200, description = "`ok` is false when anything does not add up; `problems` says what", body = VerifyReport),
+        (status = 403, description = "Not allowed to verify", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}/ledger/verify")]
+async fn verify(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<VerifyReport> {
+    let id = id.into_inner();
+    let report = state
+        .db
+        .run(move |conn| service::verify(conn, &p, id))
+        .await?;
+    Ok(web::Json(report))
+}
+
+/// Who did what, when, from where; newest first.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of audit events", body = Page<AuditView>),
+        (status = 403, description = "Only the committee and supervisors read the audit trail", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/villages/{village_id}/audit")]
+async fn audit(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<AuditView>> {
+    let id = id.into_inner();
+    let page = state
+        .db
+        .run(move |conn| service::audit_events(conn, &p, id, &q.0))
+        .await?;
+    Ok(web::Json(page))
+}

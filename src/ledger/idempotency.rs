@@ -1,0 +1,119 @@
+//! Idempotent requests (DESIGN.md §4.5): the key, a hash of the request and the outcome
+//! are stored in the same transaction as the effect; a replay returns the stored outcome.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::store;
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult, FieldError};
+
+/// A request's idempotency key in the caller's namespace, with the request's digest.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    /// Keys are per caller, so two clerks cannot collide.
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+impl IdempotencyKey {
+    /// Checks the header value (1–128 visible ASCII characters) and digests the request
+    /// (method, path, and the JSON body in canonical form).
+    pub fn new(
+        scope: String,
+        header: Option<&str>,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> AppResult<Self> {
+        let field = |m: &str| AppError::Validation(vec![FieldError::new("Idempotency-Key", m)]);
+        let key = header.ok_or_else(|| field("这个请求需要 Idempotency-Key 请求头"))?;
+        if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(field("须为 1–128 个可见 ASCII 字符"));
+        }
+        let mut digest = Sha256::new();
+        digest.update(method.as_bytes());
+        digest.update(b" ");
+        digest.update(path.as_bytes());
+        digest.update(b"\n");
+        // serde_json keeps object keys sorted, so equal bodies digest equally.
+        digest.update(body.to_string().as_bytes());
+        Ok(Self {
+            scope,
+            key: key.to_owned(),
+            request_hash: hex::encode(digest.finalize()),
+        })
+    }
+}
+
+/// What to send back: the status and JSON body, and whether it is a replay.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+fn replay(record: store::IdempotencyRow, key: &IdempotencyKey) -> AppResult<Outcome> {
+    if record.request_hash != key.request_hash {
+        return Err(AppError::IdempotencyConflict);
+    }
+    Ok(Outcome {
+        status: u16::try_from(record.status).unwrap_or(500),
+        body: record.body,
+        replayed: true,
+    })
+}
+
+/// Runs `work` once per key. A rejection (4xx) from `work` changes nothing, is stored, and
+/// replays as the same rejection; a server error is not stored, so a retry may succeed.
+pub fn run_once(
+    conn: &mut DbConnection,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<(u16, serde_json::Value)>,
+) -> AppResult<Outcome> {
+    let result = write_tx(conn, |conn| {
+        if let Some(record) = store::idempotency_record(conn, &key.scope, &key.key)? {
+            return replay(record, key);
+        }
+        // A savepoint, so a rejection rolls back whatever `work` did before refusing.
+        let (status, body) = match diesel::Connection::transaction(conn, work) {
+            Ok((status, body)) => (status, body.to_string()),
+            Err(err) if err.is_rejection() => {
+                let status = err.problem().status;
+                (
+                    status,
+                    serde_json::to_string(&err.problem()).map_err(AppError::internal)?,
+                )
+            }
+            Err(err) => return Err(err),
+        };
+        store::insert_idempotency_record(
+            conn,
+            &key.scope,
+            &key.key,
+            &key.request_hash,
+            i32::from(status),
+            &body,
+            now.naive_utc(),
+        )?;
+        Ok(Outcome {
+            status,
+            body,
+            replayed: false,
+        })
+    });
+    match result {
+        // A concurrent duplicate committed first (PostgreSQL): ours rolled back whole.
+        Err(AppError::Database(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => match store::idempotency_record(conn, &key.scope, &key.key)? {
+            Some(record) => replay(record, key),
+            None => Err(AppError::Unavailable("请稍后重试。")),
+        },
+        other => other,
+    }
+}

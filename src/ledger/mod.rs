@@ -1,0 +1,12 @@
+//! The ledger (DESIGN.md §4): accounts, transactions, postings, balances, the per-village
+//! hash chain, idempotency, verification and the audit trail.
+
+pub mod audit;
+pub mod http;
+pub mod idempotency;
+pub mod model;
+pub mod posting;
+pub mod service;
+mod store;
+pub mod verify;
+pub mod views;

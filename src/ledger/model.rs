@@ -1,0 +1,373 @@
+//! Ledger types and the pure rules: zero-sum, account keys, and the hash chain's
+//! canonical bytes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Asset {
+    /// Spendable points.
+    Points,
+    /// Cumulative merit for rankings and stars; never spent or expired.
+    Honour,
+}
+
+impl Asset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Asset::Points => "points",
+            Asset::Honour => "honour",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Asset::Points, Asset::Honour]
+            .into_iter()
+            .find(|a| a.as_str() == text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    Household(i64),
+    Village(i64),
+    Shop(i64),
+}
+
+/// What an account is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Purpose {
+    /// A household's own points or honour.
+    Holdings,
+    /// Where a village's points come from: negative by what it has issued.
+    Issuance,
+    /// Points taken back by expiry.
+    Expired,
+    /// Points a shop has been paid for.
+    Settled,
+    /// Points a shop has redeemed and is owed for.
+    Receivable,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Holdings => "holdings",
+            Purpose::Issuance => "issuance",
+            Purpose::Expired => "expired",
+            Purpose::Settled => "settled",
+            Purpose::Receivable => "receivable",
+        }
+    }
+}
+
+/// The natural key of an account: which village's books, whose, which asset, what for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountKey {
+    pub village_id: i64,
+    pub owner: Owner,
+    pub asset: Asset,
+    pub purpose: Purpose,
+}
+
+impl AccountKey {
+    pub fn household(village_id: i64, household_id: i64, asset: Asset) -> Self {
+        Self {
+            village_id,
+            owner: Owner::Household(household_id),
+            asset,
+            purpose: Purpose::Holdings,
+        }
+    }
+
+    pub fn issuance(village_id: i64, asset: Asset) -> Self {
+        Self {
+            village_id,
+            owner: Owner::Village(village_id),
+            asset,
+            purpose: Purpose::Issuance,
+        }
+    }
+
+    pub fn owner_kind(&self) -> &'static str {
+        match self.owner {
+            Owner::Household(_) => "household",
+            Owner::Village(_) => "village",
+            Owner::Shop(_) => "shop",
+        }
+    }
+
+    pub fn owner_id(&self) -> i64 {
+        match self.owner {
+            Owner::Household(id) | Owner::Village(id) | Owner::Shop(id) => id,
+        }
+    }
+
+    /// `household:12:points:holdings`: how the account appears in the hash chain.
+    pub fn canonical(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.owner_kind(),
+            self.owner_id(),
+            self.asset.as_str(),
+            self.purpose.as_str()
+        )
+    }
+
+    /// Whether a debit may take this account below zero. Household points may go below
+    /// zero only through deductions and reversals (shown as owed), never by spending.
+    pub fn is_household(&self) -> bool {
+        matches!(self.owner, Owner::Household(_))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TxKind {
+    Award,
+    Deduction,
+    Redemption,
+    Void,
+    Reversal,
+    Expiry,
+    Settlement,
+}
+
+impl TxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxKind::Award => "award",
+            TxKind::Deduction => "deduction",
+            TxKind::Redemption => "redemption",
+            TxKind::Void => "void",
+            TxKind::Reversal => "reversal",
+            TxKind::Expiry => "expiry",
+            TxKind::Settlement => "settlement",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            TxKind::Award,
+            TxKind::Deduction,
+            TxKind::Redemption,
+            TxKind::Void,
+            TxKind::Reversal,
+            TxKind::Expiry,
+            TxKind::Settlement,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// Whether a debit may go below zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Floor {
+    /// Debits may leave the account negative (deductions, village accounts).
+    None,
+    /// The debit fails unless the balance covers it (spending).
+    Zero,
+}
+
+/// One side of a transaction: an amount (hundredths) into or out of an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leg {
+    pub account: AccountKey,
+    pub amount: i64,
+    pub floor: Floor,
+}
+
+/// Points (and the same honour) issued by the village to a household; a negative total
+/// is a deduction, which may leave the household owing.
+pub fn issuance_legs(village_id: i64, household_id: i64, total: i64) -> Vec<Leg> {
+    [Asset::Points, Asset::Honour]
+        .into_iter()
+        .flat_map(|asset| {
+            [
+                Leg {
+                    account: AccountKey::household(village_id, household_id, asset),
+                    amount: total,
+                    floor: Floor::None,
+                },
+                Leg {
+                    account: AccountKey::issuance(village_id, asset),
+                    amount: -total,
+                    floor: Floor::None,
+                },
+            ]
+        })
+        .collect()
+}
+
+/// Who caused a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LegError {
+    #[error("a transaction needs postings")]
+    Empty,
+    #[error("a posting of zero")]
+    ZeroAmount,
+    #[error("postings of {0} do not sum to zero")]
+    Unbalanced(&'static str),
+    #[error("postings span villages")]
+    ManyVillages,
+}
+
+/// Double entry: non-empty, no zero legs, one village, zero-sum per asset.
+pub fn check_legs(legs: &[Leg]) -> Result<(), LegError> {
+    let first = legs.first().ok_or(LegError::Empty)?;
+    if legs.iter().any(|l| l.amount == 0) {
+        return Err(LegError::ZeroAmount);
+    }
+    if legs
+        .iter()
+        .any(|l| l.account.village_id != first.account.village_id)
+    {
+        return Err(LegError::ManyVillages);
+    }
+    for asset in [Asset::Points, Asset::Honour] {
+        let sum: i128 = legs
+            .iter()
+            .filter(|l| l.account.asset == asset)
+            .map(|l| i128::from(l.amount))
+            .sum();
+        if sum != 0 {
+            return Err(LegError::Unbalanced(asset.as_str()));
+        }
+    }
+    Ok(())
+}
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What the hash of one chain link covers.
+pub struct ChainEntry<'a> {
+    pub village_id: i64,
+    pub seq: i64,
+    pub kind: &'a str,
+    pub memo: &'a str,
+    pub created_at: DateTime<Utc>,
+    /// Sequence number of the transaction this one reverses.
+    pub reverses_seq: Option<i64>,
+    /// (account key, amount in hundredths); asset is part of the key.
+    pub postings: Vec<(String, i64)>,
+}
+
+impl ChainEntry<'_> {
+    /// Canonical bytes, version 1. Stable across backends and releases; a change here
+    /// must bump the version line and keep verifying older links with the old rules.
+    ///
+    /// ```text
+    /// jifen-chain-v1
+    /// village:<id>
+    /// seq:<n>
+    /// kind:<kind>
+    /// at:<microseconds since the Unix epoch, UTC>
+    /// reverses:<seq or ->
+    /// memo:<length in bytes>:<memo>
+    /// posting:<owner_kind>:<owner_id>:<asset>:<purpose>:<amount in hundredths>
+    /// ```
+    /// with one `posting` line per posting, sorted by key then amount, each line ending in `\n`.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut postings = self.postings.clone();
+        postings.sort();
+        let mut text = format!(
+            "jifen-chain-v1\nvillage:{}\nseq:{}\nkind:{}\nat:{}\nreverses:{}\nmemo:{}:{}\n",
+            self.village_id,
+            self.seq,
+            self.kind,
+            self.created_at.timestamp_micros(),
+            self.reverses_seq
+                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            self.memo.len(),
+            self.memo,
+        );
+        for (key, amount) in postings {
+            text.push_str(&format!("posting:{key}:{amount}\n"));
+        }
+        text.into_bytes()
+    }
+
+    /// `SHA-256(prev_hash ‖ canonical bytes)`, hex; `prev_hash` as its hex text.
+    pub fn hash(&self, prev_hash: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(prev_hash.as_bytes());
+        hasher.update(self.canonical_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn leg(account: AccountKey, amount: i64) -> Leg {
+        Leg {
+            account,
+            amount,
+            floor: Floor::None,
+        }
+    }
+
+    #[test]
+    fn legs_must_balance_per_asset() {
+        let h = AccountKey::household(1, 5, Asset::Points);
+        let v = AccountKey::issuance(1, Asset::Points);
+        let hh = AccountKey::household(1, 5, Asset::Honour);
+        assert_eq!(check_legs(&[leg(h, 500), leg(v, -500)]), Ok(()));
+        assert_eq!(
+            check_legs(&[leg(h, 500), leg(hh, -500)]),
+            Err(LegError::Unbalanced("points"))
+        );
+        assert_eq!(check_legs(&[]), Err(LegError::Empty));
+        assert_eq!(
+            check_legs(&[leg(h, 0), leg(v, 0)]),
+            Err(LegError::ZeroAmount)
+        );
+        let other = AccountKey::issuance(2, Asset::Points);
+        assert_eq!(
+            check_legs(&[leg(h, 1), leg(other, -1)]),
+            Err(LegError::ManyVillages)
+        );
+    }
+
+    #[test]
+    fn the_hash_is_stable() {
+        let entry = ChainEntry {
+            village_id: 1,
+            seq: 1,
+            kind: "award",
+            memo: "照顾老人",
+            created_at: Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap(),
+            reverses_seq: None,
+            postings: vec![
+                ("village:1:points:issuance".into(), -500),
+                ("household:5:points:holdings".into(), 500),
+            ],
+        };
+        let text = String::from_utf8(entry.canonical_bytes()).unwrap();
+        assert_eq!(
+            text,
+            "jifen-chain-v1\nvillage:1\nseq:1\nkind:award\nat:1795831200000000\nreverses:-\nmemo:12:照顾老人\n\
+             posting:household:5:points:holdings:500\nposting:village:1:points:issuance:-500\n"
+        );
+        // Pinned: a change in the canonical form must be deliberate.
+        assert_eq!(
+            entry.hash(GENESIS_HASH),
+            "e77532cab8d9b9ee4dd1294944a325f5b2ab3b793b3ea57d58b45abb5c330201"
+        );
+        assert_ne!(entry.hash(GENESIS_HASH), entry.hash(&"1".repeat(64)));
+    }
+}
