@@ -4,15 +4,16 @@
 //! 1. check the legs (pure: zero-sum per asset, one village, no zero legs);
 //! 2. lock the village's chain head (insert-if-missing, then `SELECT … FOR UPDATE` on
 //!    PostgreSQL; SQLite's immediate transaction already serialises writers);
-//! 3. find or create the accounts (one insert per new account, one select);
+//! 3. find or create the accounts (one multi-row `INSERT … ON CONFLICT DO NOTHING`, one
+//!    select);
 //! 4. apply each leg with a conditional `UPDATE … RETURNING balance`, accounts in id
 //!    order so concurrent posters never deadlock; a spending leg refuses to go below zero;
 //! 5. insert the transaction with the next sequence number and its chained hash;
 //! 6. insert its postings (one statement);
 //! 7. move the chain head.
 //!
-//! An award to one household touches four accounts: eleven statements when the accounts
-//! exist, thirteen at most.
+//! An award to one household touches four accounts: 2 + 2 + 4 + 1 + 1 + 1 = eleven
+//! statements (a reversal adds one to look up the sequence number it reverses).
 
 use chrono::{DateTime, Utc};
 

@@ -67,37 +67,40 @@ pub fn set_head(
         .map(drop)
 }
 
-/// Creates any missing accounts (one statement each) and returns the ids of all (one more).
+/// Creates any missing accounts and returns the ids of all: two statements.
 pub fn account_ids(
     conn: &mut DbConnection,
     keys: &[AccountKey],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(AccountKey, i64)>> {
     let village_id = keys.first().map_or(0, |k| k.village_id);
-    for k in keys {
-        let row = (
-            accounts::village_id.eq(k.village_id),
-            accounts::owner_kind.eq(k.owner_kind()),
-            accounts::owner_id.eq(k.owner_id()),
-            accounts::asset.eq(k.asset.as_str()),
-            accounts::purpose.eq(k.purpose.as_str()),
-            accounts::balance.eq(0i64),
-            accounts::version.eq(0i64),
-            accounts::created_at.eq(now),
-            accounts::updated_at.eq(now),
-        );
-        per_backend!(conn, |c| diesel::insert_into(accounts::table)
-            .values(row)
-            .on_conflict((
-                accounts::village_id,
-                accounts::owner_kind,
-                accounts::owner_id,
-                accounts::asset,
-                accounts::purpose
-            ))
-            .do_nothing()
-            .execute(c))?;
-    }
+    let rows: Vec<_> = keys
+        .iter()
+        .map(|k| {
+            (
+                accounts::village_id.eq(k.village_id),
+                accounts::owner_kind.eq(k.owner_kind()),
+                accounts::owner_id.eq(k.owner_id()),
+                accounts::asset.eq(k.asset.as_str()),
+                accounts::purpose.eq(k.purpose.as_str()),
+                accounts::balance.eq(0i64),
+                accounts::version.eq(0i64),
+                accounts::created_at.eq(now),
+                accounts::updated_at.eq(now),
+            )
+        })
+        .collect();
+    per_backend!(conn, |c| diesel::insert_into(accounts::table)
+        .values(&rows)
+        .on_conflict((
+            accounts::village_id,
+            accounts::owner_kind,
+            accounts::owner_id,
+            accounts::asset,
+            accounts::purpose
+        ))
+        .do_nothing()
+        .execute(c))?;
     let owner_ids: Vec<i64> = keys.iter().map(AccountKey::owner_id).collect();
     let found: Vec<(i64, String, i64, String, String)> = accounts::table
         .filter(accounts::village_id.eq(village_id))

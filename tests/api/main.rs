@@ -8,6 +8,7 @@ mod checklist;
 mod ledger;
 mod openapi;
 mod org;
+mod properties;
 mod schema;
 mod scope;
 mod system;
