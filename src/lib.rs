@@ -5,6 +5,7 @@
 //! `http` the actix handlers.
 
 pub mod amount;
+pub mod audit;
 pub mod auth;
 pub mod checklist;
 pub mod claims;

@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::model::Principal;
+use super::model::{Caller, Principal};
 use super::service::{self, InviteRequest, LoginRequest, MeView, RefreshRequest, TokenPair};
 use crate::error::{AppError, Problem};
 use crate::http::{ValidJson, client_addr};
@@ -37,6 +37,22 @@ impl FromRequest for Principal {
                 .db
                 .run(move |conn| service::load_principal(conn, subject))
                 .await
+        })
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        let addr = client_addr(req);
+        Box::pin(async move {
+            Ok(Caller {
+                principal: principal.await?,
+                addr,
+            })
         })
     }
 }

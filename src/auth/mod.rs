@@ -11,5 +11,5 @@ pub mod service;
 mod store;
 pub mod token;
 
-pub use model::{Principal, PrincipalKind, RoleBinding, RoleName};
+pub use model::{Caller, Principal, PrincipalKind, RoleBinding, RoleName};
 pub use policy::{Action, Target, authorize};

@@ -89,6 +89,23 @@ pub struct Principal {
     pub roles: Vec<RoleBinding>,
 }
 
+/// The caller of a use case: who, and from which address (for the audit trail).
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub principal: Principal,
+    pub addr: String,
+}
+
+impl Caller {
+    /// `staff` or `member`, as the ledger and the audit trail name actors.
+    pub fn kind(&self) -> &'static str {
+        match self.principal.kind {
+            PrincipalKind::Staff => "staff",
+            PrincipalKind::Villager => "member",
+        }
+    }
+}
+
 impl Principal {
     /// The household a villager acts for.
     pub fn household_id(&self) -> Option<i64> {

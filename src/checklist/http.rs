@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{ChecklistFilter, ItemInput, ItemView};
 use super::service;
-use crate::auth::Principal;
+use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
 use crate::org::model::ImportResult;
@@ -62,14 +62,14 @@ async fn list(
 #[post("/villages/{village_id}/checklist")]
 async fn create(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<ItemInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let item = state
         .db
-        .run(move |conn| service::create(conn, &p, id, &body.0, now))
+        .run(move |conn| service::create(conn, &c, id, &body.0, now))
         .await?;
     Ok(created(&item))
 }
@@ -91,14 +91,14 @@ async fn create(
 #[put("/checklist/{item_id}")]
 async fn revise(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<ItemInput>,
 ) -> Result<web::Json<ItemView>, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let item = state
         .db
-        .run(move |conn| service::revise(conn, &p, id, &body.0, now))
+        .run(move |conn| service::revise(conn, &c, id, &body.0, now))
         .await?;
     Ok(web::Json(item))
 }
@@ -117,13 +117,13 @@ async fn revise(
 #[post("/checklist/{item_id}/retire")]
 async fn retire(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
 ) -> Result<web::Json<ItemView>, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let item = state
         .db
-        .run(move |conn| service::retire(conn, &p, id, now))
+        .run(move |conn| service::retire(conn, &c, id, now))
         .await?;
     Ok(web::Json(item))
 }
@@ -144,7 +144,7 @@ async fn retire(
 #[post("/villages/{village_id}/checklist/import")]
 async fn import(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     form: Multipart,
 ) -> Result<web::Json<ImportResult>, AppError> {
@@ -152,7 +152,7 @@ async fn import(
     let file = read_file_part(form).await?;
     let result = state
         .db
-        .run(move |conn| service::import(conn, &p, id, &file, now))
+        .run(move |conn| service::import(conn, &c, id, &file, now))
         .await?;
     Ok(web::Json(result))
 }

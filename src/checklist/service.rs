@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use super::import::parse_items;
 use super::model::{ChecklistFilter, ItemInput, ItemView};
 use super::store;
-use crate::auth::Principal;
+use crate::audit::{self, Event};
 use crate::auth::policy::{Action, authorize};
+use crate::auth::{Caller, Principal};
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::org::model::ImportResult;
@@ -65,17 +66,39 @@ fn create_in(
 
 pub fn create(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     village_id: i64,
     input: &ItemInput,
     now: DateTime<Utc>,
 ) -> AppResult<ItemView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let target = village_target(conn, village_id)?;
         authorize(p, Action::ManageChecklist, &target)?;
         let id = create_in(conn, p, village_id, input, now)?;
-        Ok(item_in_village(conn, id)?.1)
+        let item = item_in_village(conn, id)?.1;
+        audit_item(conn, c, village_id, "checklist_create", &item, now)?;
+        Ok(item)
     })
+}
+
+/// Records a change of the checklist with the item as it now stands.
+fn audit_item(
+    conn: &mut DbConnection,
+    c: &Caller,
+    village_id: i64,
+    action: &str,
+    item: &ItemView,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let event = Event {
+        village_id: Some(village_id),
+        action,
+        subject_kind: "checklist_item",
+        subject_id: Some(item.id),
+        detail: serde_json::to_value(item).unwrap_or_default(),
+    };
+    Ok(audit::record(conn, c, event, now)?)
 }
 
 /// Loads an item the caller may manage.
@@ -93,11 +116,12 @@ fn managed_item(
 /// Writes version n+1; claims made earlier keep the version they used.
 pub fn revise(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     item_id: i64,
     input: &ItemInput,
     now: DateTime<Utc>,
 ) -> AppResult<ItemView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let (village_id, item) = managed_item(conn, p, item_id)?;
         code_free(conn, village_id, &input.code, Some(item_id))?;
@@ -110,21 +134,26 @@ pub fn revise(
             p.id,
             now.naive_utc(),
         )?;
-        Ok(item_in_village(conn, item_id)?.1)
+        let item = item_in_village(conn, item_id)?.1;
+        audit_item(conn, c, village_id, "checklist_revise", &item, now)?;
+        Ok(item)
     })
 }
 
 /// Stops new claims against the item; retiring twice is harmless.
 pub fn retire(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     item_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<ItemView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
-        managed_item(conn, p, item_id)?;
+        let (village_id, _) = managed_item(conn, p, item_id)?;
         store::retire(conn, item_id, now.naive_utc())?;
-        Ok(item_in_village(conn, item_id)?.1)
+        let item = item_in_village(conn, item_id)?.1;
+        audit_item(conn, c, village_id, "checklist_retire", &item, now)?;
+        Ok(item)
     })
 }
 
@@ -132,11 +161,12 @@ pub fn retire(
 /// force again if retired), identical ones are left alone.
 pub fn import(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     village_id: i64,
     file: &[u8],
     now: DateTime<Utc>,
 ) -> AppResult<ImportResult> {
+    let p = &c.principal;
     let target = village_target(conn, village_id)?;
     authorize(p, Action::ManageChecklist, &target)?;
     let rows = parse_items(file)?;
@@ -169,6 +199,14 @@ pub fn import(
                 }
             }
         }
+        let event = Event {
+            village_id: Some(village_id),
+            action: "checklist_import",
+            subject_kind: "village",
+            subject_id: Some(village_id),
+            detail: serde_json::json!({"created": result.created, "updated": result.updated}),
+        };
+        audit::record(conn, c, event, now)?;
         Ok(result)
     })
 }

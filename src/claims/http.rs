@@ -1,14 +1,13 @@
 //! Claim endpoints (API.md "Claims, awards, notice board").
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{AwardRequest, AwardResult};
 use super::service;
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::{AppError, Problem};
-use crate::http::{IdempotentJson, client_addr, outcome_response};
-use crate::ledger::audit::Caller;
+use crate::http::{IdempotentJson, outcome_response};
 use crate::ledger::idempotency::run_once;
 use crate::state::AppState;
 
@@ -36,19 +35,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/villages/{village_id}/awards")]
 async fn award(
     state: web::Data<AppState>,
-    p: Principal,
-    req: HttpRequest,
+    caller: Caller,
     id: web::Path<i64>,
     body: IdempotentJson<AwardRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&p)?;
+    let key = body.key(&caller.principal)?;
     let (id, now) = (id.into_inner(), state.clock.now());
-    let caller = Caller::of(&p, client_addr(&req));
     let outcome = state
         .db
         .run(move |conn| {
             run_once(conn, &key, now, |conn| {
-                let result = service::award(conn, &p, &caller, id, &body.body, now)?;
+                let result = service::award(conn, &caller, id, &body.body, now)?;
                 Ok((
                     201,
                     serde_json::to_value(result).map_err(AppError::internal)?,

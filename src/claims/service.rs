@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use super::model::{AwardRequest, AwardResult, ClaimEventView, ClaimStatus, ClaimView};
 use super::store::{self, ClaimRow, NewClaim, NewEvent};
 use crate::amount::Amount;
-use crate::auth::Principal;
+use crate::audit::{self, Event};
+use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize};
 use crate::checklist::service::item_in_village;
 use crate::clock::shanghai_today;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::ledger::audit::{self, Caller, Event};
 use crate::ledger::model::{TxKind, issuance_legs};
 use crate::ledger::posting::{Posting, post};
 use crate::ledger::service::reversed_among;
@@ -93,14 +93,13 @@ fn check_households(conn: &mut DbConnection, village_id: i64, ids: &[i64]) -> Ap
 /// transaction and one claim per household. Runs inside the caller's transaction.
 pub fn award(
     conn: &mut DbConnection,
-    p: &Principal,
     caller: &Caller,
     village_id: i64,
     req: &AwardRequest,
     now: DateTime<Utc>,
 ) -> AppResult<AwardResult> {
     let target = village_target(conn, village_id)?;
-    authorize(p, Action::Award, &target)?;
+    authorize(&caller.principal, Action::Award, &target)?;
     if req.occurred_on > shanghai_today(now) {
         return Err(AppError::field("occurred_on", "日期不能在今天之后"));
     }
@@ -137,7 +136,7 @@ pub fn award(
                 memo: &memo,
                 legs: issuance_legs(village_id, *household_id, total),
                 reverses: None,
-                actor: caller.actor(),
+                actor: caller.into(),
                 at: now,
             },
         )?;
@@ -154,8 +153,8 @@ pub fn award(
                 occurred_on: req.occurred_on,
                 note,
                 transaction_id: Some(posted.transaction_id),
-                created_by_kind: caller.kind,
-                created_by: caller.id,
+                created_by_kind: caller.kind(),
+                created_by: caller.principal.id,
                 now: now.naive_utc(),
             },
         )?;
@@ -166,8 +165,8 @@ pub fn award(
                 claim_id,
                 status: ClaimStatus::Posted.as_str(),
                 note: "村委会直接评定，已入账",
-                actor_kind: caller.kind,
-                actor_id: Some(caller.id),
+                actor_kind: caller.kind(),
+                actor_id: Some(caller.principal.id),
                 now: now.naive_utc(),
             },
         )?;

@@ -1,17 +1,17 @@
 //! Ledger endpoints (API.md "Ledger").
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::audit::{AuditView, Caller};
 use super::idempotency::run_once;
 use super::service;
 use super::verify::{HeadView, VerifyReport};
 use super::views::{BalanceView, EntryView, ReverseRequest, TransactionView};
 use crate::amount::Amount;
-use crate::auth::Principal;
+use crate::audit::AuditView;
+use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
-use crate::http::{IdempotentJson, ValidQuery, client_addr, outcome_response};
+use crate::http::{IdempotentJson, ValidQuery, outcome_response};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -122,19 +122,17 @@ async fn village_ledger(
 #[post("/ledger/{transaction_id}/reverse")]
 async fn reverse(
     state: web::Data<AppState>,
-    p: Principal,
-    req: HttpRequest,
+    caller: Caller,
     id: web::Path<i64>,
     body: IdempotentJson<ReverseRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&p)?;
+    let key = body.key(&caller.principal)?;
     let (id, now) = (id.into_inner(), state.clock.now());
-    let caller = Caller::of(&p, client_addr(&req));
     let outcome = state
         .db
         .run(move |conn| {
             run_once(conn, &key, now, |conn| {
-                let view = service::reverse(conn, &p, &caller, id, &body.body.reason, now)?;
+                let view = service::reverse(conn, &caller, id, &body.body.reason, now)?;
                 Ok((201, serde_json::to_value(view).map_err(AppError::internal)?))
             })
         })

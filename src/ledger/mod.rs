@@ -1,7 +1,6 @@
 //! The ledger (DESIGN.md §4): accounts, transactions, postings, balances, the per-village
 //! hash chain, idempotency, verification and the audit trail.
 
-pub mod audit;
 pub mod http;
 pub mod idempotency;
 pub mod model;

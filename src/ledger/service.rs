@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::audit::{self, AuditView, Caller, Event};
 use super::model::{AccountKey, Asset, Floor, Leg, Owner, Purpose, TxKind};
 use super::posting::{Posting, post};
 use super::store::{self, AccountKeyText, PostingRow, TransactionRow};
 use super::verify::{self, HeadView, VerifyReport};
 use super::views::*;
 use crate::amount::Amount;
-use crate::auth::Principal;
+use crate::audit::{self, AuditView, Event};
 use crate::auth::policy::{Action, Target, authorize};
+use crate::auth::{Caller, Principal};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::org::policy::VillagePolicy;
@@ -184,7 +184,6 @@ pub fn village_ledger(
 /// Runs inside the caller's (idempotent) transaction.
 pub fn reverse(
     conn: &mut DbConnection,
-    p: &Principal,
     caller: &Caller,
     transaction_id: i64,
     reason: &str,
@@ -192,7 +191,7 @@ pub fn reverse(
 ) -> AppResult<TransactionView> {
     let original = store::transaction(conn, transaction_id)?.ok_or(AppError::NotFound)?;
     let target = village_target(conn, original.village_id)?;
-    authorize(p, Action::Reverse, &target)?;
+    authorize(&caller.principal, Action::Reverse, &target)?;
     if original.kind == TxKind::Reversal.as_str() {
         return Err(AppError::InvalidState("冲正记录不能再冲正。".into()));
     }
@@ -223,7 +222,7 @@ pub fn reverse(
             memo: &memo,
             legs,
             reverses: Some(transaction_id),
-            actor: caller.actor(),
+            actor: caller.into(),
             at: now,
         },
     )?;

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::*;
 use super::service;
-use crate::auth::Principal;
+use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
 use crate::paging::{Page, PageQuery};
@@ -72,13 +72,13 @@ async fn list_villages(
 #[post("/villages")]
 async fn create_village(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     body: ValidJson<CreateVillage>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let village = state
         .db
-        .run(move |conn| service::create_village(conn, &p, &body.0, now))
+        .run(move |conn| service::create_village(conn, &c, &body.0, now))
         .await?;
     Ok(created(&village))
 }
@@ -123,14 +123,14 @@ async fn get_village(
 #[patch("/villages/{village_id}")]
 async fn patch_village(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<PatchVillage>,
 ) -> Json<VillageView> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let village = state
         .db
-        .run(move |conn| service::patch_village(conn, &p, id, &body.0, now))
+        .run(move |conn| service::patch_village(conn, &c, id, &body.0, now))
         .await?;
     Ok(web::Json(village))
 }
@@ -176,14 +176,14 @@ async fn list_groups(
 #[post("/villages/{village_id}/groups")]
 async fn create_group(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<CreateGroup>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let group = state
         .db
-        .run(move |conn| service::create_group(conn, &p, id, &body.0, now))
+        .run(move |conn| service::create_group(conn, &c, id, &body.0, now))
         .await?;
     Ok(created(&group))
 }
@@ -231,14 +231,14 @@ async fn list_households(
 #[post("/villages/{village_id}/households")]
 async fn create_household(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<CreateHousehold>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let household = state
         .db
-        .run(move |conn| service::create_household(conn, &p, id, &body.0, now))
+        .run(move |conn| service::create_household(conn, &c, id, &body.0, now))
         .await?;
     Ok(created(&household))
 }
@@ -260,7 +260,7 @@ async fn create_household(
 #[post("/villages/{village_id}/households/import")]
 async fn import_households(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     form: Multipart,
 ) -> Json<ImportResult> {
@@ -268,7 +268,7 @@ async fn import_households(
     let file = read_file_part(form).await?;
     let result = state
         .db
-        .run(move |conn| service::import_households(conn, &p, id, &file, now))
+        .run(move |conn| service::import_households(conn, &c, id, &file, now))
         .await?;
     Ok(web::Json(result))
 }
@@ -314,14 +314,14 @@ async fn get_household(
 #[patch("/households/{household_id}")]
 async fn patch_household(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<PatchHousehold>,
 ) -> Json<HouseholdView> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let household = state
         .db
-        .run(move |conn| service::patch_household(conn, &p, id, &body.0, now))
+        .run(move |conn| service::patch_household(conn, &c, id, &body.0, now))
         .await?;
     Ok(web::Json(household))
 }
@@ -366,14 +366,14 @@ async fn list_members(
 #[post("/households/{household_id}/members")]
 async fn add_member(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<CreateMember>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let member = state
         .db
-        .run(move |conn| service::add_member(conn, &p, id, &body.0, now))
+        .run(move |conn| service::add_member(conn, &c, id, &body.0, now))
         .await?;
     Ok(created(&member))
 }
@@ -395,7 +395,7 @@ async fn add_member(
 #[post("/households/{household_id}/invites")]
 async fn create_invite(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     id: web::Path<i64>,
     body: ValidJson<CreateInvite>,
 ) -> Result<HttpResponse, AppError> {
@@ -403,7 +403,7 @@ async fn create_invite(
     let pepper = state.pepper.clone();
     let invite = state
         .db
-        .run(move |conn| service::create_invite(conn, &pepper, &p, id, &body.0, now))
+        .run(move |conn| service::create_invite(conn, &pepper, &c, id, &body.0, now))
         .await?;
     Ok(created(&invite))
 }
@@ -446,13 +446,13 @@ async fn list_staff(
 #[post("/staff")]
 async fn create_staff(
     state: web::Data<AppState>,
-    p: Principal,
+    c: Caller,
     body: ValidJson<CreateStaff>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let staff = state
         .db
-        .run(move |conn| service::create_staff(conn, &p, &body.0, now))
+        .run(move |conn| service::create_staff(conn, &c, &body.0, now))
         .await?;
     Ok(created(&staff))
 }

@@ -2,15 +2,17 @@
 //! writes in one transaction.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
 use super::import::parse_households;
 use super::model::*;
 use super::policy::VillagePolicy;
 use super::store::{self, GroupRow, HouseholdRow, MemberRow, VillageRow};
+use crate::audit::{self, Event};
 use crate::auth::policy::{Action, Target, authorize, permits, visible_groups};
 use crate::auth::secrets::Pepper;
 use crate::auth::service::{InviteFor, RoleView, issue_invite, roles_view};
-use crate::auth::{Principal, RoleName, password};
+use crate::auth::{Caller, Principal, RoleName, password};
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::paging::{Page, PageQuery, PageRequest};
@@ -113,6 +115,26 @@ pub fn village_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<
 pub fn village_policy(conn: &mut DbConnection, village_id: i64) -> AppResult<VillagePolicy> {
     let village = store::village(conn, village_id)?.ok_or(AppError::NotFound)?;
     Ok(VillagePolicy::from_stored(&village.policy))
+}
+
+/// Records an organisation change in the village's audit trail.
+fn audit_change(
+    conn: &mut DbConnection,
+    c: &Caller,
+    village_id: i64,
+    action: &str,
+    subject: (&str, i64),
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let event = Event {
+        village_id: Some(village_id),
+        action,
+        subject_kind: subject.0,
+        subject_id: Some(subject.1),
+        detail,
+    };
+    Ok(audit::record(conn, c, event, now)?)
 }
 
 fn village_in_scope(
@@ -256,10 +278,11 @@ pub fn list_villages(
 
 pub fn create_village(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     req: &CreateVillage,
     now: DateTime<Utc>,
 ) -> AppResult<VillageView> {
+    let p = &c.principal;
     authorize(p, Action::CreateVillage, &Target::township(p.township_id))?;
     let policy =
         VillagePolicy::default().patched(&req.policy.clone().unwrap_or_default(), "policy")?;
@@ -278,6 +301,8 @@ pub fn create_village(
             },
         )
         .map_err(|e| unique_or(e, "村代码已被使用"))?;
+        let detail = json!({"code": req.code, "name": req.name.trim(), "policy": policy});
+        audit_change(conn, c, id, "village_create", ("village", id), detail, now)?;
         store::village(conn, id)?
             .map(village_view)
             .ok_or(AppError::NotFound)
@@ -291,11 +316,12 @@ pub fn get_village(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResult
 
 pub fn patch_village(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     id: i64,
     req: &PatchVillage,
     now: DateTime<Utc>,
 ) -> AppResult<VillageView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let (village, _) = village_in_scope(conn, p, id, Action::EditVillage)?;
         let current = VillagePolicy::from_stored(&village.policy);
@@ -305,6 +331,8 @@ pub fn patch_village(
         };
         let name = req.name.as_deref().map(str::trim).unwrap_or(&village.name);
         store::update_village(conn, id, name, &policy.to_stored(), now.naive_utc())?;
+        let detail = json!({"name": name, "policy": policy});
+        audit_change(conn, c, id, "village_update", ("village", id), detail, now)?;
         store::village(conn, id)?
             .map(village_view)
             .ok_or(AppError::NotFound)
@@ -327,20 +355,31 @@ pub fn list_groups(
 
 pub fn create_group(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     village_id: i64,
     req: &CreateGroup,
     now: DateTime<Utc>,
 ) -> AppResult<GroupView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         village_in_scope(conn, p, village_id, Action::CreateGroup)?;
         let name = req.name.trim();
         if store::group_by_name(conn, village_id, name)?.is_some() {
             return Err(AppError::Conflict(format!("本村已有小组“{name}”")));
         }
-        store::insert_group(conn, village_id, name, now.naive_utc())
-            .map(group_view)
-            .map_err(|e| unique_or(e, "本村已有同名小组"))
+        let group = store::insert_group(conn, village_id, name, now.naive_utc())
+            .map_err(|e| unique_or(e, "本村已有同名小组"))?;
+        let detail = json!({"name": name});
+        audit_change(
+            conn,
+            c,
+            village_id,
+            "group_create",
+            ("group", group.id),
+            detail,
+            now,
+        )?;
+        Ok(group_view(group))
     })
 }
 
@@ -416,11 +455,12 @@ fn insert_household_with_head(
 
 pub fn create_household(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     village_id: i64,
     req: &CreateHousehold,
     now: DateTime<Utc>,
 ) -> AppResult<HouseholdView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let (_, target) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
         check_group(conn, village_id, req.group_id)?;
@@ -432,6 +472,16 @@ pub fn create_household(
             req.door_no.trim(),
             req.head_name.trim(),
             phone.as_deref(),
+            now,
+        )?;
+        let detail = json!({"door_no": row.door_no, "group_id": row.group_id});
+        audit_change(
+            conn,
+            c,
+            village_id,
+            "household_create",
+            ("household", row.id),
+            detail,
             now,
         )?;
         let target = Target {
@@ -450,11 +500,12 @@ pub fn get_household(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResu
 
 pub fn patch_household(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     id: i64,
     req: &PatchHousehold,
     now: DateTime<Utc>,
 ) -> AppResult<HouseholdView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let (mut row, target) = household_in_scope(conn, p, id, Action::EditHousehold)?;
         let committee = permits(p, Action::ManageHouseholds, &target);
@@ -486,6 +537,26 @@ pub fn patch_household(
         }
         row.updated_at = now.naive_utc();
         store::update_household(conn, &row).map_err(|e| unique_or(e, "门牌号已有住户"))?;
+        // Which fields changed, not their values: phone numbers stay out of the trail.
+        let fields: Vec<&str> = [
+            ("door_no", req.door_no.is_some()),
+            ("head_name", req.head_name.is_some()),
+            ("group_id", req.group_id.is_some()),
+            ("phone", req.phone.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, named)| named.then_some(name))
+        .collect();
+        let detail = json!({"fields": fields});
+        audit_change(
+            conn,
+            c,
+            row.village_id,
+            "household_update",
+            ("household", row.id),
+            detail,
+            now,
+        )?;
         let target = Target {
             group_id: row.group_id,
             ..target
@@ -510,11 +581,12 @@ pub fn list_members(
 
 pub fn add_member(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     household_id: i64,
     req: &CreateMember,
     now: DateTime<Utc>,
 ) -> AppResult<MemberView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let (row, _) = household_in_scope(conn, p, household_id, Action::ManageHouseholds)?;
         let member = store::insert_member(
@@ -524,6 +596,16 @@ pub fn add_member(
             req.relation.trim(),
             now.naive_utc(),
         )?;
+        let detail = json!({"household_id": row.id, "relation": member.relation});
+        audit_change(
+            conn,
+            c,
+            row.village_id,
+            "member_add",
+            ("member", member.id),
+            detail,
+            now,
+        )?;
         Ok(member_view(member, true))
     })
 }
@@ -531,11 +613,12 @@ pub fn add_member(
 pub fn create_invite(
     conn: &mut DbConnection,
     pepper: &Pepper,
-    p: &Principal,
+    c: &Caller,
     household_id: i64,
     req: &CreateInvite,
     now: DateTime<Utc>,
 ) -> AppResult<InviteView> {
+    let p = &c.principal;
     write_tx(conn, |conn| {
         let (row, _) = household_in_scope(conn, p, household_id, Action::ManageHouseholds)?;
         let member = store::member(conn, req.member_id)?
@@ -548,6 +631,17 @@ pub fn create_invite(
             created_by: p.id,
         };
         let (invite_code, expires_at) = issue_invite(conn, pepper, invite, now)?;
+        // Never the code itself.
+        let detail = json!({"household_id": row.id, "expires_at": expires_at});
+        audit_change(
+            conn,
+            c,
+            row.village_id,
+            "invite_issue",
+            ("member", member.id),
+            detail,
+            now,
+        )?;
         Ok(InviteView {
             invite_code,
             expires_at,
@@ -558,11 +652,12 @@ pub fn create_invite(
 
 pub fn import_households(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     village_id: i64,
     file: &[u8],
     now: DateTime<Utc>,
 ) -> AppResult<ImportResult> {
+    let p = &c.principal;
     let (village, _) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
     let lines = parse_households(file)?;
     write_tx(conn, |conn| {
@@ -614,6 +709,16 @@ pub fn import_households(
                 store::insert_member(conn, &household, name, "家庭成员", now.naive_utc())?;
             }
         }
+        let detail = json!({"created": result.created, "updated": result.updated});
+        audit_change(
+            conn,
+            c,
+            village.id,
+            "household_import",
+            ("village", village.id),
+            detail,
+            now,
+        )?;
         Ok(result)
     })
 }
@@ -687,10 +792,11 @@ fn resolve_scope(
 
 pub fn create_staff(
     conn: &mut DbConnection,
-    p: &Principal,
+    c: &Caller,
     req: &CreateStaff,
     now: DateTime<Utc>,
 ) -> AppResult<StaffView> {
+    let p = &c.principal;
     authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
     let hash = password::hash(&req.password)?;
     write_tx(conn, |conn| {
@@ -722,6 +828,7 @@ pub fn create_staff(
             },
         )
         .map_err(|e| unique_or(e, "用户名已被使用"))?;
+        let bound_villages: Vec<Option<i64>> = scopes.iter().map(|(_, v)| *v).collect();
         scopes.sort_by_key(|(r, _)| (r.role.as_str(), r.scope_id));
         scopes.dedup_by_key(|(r, _)| (r.role, r.scope_id));
         for (role, village_id) in scopes {
@@ -735,6 +842,20 @@ pub fn create_staff(
             )?;
         }
         let roles = roles_view(conn, row.id)?;
+        let detail = json!({"username": row.username, "roles": roles});
+        let villages: std::collections::BTreeSet<i64> =
+            bound_villages.into_iter().flatten().collect();
+        for village_id in villages {
+            audit_change(
+                conn,
+                c,
+                village_id,
+                "staff_create",
+                ("staff", row.id),
+                detail.clone(),
+                now,
+            )?;
+        }
         Ok(staff_view(row, roles))
     })
 }

@@ -13,7 +13,7 @@ use crate::auth::policy::{Action, Target, authorize};
 use crate::auth::secrets::write_private;
 use crate::auth::service::load_principal;
 use crate::auth::token::Subject;
-use crate::auth::{Principal, PrincipalKind, RoleName};
+use crate::auth::{Caller, PrincipalKind, RoleName};
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
@@ -187,7 +187,13 @@ impl<'c> Loader<'c> {
                 .iter()
                 .map(|code| self.village_id(code))
                 .collect::<AppResult<Vec<_>>>()?;
-            let id = org::open_shop(self.conn, admin.township_id, &shop.name, &ids, self.now)?;
+            let id = org::open_shop(
+                self.conn,
+                admin.principal.township_id,
+                &shop.name,
+                &ids,
+                self.now,
+            )?;
             self.shops.insert(shop.name.clone(), id);
         }
         // Group leaders wait until the committees have made their groups.
@@ -207,7 +213,7 @@ impl<'c> Loader<'c> {
         Ok(self.accounts)
     }
 
-    fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Principal> {
+    fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Caller> {
         let password = generate_password();
         let id = org::bootstrap(
             self.conn,
@@ -222,13 +228,7 @@ impl<'c> Loader<'c> {
             password,
             format!("{} 乡镇管理员", staff.name),
         ));
-        load_principal(
-            self.conn,
-            Subject {
-                kind: PrincipalKind::Staff,
-                id,
-            },
-        )
+        seed_caller(self.conn, id)
     }
 
     fn village_id(&self, code: &str) -> AppResult<i64> {
@@ -238,7 +238,7 @@ impl<'c> Loader<'c> {
             .ok_or_else(|| invalid(format!("unknown village {code}")))
     }
 
-    fn village(&mut self, admin: &Principal, v: &DemoVillage) -> AppResult<()> {
+    fn village(&mut self, admin: &Caller, v: &DemoVillage) -> AppResult<()> {
         let request = CreateVillage {
             name: v.name.clone(),
             code: v.code.clone(),
@@ -253,21 +253,15 @@ impl<'c> Loader<'c> {
     }
 
     /// Someone on the village committee, to add what only a committee may add.
-    fn committee_of(&mut self, village_id: i64) -> AppResult<Principal> {
+    fn committee_of(&mut self, village_id: i64) -> AppResult<Caller> {
         for (username, _, _) in self.accounts.clone() {
             let Some(id) = crate::auth::service::staff_id_by_username(self.conn, &username)? else {
                 continue;
             };
-            let principal = load_principal(
-                self.conn,
-                Subject {
-                    kind: PrincipalKind::Staff,
-                    id,
-                },
-            )?;
-            let target = Target::village(principal.township_id, village_id);
-            if authorize(&principal, Action::ManageHouseholds, &target).is_ok() {
-                return Ok(principal);
+            let caller = seed_caller(self.conn, id)?;
+            let target = Target::village(caller.principal.township_id, village_id);
+            if authorize(&caller.principal, Action::ManageHouseholds, &target).is_ok() {
+                return Ok(caller);
             }
         }
         Err(invalid(format!(
@@ -321,14 +315,14 @@ impl<'c> Loader<'c> {
         }
     }
 
-    fn staff(&mut self, admin: &Principal, staff: &DemoStaff) -> AppResult<()> {
+    fn staff(&mut self, admin: &Caller, staff: &DemoStaff) -> AppResult<()> {
         let roles = staff
             .roles
             .iter()
             .map(|r| {
                 Ok(RoleRequest {
                     role: r.role,
-                    scope_id: self.scope_of(r, admin.township_id)?,
+                    scope_id: self.scope_of(r, admin.principal.township_id)?,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
@@ -348,6 +342,21 @@ impl<'c> Loader<'c> {
         ));
         Ok(())
     }
+}
+
+/// A staff account acting for the seed loader; the audit trail shows `seed` as address.
+fn seed_caller(conn: &mut DbConnection, id: i64) -> AppResult<Caller> {
+    let principal = load_principal(
+        conn,
+        Subject {
+            kind: PrincipalKind::Staff,
+            id,
+        },
+    )?;
+    Ok(Caller {
+        principal,
+        addr: "seed".to_owned(),
+    })
 }
 
 fn describe_roles(roles: &[DemoRole]) -> String {

@@ -314,6 +314,40 @@ fn the_audit_trail_says_who_did_what_from_where() {
     assert_eq!(event["actor_kind"], "staff");
     assert_eq!(event["addr"], "127.0.0.1");
     assert_eq!(event["detail"]["total_each"], "5.00");
+    app.patch(
+        &format!("/api/v1/households/{}", w.households[0]),
+        Some(&w.committee),
+        json!({"phone": "13912345678"}),
+    );
+    let audit = app.get(
+        &format!("/api/v1/villages/{}/audit?limit=500", w.qingle),
+        Some(&w.committee),
+    );
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "household_update",
+        "award",
+        "checklist_create",
+        "household_create",
+        "group_create",
+        "staff_create",
+        "village_create",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    assert_eq!(audit.body["items"][0]["detail"]["fields"], json!(["phone"]));
+    assert!(
+        !audit.text.contains("13912345678"),
+        "a phone number reached the audit trail"
+    );
     let villager = app.villager(&w.committee, w.households[0]);
     assert_eq!(
         app.get(

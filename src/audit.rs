@@ -1,43 +1,15 @@
-//! Audit events: who did what, when, from where. Append-only.
+//! Audit events: who did what, when, from where. Append-only; every use case that
+//! changes points, the checklist, policy or households records one.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{Principal, PrincipalKind};
+use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::schema::audit_events;
 use crate::paging::PageRequest;
-
-/// The caller of a use case, as the audit trail records it.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub kind: &'static str,
-    pub id: i64,
-    pub addr: String,
-}
-
-impl Caller {
-    pub fn of(principal: &Principal, addr: String) -> Self {
-        let kind = match principal.kind {
-            PrincipalKind::Staff => "staff",
-            PrincipalKind::Villager => "member",
-        };
-        Self {
-            kind,
-            id: principal.id,
-            addr,
-        }
-    }
-
-    pub fn actor(&self) -> super::model::Actor {
-        super::model::Actor {
-            kind: self.kind,
-            id: Some(self.id),
-        }
-    }
-}
 
 pub struct Event<'a> {
     pub village_id: Option<i64>,
@@ -56,8 +28,8 @@ pub fn record(
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::village_id.eq(event.village_id),
-            audit_events::actor_kind.eq(caller.kind),
-            audit_events::actor_id.eq(Some(caller.id)),
+            audit_events::actor_kind.eq(caller.kind()),
+            audit_events::actor_id.eq(Some(caller.principal.id)),
             audit_events::action.eq(event.action),
             audit_events::subject_kind.eq(event.subject_kind),
             audit_events::subject_id.eq(event.subject_id),
