@@ -48,7 +48,39 @@ pub fn shanghai() -> chrono::FixedOffset {
         .unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"))
 }
 
+/// The end of public notice: the end of the day (Asia/Shanghai) `days` days after `from`.
+pub fn notice_end(from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    let last_day = shanghai_today(from) + chrono::Days::new(u64::from(days) + 1);
+    let midnight = last_day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    midnight
+        .and_local_timezone(shanghai())
+        .single()
+        .map_or(from, |t| t.with_timezone(&Utc))
+}
+
 /// Today's date in Asia/Shanghai.
 pub fn shanghai_today(now: DateTime<Utc>) -> chrono::NaiveDate {
     now.with_timezone(&shanghai()).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn notice_ends_at_the_end_of_a_shanghai_day() {
+        // 2026-11-28 17:00 UTC is already 29 November in Shanghai.
+        let late = Utc.with_ymd_and_hms(2026, 11, 28, 17, 0, 0).unwrap();
+        assert_eq!(
+            notice_end(late, 5),
+            Utc.with_ymd_and_hms(2026, 12, 4, 16, 0, 0).unwrap()
+        );
+        let morning = Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap();
+        assert_eq!(
+            notice_end(morning, 1),
+            Utc.with_ymd_and_hms(2026, 11, 29, 16, 0, 0).unwrap()
+        );
+        assert_eq!(shanghai_today(late).to_string(), "2026-11-29");
+    }
 }

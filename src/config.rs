@@ -18,6 +18,8 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Key for hashing short secrets (invite codes, PINs); generated into `data_dir` when unset.
     pub pepper: Option<String>,
+    /// How often the server posts claims whose public notice has ended (milliseconds).
+    pub posting_interval_ms: u64,
     /// Connections in the database pool.
     pub pool_size: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
@@ -41,6 +43,7 @@ impl Default for Settings {
             jwt_secret: None,
             pepper: None,
             pool_size: 8,
+            posting_interval_ms: 30_000,
             trust_proxy: false,
             log_format: "text".into(),
             public_url: None,

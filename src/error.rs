@@ -41,6 +41,8 @@ pub enum AppError {
     IdempotencyConflict,
     #[error("insufficient points")]
     InsufficientPoints,
+    #[error("cap exceeded")]
+    CapExceeded { cap: i32, used: i64 },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
@@ -74,6 +76,7 @@ impl AppError {
             AppError::InvalidState(_) => "invalid_state",
             AppError::IdempotencyConflict => "idempotency_conflict",
             AppError::InsufficientPoints => "insufficient_points",
+            AppError::CapExceeded { .. } => "cap_exceeded",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
@@ -91,6 +94,7 @@ impl AppError {
             AppError::InvalidState(_) => "Invalid state",
             AppError::IdempotencyConflict => "Idempotency key reused",
             AppError::InsufficientPoints => "Insufficient points",
+            AppError::CapExceeded { .. } => "Cap exceeded",
             AppError::RateLimited { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Payload too large",
             AppError::Unavailable(_) => "Service unavailable",
@@ -108,6 +112,9 @@ impl AppError {
             AppError::Conflict(why) | AppError::InvalidState(why) => why.clone(),
             AppError::IdempotencyConflict => "这个 Idempotency-Key 已用于另一个请求。".into(),
             AppError::InsufficientPoints => "积分不够。".into(),
+            AppError::CapExceeded { cap, used } => {
+                format!("这一项每个周期最多 {cap} 次，本周期已有 {used} 次。")
+            }
             AppError::RateLimited { retry_after_secs } => {
                 format!(
                     "尝试次数太多，请 {} 分钟后再试。",
@@ -145,7 +152,9 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidState(_) => StatusCode::CONFLICT,
             AppError::IdempotencyConflict => StatusCode::CONFLICT,
-            AppError::InsufficientPoints => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InsufficientPoints | AppError::CapExceeded { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

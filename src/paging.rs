@@ -51,7 +51,7 @@ fn decode_cursor(cursor: &str) -> AppResult<i64> {
         .ok_or_else(invalid)
 }
 
-fn encode_cursor(id: i64) -> String {
+pub fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("id:{id}"))
 }
 

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -94,10 +94,33 @@ async fn not_found() -> Result<HttpResponse, AppError> {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Binds and starts the server; the returned handle stops it.
+/// Posts claims whose public notice has ended, on a timer, for as long as the server
+/// runs. Safe with several servers: each claim posts exactly once (see `post_due`).
+fn spawn_posting_job(state: web::Data<AppState>) {
+    let every = Duration::from_millis(state.settings.posting_interval_ms.max(10));
+    actix_web::rt::spawn(async move {
+        let mut ticker = actix_web::rt::time::interval(every);
+        loop {
+            ticker.tick().await;
+            let now = state.clock.now();
+            match state
+                .db
+                .run(move |conn| crate::claims::service::post_due(conn, now))
+                .await
+            {
+                Ok(0) => {}
+                Ok(posted) => tracing::info!(posted, "posted claims whose notice ended"),
+                Err(err) => tracing::error!(error = %err, "posting job failed"),
+            }
+        }
+    });
+}
+
+/// Binds and starts the server and its posting job; the returned handle stops them.
 pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>), StartError> {
     let bind = state.settings.bind.clone();
     let state = web::Data::new(state);
+    spawn_posting_job(state.clone());
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
         let (app, api) = App::new()

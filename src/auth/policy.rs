@@ -29,6 +29,13 @@ pub enum Action {
     Reverse,
     VerifyLedger,
     ViewAudit,
+    SubmitClaim,
+    ListClaims,
+    ViewClaim,
+    ReviewClaim,
+    AddEvidence,
+    Object,
+    DecideObjection,
     /// Phone numbers and full names of households other than one's own.
     ViewContactDetails,
 }
@@ -48,6 +55,13 @@ impl Action {
             Action::ViewVillageLedger | Action::ViewAudit => &[Committee, Supervisor],
             Action::Award | Action::Reverse => &[Committee],
             Action::VerifyLedger => &[TownshipAdmin, Committee, Supervisor],
+            Action::SubmitClaim | Action::AddEvidence => &[Committee, GroupLeader, Villager],
+            Action::ListClaims | Action::ViewClaim => {
+                &[Committee, Supervisor, GroupLeader, Villager]
+            }
+            Action::ReviewClaim => &[Committee],
+            Action::Object => &[Villager],
+            Action::DecideObjection => &[Supervisor],
             Action::ListHouseholds => &[Committee, Supervisor, GroupLeader],
             Action::ViewHousehold => &[Committee, Supervisor, GroupLeader, Villager],
             Action::EditHousehold => &[Committee, Villager],

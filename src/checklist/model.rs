@@ -54,6 +54,24 @@ impl Period {
     }
 }
 
+impl Period {
+    /// The period containing `date` as `[start, end)`; `None` for `event` (all time).
+    pub fn bounds(self, date: chrono::NaiveDate) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        use chrono::{Datelike, NaiveDate};
+        let months = match self {
+            Period::Event => return None,
+            Period::Month => 1,
+            Period::Quarter => 3,
+            Period::HalfYear => 6,
+            Period::Year => 12,
+        };
+        let first_month = (date.month0() / months) * months + 1;
+        let start = NaiveDate::from_ymd_opt(date.year(), first_month, 1)?;
+        let end = start.checked_add_months(chrono::Months::new(months))?;
+        Some((start, end))
+    }
+}
+
 /// Who may propose a claim against an item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -232,6 +250,33 @@ mod tests {
             assert!(item.validate().is_err(), "{bad}");
         }
         assert!(serde_json::from_value::<ItemInput>(input("1.234")).is_err());
+    }
+
+    #[test]
+    fn periods_have_calendar_bounds() {
+        use chrono::NaiveDate;
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            Period::Month.bounds(d(2026, 11, 30)),
+            Some((d(2026, 11, 1), d(2026, 12, 1)))
+        );
+        assert_eq!(
+            Period::Quarter.bounds(d(2026, 12, 31)),
+            Some((d(2026, 10, 1), d(2027, 1, 1)))
+        );
+        assert_eq!(
+            Period::HalfYear.bounds(d(2026, 6, 30)),
+            Some((d(2026, 1, 1), d(2026, 7, 1)))
+        );
+        assert_eq!(
+            Period::HalfYear.bounds(d(2026, 7, 1)),
+            Some((d(2026, 7, 1), d(2027, 1, 1)))
+        );
+        assert_eq!(
+            Period::Year.bounds(d(2026, 2, 28)),
+            Some((d(2026, 1, 1), d(2027, 1, 1)))
+        );
+        assert_eq!(Period::Event.bounds(d(2026, 2, 28)), None);
     }
 
     #[test]

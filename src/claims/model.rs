@@ -115,3 +115,111 @@ pub struct ClaimView {
 pub struct AwardResult {
     pub claims: Vec<ClaimView>,
 }
+
+/// A claim proposed by a villager (own household), a group leader or the committee.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    pub household_id: i64,
+    pub item_id: i64,
+    #[validate(range(min = 1, max = 100, message = "须在 1 到 100 之间"))]
+    pub quantity: Option<i32>,
+    #[schema(value_type = String, format = Date, example = "2026-11-27")]
+    pub occurred_on: NaiveDate,
+    #[validate(length(max = 200, message = "备注最多 200 个字"))]
+    pub note: Option<String>,
+    /// The household member the claim is about, if one.
+    pub member_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    #[validate(length(min = 1, max = 200, message = "请写明原因（最多 200 字）"))]
+    #[schema(example = "材料不全")]
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The objection stands: the claim is overturned and never posted.
+    Upheld,
+    /// The objection fails: the claim goes back on notice and posts when due.
+    Dismissed,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideRequest {
+    pub outcome: Outcome,
+    #[validate(length(min = 1, max = 200, message = "请写明理由（最多 200 字）"))]
+    pub note: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObjectionView {
+    pub id: i64,
+    pub claim_id: i64,
+    pub reason: String,
+    /// `open`, `upheld` or `dismissed`.
+    #[schema(example = "open")]
+    pub status: String,
+    pub decision_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The claim's status after this step.
+    pub claim_status: ClaimStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceView {
+    pub id: i64,
+    pub claim_id: i64,
+    #[schema(example = "image/jpeg")]
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClaimFilter {
+    pub status: Option<ClaimStatus>,
+    #[validate(range(min = 1, max = 500, message = "须在 1 到 500 之间"))]
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A claim on the public notice board: no names beyond the masked one, no phones, no
+/// evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardClaim {
+    pub claim_id: i64,
+    #[schema(example = "庆乐村3号")]
+    pub door_no: String,
+    #[schema(example = "张*明")]
+    pub household: String,
+    pub category: String,
+    pub item: String,
+    #[schema(value_type = String, example = "10.00")]
+    pub points: Amount,
+    pub quantity: i32,
+    #[schema(value_type = String, format = Date)]
+    pub occurred_on: NaiveDate,
+    pub status: ClaimStatus,
+    pub notice_ends_at: Option<DateTime<Utc>>,
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeBoard {
+    pub village_code: String,
+    pub village_name: String,
+    /// Claims in public notice or under objection.
+    pub in_notice: Vec<BoardClaim>,
+    /// The latest postings.
+    pub recent_postings: Vec<BoardClaim>,
+    pub head: crate::ledger::verify::HeadView,
+}

@@ -4,7 +4,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{claim_events, claims};
+use crate::db::schema::{
+    checklist_item_versions, claim_events, claim_evidence, claims, households, idempotency_records,
+    ledger_transactions, objections,
+};
+use crate::paging::PageRequest;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = claims)]
@@ -23,12 +27,14 @@ pub struct ClaimRow {
     pub note: String,
     pub notice_ends_at: Option<NaiveDateTime>,
     pub transaction_id: Option<i64>,
+    pub created_by_kind: String,
     pub created_by: i64,
 }
 
 pub struct NewClaim<'a> {
     pub village_id: i64,
     pub household_id: i64,
+    pub member_id: Option<i64>,
     pub item_id: i64,
     pub item_version: i32,
     pub points: i64,
@@ -37,6 +43,7 @@ pub struct NewClaim<'a> {
     pub occurred_on: NaiveDate,
     pub note: &'a str,
     pub transaction_id: Option<i64>,
+    pub notice_ends_at: Option<NaiveDateTime>,
     pub created_by_kind: &'a str,
     pub created_by: i64,
     pub now: NaiveDateTime,
@@ -47,6 +54,7 @@ pub fn insert_claim(conn: &mut DbConnection, c: &NewClaim) -> QueryResult<i64> {
         .values((
             claims::village_id.eq(c.village_id),
             claims::household_id.eq(c.household_id),
+            claims::member_id.eq(c.member_id),
             claims::item_id.eq(c.item_id),
             claims::item_version.eq(c.item_version),
             claims::points.eq(c.points),
@@ -56,6 +64,7 @@ pub fn insert_claim(conn: &mut DbConnection, c: &NewClaim) -> QueryResult<i64> {
             claims::occurred_on.eq(c.occurred_on),
             claims::note.eq(c.note),
             claims::transaction_id.eq(c.transaction_id),
+            claims::notice_ends_at.eq(c.notice_ends_at),
             claims::created_by_kind.eq(c.created_by_kind),
             claims::created_by.eq(c.created_by),
             claims::created_at.eq(c.now),
@@ -114,4 +123,359 @@ pub fn events_of(conn: &mut DbConnection, claim_ids: &[i64]) -> QueryResult<Vec<
             claim_events::created_at,
         ))
         .load(conn)
+}
+
+pub fn claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> {
+    claims::table
+        .find(id)
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Moves a claim from one of `from` to `to`; false when it was no longer in `from`
+/// (another request or server got there first).
+pub fn transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    notice_ends_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+    let changed = diesel::update(
+        claims::table
+            .filter(claims::id.eq(id))
+            .filter(claims::status.eq_any(from)),
+    )
+    .set((
+        claims::status.eq(to),
+        claims::notice_ends_at.eq(notice_ends_at),
+        claims::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn set_transaction(conn: &mut DbConnection, id: i64, transaction_id: i64) -> QueryResult<()> {
+    diesel::update(claims::table.find(id))
+        .set(claims::transaction_id.eq(transaction_id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Which claims a list shows.
+pub struct ClaimQuery<'a> {
+    pub village_id: i64,
+    pub status: Option<&'a str>,
+    /// Only these households (a villager's own); `None` for all.
+    pub households: Option<&'a [i64]>,
+    /// Only households of these groups (a group leader's); `None` for all.
+    pub groups: Option<&'a [i64]>,
+    pub page: PageRequest,
+}
+
+/// Newest first.
+pub fn claims_page(conn: &mut DbConnection, q: ClaimQuery) -> QueryResult<Vec<i64>> {
+    let mut query = claims::table
+        .inner_join(households::table.on(households::id.eq(claims::household_id)))
+        .filter(claims::village_id.eq(q.village_id))
+        .filter(claims::id.lt(q.page.after.unwrap_or(i64::MAX)))
+        .order(claims::id.desc())
+        .limit(q.page.limit + 1)
+        .select(claims::id)
+        .into_boxed();
+    if let Some(status) = q.status {
+        query = query.filter(claims::status.eq(status.to_owned()));
+    }
+    if let Some(ids) = q.households {
+        query = query.filter(claims::household_id.eq_any(ids.to_vec()));
+    }
+    if let Some(groups) = q.groups {
+        query = query.filter(households::group_id.eq_any(groups.to_vec()));
+    }
+    query.load(conn)
+}
+
+/// Statuses that use up a cap.
+pub const COUNTED: [&str; 4] = ["submitted", "in_notice", "objected", "posted"];
+
+/// Units of an item claimed for a household in `[from, to)` (all time when `None`),
+/// not counting `except` nor claims whose posting was reversed.
+pub fn cap_used(
+    conn: &mut DbConnection,
+    household_id: i64,
+    item_id: i64,
+    period: Option<(NaiveDate, NaiveDate)>,
+    except: Option<i64>,
+) -> QueryResult<i64> {
+    let reversed = ledger_transactions::table
+        .filter(ledger_transactions::reverses_id.is_not_null())
+        .select(ledger_transactions::reverses_id);
+    let mut query = claims::table
+        .filter(claims::household_id.eq(household_id))
+        .filter(claims::item_id.eq(item_id))
+        .filter(claims::status.eq_any(COUNTED))
+        .filter(claims::id.ne(except.unwrap_or(0)))
+        .filter(
+            claims::transaction_id
+                .is_null()
+                .or(claims::transaction_id.ne_all(reversed)),
+        )
+        .select(claims::quantity)
+        .into_boxed();
+    if let Some((from, to)) = period {
+        query = query
+            .filter(claims::occurred_on.ge(from))
+            .filter(claims::occurred_on.lt(to));
+    }
+    Ok(query.load::<i32>(conn)?.into_iter().map(i64::from).sum())
+}
+
+/// Claims whose notice has run out without an open objection.
+pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    claims::table
+        .filter(claims::status.eq("in_notice"))
+        .filter(claims::notice_ends_at.le(now))
+        .order(claims::id)
+        .limit(limit)
+        .select(claims::id)
+        .load(conn)
+}
+
+/// Points approved for a household and still on notice.
+pub fn pending(conn: &mut DbConnection, household_id: i64) -> QueryResult<i64> {
+    let totals: Vec<i64> = claims::table
+        .filter(claims::household_id.eq(household_id))
+        .filter(claims::status.eq_any(["in_notice", "objected"]))
+        .select(claims::total)
+        .load(conn)?;
+    Ok(totals.into_iter().sum())
+}
+
+/// Marks a claim's posting in the idempotency store: a second poster fails here.
+pub fn record_posting(
+    conn: &mut DbConnection,
+    claim_id: i64,
+    transaction_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(idempotency_records::table)
+        .values((
+            idempotency_records::scope.eq("claim-posting"),
+            idempotency_records::idem_key.eq(format!("claim:{claim_id}")),
+            idempotency_records::request_hash.eq(""),
+            idempotency_records::status.eq(201),
+            idempotency_records::body.eq(format!("{{\"transaction_id\":{transaction_id}}}")),
+            idempotency_records::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = objections)]
+pub struct ObjectionRow {
+    pub id: i64,
+    pub village_id: i64,
+    pub claim_id: i64,
+    pub reason: String,
+    pub status: String,
+    pub decision_note: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_objection(
+    conn: &mut DbConnection,
+    claim: &ClaimRow,
+    member_id: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(objections::table)
+        .values((
+            objections::village_id.eq(claim.village_id),
+            objections::claim_id.eq(claim.id),
+            objections::member_id.eq(member_id),
+            objections::reason.eq(reason),
+            objections::status.eq("open"),
+            objections::created_at.eq(now),
+        ))
+        .returning(objections::id)
+        .get_result(conn)
+}
+
+pub fn objection(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ObjectionRow>> {
+    objections::table
+        .find(id)
+        .select(ObjectionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Decides an open objection; false when it was already decided.
+pub fn decide_objection(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    staff_id: i64,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        objections::table
+            .filter(objections::id.eq(id))
+            .filter(objections::status.eq("open")),
+    )
+    .set((
+        objections::status.eq(status),
+        objections::decided_by.eq(staff_id),
+        objections::decision_note.eq(note),
+        objections::decided_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn open_objections(conn: &mut DbConnection, claim_id: i64) -> QueryResult<i64> {
+    objections::table
+        .filter(objections::claim_id.eq(claim_id))
+        .filter(objections::status.eq("open"))
+        .count()
+        .get_result(conn)
+}
+
+/// Closes the other open objections of a claim that was just overturned.
+pub fn close_objections(
+    conn: &mut DbConnection,
+    claim_id: i64,
+    staff_id: i64,
+    note: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        objections::table
+            .filter(objections::claim_id.eq(claim_id))
+            .filter(objections::status.eq("open")),
+    )
+    .set((
+        objections::status.eq("upheld"),
+        objections::decided_by.eq(staff_id),
+        objections::decision_note.eq(note),
+        objections::decided_at.eq(now),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+pub struct NewEvidence<'a> {
+    pub claim: &'a ClaimRow,
+    pub content_type: &'a str,
+    pub sha256: &'a str,
+    pub data: &'a [u8],
+    pub uploaded_by_kind: &'a str,
+    pub uploaded_by: i64,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert_evidence(conn: &mut DbConnection, e: &NewEvidence) -> QueryResult<i64> {
+    diesel::insert_into(claim_evidence::table)
+        .values((
+            claim_evidence::village_id.eq(e.claim.village_id),
+            claim_evidence::claim_id.eq(e.claim.id),
+            claim_evidence::content_type.eq(e.content_type),
+            claim_evidence::size_bytes.eq(i64::try_from(e.data.len()).unwrap_or(i64::MAX)),
+            claim_evidence::sha256.eq(e.sha256),
+            claim_evidence::data.eq(e.data),
+            claim_evidence::uploaded_by_kind.eq(e.uploaded_by_kind),
+            claim_evidence::uploaded_by.eq(e.uploaded_by),
+            claim_evidence::created_at.eq(e.now),
+        ))
+        .returning(claim_evidence::id)
+        .get_result(conn)
+}
+
+/// (id, content type, size, created) of a claim's evidence.
+pub fn evidence_of(
+    conn: &mut DbConnection,
+    claim_id: i64,
+) -> QueryResult<Vec<(i64, String, i64, NaiveDateTime)>> {
+    claim_evidence::table
+        .filter(claim_evidence::claim_id.eq(claim_id))
+        .order(claim_evidence::id)
+        .select((
+            claim_evidence::id,
+            claim_evidence::content_type,
+            claim_evidence::size_bytes,
+            claim_evidence::created_at,
+        ))
+        .load(conn)
+}
+
+pub fn evidence_data(
+    conn: &mut DbConnection,
+    claim_id: i64,
+    id: i64,
+) -> QueryResult<Option<(String, Vec<u8>)>> {
+    claim_evidence::table
+        .filter(claim_evidence::id.eq(id))
+        .filter(claim_evidence::claim_id.eq(claim_id))
+        .select((claim_evidence::content_type, claim_evidence::data))
+        .first(conn)
+        .optional()
+}
+
+/// A claim as the notice board shows it: (claim, door number, head's name, category,
+/// title, posted at).
+pub type BoardRow = (
+    ClaimRow,
+    String,
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+);
+
+pub fn board(
+    conn: &mut DbConnection,
+    village_id: i64,
+    statuses: &[&str],
+    limit: i64,
+) -> QueryResult<Vec<BoardRow>> {
+    let statuses: Vec<String> = statuses.iter().map(|s| (*s).to_owned()).collect();
+    let rows: Vec<(ClaimRow, String, String, String, String)> = claims::table
+        .inner_join(households::table.on(households::id.eq(claims::household_id)))
+        .inner_join(
+            checklist_item_versions::table.on(checklist_item_versions::item_id
+                .eq(claims::item_id)
+                .and(checklist_item_versions::version.eq(claims::item_version))),
+        )
+        .filter(claims::village_id.eq(village_id))
+        .filter(claims::status.eq_any(statuses))
+        .order(claims::updated_at.desc())
+        .limit(limit)
+        .select((
+            ClaimRow::as_select(),
+            households::door_no,
+            households::head_name,
+            checklist_item_versions::category,
+            checklist_item_versions::title,
+        ))
+        .load(conn)?;
+    let tx_ids: Vec<i64> = rows.iter().filter_map(|r| r.0.transaction_id).collect();
+    let posted: Vec<(i64, NaiveDateTime)> = ledger_transactions::table
+        .filter(ledger_transactions::id.eq_any(tx_ids))
+        .select((ledger_transactions::id, ledger_transactions::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(claim, door, head, category, title)| {
+            let at = claim
+                .transaction_id
+                .and_then(|t| posted.iter().find(|(id, _)| *id == t).map(|(_, at)| *at));
+            (claim, door, head, category, title, at)
+        })
+        .collect())
 }

@@ -293,3 +293,41 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    objections (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        claim_id -> BigInt,
+        member_id -> BigInt,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    claim_evidence (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        claim_id -> BigInt,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        data -> Binary,
+        uploaded_by_kind -> Text,
+        uploaded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    claims,
+    households,
+    checklist_item_versions,
+    ledger_transactions,
+    objections
+);

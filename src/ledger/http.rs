@@ -6,8 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::idempotency::run_once;
 use super::service;
 use super::verify::{HeadView, VerifyReport};
-use super::views::{BalanceView, EntryView, ReverseRequest, TransactionView};
-use crate::amount::Amount;
+use super::views::{EntryView, ReverseRequest, TransactionView};
 use crate::audit::AuditView;
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
@@ -16,8 +15,7 @@ use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(balance)
-        .service(household_ledger)
+    cfg.service(household_ledger)
         .service(village_ledger)
         .service(reverse)
         .service(head)
@@ -26,30 +24,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 type Json<T> = Result<web::Json<T>, AppError>;
-
-/// A household's points, honour, points pending in notice, and stars.
-#[utoipa::path(
-    tag = "ledger",
-    security(("bearer" = [])),
-    params(("household_id" = i64, Path, description = "Household id")),
-    responses(
-        (status = 200, description = "The balance", body = BalanceView),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/households/{household_id}/balance")]
-async fn balance(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<i64>,
-) -> Json<BalanceView> {
-    let id = id.into_inner();
-    let view = state
-        .db
-        .run(move |conn| service::balance(conn, &p, id, Amount::ZERO))
-        .await?;
-    Ok(web::Json(view))
-}
 
 /// A household's ledger, newest first, with each entry's hash and the points after it.
 #[utoipa::path(

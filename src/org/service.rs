@@ -108,6 +108,26 @@ pub fn all_villages(conn: &mut DbConnection) -> AppResult<Vec<(i64, String, Stri
         .collect())
 }
 
+/// (id, name) of a village by its code, for public pages.
+pub fn village_summary_by_code(
+    conn: &mut DbConnection,
+    code: &str,
+) -> AppResult<Option<(i64, String)>> {
+    Ok(store::village_by_code(conn, code)?.map(|v| (v.id, v.name)))
+}
+
+/// Checks that a member belongs to a household.
+pub fn member_of_household(
+    conn: &mut DbConnection,
+    member_id: i64,
+    household_id: i64,
+) -> AppResult<()> {
+    match store::member(conn, member_id)? {
+        Some(m) if m.household_id == household_id => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
 pub fn village_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<i64>> {
     Ok(store::village_by_code(conn, code)?.map(|v| v.id))
 }

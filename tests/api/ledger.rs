@@ -2,6 +2,18 @@ use serde_json::{Value, json};
 
 use crate::support::{Resp, TestApp, World};
 
+/// A world whose village posts at once (no public notice), for ledger tests.
+pub fn ledger_world(app: &TestApp) -> World {
+    let w = app.world();
+    let resp = app.patch(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+        json!({"policy": {"notice_days": 0}}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    w
+}
+
 pub fn add_item(app: &TestApp, w: &World, code: &str, points: &str) -> i64 {
     let resp = app.post(
         &format!("/api/v1/villages/{}/checklist", w.qingle),
@@ -48,7 +60,7 @@ fn verify_ok(app: &TestApp, w: &World) -> Value {
 #[test]
 fn an_award_posts_points_and_honour_to_each_household() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     let mut body = award_body(item, &[w.households[0], w.households[1]]);
     body["quantity"] = json!(2);
@@ -60,7 +72,8 @@ fn an_award_posts_points_and_honour_to_each_household() {
     assert_eq!(claims[0]["total"], "10.00");
     assert_eq!(claims[0]["points"], "5.00");
     assert_eq!(claims[0]["item_version"], 1);
-    assert_eq!(claims[0]["events"][0]["status"], "posted");
+    assert_eq!(claims[0]["events"][0]["status"], "submitted");
+    assert_eq!(claims[0]["events"][1]["status"], "posted");
 
     let villager = app.villager(&w.committee, w.households[0]);
     let own = balance(&app, &villager, w.households[0]);
@@ -118,7 +131,7 @@ fn an_award_posts_points_and_honour_to_each_household() {
 #[test]
 fn stars_follow_honour_and_deductions_may_leave_a_household_owing() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let big = add_item(&app, &w, "A01", "60");
     let fine = add_item(&app, &w, "B01", "-3.5");
     assert_eq!(
@@ -144,7 +157,7 @@ fn stars_follow_honour_and_deductions_may_leave_a_household_owing() {
 #[test]
 fn bad_awards_change_nothing_and_name_the_field() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     let path = format!("/api/v1/villages/{}/awards", w.qingle);
     let no_key = app.post(
@@ -211,7 +224,7 @@ fn bad_awards_change_nothing_and_name_the_field() {
 #[test]
 fn a_replay_returns_the_stored_answer_and_another_body_conflicts() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     let first = award(&app, &w, "same-key", award_body(item, &[w.households[0]]));
     assert_eq!(first.status, 201);
@@ -255,7 +268,7 @@ fn a_replay_returns_the_stored_answer_and_another_body_conflicts() {
 #[test]
 fn a_transaction_is_reversed_once() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     let resp = award(&app, &w, "k1", award_body(item, &[w.households[0]]));
     let tx = resp.body["claims"][0]["transaction_id"].as_i64().unwrap();
@@ -301,7 +314,7 @@ fn a_transaction_is_reversed_once() {
 #[test]
 fn the_audit_trail_says_who_did_what_from_where() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     award(&app, &w, "k1", award_body(item, &[w.households[0]]));
     let audit = app.get(
@@ -370,7 +383,7 @@ fn the_audit_trail_says_who_did_what_from_where() {
 #[test]
 fn concurrent_awards_to_one_household_sum_exactly() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "1.25");
     let statuses: Vec<u16> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..16)
@@ -402,7 +415,7 @@ fn concurrent_awards_to_one_household_sum_exactly() {
 #[test]
 fn concurrent_duplicates_of_one_key_post_once() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     let answers: Vec<Resp> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..10)
@@ -436,7 +449,7 @@ fn concurrent_duplicates_of_one_key_post_once() {
 #[test]
 fn concurrent_reversals_reverse_once() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     let item = add_item(&app, &w, "A01", "5");
     let tx = award(&app, &w, "k", award_body(item, &[w.households[0]])).body["claims"][0]["transaction_id"].as_i64().unwrap();
     let statuses: Vec<u16> = std::thread::scope(|s| {

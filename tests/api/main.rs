@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod checklist;
+mod claims;
 mod ledger;
 mod openapi;
 mod org;

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use proptest::prelude::*;
 use serde_json::json;
 
-use crate::ledger::{add_item, award};
+use crate::ledger::{add_item, award, ledger_world};
 use crate::support::{TestApp, World};
 
 #[derive(Clone, Debug)]
@@ -70,7 +70,7 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let app = TestApp::start();
-        let w = app.world();
+        let w = ledger_world(&app);
         let items = ITEMS
             .iter()
             .enumerate()

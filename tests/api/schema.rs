@@ -40,7 +40,9 @@ fn select_every_column(conn: &mut DbConnection) {
         idempotency_records,
         audit_events,
         claims,
-        claim_events
+        claim_events,
+        objections,
+        claim_evidence
     );
 }
 

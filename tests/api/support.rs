@@ -197,6 +197,7 @@ impl TestApp {
             jwt_secret: Some("test-secret-test-secret-test-secret".into()),
             pepper: Some("test-pepper-test-pepper-test-pepper".into()),
             pool_size: 4,
+            posting_interval_ms: 50,
             ..Settings::default()
         };
         let state = prepare(settings, clock.clone()).expect("prepare server");

@@ -5,7 +5,7 @@ use std::process::Command;
 use diesel::RunQueryDsl;
 use serde_json::json;
 
-use crate::ledger::{add_item, award};
+use crate::ledger::{add_item, award, ledger_world};
 use crate::support::TestApp;
 
 fn award_some(app: &TestApp, w: &crate::support::World) {
@@ -22,7 +22,7 @@ fn award_some(app: &TestApp, w: &crate::support::World) {
 #[test]
 fn raw_updates_and_deletes_of_history_are_refused() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     award_some(&app, &w);
     let mut conn = app.db.connect();
     for sql in [
@@ -73,7 +73,7 @@ fn run_verify(app: &TestApp) -> (bool, String) {
 #[test]
 fn an_amount_altered_behind_the_triggers_back_is_reported() {
     let app = TestApp::start();
-    let w = app.world();
+    let w = ledger_world(&app);
     award_some(&app, &w);
     let (sound, text) = run_verify(&app);
     assert!(sound, "{text}");

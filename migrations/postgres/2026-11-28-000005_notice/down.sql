@@ -1,0 +1,2 @@
+DROP TABLE claim_evidence;
+DROP TABLE objections;
