@@ -618,3 +618,85 @@ fn awards_follow_the_notice_policy() {
     assert_eq!(board.body["recent_postings"][0]["household"], "张*明");
     assert_eq!(board.body["head"]["seq"], 1);
 }
+
+#[test]
+fn caps_are_checked_again_when_notice_ends() {
+    let app = TestApp::start();
+    let w = app.world();
+    let monthly = item(&app, &w, "M01", json!({"cap_count": 2}));
+    let committee2 = second_committee(&app, &w);
+    let ids: Vec<i64> = ["2026-11-02", "2026-11-03"]
+        .iter()
+        .map(|day| {
+            let id = claim(&app, &w, &w.committee, w.households[0], monthly, day).id();
+            assert_eq!(
+                app.post(
+                    &format!("/api/v1/claims/{id}/approve"),
+                    Some(&committee2),
+                    json!({})
+                )
+                .status,
+                200
+            );
+            id
+        })
+        .collect();
+    let lower = json!({"code": "M01", "category": "孝老爱亲", "title": "事项M01", "points": "5", "period": "month",
+                       "cap_count": 1, "proposers": ["villager", "group_leader", "committee"]});
+    assert_eq!(
+        app.send_put(&format!("/api/v1/checklist/{monthly}"), &w.committee, lower)
+            .status,
+        200
+    );
+    app.advance(Duration::days(6));
+    let committee = app.token("qingle-committee");
+    let second = wait_posted(&app, &committee, ids[1]);
+    assert_eq!(second["status"], "posted");
+    let first = get_claim(&app, &committee, ids[0]);
+    assert_eq!(first["status"], "rejected", "{first}");
+    assert!(
+        first["events"].as_array().unwrap().last().unwrap()["note"]
+            .as_str()
+            .unwrap()
+            .contains("上限")
+    );
+    let balance = app.get(
+        &format!("/api/v1/households/{}/balance", w.households[0]),
+        Some(&committee),
+    );
+    assert_eq!(balance.body["points"], "5.00");
+}
+
+#[test]
+fn a_reversed_posting_shows_on_its_claim() {
+    let app = TestApp::start();
+    let w = app.world();
+    app.patch(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+        json!({"policy": {"notice_days": 0}}),
+    );
+    let open = item(&app, &w, "A01", json!({}));
+    let id = claim(&app, &w, &w.committee, w.households[0], open, "2026-11-27").id();
+    let committee2 = second_committee(&app, &w);
+    let posted = app.post(
+        &format!("/api/v1/claims/{id}/approve"),
+        Some(&committee2),
+        json!({}),
+    );
+    assert_eq!(posted.body["status"], "posted", "{}", posted.text);
+    let tx = posted.body["transaction_id"].as_i64().unwrap();
+    let reversal = app.post_with_key(
+        &format!("/api/v1/ledger/{tx}/reverse"),
+        &w.committee,
+        "rev",
+        json!({"reason": "弄错了户"}),
+    );
+    assert_eq!(reversal.status, 201);
+    assert_eq!(get_claim(&app, &w.committee, id)["status"], "reversed");
+    // A reversed claim no longer counts against a cap.
+    assert_eq!(
+        claim(&app, &w, &w.committee, w.households[0], open, "2026-11-27").status,
+        201
+    );
+}
