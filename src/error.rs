@@ -41,6 +41,14 @@ pub enum AppError {
     IdempotencyConflict,
     #[error("insufficient points")]
     InsufficientPoints,
+    #[error("insufficient stock")]
+    InsufficientStock,
+    #[error("payment code invalid: {0}")]
+    CodeInvalid(&'static str),
+    #[error("payment code expired")]
+    CodeExpired,
+    #[error("payment code used")]
+    CodeUsed,
     #[error("cap exceeded")]
     CapExceeded { cap: i32, used: i64 },
     #[error("rate limited")]
@@ -77,6 +85,10 @@ impl AppError {
             AppError::IdempotencyConflict => "idempotency_conflict",
             AppError::InsufficientPoints => "insufficient_points",
             AppError::CapExceeded { .. } => "cap_exceeded",
+            AppError::InsufficientStock => "insufficient_stock",
+            AppError::CodeInvalid(_) => "code_invalid",
+            AppError::CodeExpired => "code_expired",
+            AppError::CodeUsed => "code_used",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Unavailable(_) => "unavailable",
@@ -95,6 +107,10 @@ impl AppError {
             AppError::IdempotencyConflict => "Idempotency key reused",
             AppError::InsufficientPoints => "Insufficient points",
             AppError::CapExceeded { .. } => "Cap exceeded",
+            AppError::InsufficientStock => "Insufficient stock",
+            AppError::CodeInvalid(_) => "Payment code invalid",
+            AppError::CodeExpired => "Payment code expired",
+            AppError::CodeUsed => "Payment code used",
             AppError::RateLimited { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Payload too large",
             AppError::Unavailable(_) => "Service unavailable",
@@ -112,6 +128,10 @@ impl AppError {
             AppError::Conflict(why) | AppError::InvalidState(why) => why.clone(),
             AppError::IdempotencyConflict => "这个 Idempotency-Key 已用于另一个请求。".into(),
             AppError::InsufficientPoints => "积分不够。".into(),
+            AppError::InsufficientStock => "库存不够。".into(),
+            AppError::CodeInvalid(why) => (*why).into(),
+            AppError::CodeExpired => "付款码已过期，请让村民刷新付款码。".into(),
+            AppError::CodeUsed => "这个付款码已经用过了，请让村民刷新付款码。".into(),
             AppError::CapExceeded { cap, used } => {
                 format!("这一项每个周期最多 {cap} 次，本周期已有 {used} 次。")
             }
@@ -152,9 +172,12 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::InvalidState(_) => StatusCode::CONFLICT,
             AppError::IdempotencyConflict => StatusCode::CONFLICT,
-            AppError::InsufficientPoints | AppError::CapExceeded { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AppError::InsufficientPoints
+            | AppError::CapExceeded { .. }
+            | AppError::InsufficientStock
+            | AppError::CodeInvalid(_)
+            | AppError::CodeExpired => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::CodeUsed => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -21,6 +21,7 @@ pub mod org;
 pub mod paging;
 pub mod seed;
 pub mod server;
+pub mod shop;
 pub mod state;
 pub mod system;
 pub mod tabular;

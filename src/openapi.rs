@@ -20,6 +20,7 @@ lists page with `limit` and `cursor`; a resource outside the caller's scope answ
         (name = "organisation", description = "Township, villages, groups, households, members, staff"),
         (name = "checklist", description = "The checklist (积分清单): versioned items"),
         (name = "claims", description = "Claims and the committee's direct awards"),
+        (name = "shop", description = "积分超市: shops, goods, stock, payment codes, redemption, voids"),
         (name = "ledger", description = "Balances, ledgers, reversals, the public chain head, verification, audit"),
         (name = "system", description = "Health, readiness, metrics"),
     ),

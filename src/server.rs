@@ -48,7 +48,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::org::http::routes)
             .configure(crate::checklist::http::routes)
             .configure(crate::ledger::http::routes)
-            .configure(crate::claims::http::routes),
+            .configure(crate::claims::http::routes)
+            .configure(crate::shop::http::routes),
     );
 }
 

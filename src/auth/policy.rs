@@ -36,6 +36,13 @@ pub enum Action {
     AddEvidence,
     Object,
     DecideObjection,
+    ManageShops,
+    ManageGoods,
+    ShopCounter,
+    ViewShopRedemptions,
+    IssuePaymentCode,
+    ViewRedemption,
+    VoidRedemption,
     /// Phone numbers and full names of households other than one's own.
     ViewContactDetails,
 }
@@ -62,6 +69,20 @@ impl Action {
             Action::ReviewClaim => &[Committee],
             Action::Object => &[Villager],
             Action::DecideObjection => &[Supervisor],
+            Action::ManageShops => &[TownshipAdmin],
+            Action::ManageGoods | Action::ViewShopRedemptions => {
+                &[TownshipAdmin, RoleName::Shopkeeper]
+            }
+            Action::ShopCounter => &[RoleName::Shopkeeper],
+            Action::IssuePaymentCode => &[Villager],
+            Action::ViewRedemption => &[
+                TownshipAdmin,
+                RoleName::Shopkeeper,
+                Committee,
+                Supervisor,
+                Villager,
+            ],
+            Action::VoidRedemption => &[RoleName::Shopkeeper, Committee],
             Action::ListHouseholds => &[Committee, Supervisor, GroupLeader],
             Action::ViewHousehold => &[Committee, Supervisor, GroupLeader, Villager],
             Action::EditHousehold => &[Committee, Villager],
@@ -77,6 +98,8 @@ pub struct Target {
     pub village_id: Option<i64>,
     pub group_id: Option<i64>,
     pub household_id: Option<i64>,
+    /// A shop, for shop-level resources (goods, counter, redemptions).
+    pub shop_id: Option<i64>,
 }
 
 impl Target {
@@ -90,6 +113,13 @@ impl Target {
     pub fn village(township_id: i64, village_id: i64) -> Self {
         Self {
             village_id: Some(village_id),
+            ..Self::township(township_id)
+        }
+    }
+
+    pub fn shop(township_id: i64, shop_id: i64) -> Self {
+        Self {
+            shop_id: Some(shop_id),
             ..Self::township(township_id)
         }
     }
@@ -110,6 +140,13 @@ impl Target {
 
 /// Whether this one binding lets its holder see the target at all.
 fn sees(binding: &RoleBinding, target: &Target) -> bool {
+    if let Some(shop_id) = target.shop_id {
+        return match binding.role {
+            TownshipAdmin => binding.scope_id == target.township_id,
+            RoleName::Shopkeeper => binding.scope_id == shop_id,
+            _ => false,
+        };
+    }
     if target.village_id.is_none() {
         // The township itself is in sight of all its staff, not of villagers.
         return binding.role != Villager;

@@ -331,3 +331,99 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_transactions,
     objections
 );
+
+diesel::table! {
+    goods (id) {
+        id -> BigInt,
+        shop_id -> BigInt,
+        name -> Text,
+        unit -> Text,
+        points_price -> BigInt,
+        cost_yuan -> BigInt,
+        stock -> BigInt,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_codes (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        member_id -> BigInt,
+        code_hash -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        used_at -> Nullable<Timestamp>,
+        redemption_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    receipt_counters (shop_id, day) {
+        shop_id -> BigInt,
+        day -> Date,
+        last_seq -> Integer,
+    }
+}
+
+diesel::table! {
+    redemptions (id) {
+        id -> BigInt,
+        shop_id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        receipt_no -> Text,
+        total_points -> BigInt,
+        points_after -> BigInt,
+        transaction_id -> BigInt,
+        method -> Text,
+        payment_code_id -> Nullable<BigInt>,
+        proxy_name -> Nullable<Text>,
+        keeper_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    redemption_lines (id) {
+        id -> BigInt,
+        redemption_id -> BigInt,
+        goods_id -> BigInt,
+        name -> Text,
+        unit -> Text,
+        quantity -> Integer,
+        points_price -> BigInt,
+        cost_yuan -> BigInt,
+    }
+}
+
+diesel::table! {
+    redemption_voids (id) {
+        id -> BigInt,
+        redemption_id -> BigInt,
+        transaction_id -> BigInt,
+        reason -> Text,
+        actor_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> BigInt,
+        shop_id -> BigInt,
+        goods_id -> BigInt,
+        kind -> Text,
+        delta -> BigInt,
+        stock_after -> BigInt,
+        reason -> Text,
+        redemption_id -> Nullable<BigInt>,
+        actor_kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}

@@ -205,6 +205,50 @@ pub fn issuance_legs(village_id: i64, household_id: i64, total: i64) -> Vec<Leg>
         .collect()
 }
 
+impl AccountKey {
+    /// Points a shop has redeemed in a village and is owed for.
+    pub fn shop_receivable(village_id: i64, shop_id: i64) -> Self {
+        Self {
+            village_id,
+            owner: Owner::Shop(shop_id),
+            asset: Asset::Points,
+            purpose: Purpose::Receivable,
+        }
+    }
+}
+
+/// A household spends points at a shop: never below zero.
+pub fn redemption_legs(village_id: i64, household_id: i64, shop_id: i64, total: i64) -> Vec<Leg> {
+    vec![
+        Leg {
+            account: AccountKey::household(village_id, household_id, Asset::Points),
+            amount: -total,
+            floor: Floor::Zero,
+        },
+        Leg {
+            account: AccountKey::shop_receivable(village_id, shop_id),
+            amount: total,
+            floor: Floor::None,
+        },
+    ]
+}
+
+/// A voided redemption gives the points back.
+pub fn void_legs(village_id: i64, household_id: i64, shop_id: i64, total: i64) -> Vec<Leg> {
+    vec![
+        Leg {
+            account: AccountKey::household(village_id, household_id, Asset::Points),
+            amount: total,
+            floor: Floor::None,
+        },
+        Leg {
+            account: AccountKey::shop_receivable(village_id, shop_id),
+            amount: -total,
+            floor: Floor::None,
+        },
+    ]
+}
+
 /// Who caused a transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {

@@ -195,6 +195,12 @@ pub fn reverse(
     if original.kind == TxKind::Reversal.as_str() {
         return Err(AppError::InvalidState("冲正记录不能再冲正。".into()));
     }
+    if ![TxKind::Award.as_str(), TxKind::Deduction.as_str()].contains(&original.kind.as_str()) {
+        // Redemptions are voided at the shop, so stock returns with the points.
+        return Err(AppError::InvalidState(
+            "兑换请在超市作废，其他记录不能在这里冲正。".into(),
+        ));
+    }
     // Under the chain-head lock, so two racing reversals see each other.
     store::lock_head(conn, original.village_id, now.naive_utc())?;
     if store::reversal_of(conn, transaction_id)?.is_some() {
@@ -241,6 +247,31 @@ pub fn reverse(
     let row = store::transaction(conn, posted.transaction_id)?.ok_or(AppError::NotFound)?;
     let postings = store::postings_of(conn, &[posted.transaction_id])?;
     Ok(transaction_view(row, &postings))
+}
+
+/// Takes the village's chain-head lock for the rest of the transaction, so checks made
+/// after it see every posting committed before.
+pub fn lock_chain(conn: &mut DbConnection, village_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    store::lock_head(conn, village_id, now.naive_utc())?;
+    Ok(())
+}
+
+/// A household's spendable points, for callers that have authorised the read themselves.
+pub fn household_points(
+    conn: &mut DbConnection,
+    village_id: i64,
+    household_id: i64,
+) -> AppResult<Amount> {
+    let key = AccountKey::household(village_id, household_id, Asset::Points);
+    Ok(Amount::from_minor(
+        store::account_balance(conn, &key)?.map_or(0, |(b, _)| b),
+    ))
+}
+
+/// Sequence number and hash of a transaction, for receipts.
+pub fn chain_position(conn: &mut DbConnection, transaction_id: i64) -> AppResult<(i64, String)> {
+    let tx = store::transaction(conn, transaction_id)?.ok_or(AppError::NotFound)?;
+    Ok((tx.seq, tx.hash))
 }
 
 /// Which of these transactions have been reversed.

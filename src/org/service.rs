@@ -116,6 +116,15 @@ pub fn village_summary_by_code(
     Ok(store::village_by_code(conn, code)?.map(|v| (v.id, v.name)))
 }
 
+/// (village, door number, head's name) of a household, for receipts and the counter.
+pub fn household_brief(
+    conn: &mut DbConnection,
+    household_id: i64,
+) -> AppResult<(i64, String, String)> {
+    let h = store::household(conn, household_id)?.ok_or(AppError::NotFound)?;
+    Ok((h.village_id, h.door_no, h.head_name))
+}
+
 /// Checks that a member belongs to a household.
 pub fn member_of_household(
     conn: &mut DbConnection,

@@ -12,6 +12,7 @@ mod org;
 mod properties;
 mod schema;
 mod scope;
+mod shop;
 mod system;
 mod tamper;
 mod validation;

@@ -42,7 +42,14 @@ fn select_every_column(conn: &mut DbConnection) {
         claims,
         claim_events,
         objections,
-        claim_evidence
+        claim_evidence,
+        goods,
+        payment_codes,
+        receipt_counters,
+        redemptions,
+        redemption_lines,
+        redemption_voids,
+        stock_movements
     );
 }
 

@@ -1,0 +1,403 @@
+//! Shop endpoints (API.md "Shop").
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::model::*;
+use super::service;
+use crate::auth::{Caller, Principal};
+use crate::error::{AppError, Problem};
+use crate::http::{IdempotentJson, ValidJson, ValidQuery, created, outcome_response};
+use crate::ledger::idempotency::run_once;
+use crate::paging::{Page, PageQuery};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_shops)
+        .service(create_shop)
+        .service(list_goods)
+        .service(create_goods)
+        .service(patch_goods)
+        .service(adjust_stock)
+        .service(issue_code)
+        .service(code_status)
+        .service(scan)
+        .service(redeem)
+        .service(list_redemptions)
+        .service(get_redemption)
+        .service(void);
+}
+
+type Json<T> = Result<web::Json<T>, AppError>;
+
+/// Runs an idempotent use case and answers with its stored or fresh outcome.
+async fn once<T, F>(
+    state: &AppState,
+    key: crate::ledger::idempotency::IdempotencyKey,
+    work: F,
+) -> Result<HttpResponse, AppError>
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut crate::db::DbConnection, chrono::DateTime<chrono::Utc>) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            run_once(conn, &key, now, |conn| {
+                let view = work(conn, now)?;
+                Ok((201, serde_json::to_value(view).map_err(AppError::internal)?))
+            })
+        })
+        .await?;
+    Ok(outcome_response(outcome))
+}
+
+/// Shops of the township (a keeper sees their own).
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The shops", body = Vec<ShopView>))
+)]
+#[get("/shops")]
+async fn list_shops(state: web::Data<AppState>, p: Principal) -> Json<Vec<ShopView>> {
+    let shops = state
+        .db
+        .run(move |conn| service::list_shops(conn, &p))
+        .await?;
+    Ok(web::Json(shops))
+}
+
+/// Opens a shop for one or more villages, with its keeper's account.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    request_body = CreateShop,
+    responses(
+        (status = 201, description = "The new shop", body = ShopView),
+        (status = 403, description = "Only the township administrator opens shops", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The keeper's username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, e.g. `village_ids[1]`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/shops")]
+async fn create_shop(
+    state: web::Data<AppState>,
+    c: Caller,
+    body: ValidJson<CreateShop>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let shop = state
+        .db
+        .run(move |conn| service::create_shop(conn, &c, &body.0, now))
+        .await?;
+    Ok(created(&shop))
+}
+
+/// The shop's goods with their stock.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id")),
+    responses(
+        (status = 200, description = "The goods", body = Vec<GoodsView>),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/shops/{shop_id}/goods")]
+async fn list_goods(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<Vec<GoodsView>> {
+    let id = id.into_inner();
+    let goods = state
+        .db
+        .run(move |conn| service::list_goods(conn, &p, id))
+        .await?;
+    Ok(web::Json(goods))
+}
+
+/// Adds goods; the opening stock is recorded as a restock.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id")),
+    request_body = CreateGoods,
+    responses(
+        (status = 201, description = "The new goods", body = GoodsView),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/shops/{shop_id}/goods")]
+async fn create_goods(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<CreateGoods>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let goods = state
+        .db
+        .run(move |conn| service::create_goods(conn, &c, id, &body.0, now))
+        .await?;
+    Ok(created(&goods))
+}
+
+/// Changes a product's name, unit, price or whether it is on sale.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("goods_id" = i64, Path, description = "Goods id")),
+    request_body = PatchGoods,
+    responses(
+        (status = 200, description = "The changed goods", body = GoodsView),
+        (status = 404, description = "No such goods in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/goods/{goods_id}")]
+async fn patch_goods(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<PatchGoods>,
+) -> Json<GoodsView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let goods = state
+        .db
+        .run(move |conn| service::patch_goods(conn, &c, id, &body.0, now))
+        .await?;
+    Ok(web::Json(goods))
+}
+
+/// Restocks (positive) or adjusts (negative) with a reason; stock never goes below 0.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(
+        ("goods_id" = i64, Path, description = "Goods id"),
+        ("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters"),
+    ),
+    request_body = StockRequest,
+    responses(
+        (status = 201, description = "The goods with their new stock", body = GoodsView),
+        (status = 404, description = "No such goods in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The key was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`insufficient_stock`, or a field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/goods/{goods_id}/stock")]
+async fn adjust_stock(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: IdempotentJson<StockRequest>,
+) -> Result<HttpResponse, AppError> {
+    let key = body.key(&c.principal)?;
+    let id = id.into_inner();
+    once(&state, key, move |conn, now| {
+        service::adjust_stock(conn, &c, id, &body.body, now)
+    })
+    .await
+}
+
+/// A one-time payment code for the signed-in villager, with its QR; the villager's
+/// earlier code stops working.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    responses(
+        (status = 201, description = "The code, valid for the village's `code_ttl_seconds`", body = PaymentCodeView),
+        (status = 403, description = "Only the household's own villagers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households/{household_id}/payment-codes")]
+async fn issue_code(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let pepper = state.pepper.clone();
+    let view = state
+        .db
+        .run(move |conn| service::issue_code(conn, &c, &pepper, id, now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(view))
+}
+
+/// Whether a code is still active, used (with the receipt) or expired.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Payment code id")),
+    responses(
+        (status = 200, description = "The code's status", body = PaymentCodeStatus),
+        (status = 404, description = "Not the caller's code", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/payment-codes/{id}")]
+async fn code_status(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<PaymentCodeStatus> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let status = state
+        .db
+        .run(move |conn| service::code_status(conn, &p, id, now))
+        .await?;
+    Ok(web::Json(status))
+}
+
+/// Resolves a code to the masked household and its points; consumes nothing.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id")),
+    request_body = ScanRequest,
+    responses(
+        (status = 200, description = "Whose code it is", body = ScanView),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`code_used`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`code_invalid` or `code_expired`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/shops/{shop_id}/scan")]
+async fn scan(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<ScanRequest>,
+) -> Json<ScanView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let pepper = state.pepper.clone();
+    let view = state
+        .db
+        .run(move |conn| service::scan(conn, &c, &pepper, id, &body.0.code, now))
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// One atomic redemption: the code is consumed, stock taken, points debited, the shop's
+/// receivable credited and the receipt numbered, or nothing changes.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(
+        ("shop_id" = i64, Path, description = "Shop id"),
+        ("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters; a retry replays the receipt"),
+    ),
+    request_body = RedeemRequest,
+    responses(
+        (status = 201, description = "The receipt, with the ledger position", body = ReceiptView),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`code_used`, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`insufficient_points`, `insufficient_stock`, `code_invalid`, `code_expired`, or a field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/shops/{shop_id}/redemptions")]
+async fn redeem(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: IdempotentJson<RedeemRequest>,
+) -> Result<HttpResponse, AppError> {
+    let key = body.key(&c.principal)?;
+    let id = id.into_inner();
+    let pepper = state.pepper.clone();
+    once(&state, key, move |conn, now| {
+        service::redeem(conn, &c, &pepper, id, &body.body, now)
+    })
+    .await
+}
+
+/// The shop's redemptions, newest first.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of receipts", body = Page<ReceiptView>),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/shops/{shop_id}/redemptions")]
+async fn list_redemptions(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<ReceiptView>> {
+    let id = id.into_inner();
+    let page = state
+        .db
+        .run(move |conn| service::list_redemptions(conn, &p, id, &q.0))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// One receipt.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Redemption id")),
+    responses(
+        (status = 200, description = "The receipt", body = ReceiptView),
+        (status = 404, description = "No such redemption in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/redemptions/{id}")]
+async fn get_redemption(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<ReceiptView> {
+    let id = id.into_inner();
+    let view = state
+        .db
+        .run(move |conn| service::get_redemption(conn, &p, id))
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Voids a redemption: points and stock return. The shop within the village's
+/// `void_window_minutes`, the committee at any time; a second void is 409.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Redemption id"),
+        ("Idempotency-Key" = String, Header, description = "1–128 visible ASCII characters"),
+    ),
+    request_body = VoidRequest,
+    responses(
+        (status = 201, description = "The voided receipt", body = ReceiptView),
+        (status = 403, description = "Not allowed to void", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such redemption in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already voided, or past the shop's window", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/redemptions/{id}/void")]
+async fn void(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: IdempotentJson<VoidRequest>,
+) -> Result<HttpResponse, AppError> {
+    let key = body.key(&c.principal)?;
+    let id = id.into_inner();
+    once(&state, key, move |conn, now| {
+        service::void(conn, &c, id, &body.body.reason, now)
+    })
+    .await
+}

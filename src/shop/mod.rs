@@ -1,0 +1,8 @@
+//! The points supermarket (积分超市): shops, goods and stock, payment codes, scanning,
+//! atomic redemption and voids.
+
+pub mod code;
+pub mod http;
+pub mod model;
+pub mod service;
+mod store;

@@ -1,0 +1,228 @@
+//! Shop types.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
+
+use crate::amount::Amount;
+
+fn positive(amount: &Amount) -> Result<(), ValidationError> {
+    if amount.minor() <= 0 || amount.minor() > 100_000_000 {
+        return Err(ValidationError::new("amount").with_message("须大于 0".into()));
+    }
+    Ok(())
+}
+
+fn not_negative(amount: &Amount) -> Result<(), ValidationError> {
+    if amount.is_negative() || amount.minor() > 100_000_000 {
+        return Err(ValidationError::new("amount").with_message("不能为负数".into()));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeeperRequest {
+    #[validate(length(min = 3, max = 32, message = "用户名为 3–32 个字符"))]
+    #[schema(example = "qingle-shop")]
+    pub username: String,
+    #[validate(length(min = 8, max = 256, message = "密码至少 8 位"))]
+    pub password: String,
+    #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
+    #[schema(example = "何美玲")]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShop {
+    #[validate(length(min = 1, max = 64, message = "请填写店名"))]
+    #[schema(example = "庆乐积分超市")]
+    pub name: String,
+    #[validate(length(min = 1, max = 50, message = "至少服务一个村"))]
+    pub village_ids: Vec<i64>,
+    #[validate(nested)]
+    pub keeper: KeeperRequest,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopView {
+    pub id: i64,
+    pub name: String,
+    pub village_ids: Vec<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGoods {
+    #[validate(length(min = 1, max = 64, message = "请填写商品名"))]
+    #[schema(example = "食用油")]
+    pub name: String,
+    #[validate(length(min = 1, max = 8, message = "请填写单位，如 瓶、袋"))]
+    #[schema(example = "瓶")]
+    pub unit: String,
+    #[validate(custom(function = "positive"))]
+    #[schema(value_type = String, example = "30.00")]
+    pub points_price: Amount,
+    #[validate(custom(function = "not_negative"))]
+    #[schema(value_type = String, example = "28.50")]
+    pub cost_yuan: Amount,
+    #[validate(range(min = 0, max = 1000000, message = "须在 0 到 1000000 之间"))]
+    pub stock: i64,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchGoods {
+    #[validate(length(min = 1, max = 64, message = "请填写商品名"))]
+    pub name: Option<String>,
+    #[validate(length(min = 1, max = 8, message = "请填写单位"))]
+    pub unit: Option<String>,
+    #[validate(custom(function = "positive"))]
+    #[schema(value_type = Option<String>, example = "30.00")]
+    pub points_price: Option<Amount>,
+    #[validate(custom(function = "not_negative"))]
+    #[schema(value_type = Option<String>, example = "28.50")]
+    pub cost_yuan: Option<Amount>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoodsView {
+    pub id: i64,
+    pub shop_id: i64,
+    pub name: String,
+    pub unit: String,
+    #[schema(value_type = String, example = "30.00")]
+    pub points_price: Amount,
+    #[schema(value_type = String, example = "28.50")]
+    pub cost_yuan: Amount,
+    pub stock: i64,
+    pub active: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockRequest {
+    /// Units in (positive, a restock) or out (negative, an adjustment); never below 0.
+    #[validate(range(min = -1000000, max = 1000000, message = "须在 -1000000 到 1000000 之间"))]
+    pub delta: i64,
+    #[validate(length(min = 1, max = 200, message = "请写明原因"))]
+    #[schema(example = "进货")]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentCodeView {
+    pub id: i64,
+    /// Eighteen digits, starting with 9, Luhn check digit last.
+    #[schema(example = "912345678901234563")]
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+    /// The code as an SVG QR image.
+    pub qr_svg: String,
+    /// The code as a PNG QR image (data URI), for printing.
+    pub qr_png: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentCodeStatus {
+    /// `active`, `used` or `expired` (a newer code ends an older one).
+    #[schema(example = "active")]
+    pub status: &'static str,
+    pub expires_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redemption: Option<ReceiptView>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
+    #[schema(example = "912345678901234563")]
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanView {
+    pub household_id: i64,
+    #[schema(example = "张*明")]
+    pub display_name: String,
+    pub door_no: String,
+    #[schema(value_type = String, example = "125.00")]
+    pub points: Amount,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub goods_id: i64,
+    #[validate(range(min = 1, max = 99, message = "须在 1 到 99 之间"))]
+    pub quantity: i32,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
+    #[schema(example = "912345678901234563")]
+    pub code: String,
+    #[validate(length(min = 1, max = 30, message = "选 1 到 30 种商品"), nested)]
+    pub lines: Vec<LineRequest>,
+    /// Who collected the goods for the household (代兑), if not its own member.
+    #[validate(length(min = 1, max = 32, message = "代兑人姓名最多 32 字"))]
+    pub proxy_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptLine {
+    pub goods_id: i64,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i32,
+    #[schema(value_type = String, example = "30.00")]
+    pub points_price: Amount,
+    #[schema(value_type = String, example = "30.00")]
+    pub points: Amount,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChainPosition {
+    pub seq: i64,
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptView {
+    pub id: i64,
+    pub shop_id: i64,
+    #[schema(example = "庆乐积分超市")]
+    pub shop_name: String,
+    pub household_id: i64,
+    #[schema(example = "张*明")]
+    pub display_name: String,
+    pub door_no: String,
+    /// Per shop and day, without gaps: `<shop>-<YYYYMMDD>-<n>`.
+    #[schema(example = "001-20261128-0007")]
+    pub receipt_no: String,
+    #[schema(value_type = String, example = "30.00")]
+    pub total_points: Amount,
+    #[schema(value_type = String, example = "95.00")]
+    pub points_after: Amount,
+    pub lines: Vec<ReceiptLine>,
+    pub transaction_id: i64,
+    pub chain: ChainPosition,
+    pub proxy_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub voided: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidRequest {
+    #[validate(length(min = 1, max = 200, message = "请写明作废原因"))]
+    #[schema(example = "拿错了商品")]
+    pub reason: String,
+}

@@ -1,0 +1,717 @@
+//! Shop use cases. A redemption is one database transaction: stock taken by conditional
+//! updates, points debited through the ledger (never below zero), the code consumed, the
+//! receipt numbered without gaps.
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::code;
+use super::model::*;
+use super::store::{self, GoodsRow, RedemptionRow};
+use crate::amount::Amount;
+use crate::audit::{self, Event};
+use crate::auth::policy::{Action, Target, authorize, permits};
+use crate::auth::secrets::Pepper;
+use crate::auth::{Caller, Principal, RoleName};
+use crate::clock::shanghai_today;
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ledger::model::{Actor, TxKind, redemption_legs, void_legs};
+use crate::ledger::posting::{Posting, PostingError, post};
+use crate::ledger::service::{chain_position, household_points, lock_chain};
+use crate::org::model::{CreateStaff, RoleRequest, mask_name};
+use crate::org::service::{household_brief, household_target, village_policy, village_target};
+use crate::paging::{Page, PageQuery};
+
+fn shop_target(conn: &mut DbConnection, shop_id: i64) -> AppResult<(Target, String)> {
+    let (id, township_id, name, _) = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+    Ok((Target::shop(township_id, id), name))
+}
+
+fn shop_view(
+    conn: &mut DbConnection,
+    row: (i64, i64, String, chrono::NaiveDateTime),
+) -> AppResult<ShopView> {
+    let (id, _, name, created_at) = row;
+    Ok(ShopView {
+        village_ids: store::villages_of_shop(conn, id)?,
+        id,
+        name,
+        created_at: created_at.and_utc(),
+    })
+}
+
+fn goods_view(row: GoodsRow) -> GoodsView {
+    GoodsView {
+        id: row.id,
+        shop_id: row.shop_id,
+        name: row.name,
+        unit: row.unit,
+        points_price: Amount::from_minor(row.points_price),
+        cost_yuan: Amount::from_minor(row.cost_yuan),
+        stock: row.stock,
+        active: row.active,
+    }
+}
+
+fn audit_shop(
+    conn: &mut DbConnection,
+    c: &Caller,
+    action: &str,
+    subject: (&str, i64),
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let entry = Event {
+        village_id: None,
+        action,
+        subject_kind: subject.0,
+        subject_id: Some(subject.1),
+        detail,
+    };
+    Ok(audit::record(conn, c, entry, now)?)
+}
+
+// ---- shops and goods -------------------------------------------------------
+
+pub fn list_shops(conn: &mut DbConnection, p: &Principal) -> AppResult<Vec<ShopView>> {
+    let rows = store::shops_of(conn, p.township_id)?;
+    let mut views = Vec::new();
+    for row in rows {
+        if permits(
+            p,
+            Action::ViewShopRedemptions,
+            &Target::shop(p.township_id, row.0),
+        ) {
+            views.push(shop_view(conn, row)?);
+        }
+    }
+    if views.is_empty() && !p.is_staff() {
+        return Err(AppError::Forbidden("只有工作人员可以查看超市。"));
+    }
+    Ok(views)
+}
+
+/// Opens a shop for one or more villages, with its keeper's account.
+pub fn create_shop(
+    conn: &mut DbConnection,
+    c: &Caller,
+    req: &CreateShop,
+    now: DateTime<Utc>,
+) -> AppResult<ShopView> {
+    let p = &c.principal;
+    authorize(p, Action::ManageShops, &Target::township(p.township_id))?;
+    write_tx(conn, |conn| {
+        let mut errors = Vec::new();
+        for (index, village_id) in req.village_ids.iter().enumerate() {
+            let in_township = matches!(village_target(conn, *village_id), Ok(t) if t.township_id == p.township_id);
+            if !in_township {
+                errors.push(FieldError::new(
+                    format!("village_ids[{index}]"),
+                    "没有这个村",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let mut villages = req.village_ids.clone();
+        villages.sort_unstable();
+        villages.dedup();
+        let shop_id = crate::org::open_shop(conn, p.township_id, req.name.trim(), &villages, now)?;
+        let keeper = CreateStaff {
+            username: req.keeper.username.clone(),
+            password: req.keeper.password.clone(),
+            name: req.keeper.name.clone(),
+            roles: vec![RoleRequest {
+                role: RoleName::Shopkeeper,
+                scope_id: shop_id,
+            }],
+        };
+        crate::org::service::create_staff(conn, c, &keeper, now).map_err(|err| match err {
+            AppError::Validation(list) => AppError::Validation(
+                list.into_iter()
+                    .map(|e| FieldError::new(format!("keeper.{}", e.field), e.message))
+                    .collect(),
+            ),
+            other => other,
+        })?;
+        audit_shop(
+            conn,
+            c,
+            "shop_create",
+            ("shop", shop_id),
+            json!({"name": req.name.trim(), "villages": villages}),
+            now,
+        )?;
+        let row = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+        shop_view(conn, row)
+    })
+}
+
+pub fn list_goods(
+    conn: &mut DbConnection,
+    p: &Principal,
+    shop_id: i64,
+) -> AppResult<Vec<GoodsView>> {
+    let (target, _) = shop_target(conn, shop_id)?;
+    authorize(p, Action::ManageGoods, &target)?;
+    Ok(store::goods_of_shop(conn, shop_id)?
+        .into_iter()
+        .map(goods_view)
+        .collect())
+}
+
+pub fn create_goods(
+    conn: &mut DbConnection,
+    c: &Caller,
+    shop_id: i64,
+    req: &CreateGoods,
+    now: DateTime<Utc>,
+) -> AppResult<GoodsView> {
+    write_tx(conn, |conn| {
+        let (target, _) = shop_target(conn, shop_id)?;
+        authorize(&c.principal, Action::ManageGoods, &target)?;
+        let id = store::insert_goods(
+            conn,
+            &store::NewGoods {
+                shop_id,
+                name: req.name.trim(),
+                unit: req.unit.trim(),
+                points_price: req.points_price.minor(),
+                cost_yuan: req.cost_yuan.minor(),
+                now: now.naive_utc(),
+            },
+        )?;
+        if req.stock > 0 {
+            move_stock(
+                conn,
+                c,
+                shop_id,
+                id,
+                req.stock,
+                "restock",
+                "上架时的库存",
+                now,
+            )?;
+        }
+        audit_shop(
+            conn,
+            c,
+            "goods_create",
+            ("goods", id),
+            json!({"shop_id": shop_id, "name": req.name.trim()}),
+            now,
+        )?;
+        store::goods_row(conn, id)?
+            .map(goods_view)
+            .ok_or(AppError::NotFound)
+    })
+}
+
+fn managed_goods(conn: &mut DbConnection, p: &Principal, goods_id: i64) -> AppResult<GoodsRow> {
+    let row = store::goods_row(conn, goods_id)?.ok_or(AppError::NotFound)?;
+    let (target, _) = shop_target(conn, row.shop_id)?;
+    authorize(p, Action::ManageGoods, &target)?;
+    Ok(row)
+}
+
+pub fn patch_goods(
+    conn: &mut DbConnection,
+    c: &Caller,
+    goods_id: i64,
+    req: &PatchGoods,
+    now: DateTime<Utc>,
+) -> AppResult<GoodsView> {
+    write_tx(conn, |conn| {
+        let mut row = managed_goods(conn, &c.principal, goods_id)?;
+        if let Some(name) = &req.name {
+            row.name = name.trim().to_owned();
+        }
+        if let Some(unit) = &req.unit {
+            row.unit = unit.trim().to_owned();
+        }
+        if let Some(price) = req.points_price {
+            row.points_price = price.minor();
+        }
+        if let Some(cost) = req.cost_yuan {
+            row.cost_yuan = cost.minor();
+        }
+        if let Some(active) = req.active {
+            row.active = active;
+        }
+        store::update_goods(conn, &row, now.naive_utc())?;
+        let detail = json!({"name": row.name, "points_price": Amount::from_minor(row.points_price), "active": row.active});
+        audit_shop(conn, c, "goods_update", ("goods", goods_id), detail, now)?;
+        Ok(goods_view(row))
+    })
+}
+
+/// Moves stock and records the movement; refuses to go below zero.
+#[allow(clippy::too_many_arguments)]
+fn move_stock(
+    conn: &mut DbConnection,
+    c: &Caller,
+    shop_id: i64,
+    goods_id: i64,
+    delta: i64,
+    kind: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let stock_after = store::move_stock(conn, goods_id, delta, now.naive_utc())?
+        .ok_or(AppError::InsufficientStock)?;
+    store::insert_movement(
+        conn,
+        &store::NewMovement {
+            shop_id,
+            goods_id,
+            kind,
+            delta,
+            stock_after,
+            reason,
+            redemption_id: None,
+            actor_kind: c.kind(),
+            actor_id: Some(c.principal.id),
+            now: now.naive_utc(),
+        },
+    )?;
+    Ok(stock_after)
+}
+
+/// Restock (positive) or adjustment (negative), with a reason. Runs inside the caller's
+/// idempotent transaction.
+pub fn adjust_stock(
+    conn: &mut DbConnection,
+    c: &Caller,
+    goods_id: i64,
+    req: &StockRequest,
+    now: DateTime<Utc>,
+) -> AppResult<GoodsView> {
+    let row = managed_goods(conn, &c.principal, goods_id)?;
+    if req.delta == 0 {
+        return Err(AppError::field("delta", "数量不能为 0"));
+    }
+    let kind = if req.delta > 0 {
+        "restock"
+    } else {
+        "adjustment"
+    };
+    move_stock(
+        conn,
+        c,
+        row.shop_id,
+        goods_id,
+        req.delta,
+        kind,
+        req.reason.trim(),
+        now,
+    )?;
+    store::goods_row(conn, goods_id)?
+        .map(goods_view)
+        .ok_or(AppError::NotFound)
+}
+
+// ---- payment codes ---------------------------------------------------------
+
+/// A new one-time code for the signed-in villager; their earlier code stops working.
+pub fn issue_code(
+    conn: &mut DbConnection,
+    c: &Caller,
+    pepper: &Pepper,
+    household_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<PaymentCodeView> {
+    write_tx(conn, |conn| {
+        let (village_id, target) = household_target(conn, household_id)?;
+        authorize(&c.principal, Action::IssuePaymentCode, &target)?;
+        let ttl = village_policy(conn, village_id)?.code_ttl_seconds;
+        let expires_at = now + Duration::seconds(i64::from(ttl));
+        let text = code::new_code();
+        let id = store::replace_code(
+            conn,
+            &store::NewCode {
+                village_id,
+                household_id,
+                member_id: c.principal.id,
+                code_hash: &pepper.hash(&text),
+                expires_at: expires_at.naive_utc(),
+                now: now.naive_utc(),
+            },
+        )?;
+        let png = code::qr_png(&text).ok_or_else(|| AppError::internal("QR rendering failed"))?;
+        Ok(PaymentCodeView {
+            id,
+            qr_svg: code::qr_svg(&text).ok_or_else(|| AppError::internal("QR rendering failed"))?,
+            qr_png: format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(png)
+            ),
+            code: text,
+            expires_at,
+        })
+    })
+}
+
+fn code_state(row: &store::CodeRow, now: DateTime<Utc>) -> &'static str {
+    if row.used_at.is_some() {
+        "used"
+    } else if row.ended_at.is_some() || row.expires_at <= now.naive_utc() {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// Lets the villager's page learn that the shop has redeemed the code.
+pub fn code_status(
+    conn: &mut DbConnection,
+    p: &Principal,
+    code_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<PaymentCodeStatus> {
+    let row = store::code(conn, code_id)?.ok_or(AppError::NotFound)?;
+    if row.member_id != p.id || p.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let redemption = match row.redemption_id {
+        Some(id) => Some(receipt(conn, id)?),
+        None => None,
+    };
+    Ok(PaymentCodeStatus {
+        status: code_state(&row, now),
+        expires_at: row.expires_at.and_utc(),
+        redemption,
+    })
+}
+
+/// Finds the live code a shop was shown, without consuming it.
+fn live_code(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    shop_id: i64,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<store::CodeRow> {
+    let text = code::normalize(text);
+    if !code::is_well_formed(&text) {
+        return Err(AppError::CodeInvalid("付款码不对，请重新扫码。"));
+    }
+    let row = store::code_by_hash(conn, &pepper.hash(&text))?
+        .ok_or(AppError::CodeInvalid("付款码不对，请重新扫码。"))?;
+    match code_state(&row, now) {
+        "used" => return Err(AppError::CodeUsed),
+        "expired" => return Err(AppError::CodeExpired),
+        _ => {}
+    }
+    if !store::villages_of_shop(conn, shop_id)?.contains(&row.village_id) {
+        return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
+    }
+    Ok(row)
+}
+
+/// Who the code belongs to, masked, and their points; consumes nothing.
+pub fn scan(
+    conn: &mut DbConnection,
+    c: &Caller,
+    pepper: &Pepper,
+    shop_id: i64,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ScanView> {
+    let (target, _) = shop_target(conn, shop_id)?;
+    authorize(&c.principal, Action::ShopCounter, &target)?;
+    let row = live_code(conn, pepper, shop_id, text, now)?;
+    let (village_id, door_no, head_name) = household_brief(conn, row.household_id)?;
+    Ok(ScanView {
+        household_id: row.household_id,
+        display_name: mask_name(&head_name),
+        door_no,
+        points: household_points(conn, village_id, row.household_id)?,
+    })
+}
+
+// ---- redemption and void ---------------------------------------------------
+
+/// Takes the lines' stock (in goods id order, so racing counters never deadlock) and
+/// returns the goods with quantities and the total.
+fn take_stock(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    lines: &[LineRequest],
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<(GoodsRow, i32)>, i64)> {
+    let mut wanted: Vec<(i64, i32)> = Vec::new();
+    for line in lines {
+        match wanted.iter_mut().find(|(id, _)| *id == line.goods_id) {
+            Some((_, q)) => *q += line.quantity,
+            None => wanted.push((line.goods_id, line.quantity)),
+        }
+    }
+    wanted.sort_unstable();
+    let mut taken = Vec::with_capacity(wanted.len());
+    let mut total = 0i64;
+    for (index, (goods_id, quantity)) in wanted.into_iter().enumerate() {
+        let row = store::goods_row(conn, goods_id)?
+            .filter(|g| g.shop_id == shop_id && g.active)
+            .ok_or_else(|| {
+                AppError::field(format!("lines[{index}].goods_id"), "本店没有这件商品")
+            })?;
+        store::move_stock(conn, goods_id, -i64::from(quantity), now.naive_utc())?
+            .ok_or(AppError::InsufficientStock)?;
+        total += row.points_price * i64::from(quantity);
+        taken.push((row, quantity));
+    }
+    Ok((taken, total))
+}
+
+fn receipt_no(shop_id: i64, day: chrono::NaiveDate, seq: i32) -> String {
+    format!("{shop_id:03}-{}-{seq:04}", day.format("%Y%m%d"))
+}
+
+/// One atomic redemption. Runs inside the caller's idempotent transaction; any refusal
+/// rolls back everything it did.
+pub fn redeem(
+    conn: &mut DbConnection,
+    c: &Caller,
+    pepper: &Pepper,
+    shop_id: i64,
+    req: &RedeemRequest,
+    now: DateTime<Utc>,
+) -> AppResult<ReceiptView> {
+    let (target, _) = shop_target(conn, shop_id)?;
+    authorize(&c.principal, Action::ShopCounter, &target)?;
+    let code_row = live_code(conn, pepper, shop_id, &req.code, now)?;
+    let (village_id, household_id) = (code_row.village_id, code_row.household_id);
+    let (taken, total) = take_stock(conn, shop_id, &req.lines, now)?;
+    let memo = taken
+        .iter()
+        .map(|(g, q)| format!("{} {q}{}", g.name, g.unit))
+        .collect::<Vec<_>>()
+        .join("、");
+    let posted = post(
+        conn,
+        Posting {
+            kind: TxKind::Redemption,
+            memo: &memo,
+            legs: redemption_legs(village_id, household_id, shop_id, total),
+            reverses: None,
+            actor: Actor::from(c),
+            at: now,
+        },
+    )
+    .map_err(|err| match err {
+        PostingError::Insufficient(_) => AppError::InsufficientPoints,
+        other => other.into(),
+    })?;
+    let points_after = posted
+        .balances
+        .iter()
+        .find(|(k, _)| k.is_household())
+        .map_or(0, |(_, b)| *b);
+    let day = shanghai_today(now);
+    let number = receipt_no(shop_id, day, store::next_receipt_seq(conn, shop_id, day)?);
+    let redemption_id = store::insert_redemption(
+        conn,
+        &store::NewRedemption {
+            shop_id,
+            village_id,
+            household_id,
+            receipt_no: &number,
+            total_points: total,
+            points_after,
+            transaction_id: posted.transaction_id,
+            payment_code_id: Some(code_row.id),
+            proxy_name: req.proxy_name.as_deref().map(str::trim),
+            keeper_id: c.principal.id,
+            now: now.naive_utc(),
+        },
+    )?;
+    if !store::consume_code(conn, code_row.id, redemption_id, now.naive_utc())? {
+        return Err(AppError::CodeUsed);
+    }
+    for (goods, quantity) in &taken {
+        store::insert_line(conn, redemption_id, goods, *quantity)?;
+        let stock_after = store::goods_row(conn, goods.id)?.map_or(0, |g| g.stock);
+        store::insert_movement(
+            conn,
+            &store::NewMovement {
+                shop_id,
+                goods_id: goods.id,
+                kind: "redemption",
+                delta: -i64::from(*quantity),
+                stock_after,
+                reason: &number,
+                redemption_id: Some(redemption_id),
+                actor_kind: c.kind(),
+                actor_id: Some(c.principal.id),
+                now: now.naive_utc(),
+            },
+        )?;
+    }
+    let detail = json!({"receipt_no": number, "total": Amount::from_minor(total), "proxy_name": req.proxy_name});
+    let entry = Event {
+        village_id: Some(village_id),
+        action: "redeem",
+        subject_kind: "redemption",
+        subject_id: Some(redemption_id),
+        detail,
+    };
+    audit::record(conn, c, entry, now)?;
+    receipt(conn, redemption_id)
+}
+
+/// A redemption as its receipt shows it.
+pub fn receipt(conn: &mut DbConnection, redemption_id: i64) -> AppResult<ReceiptView> {
+    let row = store::redemption(conn, redemption_id)?.ok_or(AppError::NotFound)?;
+    receipt_of(conn, row)
+}
+
+fn receipt_of(conn: &mut DbConnection, row: RedemptionRow) -> AppResult<ReceiptView> {
+    let (_, _, shop_name, _) = store::shop(conn, row.shop_id)?.ok_or(AppError::NotFound)?;
+    let (_, door_no, head_name) = household_brief(conn, row.household_id)?;
+    let (seq, hash) = chain_position(conn, row.transaction_id)?;
+    let lines = store::lines_of(conn, row.id)?
+        .into_iter()
+        .map(|(goods_id, name, unit, quantity, price)| ReceiptLine {
+            goods_id,
+            name,
+            unit,
+            quantity,
+            points_price: Amount::from_minor(price),
+            points: Amount::from_minor(price * i64::from(quantity)),
+        })
+        .collect();
+    Ok(ReceiptView {
+        voided: store::is_voided(conn, row.id)?,
+        id: row.id,
+        shop_id: row.shop_id,
+        shop_name,
+        household_id: row.household_id,
+        display_name: mask_name(&head_name),
+        door_no,
+        receipt_no: row.receipt_no,
+        total_points: Amount::from_minor(row.total_points),
+        points_after: Amount::from_minor(row.points_after),
+        lines,
+        transaction_id: row.transaction_id,
+        chain: ChainPosition { seq, hash },
+        proxy_name: row.proxy_name,
+        created_at: row.created_at.and_utc(),
+    })
+}
+
+/// The shop's keeper and the township see the shop's redemptions; the committee and
+/// supervisors those of their village; a villager their own.
+fn may_view(conn: &mut DbConnection, p: &Principal, row: &RedemptionRow) -> AppResult<()> {
+    let (shop, _) = shop_target(conn, row.shop_id)?;
+    if permits(p, Action::ViewRedemption, &shop) {
+        return Ok(());
+    }
+    let (_, household) = household_target(conn, row.household_id)?;
+    authorize(p, Action::ViewRedemption, &household)
+}
+
+pub fn get_redemption(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResult<ReceiptView> {
+    let row = store::redemption(conn, id)?.ok_or(AppError::NotFound)?;
+    may_view(conn, p, &row)?;
+    receipt_of(conn, row)
+}
+
+pub fn list_redemptions(
+    conn: &mut DbConnection,
+    p: &Principal,
+    shop_id: i64,
+    page: &PageQuery,
+) -> AppResult<Page<ReceiptView>> {
+    let (target, _) = shop_target(conn, shop_id)?;
+    authorize(p, Action::ViewShopRedemptions, &target)?;
+    let request = page.request()?;
+    let rows = store::redemptions_page(conn, shop_id, request)?;
+    Page::from_rows(rows, request, |r| r.id, |r| r).try_map(|row| receipt_of(conn, row))
+}
+
+/// Voids a redemption: points and stock return in one reversal. The shop may do it within
+/// the village's `void_window_minutes`; the committee at any time; never twice. Runs
+/// inside the caller's idempotent transaction.
+pub fn void(
+    conn: &mut DbConnection,
+    c: &Caller,
+    redemption_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ReceiptView> {
+    let row = store::redemption(conn, redemption_id)?.ok_or(AppError::NotFound)?;
+    let (shop, _) = shop_target(conn, row.shop_id)?;
+    let village = village_target(conn, row.village_id)?;
+    let as_shop = permits(&c.principal, Action::VoidRedemption, &shop);
+    if !as_shop {
+        authorize(&c.principal, Action::VoidRedemption, &village)?;
+    }
+    let window = i64::from(village_policy(conn, row.village_id)?.void_window_minutes);
+    let in_window = now.naive_utc() <= row.created_at + Duration::minutes(window);
+    let committee = permits(&c.principal, Action::VoidRedemption, &village);
+    if as_shop && !committee && !in_window {
+        return Err(AppError::InvalidState(format!(
+            "超过 {window} 分钟的兑换只能由村委会作废。"
+        )));
+    }
+    lock_chain(conn, row.village_id, now)?;
+    if store::is_voided(conn, row.id)? {
+        return Err(AppError::Conflict("这笔兑换已经作废了。".into()));
+    }
+    let posted = post(
+        conn,
+        Posting {
+            kind: TxKind::Void,
+            memo: &format!("作废 {}：{}", row.receipt_no, reason.trim()),
+            legs: void_legs(
+                row.village_id,
+                row.household_id,
+                row.shop_id,
+                row.total_points,
+            ),
+            reverses: Some(row.transaction_id),
+            actor: Actor::from(c),
+            at: now,
+        },
+    )?;
+    store::insert_void(
+        conn,
+        row.id,
+        posted.transaction_id,
+        reason.trim(),
+        c.principal.id,
+        now.naive_utc(),
+    )?;
+    for (goods_id, _, _, quantity, _) in store::lines_of(conn, row.id)? {
+        let stock_after = store::move_stock(conn, goods_id, i64::from(quantity), now.naive_utc())?
+            .ok_or(AppError::InsufficientStock)?;
+        store::insert_movement(
+            conn,
+            &store::NewMovement {
+                shop_id: row.shop_id,
+                goods_id,
+                kind: "void",
+                delta: i64::from(quantity),
+                stock_after,
+                reason: &row.receipt_no,
+                redemption_id: Some(row.id),
+                actor_kind: c.kind(),
+                actor_id: Some(c.principal.id),
+                now: now.naive_utc(),
+            },
+        )?;
+    }
+    let detail = json!({"receipt_no": row.receipt_no, "reason": reason.trim()});
+    let entry = Event {
+        village_id: Some(row.village_id),
+        action: "void",
+        subject_kind: "redemption",
+        subject_id: Some(row.id),
+        detail,
+    };
+    audit::record(conn, c, entry, now)?;
+    receipt(conn, redemption_id)
+}

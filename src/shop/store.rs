@@ -1,0 +1,420 @@
+//! Diesel queries for shops, goods, stock, payment codes and redemptions.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::{
+    goods, payment_codes, receipt_counters, redemption_lines, redemption_voids, redemptions,
+    shop_villages, shops, stock_movements,
+};
+use crate::paging::PageRequest;
+use crate::per_backend;
+
+/// (id, township, name, created) of a shop.
+pub fn shop(
+    conn: &mut DbConnection,
+    id: i64,
+) -> QueryResult<Option<(i64, i64, String, NaiveDateTime)>> {
+    shops::table
+        .find(id)
+        .select((
+            shops::id,
+            shops::township_id,
+            shops::name,
+            shops::created_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn shops_of(
+    conn: &mut DbConnection,
+    township_id: i64,
+) -> QueryResult<Vec<(i64, i64, String, NaiveDateTime)>> {
+    shops::table
+        .filter(shops::township_id.eq(township_id))
+        .order(shops::id)
+        .select((
+            shops::id,
+            shops::township_id,
+            shops::name,
+            shops::created_at,
+        ))
+        .load(conn)
+}
+
+pub fn villages_of_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<i64>> {
+    shop_villages::table
+        .filter(shop_villages::shop_id.eq(shop_id))
+        .order(shop_villages::village_id)
+        .select(shop_villages::village_id)
+        .load(conn)
+}
+
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = goods)]
+pub struct GoodsRow {
+    pub id: i64,
+    pub shop_id: i64,
+    pub name: String,
+    pub unit: String,
+    pub points_price: i64,
+    pub cost_yuan: i64,
+    pub stock: i64,
+    pub active: bool,
+}
+
+pub struct NewGoods<'a> {
+    pub shop_id: i64,
+    pub name: &'a str,
+    pub unit: &'a str,
+    pub points_price: i64,
+    pub cost_yuan: i64,
+    pub now: NaiveDateTime,
+}
+
+/// A new product with no stock; opening stock arrives as a movement.
+pub fn insert_goods(conn: &mut DbConnection, g: &NewGoods) -> QueryResult<i64> {
+    diesel::insert_into(goods::table)
+        .values((
+            goods::shop_id.eq(g.shop_id),
+            goods::name.eq(g.name),
+            goods::unit.eq(g.unit),
+            goods::points_price.eq(g.points_price),
+            goods::cost_yuan.eq(g.cost_yuan),
+            goods::stock.eq(0i64),
+            goods::active.eq(true),
+            goods::created_at.eq(g.now),
+            goods::updated_at.eq(g.now),
+        ))
+        .returning(goods::id)
+        .get_result(conn)
+}
+
+pub fn goods_row(conn: &mut DbConnection, id: i64) -> QueryResult<Option<GoodsRow>> {
+    goods::table
+        .find(id)
+        .select(GoodsRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn goods_of_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<GoodsRow>> {
+    goods::table
+        .filter(goods::shop_id.eq(shop_id))
+        .order(goods::id)
+        .select(GoodsRow::as_select())
+        .load(conn)
+}
+
+pub fn update_goods(
+    conn: &mut DbConnection,
+    row: &GoodsRow,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(goods::table.find(row.id))
+        .set((
+            goods::name.eq(&row.name),
+            goods::unit.eq(&row.unit),
+            goods::points_price.eq(row.points_price),
+            goods::cost_yuan.eq(row.cost_yuan),
+            goods::active.eq(row.active),
+            goods::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Moves stock by `delta` unless it would go below zero; returns the new stock.
+pub fn move_stock(
+    conn: &mut DbConnection,
+    goods_id: i64,
+    delta: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    diesel::update(
+        goods::table
+            .filter(goods::id.eq(goods_id))
+            .filter(goods::stock.ge(-delta)),
+    )
+    .set((
+        goods::stock.eq(goods::stock + delta),
+        goods::updated_at.eq(now),
+    ))
+    .returning(goods::stock)
+    .get_result(conn)
+    .optional()
+}
+
+pub struct NewMovement<'a> {
+    pub shop_id: i64,
+    pub goods_id: i64,
+    pub kind: &'a str,
+    pub delta: i64,
+    pub stock_after: i64,
+    pub reason: &'a str,
+    pub redemption_id: Option<i64>,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<i64>,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert_movement(conn: &mut DbConnection, m: &NewMovement) -> QueryResult<()> {
+    diesel::insert_into(stock_movements::table)
+        .values((
+            stock_movements::shop_id.eq(m.shop_id),
+            stock_movements::goods_id.eq(m.goods_id),
+            stock_movements::kind.eq(m.kind),
+            stock_movements::delta.eq(m.delta),
+            stock_movements::stock_after.eq(m.stock_after),
+            stock_movements::reason.eq(m.reason),
+            stock_movements::redemption_id.eq(m.redemption_id),
+            stock_movements::actor_kind.eq(m.actor_kind),
+            stock_movements::actor_id.eq(m.actor_id),
+            stock_movements::created_at.eq(m.now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = payment_codes)]
+pub struct CodeRow {
+    pub id: i64,
+    pub village_id: i64,
+    pub household_id: i64,
+    pub member_id: i64,
+    pub expires_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub used_at: Option<NaiveDateTime>,
+    pub redemption_id: Option<i64>,
+}
+
+pub struct NewCode<'a> {
+    pub village_id: i64,
+    pub household_id: i64,
+    pub member_id: i64,
+    pub code_hash: &'a str,
+    pub expires_at: NaiveDateTime,
+    pub now: NaiveDateTime,
+}
+
+/// Ends the member's earlier codes and stores the new one.
+pub fn replace_code(conn: &mut DbConnection, c: &NewCode) -> QueryResult<i64> {
+    diesel::update(
+        payment_codes::table
+            .filter(payment_codes::member_id.eq(c.member_id))
+            .filter(payment_codes::ended_at.is_null())
+            .filter(payment_codes::used_at.is_null()),
+    )
+    .set(payment_codes::ended_at.eq(c.now))
+    .execute(conn)?;
+    diesel::insert_into(payment_codes::table)
+        .values((
+            payment_codes::village_id.eq(c.village_id),
+            payment_codes::household_id.eq(c.household_id),
+            payment_codes::member_id.eq(c.member_id),
+            payment_codes::code_hash.eq(c.code_hash),
+            payment_codes::expires_at.eq(c.expires_at),
+            payment_codes::created_at.eq(c.now),
+        ))
+        .returning(payment_codes::id)
+        .get_result(conn)
+}
+
+pub fn code_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<CodeRow>> {
+    payment_codes::table
+        .filter(payment_codes::code_hash.eq(hash))
+        .select(CodeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn code(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CodeRow>> {
+    payment_codes::table
+        .find(id)
+        .select(CodeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Uses up a live code; false when it was used, ended or expired meanwhile.
+pub fn consume_code(
+    conn: &mut DbConnection,
+    id: i64,
+    redemption_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        payment_codes::table
+            .filter(payment_codes::id.eq(id))
+            .filter(payment_codes::used_at.is_null())
+            .filter(payment_codes::ended_at.is_null())
+            .filter(payment_codes::expires_at.gt(now)),
+    )
+    .set((
+        payment_codes::used_at.eq(now),
+        payment_codes::redemption_id.eq(redemption_id),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The next receipt number of the shop's day: counted, so a rolled-back redemption
+/// leaves no gap.
+pub fn next_receipt_seq(conn: &mut DbConnection, shop_id: i64, day: NaiveDate) -> QueryResult<i32> {
+    let start = (
+        receipt_counters::shop_id.eq(shop_id),
+        receipt_counters::day.eq(day),
+        receipt_counters::last_seq.eq(0),
+    );
+    per_backend!(conn, |c| diesel::insert_into(receipt_counters::table)
+        .values(start)
+        .on_conflict((receipt_counters::shop_id, receipt_counters::day))
+        .do_nothing()
+        .execute(c))?;
+    diesel::update(
+        receipt_counters::table
+            .filter(receipt_counters::shop_id.eq(shop_id))
+            .filter(receipt_counters::day.eq(day)),
+    )
+    .set(receipt_counters::last_seq.eq(receipt_counters::last_seq + 1))
+    .returning(receipt_counters::last_seq)
+    .get_result(conn)
+}
+
+pub struct NewRedemption<'a> {
+    pub shop_id: i64,
+    pub village_id: i64,
+    pub household_id: i64,
+    pub receipt_no: &'a str,
+    pub total_points: i64,
+    pub points_after: i64,
+    pub transaction_id: i64,
+    pub payment_code_id: Option<i64>,
+    pub proxy_name: Option<&'a str>,
+    pub keeper_id: i64,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert_redemption(conn: &mut DbConnection, r: &NewRedemption) -> QueryResult<i64> {
+    diesel::insert_into(redemptions::table)
+        .values((
+            redemptions::shop_id.eq(r.shop_id),
+            redemptions::village_id.eq(r.village_id),
+            redemptions::household_id.eq(r.household_id),
+            redemptions::receipt_no.eq(r.receipt_no),
+            redemptions::total_points.eq(r.total_points),
+            redemptions::points_after.eq(r.points_after),
+            redemptions::transaction_id.eq(r.transaction_id),
+            redemptions::method.eq("code"),
+            redemptions::payment_code_id.eq(r.payment_code_id),
+            redemptions::proxy_name.eq(r.proxy_name),
+            redemptions::keeper_id.eq(r.keeper_id),
+            redemptions::created_at.eq(r.now),
+        ))
+        .returning(redemptions::id)
+        .get_result(conn)
+}
+
+pub fn insert_line(
+    conn: &mut DbConnection,
+    redemption_id: i64,
+    g: &GoodsRow,
+    quantity: i32,
+) -> QueryResult<()> {
+    diesel::insert_into(redemption_lines::table)
+        .values((
+            redemption_lines::redemption_id.eq(redemption_id),
+            redemption_lines::goods_id.eq(g.id),
+            redemption_lines::name.eq(&g.name),
+            redemption_lines::unit.eq(&g.unit),
+            redemption_lines::quantity.eq(quantity),
+            redemption_lines::points_price.eq(g.points_price),
+            redemption_lines::cost_yuan.eq(g.cost_yuan),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = redemptions)]
+pub struct RedemptionRow {
+    pub id: i64,
+    pub shop_id: i64,
+    pub village_id: i64,
+    pub household_id: i64,
+    pub receipt_no: String,
+    pub total_points: i64,
+    pub points_after: i64,
+    pub transaction_id: i64,
+    pub proxy_name: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn redemption(conn: &mut DbConnection, id: i64) -> QueryResult<Option<RedemptionRow>> {
+    redemptions::table
+        .find(id)
+        .select(RedemptionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn redemptions_page(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    page: PageRequest,
+) -> QueryResult<Vec<RedemptionRow>> {
+    redemptions::table
+        .filter(redemptions::shop_id.eq(shop_id))
+        .filter(redemptions::id.lt(page.after.unwrap_or(i64::MAX)))
+        .order(redemptions::id.desc())
+        .limit(page.limit + 1)
+        .select(RedemptionRow::as_select())
+        .load(conn)
+}
+
+/// (goods id, name, unit, quantity, price) of a redemption line.
+pub type LineRow = (i64, String, String, i32, i64);
+
+pub fn lines_of(conn: &mut DbConnection, redemption_id: i64) -> QueryResult<Vec<LineRow>> {
+    redemption_lines::table
+        .filter(redemption_lines::redemption_id.eq(redemption_id))
+        .order(redemption_lines::id)
+        .select((
+            redemption_lines::goods_id,
+            redemption_lines::name,
+            redemption_lines::unit,
+            redemption_lines::quantity,
+            redemption_lines::points_price,
+        ))
+        .load(conn)
+}
+
+pub fn is_voided(conn: &mut DbConnection, redemption_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        redemption_voids::table.filter(redemption_voids::redemption_id.eq(redemption_id)),
+    ))
+    .get_result(conn)
+}
+
+pub fn insert_void(
+    conn: &mut DbConnection,
+    redemption_id: i64,
+    transaction_id: i64,
+    reason: &str,
+    actor_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(redemption_voids::table)
+        .values((
+            redemption_voids::redemption_id.eq(redemption_id),
+            redemption_voids::transaction_id.eq(transaction_id),
+            redemption_voids::reason.eq(reason),
+            redemption_voids::actor_id.eq(actor_id),
+            redemption_voids::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}

@@ -1,0 +1,584 @@
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::ledger::{add_item, award, ledger_world};
+use crate::support::{PASSWORD, Resp, TestApp, World};
+
+struct Shop {
+    w: World,
+    id: i64,
+    keeper: String,
+    oil: i64,
+    rice: i64,
+}
+
+/// A village that posts at once, households 0 and 1 with `points` each, and a shop
+/// selling oil (30, 5 in stock) and rice (10, 100 in stock).
+fn shop_world(app: &TestApp, points: &str) -> Shop {
+    let w = ledger_world(app);
+    let item = add_item(app, &w, "A01", points);
+    let resp = award(
+        app,
+        &w,
+        "seed-points",
+        json!({"item_id": item, "household_ids": [w.households[0], w.households[1]], "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    let shop = app.post(
+        "/api/v1/shops",
+        Some(&w.admin),
+        json!({"name": "庆乐积分超市", "village_ids": [w.qingle], "keeper": {"username": "qingle-shop", "password": PASSWORD, "name": "何美玲"}}),
+    );
+    assert_eq!(shop.status, 201, "{}", shop.text);
+    let id = shop.id();
+    let keeper = app.token("qingle-shop");
+    let goods = |name: &str, unit: &str, price: &str, stock: i64| {
+        let resp = app.post(
+            &format!("/api/v1/shops/{id}/goods"),
+            Some(&keeper),
+            json!({"name": name, "unit": unit, "points_price": price, "cost_yuan": "25.00", "stock": stock}),
+        );
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        resp.id()
+    };
+    let oil = goods("食用油", "瓶", "30", 5);
+    let rice = goods("大米", "袋", "10", 100);
+    Shop {
+        w,
+        id,
+        keeper,
+        oil,
+        rice,
+    }
+}
+
+fn issue(app: &TestApp, villager: &str, household: i64) -> Resp {
+    let resp = app.post(
+        &format!("/api/v1/households/{household}/payment-codes"),
+        Some(villager),
+        json!({}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    resp
+}
+
+fn redeem(app: &TestApp, s: &Shop, key: &str, code: &str, lines: Value) -> Resp {
+    app.post_with_key(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        &s.keeper,
+        key,
+        json!({"code": code, "lines": lines}),
+    )
+}
+
+fn points(app: &TestApp, s: &Shop, household: i64) -> String {
+    let resp = app.get(
+        &format!("/api/v1/households/{household}/balance"),
+        Some(&s.w.committee),
+    );
+    resp.body["points"].as_str().unwrap().to_owned()
+}
+
+fn stock(app: &TestApp, s: &Shop, goods: i64) -> i64 {
+    let list = app.get(&format!("/api/v1/shops/{}/goods", s.id), Some(&s.keeper));
+    list.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == goods)
+        .unwrap()["stock"]
+        .as_i64()
+        .unwrap()
+}
+
+fn verify_ok(app: &TestApp, s: &Shop) {
+    let report = app.get(
+        &format!("/api/v1/villages/{}/ledger/verify", s.w.qingle),
+        Some(&s.w.supervisor),
+    );
+    assert_eq!(report.body["ok"], true, "{}", report.text);
+}
+
+#[test]
+fn a_code_is_scanned_redeemed_once_and_the_villager_sees_the_receipt() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let issued = issue(&app, &villager, s.w.households[0]);
+    let code = issued.body["code"].as_str().unwrap().to_owned();
+    assert_eq!((code.len(), &code[..1]), (18, "9"));
+    assert!(issued.body["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        issued.body["qr_png"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    assert_eq!(issued.header("cache-control"), Some("no-store"));
+    let code_id = issued.id();
+
+    let scanned = app.post(
+        &format!("/api/v1/shops/{}/scan", s.id),
+        Some(&s.keeper),
+        json!({"code": code}),
+    );
+    assert_eq!(scanned.status, 200, "{}", scanned.text);
+    assert_eq!(
+        (
+            scanned.body["display_name"].as_str(),
+            scanned.body["points"].as_str()
+        ),
+        (Some("张*明"), Some("100.00"))
+    );
+
+    let receipt = redeem(
+        &app,
+        &s,
+        "r1",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}, {"goods_id": s.rice, "quantity": 2}]),
+    );
+    assert_eq!(receipt.status, 201, "{}", receipt.text);
+    assert_eq!(receipt.body["total_points"], "50.00");
+    assert_eq!(receipt.body["points_after"], "50.00");
+    assert_eq!(
+        receipt.body["receipt_no"],
+        format!("{:03}-20261128-0001", s.id)
+    );
+    assert_eq!(receipt.body["lines"][0]["name"], "食用油");
+    assert_eq!(receipt.body["chain"]["hash"].as_str().unwrap().len(), 64);
+    assert_eq!((stock(&app, &s, s.oil), stock(&app, &s, s.rice)), (4, 98));
+
+    let status = app.get(&format!("/api/v1/payment-codes/{code_id}"), Some(&villager));
+    assert_eq!(status.body["status"], "used");
+    assert_eq!(
+        status.body["redemption"]["receipt_no"],
+        receipt.body["receipt_no"]
+    );
+    let replay = redeem(
+        &app,
+        &s,
+        "r1",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}, {"goods_id": s.rice, "quantity": 2}]),
+    );
+    assert_eq!(
+        (replay.status, replay.header("idempotency-replayed")),
+        (201, Some("true"))
+    );
+    assert_eq!(replay.body, receipt.body);
+    let again = redeem(
+        &app,
+        &s,
+        "r2",
+        &code,
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    assert_eq!((again.status, again.code()), (409, "code_used"));
+
+    let next = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = redeem(
+        &app,
+        &s,
+        "r3",
+        &next,
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    assert_eq!(
+        second.body["receipt_no"],
+        format!("{:03}-20261128-0002", s.id)
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "40.00");
+    let mine = app.get(
+        &format!("/api/v1/redemptions/{}", second.id()),
+        Some(&villager),
+    );
+    assert_eq!(mine.status, 200);
+    let neighbour = app.villager(&s.w.committee, s.w.households[1]);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/redemptions/{}", second.id()),
+            Some(&neighbour)
+        )
+        .status,
+        404
+    );
+    verify_ok(&app, &s);
+}
+
+#[test]
+fn failed_redemptions_change_nothing() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "40");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let too_dear = redeem(
+        &app,
+        &s,
+        "k1",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 2}]),
+    );
+    assert_eq!(
+        (too_dear.status, too_dear.code()),
+        (422, "insufficient_points")
+    );
+    let too_many = redeem(
+        &app,
+        &s,
+        "k2",
+        &code,
+        json!([{"goods_id": s.rice, "quantity": 1}, {"goods_id": s.oil, "quantity": 6}]),
+    );
+    assert_eq!(
+        (too_many.status, too_many.code()),
+        (422, "insufficient_stock")
+    );
+    let wrong_goods = redeem(
+        &app,
+        &s,
+        "k3",
+        &code,
+        json!([{"goods_id": 9999, "quantity": 1}]),
+    );
+    assert_eq!(wrong_goods.fields(), vec!["lines[0].goods_id"]);
+    assert_eq!(
+        (
+            points(&app, &s, s.w.households[0]),
+            stock(&app, &s, s.oil),
+            stock(&app, &s, s.rice)
+        ),
+        ("40.00".into(), 5, 100)
+    );
+
+    let mut typo = code.clone();
+    typo.replace_range(5..6, if &code[5..6] == "1" { "2" } else { "1" });
+    assert_eq!(
+        redeem(
+            &app,
+            &s,
+            "k4",
+            &typo,
+            json!([{"goods_id": s.rice, "quantity": 1}])
+        )
+        .code(),
+        "code_invalid"
+    );
+    let unknown = "912345678901234567";
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/shops/{}/scan", s.id),
+            Some(&s.keeper),
+            json!({"code": unknown})
+        )
+        .code(),
+        "code_invalid"
+    );
+
+    // The code survived every refusal.
+    let ok = redeem(
+        &app,
+        &s,
+        "k5",
+        &code,
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    assert_eq!(ok.status, 201, "{}", ok.text);
+
+    let old = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _new = issue(&app, &villager, s.w.households[0]);
+    assert_eq!(
+        redeem(
+            &app,
+            &s,
+            "k6",
+            &old,
+            json!([{"goods_id": s.rice, "quantity": 1}])
+        )
+        .code(),
+        "code_expired"
+    );
+    let fresh = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.advance(Duration::seconds(61));
+    let keeper = app.token("qingle-shop");
+    let late = app.post_with_key(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        &keeper,
+        "k7",
+        json!({"code": fresh, "lines": [{"goods_id": s.rice, "quantity": 1}]}),
+    );
+    assert_eq!((late.status, late.code()), (422, "code_expired"));
+
+    // Only the shop's keeper works the counter.
+    let other = app.post_with_key(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        &s.w.committee,
+        "k8",
+        json!({"code": fresh, "lines": [{"goods_id": s.rice, "quantity": 1}]}),
+    );
+    assert_eq!(other.status, 404);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/shops/{}/scan", s.id),
+            Some(&s.w.admin),
+            json!({"code": fresh})
+        )
+        .status,
+        403
+    );
+}
+
+#[test]
+fn a_code_from_a_village_the_shop_does_not_serve_is_refused() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "40");
+    let outsider = app.villager(&s.w.other_committee, s.w.liangui_household);
+    let code = issue(&app, &outsider, s.w.liangui_household).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = redeem(
+        &app,
+        &s,
+        "k",
+        &code,
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    assert_eq!((resp.status, resp.code()), (422, "code_invalid"));
+}
+
+#[test]
+fn voids_return_points_and_stock_once() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let receipt = redeem(
+        &app,
+        &s,
+        "r1",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 2}]),
+    );
+    let id = receipt.id();
+    let void = |token: &str, key: &str| {
+        app.post_with_key(
+            &format!("/api/v1/redemptions/{id}/void"),
+            token,
+            key,
+            json!({"reason": "拿错了"}),
+        )
+    };
+    let voided = void(&s.keeper, "v1");
+    assert_eq!(voided.status, 201, "{}", voided.text);
+    assert_eq!(voided.body["voided"], true);
+    assert_eq!(
+        (points(&app, &s, s.w.households[0]), stock(&app, &s, s.oil)),
+        ("100.00".into(), 5)
+    );
+    assert_eq!(
+        (void(&s.keeper, "v2").status, void(&s.keeper, "v2").code()),
+        (409, "conflict")
+    );
+    let tx = receipt.body["transaction_id"].as_i64().unwrap();
+    let reversal = app.post_with_key(
+        &format!("/api/v1/ledger/{tx}/reverse"),
+        &s.w.committee,
+        "rv",
+        json!({"reason": "x"}),
+    );
+    assert_eq!(reversal.status, 409, "a redemption is voided, not reversed");
+
+    let code = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let late = redeem(
+        &app,
+        &s,
+        "r2",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}]),
+    )
+    .id();
+    app.advance(Duration::minutes(11));
+    let keeper = app.token("qingle-shop");
+    let committee = app.token("qingle-committee");
+    let too_late = app.post_with_key(
+        &format!("/api/v1/redemptions/{late}/void"),
+        &keeper,
+        "v3",
+        json!({"reason": "晚了"}),
+    );
+    assert_eq!((too_late.status, too_late.code()), (409, "invalid_state"));
+    let by_committee = app.post_with_key(
+        &format!("/api/v1/redemptions/{late}/void"),
+        &committee,
+        "v4",
+        json!({"reason": "村委会核实"}),
+    );
+    assert_eq!(by_committee.status, 201, "{}", by_committee.text);
+    let supervisor = app.token("qingle-supervisor");
+    let report = app.get(
+        &format!("/api/v1/villages/{}/ledger/verify", s.w.qingle),
+        Some(&supervisor),
+    );
+    assert_eq!(report.body["ok"], true, "{}", report.text);
+}
+
+/// `n` villagers of one household, each with a live code of their own.
+fn codes_of_many_members(app: &TestApp, s: &Shop, household: i64, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let member = app.post(
+                &format!("/api/v1/households/{household}/members"),
+                Some(&s.w.committee),
+                json!({"name": format!("成员{i}"), "relation": "子女"}),
+            );
+            let invite = app.post(
+                &format!("/api/v1/households/{household}/invites"),
+                Some(&s.w.committee),
+                json!({"member_id": member.id()}),
+            );
+            let token = app
+                .post(
+                    "/api/v1/auth/invite",
+                    None,
+                    json!({"invite_code": invite.body["invite_code"]}),
+                )
+                .body["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            issue(app, &token, household).body["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn race(app: &TestApp, s: &Shop, codes: &[String], lines: Value) -> Vec<Resp> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let lines = lines.clone();
+                scope.spawn(move || redeem(app, s, &format!("race-{i}"), code, lines))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn racing_spenders_never_overdraw_a_household() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let codes = codes_of_many_members(&app, &s, s.w.households[0], 8);
+    let answers = race(
+        &app,
+        &s,
+        &codes,
+        json!([{"goods_id": s.rice, "quantity": 3}]),
+    );
+    let won = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(
+        won,
+        3,
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.status != 201)
+            .all(|a| a.code() == "insufficient_points")
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "10.00");
+    assert_eq!(stock(&app, &s, s.rice), 91);
+    verify_ok(&app, &s);
+}
+
+#[test]
+fn one_code_is_spent_once_however_many_counters_scan_it() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answers = race(
+        &app,
+        &s,
+        &vec![code; 8],
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    assert_eq!(answers.iter().filter(|a| a.status == 201).count(), 1);
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.status != 201)
+            .all(|a| a.code() == "code_used"),
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "90.00");
+    assert_eq!(stock(&app, &s, s.rice), 99);
+}
+
+#[test]
+fn the_last_units_of_stock_go_to_exactly_that_many_buyers() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "1000");
+    let codes = codes_of_many_members(&app, &s, s.w.households[0], 8);
+    let answers = race(
+        &app,
+        &s,
+        &codes,
+        json!([{"goods_id": s.oil, "quantity": 1}]),
+    );
+    assert_eq!(answers.iter().filter(|a| a.status == 201).count(), 5);
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.status != 201)
+            .all(|a| a.code() == "insufficient_stock")
+    );
+    assert_eq!(stock(&app, &s, s.oil), 0);
+    assert_eq!(points(&app, &s, s.w.households[0]), "850.00");
+    let receipts = app.get(
+        &format!("/api/v1/shops/{}/redemptions?limit=500", s.id),
+        Some(&s.keeper),
+    );
+    let mut numbers: Vec<String> = receipts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["receipt_no"].as_str().unwrap().to_owned())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=5)
+        .map(|n| format!("{:03}-20261128-{n:04}", s.id))
+        .collect();
+    assert_eq!(numbers, expected, "receipt numbers have no gaps");
+    verify_ok(&app, &s);
+}
