@@ -48,14 +48,18 @@ pub fn shanghai() -> chrono::FixedOffset {
         .unwrap_or_else(|| unreachable!("UTC+8 is a valid offset"))
 }
 
-/// The end of public notice: the end of the day (Asia/Shanghai) `days` days after `from`.
-pub fn notice_end(from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
-    let last_day = shanghai_today(from) + chrono::Days::new(u64::from(days) + 1);
-    let midnight = last_day.and_hms_opt(0, 0, 0).unwrap_or_default();
+/// The first instant of a Shanghai day, in UTC.
+pub fn shanghai_midnight(day: chrono::NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     midnight
         .and_local_timezone(shanghai())
         .single()
-        .map_or(from, |t| t.with_timezone(&Utc))
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+/// The end of public notice: the end of the day (Asia/Shanghai) `days` days after `from`.
+pub fn notice_end(from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    shanghai_midnight(shanghai_today(from) + chrono::Days::new(u64::from(days) + 1))
 }
 
 /// Today's date in Asia/Shanghai.

@@ -43,6 +43,7 @@ pub enum Action {
     IssuePaymentCode,
     ViewRedemption,
     VoidRedemption,
+    Settle,
     /// Phone numbers and full names of households other than one's own.
     ViewContactDetails,
 }
@@ -83,6 +84,7 @@ impl Action {
                 Villager,
             ],
             Action::VoidRedemption => &[RoleName::Shopkeeper, Committee],
+            Action::Settle => &[TownshipAdmin],
             Action::ListHouseholds => &[Committee, Supervisor, GroupLeader],
             Action::ViewHousehold => &[Committee, Supervisor, GroupLeader, Villager],
             Action::EditHousehold => &[Committee, Villager],

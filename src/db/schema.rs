@@ -427,3 +427,37 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    settlements (id) {
+        id -> BigInt,
+        shop_id -> BigInt,
+        period_start -> Date,
+        period_end -> Date,
+        status -> Text,
+        redemptions -> Integer,
+        points -> BigInt,
+        yuan -> BigInt,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        approved_by -> Nullable<BigInt>,
+        approved_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<BigInt>,
+        paid_at -> Nullable<Timestamp>,
+        paid_on -> Nullable<Date>,
+        reference -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    settlement_lines (id) {
+        id -> BigInt,
+        settlement_id -> BigInt,
+        redemption_id -> BigInt,
+        village_id -> BigInt,
+        points -> BigInt,
+        yuan -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(redemptions, redemption_voids, settlement_lines);

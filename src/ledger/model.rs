@@ -233,6 +233,27 @@ pub fn redemption_legs(village_id: i64, household_id: i64, shop_id: i64, total: 
     ]
 }
 
+/// Points a shop was paid for leave its receivable for the village's settled account.
+pub fn settlement_legs(village_id: i64, shop_id: i64, points: i64) -> Vec<Leg> {
+    vec![
+        Leg {
+            account: AccountKey::shop_receivable(village_id, shop_id),
+            amount: -points,
+            floor: Floor::None,
+        },
+        Leg {
+            account: AccountKey {
+                village_id,
+                owner: Owner::Village(village_id),
+                asset: Asset::Points,
+                purpose: Purpose::Settled,
+            },
+            amount: points,
+            floor: Floor::None,
+        },
+    ]
+}
+
 /// A voided redemption gives the points back.
 pub fn void_legs(village_id: i64, household_id: i64, shop_id: i64, total: i64) -> Vec<Leg> {
     vec![

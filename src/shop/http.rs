@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::*;
-use super::service;
+use super::{service, settlement};
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::{IdempotentJson, ValidJson, ValidQuery, created, outcome_response};
@@ -25,7 +25,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(redeem)
         .service(list_redemptions)
         .service(get_redemption)
-        .service(void);
+        .service(void)
+        .service(create_settlement)
+        .service(list_settlements)
+        .service(get_settlement)
+        .service(approve_settlement)
+        .service(pay_settlement)
+        .service(export_settlement);
 }
 
 type Json<T> = Result<web::Json<T>, AppError>;
@@ -400,4 +406,170 @@ async fn void(
         service::void(conn, &c, id, &body.body.reason, now)
     })
     .await
+}
+
+/// A draft statement of the shop's redemptions in a period, net of voids, in points and
+/// in yuan at each village's `yuan_per_point`.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id")),
+    request_body = CreateSettlement,
+    responses(
+        (status = 201, description = "The draft statement with its redemptions", body = SettlementView),
+        (status = 403, description = "Only the township settles", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A period date is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/shops/{shop_id}/settlements")]
+async fn create_settlement(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<CreateSettlement>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let statement = state
+        .db
+        .run(move |conn| settlement::create(conn, &c, id, &body.0, now))
+        .await?;
+    Ok(created(&statement))
+}
+
+/// The shop's statements, newest first.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id")),
+    responses(
+        (status = 200, description = "The statements", body = Vec<SettlementView>),
+        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/shops/{shop_id}/settlements")]
+async fn list_settlements(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<Vec<SettlementView>> {
+    let id = id.into_inner();
+    let list = state
+        .db
+        .run(move |conn| settlement::list(conn, &p, id))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One statement with its redemptions.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Statement id")),
+    responses(
+        (status = 200, description = "The statement", body = SettlementView),
+        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/settlements/{id}")]
+async fn get_settlement(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<SettlementView> {
+    let id = id.into_inner();
+    let statement = state
+        .db
+        .run(move |conn| settlement::get(conn, &p, id))
+        .await?;
+    Ok(web::Json(statement))
+}
+
+/// Approves a draft; its figures never change afterwards.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Statement id")),
+    responses(
+        (status = 200, description = "The approved statement", body = SettlementView),
+        (status = 403, description = "Only the township settles", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/settlements/{id}/approve")]
+async fn approve_settlement(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+) -> Json<SettlementView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let statement = state
+        .db
+        .run(move |conn| settlement::approve(conn, &c, id, now))
+        .await?;
+    Ok(web::Json(statement))
+}
+
+/// Records the payment of an approved statement; the settled points leave the shop's
+/// receivable in the ledger.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Statement id")),
+    request_body = PayRequest,
+    responses(
+        (status = 200, description = "The paid statement", body = SettlementView),
+        (status = 403, description = "Only the township settles", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not approved, or already paid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reference", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/settlements/{id}/pay")]
+async fn pay_settlement(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<PayRequest>,
+) -> Json<SettlementView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let statement = state
+        .db
+        .run(move |conn| settlement::pay(conn, &c, id, &body.0, now))
+        .await?;
+    Ok(web::Json(statement))
+}
+
+/// The statement as CSV or XLSX, for the township's accounts.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Statement id"), ExportQuery),
+    responses(
+        (status = 200, description = "The file", content_type = "text/csv"),
+        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/settlements/{id}/export")]
+async fn export_settlement(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<ExportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let format = q.0.format.unwrap_or_else(|| "csv".to_owned());
+    let (content_type, name, bytes) = state
+        .db
+        .run(move |conn| settlement::export(conn, &p, id, &format))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(bytes))
 }

@@ -5,4 +5,5 @@ pub mod code;
 pub mod http;
 pub mod model;
 pub mod service;
+pub mod settlement;
 mod store;

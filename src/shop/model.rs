@@ -226,3 +226,81 @@ pub struct VoidRequest {
     #[schema(example = "拿错了商品")]
     pub reason: String,
 }
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSettlement {
+    /// First day (Asia/Shanghai) of the period, inclusive.
+    #[schema(value_type = String, format = Date, example = "2026-11-01")]
+    pub period_start: chrono::NaiveDate,
+    /// Last day of the period, inclusive.
+    #[schema(value_type = String, format = Date, example = "2026-11-30")]
+    pub period_end: chrono::NaiveDate,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// The bank or cash reference of the payment.
+    #[validate(length(min = 1, max = 64, message = "请填写付款凭证号"))]
+    #[schema(example = "转账 20261201-0031")]
+    pub reference: String,
+    /// The day it was paid (default today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub paid_on: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementLineView {
+    pub redemption_id: i64,
+    pub receipt_no: String,
+    pub village_id: i64,
+    #[schema(value_type = String, example = "30.00")]
+    pub points: Amount,
+    #[schema(value_type = String, example = "30.00")]
+    pub yuan: Amount,
+    pub redeemed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementView {
+    pub id: i64,
+    pub shop_id: i64,
+    #[schema(value_type = String, format = Date)]
+    pub period_start: chrono::NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub period_end: chrono::NaiveDate,
+    /// `draft`, `approved` or `paid`.
+    #[schema(example = "draft")]
+    pub status: String,
+    /// How many redemptions (voided ones left out).
+    pub redemptions: i32,
+    #[schema(value_type = String, example = "1250.00")]
+    pub points: Amount,
+    /// Points converted at each village's `yuan_per_point`, rounded to the fen.
+    #[schema(value_type = String, example = "1250.00")]
+    pub yuan: Amount,
+    pub created_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub paid_on: Option<chrono::NaiveDate>,
+    pub reference: Option<String>,
+    pub lines: Vec<SettlementLineView>,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    #[validate(custom(function = "export_format"))]
+    pub format: Option<String>,
+}
+
+fn export_format(format: &str) -> Result<(), ValidationError> {
+    if format == "csv" || format == "xlsx" {
+        Ok(())
+    } else {
+        Err(ValidationError::new("format").with_message("只能是 csv 或 xlsx".into()))
+    }
+}

@@ -418,3 +418,175 @@ pub fn insert_void(
         .execute(conn)
         .map(drop)
 }
+
+/// Redemptions of a shop in `[from, to)` (UTC) that are neither voided nor already on a
+/// statement: (id, village, receipt number, points, when).
+pub fn unsettled(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(i64, i64, String, i64, NaiveDateTime)>> {
+    use crate::db::schema::settlement_lines;
+    let voided = redemption_voids::table.select(redemption_voids::redemption_id);
+    let settled = settlement_lines::table.select(settlement_lines::redemption_id);
+    redemptions::table
+        .filter(redemptions::shop_id.eq(shop_id))
+        .filter(redemptions::created_at.ge(from))
+        .filter(redemptions::created_at.lt(to))
+        .filter(redemptions::id.ne_all(voided))
+        .filter(redemptions::id.ne_all(settled))
+        .order(redemptions::id)
+        .select((
+            redemptions::id,
+            redemptions::village_id,
+            redemptions::receipt_no,
+            redemptions::total_points,
+            redemptions::created_at,
+        ))
+        .load(conn)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::settlements)]
+pub struct SettlementRow {
+    pub id: i64,
+    pub shop_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub status: String,
+    pub redemptions: i32,
+    pub points: i64,
+    pub yuan: i64,
+    pub created_at: NaiveDateTime,
+    pub approved_at: Option<NaiveDateTime>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub paid_on: Option<NaiveDate>,
+    pub reference: Option<String>,
+}
+
+pub struct NewSettlement {
+    pub shop_id: i64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub redemptions: i32,
+    pub points: i64,
+    pub yuan: i64,
+    pub created_by: i64,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert_settlement(conn: &mut DbConnection, s: &NewSettlement) -> QueryResult<i64> {
+    use crate::db::schema::settlements;
+    diesel::insert_into(settlements::table)
+        .values((
+            settlements::shop_id.eq(s.shop_id),
+            settlements::period_start.eq(s.period_start),
+            settlements::period_end.eq(s.period_end),
+            settlements::status.eq("draft"),
+            settlements::redemptions.eq(s.redemptions),
+            settlements::points.eq(s.points),
+            settlements::yuan.eq(s.yuan),
+            settlements::created_by.eq(s.created_by),
+            settlements::created_at.eq(s.now),
+        ))
+        .returning(settlements::id)
+        .get_result(conn)
+}
+
+pub fn insert_settlement_line(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+    redemption_id: i64,
+    village_id: i64,
+    points: i64,
+    yuan: i64,
+) -> QueryResult<()> {
+    use crate::db::schema::settlement_lines;
+    diesel::insert_into(settlement_lines::table)
+        .values((
+            settlement_lines::settlement_id.eq(settlement_id),
+            settlement_lines::redemption_id.eq(redemption_id),
+            settlement_lines::village_id.eq(village_id),
+            settlement_lines::points.eq(points),
+            settlement_lines::yuan.eq(yuan),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn settlement(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SettlementRow>> {
+    use crate::db::schema::settlements;
+    settlements::table
+        .find(id)
+        .select(SettlementRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn settlements_of(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::settlements;
+    settlements::table
+        .filter(settlements::shop_id.eq(shop_id))
+        .order(settlements::id.desc())
+        .select(settlements::id)
+        .load(conn)
+}
+
+/// (redemption, village, receipt number, points, yuan, redeemed at) on a statement.
+pub type StatementLine = (i64, i64, String, i64, i64, NaiveDateTime);
+
+pub fn settlement_lines(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+) -> QueryResult<Vec<StatementLine>> {
+    use crate::db::schema::settlement_lines;
+    settlement_lines::table
+        .inner_join(redemptions::table.on(redemptions::id.eq(settlement_lines::redemption_id)))
+        .filter(settlement_lines::settlement_id.eq(settlement_id))
+        .order(settlement_lines::redemption_id)
+        .select((
+            settlement_lines::redemption_id,
+            settlement_lines::village_id,
+            redemptions::receipt_no,
+            settlement_lines::points,
+            settlement_lines::yuan,
+            redemptions::created_at,
+        ))
+        .load(conn)
+}
+
+/// Moves a statement from `from` to `to` status; false when it was not in `from`.
+pub fn settlement_transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    staff_id: i64,
+    now: NaiveDateTime,
+    payment: Option<(&str, NaiveDate)>,
+) -> QueryResult<bool> {
+    use crate::db::schema::settlements;
+    let target = settlements::table
+        .filter(settlements::id.eq(id))
+        .filter(settlements::status.eq(from));
+    let changed = match payment {
+        None => diesel::update(target)
+            .set((
+                settlements::status.eq(to),
+                settlements::approved_by.eq(staff_id),
+                settlements::approved_at.eq(now),
+            ))
+            .execute(conn)?,
+        Some((reference, paid_on)) => diesel::update(target)
+            .set((
+                settlements::status.eq(to),
+                settlements::paid_by.eq(staff_id),
+                settlements::paid_at.eq(now),
+                settlements::paid_on.eq(paid_on),
+                settlements::reference.eq(reference),
+            ))
+            .execute(conn)?,
+    };
+    Ok(changed == 1)
+}

@@ -49,7 +49,9 @@ fn select_every_column(conn: &mut DbConnection) {
         redemptions,
         redemption_lines,
         redemption_voids,
-        stock_movements
+        stock_movements,
+        settlements,
+        settlement_lines
     );
 }
 

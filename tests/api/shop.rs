@@ -582,3 +582,166 @@ fn the_last_units_of_stock_go_to_exactly_that_many_buyers() {
     assert_eq!(numbers, expected, "receipt numbers have no gaps");
     verify_ok(&app, &s);
 }
+
+#[test]
+fn statements_net_voids_and_never_change_after_approval() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "200");
+    app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"yuan_per_point": "0.5"}}),
+    );
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let mut receipts = Vec::new();
+    for (i, quantity) in [3, 2, 1].iter().enumerate() {
+        let code = issue(&app, &villager, s.w.households[0]).body["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let resp = redeem(
+            &app,
+            &s,
+            &format!("r{i}"),
+            &code,
+            json!([{"goods_id": s.rice, "quantity": quantity}]),
+        );
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        receipts.push(resp.id());
+    }
+    let voided = app.post_with_key(
+        &format!("/api/v1/redemptions/{}/void", receipts[1]),
+        &s.keeper,
+        "v",
+        json!({"reason": "退货"}),
+    );
+    assert_eq!(voided.status, 201);
+
+    let path = format!("/api/v1/shops/{}/settlements", s.id);
+    let bad = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-30", "period_end": "2026-11-01"}),
+    );
+    assert_eq!(bad.fields(), vec!["period_end"]);
+    assert_eq!(
+        app.post(
+            &path,
+            Some(&s.keeper),
+            json!({"period_start": "2026-11-01", "period_end": "2026-11-28"})
+        )
+        .status,
+        403
+    );
+    let draft = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-01", "period_end": "2026-11-28"}),
+    );
+    assert_eq!(draft.status, 201, "{}", draft.text);
+    assert_eq!(
+        (
+            draft.body["status"].as_str(),
+            draft.body["redemptions"].as_i64()
+        ),
+        (Some("draft"), Some(2))
+    );
+    assert_eq!(
+        (draft.body["points"].as_str(), draft.body["yuan"].as_str()),
+        (Some("40.00"), Some("20.00"))
+    );
+    let id = draft.id();
+
+    let pay_early = app.post(
+        &format!("/api/v1/settlements/{id}/pay"),
+        Some(&s.w.admin),
+        json!({"reference": "T1"}),
+    );
+    assert_eq!(pay_early.status, 409);
+    let approved = app.post(
+        &format!("/api/v1/settlements/{id}/approve"),
+        Some(&s.w.admin),
+        json!({}),
+    );
+    assert_eq!(approved.body["status"], "approved");
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/settlements/{id}/approve"),
+            Some(&s.w.admin),
+            json!({})
+        )
+        .status,
+        409
+    );
+
+    // A later void does not touch the approved figures, and nothing is settled twice.
+    let committee = app.post_with_key(
+        &format!("/api/v1/redemptions/{}/void", receipts[0]),
+        &s.w.committee,
+        "v2",
+        json!({"reason": "核实后退回"}),
+    );
+    assert_eq!(committee.status, 201);
+    let again = app.get(&format!("/api/v1/settlements/{id}"), Some(&s.keeper));
+    assert_eq!(
+        (
+            again.body["points"].as_str(),
+            again.body["redemptions"].as_i64()
+        ),
+        (Some("40.00"), Some(2))
+    );
+    let second = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-01", "period_end": "2026-11-28"}),
+    );
+    assert_eq!(second.body["redemptions"], 0);
+
+    let paid = app.post(
+        &format!("/api/v1/settlements/{id}/pay"),
+        Some(&s.w.admin),
+        json!({"reference": "转账 0031", "paid_on": "2026-11-28"}),
+    );
+    assert_eq!(
+        (paid.status, paid.body["status"].as_str()),
+        (200, Some("paid")),
+        "{}",
+        paid.text
+    );
+    assert_eq!(paid.body["reference"], "转账 0031");
+    let ledger = app.get(
+        &format!("/api/v1/villages/{}/ledger", s.w.qingle),
+        Some(&s.w.committee),
+    );
+    assert_eq!(ledger.body["items"][0]["kind"], "settlement");
+    verify_ok(&app, &s);
+
+    let csv = app.get(
+        &format!("/api/v1/settlements/{id}/export"),
+        Some(&s.w.admin),
+    );
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.text.starts_with('\u{feff}')
+            && csv.text.contains("小票号")
+            && csv.text.contains("合计,,,40.00,20.00"),
+        "{}",
+        csv.text
+    );
+    let xlsx = app.get(
+        &format!("/api/v1/settlements/{id}/export?format=xlsx"),
+        Some(&s.w.admin),
+    );
+    assert_eq!(
+        xlsx.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/settlements/{id}/export?format=pdf"),
+            Some(&s.w.admin)
+        )
+        .fields(),
+        vec!["format"]
+    );
+}
