@@ -419,14 +419,17 @@ pub fn insert_void(
         .map(drop)
 }
 
+/// (id, village, receipt number, points, when) of a redemption to settle.
+pub type Unsettled = (i64, i64, String, i64, NaiveDateTime);
+
 /// Redemptions of a shop in `[from, to)` (UTC) that are neither voided nor already on a
-/// statement: (id, village, receipt number, points, when).
+/// statement.
 pub fn unsettled(
     conn: &mut DbConnection,
     shop_id: i64,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> QueryResult<Vec<(i64, i64, String, i64, NaiveDateTime)>> {
+) -> QueryResult<Vec<Unsettled>> {
     use crate::db::schema::settlement_lines;
     let voided = redemption_voids::table.select(redemption_voids::redemption_id);
     let settled = settlement_lines::table.select(settlement_lines::redemption_id);
