@@ -49,6 +49,12 @@ pub enum AppError {
     CodeExpired,
     #[error("payment code used")]
     CodeUsed,
+    #[error("PIN incorrect")]
+    PinIncorrect,
+    #[error("card locked")]
+    CardLocked { until_committee: bool },
+    #[error("card daily cap exceeded")]
+    CardCapExceeded { cap: crate::amount::Amount },
     #[error("cap exceeded")]
     CapExceeded { cap: i32, used: i64 },
     #[error("rate limited")]
@@ -84,7 +90,9 @@ impl AppError {
             AppError::InvalidState(_) => "invalid_state",
             AppError::IdempotencyConflict => "idempotency_conflict",
             AppError::InsufficientPoints => "insufficient_points",
-            AppError::CapExceeded { .. } => "cap_exceeded",
+            AppError::CapExceeded { .. } | AppError::CardCapExceeded { .. } => "cap_exceeded",
+            AppError::PinIncorrect => "pin_incorrect",
+            AppError::CardLocked { .. } => "card_locked",
             AppError::InsufficientStock => "insufficient_stock",
             AppError::CodeInvalid(_) => "code_invalid",
             AppError::CodeExpired => "code_expired",
@@ -106,7 +114,9 @@ impl AppError {
             AppError::InvalidState(_) => "Invalid state",
             AppError::IdempotencyConflict => "Idempotency key reused",
             AppError::InsufficientPoints => "Insufficient points",
-            AppError::CapExceeded { .. } => "Cap exceeded",
+            AppError::CapExceeded { .. } | AppError::CardCapExceeded { .. } => "Cap exceeded",
+            AppError::PinIncorrect => "PIN incorrect",
+            AppError::CardLocked { .. } => "Card locked",
             AppError::InsufficientStock => "Insufficient stock",
             AppError::CodeInvalid(_) => "Payment code invalid",
             AppError::CodeExpired => "Payment code expired",
@@ -132,6 +142,14 @@ impl AppError {
             AppError::CodeInvalid(why) => (*why).into(),
             AppError::CodeExpired => "付款码已过期，请让村民刷新付款码。".into(),
             AppError::CodeUsed => "这个付款码已经用过了，请让村民刷新付款码。".into(),
+            AppError::PinIncorrect => "密码不对，请再试一次。".into(),
+            AppError::CardLocked {
+                until_committee: false,
+            } => "密码错误次数太多，户卡已锁定 30 分钟。".into(),
+            AppError::CardLocked {
+                until_committee: true,
+            } => "户卡今天已锁定，请找村委会解锁。".into(),
+            AppError::CardCapExceeded { cap } => format!("户卡每天最多兑换 {cap} 分。"),
             AppError::CapExceeded { cap, used } => {
                 format!("这一项每个周期最多 {cap} 次，本周期已有 {used} 次。")
             }
@@ -176,7 +194,10 @@ impl ResponseError for AppError {
             | AppError::CapExceeded { .. }
             | AppError::InsufficientStock
             | AppError::CodeInvalid(_)
-            | AppError::CodeExpired => StatusCode::UNPROCESSABLE_ENTITY,
+            | AppError::CodeExpired
+            | AppError::PinIncorrect
+            | AppError::CardCapExceeded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::CardLocked { .. } => StatusCode::LOCKED,
             AppError::CodeUsed => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -223,6 +244,11 @@ impl AppError {
     /// A refusal that a replay of the same request must repeat (a 4xx from the use case).
     pub fn is_rejection(&self) -> bool {
         self.status_code().is_client_error()
+    }
+
+    /// A refusal whose own bookkeeping must stay (a wrong PIN counts towards the lockout).
+    pub fn keeps_effects(&self) -> bool {
+        matches!(self, AppError::PinIncorrect | AppError::CardLocked { .. })
     }
 }
 

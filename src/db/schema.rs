@@ -385,6 +385,7 @@ diesel::table! {
         proxy_name -> Nullable<Text>,
         keeper_id -> BigInt,
         created_at -> Timestamp,
+        card_id -> Nullable<BigInt>,
     }
 }
 
@@ -461,3 +462,22 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(redemptions, redemption_voids, settlement_lines);
+
+diesel::table! {
+    household_cards (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        serial -> Text,
+        token_hash -> Text,
+        pin_hash -> Text,
+        failures -> Integer,
+        failure_day -> Nullable<Date>,
+        day_failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        held -> Bool,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}

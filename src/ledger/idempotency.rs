@@ -79,7 +79,12 @@ pub fn run_once(
             return replay(record, key);
         }
         // A savepoint, so a rejection rolls back whatever `work` did before refusing.
-        let (status, body) = match diesel::Connection::transaction(conn, work) {
+        let attempt = diesel::Connection::transaction(conn, |conn| match work(conn) {
+            Err(err) if err.keeps_effects() => Ok(Err(err)),
+            other => other.map(Ok),
+        })
+        .and_then(|kept| kept);
+        let (status, body) = match attempt {
             Ok((status, body)) => (status, body.to_string()),
             Err(err) if err.is_rejection() => {
                 let status = err.problem().status;

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::*;
-use super::{service, settlement};
+use super::{card, service, settlement};
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::{IdempotentJson, ValidJson, ValidQuery, created, outcome_response};
@@ -31,7 +31,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_settlement)
         .service(approve_settlement)
         .service(pay_settlement)
-        .service(export_settlement);
+        .service(export_settlement)
+        .service(issue_card)
+        .service(card_sheet)
+        .service(unlock_card);
 }
 
 type Json<T> = Result<web::Json<T>, AppError>;
@@ -288,7 +291,7 @@ async fn scan(
     let pepper = state.pepper.clone();
     let view = state
         .db
-        .run(move |conn| service::scan(conn, &c, &pepper, id, &body.0.code, now))
+        .run(move |conn| service::scan(conn, &c, &pepper, id, &body.0, now))
         .await?;
     Ok(web::Json(view))
 }
@@ -572,4 +575,94 @@ async fn export_settlement(
             format!("attachment; filename=\"{name}\""),
         ))
         .body(bytes))
+}
+
+/// A household card with a PIN (4–6 digits) for a villager without a phone; the
+/// household's earlier card stops working.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    request_body = IssueCard,
+    responses(
+        (status = 201, description = "The card: serial, and the token for its QR (shown once)", body = CardView),
+        (status = 403, description = "Only the committee issues cards", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The PIN is not 4–6 digits", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households/{household_id}/cards")]
+async fn issue_card(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<IssueCard>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let pepper = state.pepper.clone();
+    let view = state
+        .db
+        .run(move |conn| card::issue(conn, &c, &pepper, id, &body.0, now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(view))
+}
+
+/// Cards for many households at once, answered as a printable A4 sheet (eight to a page:
+/// QR, door number, masked name, serial; never the PIN).
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    request_body = CardSheetRequest,
+    responses(
+        (status = 201, description = "The sheet to print", content_type = "text/html"),
+        (status = 403, description = "Only the committee issues cards", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A household or PIN is invalid, e.g. `cards[2].pin`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/villages/{village_id}/cards/sheet")]
+async fn card_sheet(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<CardSheetRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let pepper = state.pepper.clone();
+    let html = state
+        .db
+        .run(move |conn| card::issue_sheet(conn, &c, &pepper, id, &body.0, now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(html))
+}
+
+/// Clears a card's lockout.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("serial" = String, Path, description = "Card serial, e.g. `C1-000012`")),
+    responses(
+        (status = 200, description = "The card, active again", body = CardStatus),
+        (status = 403, description = "Only the committee unlocks", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such card in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cards/{serial}/unlock")]
+async fn unlock_card(
+    state: web::Data<AppState>,
+    c: Caller,
+    serial: web::Path<String>,
+) -> Json<CardStatus> {
+    let (serial, now) = (serial.into_inner(), state.clock.now());
+    let status = state
+        .db
+        .run(move |conn| card::unlock(conn, &c, &serial, now))
+        .await?;
+    Ok(web::Json(status))
 }

@@ -137,12 +137,40 @@ pub struct PaymentCodeStatus {
     pub redemption: Option<ReceiptView>,
 }
 
+/// A payment code, or a household card's token (from its QR).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
     #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
     #[schema(example = "912345678901234563")]
-    pub code: String,
+    pub code: Option<String>,
+    #[validate(length(min = 1, max = 64, message = "请扫户卡"))]
+    pub card_token: Option<String>,
+}
+
+/// How the household pays: a one-time code, or its card and PIN.
+pub enum PayWith<'a> {
+    Code(&'a str),
+    Card {
+        token: &'a str,
+        pin: Option<&'a str>,
+    },
+}
+
+/// Exactly one of `code` and `card_token`.
+pub fn pay_with<'a>(
+    code: Option<&'a str>,
+    card_token: Option<&'a str>,
+    pin: Option<&'a str>,
+) -> Result<PayWith<'a>, crate::error::AppError> {
+    match (code, card_token) {
+        (Some(code), None) => Ok(PayWith::Code(code)),
+        (None, Some(token)) => Ok(PayWith::Card { token, pin }),
+        _ => Err(crate::error::AppError::field(
+            "code",
+            "请提供付款码或户卡其中之一",
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -168,7 +196,12 @@ pub struct LineRequest {
 pub struct RedeemRequest {
     #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
     #[schema(example = "912345678901234563")]
-    pub code: String,
+    pub code: Option<String>,
+    /// A household card's token, with its `pin`, instead of a code.
+    #[validate(length(min = 1, max = 64, message = "请扫户卡"))]
+    pub card_token: Option<String>,
+    #[validate(length(min = 4, max = 6, message = "密码是 4 到 6 位数字"))]
+    pub pin: Option<String>,
     #[validate(length(min = 1, max = 30, message = "选 1 到 30 种商品"), nested)]
     pub lines: Vec<LineRequest>,
     /// Who collected the goods for the household (代兑), if not its own member.
@@ -303,4 +336,60 @@ fn export_format(format: &str) -> Result<(), ValidationError> {
     } else {
         Err(ValidationError::new("format").with_message("只能是 csv 或 xlsx".into()))
     }
+}
+
+fn valid_pin(pin: &str) -> Result<(), ValidationError> {
+    if (4..=6).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("pin").with_message("密码是 4 到 6 位数字".into()))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCard {
+    /// 4–6 digits chosen with the household; stored only as a keyed hash.
+    #[validate(custom(function = "valid_pin"))]
+    #[schema(example = "2580")]
+    pub pin: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardView {
+    #[schema(example = "C1-000012")]
+    pub serial: String,
+    /// The token in the card's QR (25 digits); shown only this once.
+    pub card_token: String,
+    pub household_id: i64,
+    #[schema(example = "庆乐村3号")]
+    pub door_no: String,
+    #[schema(example = "张*明")]
+    pub display_name: String,
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SheetCard {
+    pub household_id: i64,
+    #[validate(custom(function = "valid_pin"))]
+    pub pin: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardSheetRequest {
+    #[validate(length(min = 1, max = 200, message = "选 1 到 200 户"), nested)]
+    pub cards: Vec<SheetCard>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardStatus {
+    pub serial: String,
+    pub household_id: i64,
+    /// `active`, `locked` (for a while), `held` (until the committee unlocks) or `revoked`.
+    #[schema(example = "active")]
+    pub status: &'static str,
+    pub locked_until: Option<DateTime<Utc>>,
 }

@@ -6,9 +6,9 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::code;
 use super::model::*;
 use super::store::{self, GoodsRow, RedemptionRow};
+use super::{card, code};
 use crate::amount::Amount;
 use crate::audit::{self, Event};
 use crate::auth::policy::{Action, Target, authorize, permits};
@@ -411,24 +411,72 @@ fn live_code(
     Ok(row)
 }
 
-/// Who the code belongs to, masked, and their points; consumes nothing.
+/// Who pays: a live payment code, or a household card.
+enum Payer {
+    Code(store::CodeRow),
+    Card(store::CardRow),
+}
+
+impl Payer {
+    fn village_id(&self) -> i64 {
+        match self {
+            Payer::Code(c) => c.village_id,
+            Payer::Card(c) => c.village_id,
+        }
+    }
+
+    fn household_id(&self) -> i64 {
+        match self {
+            Payer::Code(c) => c.household_id,
+            Payer::Card(c) => c.household_id,
+        }
+    }
+}
+
+/// Resolves a code or card shown at the shop; for a redemption (`spend`) the card's PIN
+/// is checked, and a wrong one counted.
+fn payer(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    shop_id: i64,
+    with: PayWith,
+    spend: bool,
+    now: DateTime<Utc>,
+) -> AppResult<Payer> {
+    let (token, pin) = match with {
+        PayWith::Code(text) => return live_code(conn, pepper, shop_id, text, now).map(Payer::Code),
+        PayWith::Card { token, pin } => (token, pin),
+    };
+    let found = card::live_card(conn, pepper, token, now)?;
+    if !store::villages_of_shop(conn, shop_id)?.contains(&found.village_id) {
+        return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
+    }
+    if !spend {
+        return Ok(Payer::Card(found));
+    }
+    let pin = pin.ok_or_else(|| AppError::field("pin", "用户卡兑换要输入密码"))?;
+    card::check_pin(conn, pepper, found, pin, now).map(Payer::Card)
+}
+
+/// Who the code or card belongs to, masked, and their points; consumes nothing.
 pub fn scan(
     conn: &mut DbConnection,
     c: &Caller,
     pepper: &Pepper,
     shop_id: i64,
-    text: &str,
+    req: &ScanRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ScanView> {
     let (target, _) = shop_target(conn, shop_id)?;
     authorize(&c.principal, Action::ShopCounter, &target)?;
-    let row = live_code(conn, pepper, shop_id, text, now)?;
-    let (village_id, door_no, head_name) = household_brief(conn, row.household_id)?;
+    let with = pay_with(req.code.as_deref(), req.card_token.as_deref(), None)?;
+    let who = payer(conn, pepper, shop_id, with, false, now)?;
+    let (village_id, door_no, head_name) = household_brief(conn, who.household_id())?;
     Ok(ScanView {
-        household_id: row.household_id,
+        household_id: who.household_id(),
         display_name: mask_name(&head_name),
         door_no,
-        points: household_points(conn, village_id, row.household_id)?,
+        points: household_points(conn, village_id, who.household_id())?,
     })
 }
 
@@ -482,9 +530,18 @@ pub fn redeem(
 ) -> AppResult<ReceiptView> {
     let (target, _) = shop_target(conn, shop_id)?;
     authorize(&c.principal, Action::ShopCounter, &target)?;
-    let code_row = live_code(conn, pepper, shop_id, &req.code, now)?;
-    let (village_id, household_id) = (code_row.village_id, code_row.household_id);
+    let with = pay_with(
+        req.code.as_deref(),
+        req.card_token.as_deref(),
+        req.pin.as_deref(),
+    )?;
+    // First, so that a wrong PIN is counted before anything else is touched.
+    let who = payer(conn, pepper, shop_id, with, true, now)?;
+    let (village_id, household_id) = (who.village_id(), who.household_id());
     let (taken, total) = take_stock(conn, shop_id, &req.lines, now)?;
+    if let Payer::Card(card) = &who {
+        card::check_daily_cap(conn, card, total, now)?;
+    }
     let memo = taken
         .iter()
         .map(|(g, q)| format!("{} {q}{}", g.name, g.unit))
@@ -522,13 +579,22 @@ pub fn redeem(
             total_points: total,
             points_after,
             transaction_id: posted.transaction_id,
-            payment_code_id: Some(code_row.id),
+            payment_code_id: match &who {
+                Payer::Code(code) => Some(code.id),
+                Payer::Card(_) => None,
+            },
+            card_id: match &who {
+                Payer::Card(card) => Some(card.id),
+                Payer::Code(_) => None,
+            },
             proxy_name: req.proxy_name.as_deref().map(str::trim),
             keeper_id: c.principal.id,
             now: now.naive_utc(),
         },
     )?;
-    if !store::consume_code(conn, code_row.id, redemption_id, now.naive_utc())? {
+    if let Payer::Code(code) = &who
+        && !store::consume_code(conn, code.id, redemption_id, now.naive_utc())?
+    {
         return Err(AppError::CodeUsed);
     }
     for (goods, quantity) in &taken {

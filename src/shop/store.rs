@@ -293,6 +293,7 @@ pub struct NewRedemption<'a> {
     pub points_after: i64,
     pub transaction_id: i64,
     pub payment_code_id: Option<i64>,
+    pub card_id: Option<i64>,
     pub proxy_name: Option<&'a str>,
     pub keeper_id: i64,
     pub now: NaiveDateTime,
@@ -308,8 +309,9 @@ pub fn insert_redemption(conn: &mut DbConnection, r: &NewRedemption) -> QueryRes
             redemptions::total_points.eq(r.total_points),
             redemptions::points_after.eq(r.points_after),
             redemptions::transaction_id.eq(r.transaction_id),
-            redemptions::method.eq("code"),
+            redemptions::method.eq(if r.card_id.is_some() { "card" } else { "code" }),
             redemptions::payment_code_id.eq(r.payment_code_id),
+            redemptions::card_id.eq(r.card_id),
             redemptions::proxy_name.eq(r.proxy_name),
             redemptions::keeper_id.eq(r.keeper_id),
             redemptions::created_at.eq(r.now),
@@ -592,4 +594,120 @@ pub fn settlement_transition(
             .execute(conn)?,
     };
     Ok(changed == 1)
+}
+
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = crate::db::schema::household_cards)]
+pub struct CardRow {
+    pub id: i64,
+    pub village_id: i64,
+    pub household_id: i64,
+    pub serial: String,
+    pub pin_hash: String,
+    pub failures: i32,
+    pub failure_day: Option<NaiveDate>,
+    pub day_failures: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub held: bool,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub struct NewCard<'a> {
+    pub village_id: i64,
+    pub household_id: i64,
+    pub token_hash: &'a str,
+    pub created_by: i64,
+    pub now: NaiveDateTime,
+}
+
+/// Revokes the household's cards and stores a new one; the serial and PIN hash follow
+/// once the id is known.
+pub fn replace_card(conn: &mut DbConnection, c: &NewCard) -> QueryResult<i64> {
+    use crate::db::schema::household_cards as cards;
+    diesel::update(
+        cards::table
+            .filter(cards::household_id.eq(c.household_id))
+            .filter(cards::revoked_at.is_null()),
+    )
+    .set(cards::revoked_at.eq(c.now))
+    .execute(conn)?;
+    diesel::insert_into(cards::table)
+        .values((
+            cards::village_id.eq(c.village_id),
+            cards::household_id.eq(c.household_id),
+            cards::serial.eq(format!("pending-{}", c.token_hash)),
+            cards::token_hash.eq(c.token_hash),
+            cards::pin_hash.eq(""),
+            cards::failures.eq(0),
+            cards::day_failures.eq(0),
+            cards::held.eq(false),
+            cards::created_by.eq(c.created_by),
+            cards::created_at.eq(c.now),
+        ))
+        .returning(cards::id)
+        .get_result(conn)
+}
+
+pub fn set_card_identity(
+    conn: &mut DbConnection,
+    id: i64,
+    serial: &str,
+    pin_hash: &str,
+) -> QueryResult<()> {
+    use crate::db::schema::household_cards as cards;
+    diesel::update(cards::table.find(id))
+        .set((cards::serial.eq(serial), cards::pin_hash.eq(pin_hash)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn card_by_token(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<CardRow>> {
+    use crate::db::schema::household_cards as cards;
+    cards::table
+        .filter(cards::token_hash.eq(token_hash))
+        .select(CardRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn card_by_serial(conn: &mut DbConnection, serial: &str) -> QueryResult<Option<CardRow>> {
+    use crate::db::schema::household_cards as cards;
+    cards::table
+        .filter(cards::serial.eq(serial))
+        .select(CardRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stores the card's lockout counters.
+pub fn save_card_state(conn: &mut DbConnection, card: &CardRow) -> QueryResult<()> {
+    use crate::db::schema::household_cards as cards;
+    diesel::update(cards::table.find(card.id))
+        .set((
+            cards::failures.eq(card.failures),
+            cards::failure_day.eq(card.failure_day),
+            cards::day_failures.eq(card.day_failures),
+            cards::locked_until.eq(card.locked_until),
+            cards::held.eq(card.held),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Points a card spent in `[from, to)`, voided redemptions left out.
+pub fn card_spent(
+    conn: &mut DbConnection,
+    card_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<i64> {
+    let voided = redemption_voids::table.select(redemption_voids::redemption_id);
+    let totals: Vec<i64> = redemptions::table
+        .filter(redemptions::card_id.eq(card_id))
+        .filter(redemptions::created_at.ge(from))
+        .filter(redemptions::created_at.lt(to))
+        .filter(redemptions::id.ne_all(voided))
+        .select(redemptions::total_points)
+        .load(conn)?;
+    Ok(totals.into_iter().sum())
 }

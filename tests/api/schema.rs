@@ -51,7 +51,8 @@ fn select_every_column(conn: &mut DbConnection) {
         redemption_voids,
         stock_movements,
         settlements,
-        settlement_lines
+        settlement_lines,
+        household_cards
     );
 }
 

@@ -745,3 +745,195 @@ fn statements_net_voids_and_never_change_after_approval() {
         vec!["format"]
     );
 }
+
+fn card_redeem(
+    app: &TestApp,
+    s: &Shop,
+    keeper: &str,
+    key: &str,
+    token: &str,
+    pin: &str,
+    quantity: i64,
+) -> Resp {
+    app.post_with_key(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        keeper,
+        key,
+        json!({"card_token": token, "pin": pin, "lines": [{"goods_id": s.rice, "quantity": quantity}]}),
+    )
+}
+
+#[test]
+fn household_cards_pay_with_a_pin_and_lock_after_wrong_ones() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "200");
+    let issued = app.post(
+        &format!("/api/v1/households/{}/cards", s.w.households[0]),
+        Some(&s.w.committee),
+        json!({"pin": "2580"}),
+    );
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    let token = issued.body["card_token"].as_str().unwrap().to_owned();
+    let serial = issued.body["serial"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 25);
+    assert_eq!(issued.body["display_name"], "张*明");
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/households/{}/cards", s.w.households[0]),
+            Some(&s.keeper),
+            json!({"pin": "2580"})
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/households/{}/cards", s.w.households[0]),
+            Some(&s.w.committee),
+            json!({"pin": "12"})
+        )
+        .fields(),
+        vec!["pin"]
+    );
+
+    let scanned = app.post(
+        &format!("/api/v1/shops/{}/scan", s.id),
+        Some(&s.keeper),
+        json!({"card_token": token}),
+    );
+    assert_eq!(
+        (scanned.status, scanned.body["household_id"].as_i64()),
+        (200, Some(s.w.households[0]))
+    );
+    let paid = card_redeem(&app, &s, &s.keeper, "c1", &token, "2580", 1);
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    assert_eq!(paid.body["points_after"], "190.00");
+
+    for i in 0..4 {
+        let wrong = card_redeem(&app, &s, &s.keeper, &format!("w{i}"), &token, "0000", 1);
+        assert_eq!((wrong.status, wrong.code()), (422, "pin_incorrect"));
+    }
+    let replay = card_redeem(&app, &s, &s.keeper, "w3", &token, "0000", 1);
+    assert_eq!(
+        replay.header("idempotency-replayed"),
+        Some("true"),
+        "a replay is not another attempt"
+    );
+    let fifth = card_redeem(&app, &s, &s.keeper, "w4", &token, "0000", 1);
+    assert_eq!((fifth.status, fifth.code()), (423, "card_locked"));
+    assert_eq!(
+        card_redeem(&app, &s, &s.keeper, "c2", &token, "2580", 1).code(),
+        "card_locked"
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "190.00");
+    assert_eq!(stock(&app, &s, s.rice), 99);
+
+    app.advance(Duration::minutes(30));
+    let keeper = app.token("qingle-shop");
+    assert_eq!(
+        card_redeem(&app, &s, &keeper, "c3", &token, "2580", 1).status,
+        201
+    );
+    for i in 0..5 {
+        card_redeem(&app, &s, &keeper, &format!("x{i}"), &token, "1111", 1);
+    }
+    app.advance(Duration::minutes(31));
+    let keeper = app.token("qingle-shop");
+    let held = card_redeem(&app, &s, &keeper, "c4", &token, "2580", 1);
+    assert_eq!(
+        (held.status, held.code()),
+        (423, "card_locked"),
+        "ten wrong in a day hold the card"
+    );
+    let committee = app.token("qingle-committee");
+    let unlocked = app.post(
+        &format!("/api/v1/cards/{serial}/unlock"),
+        Some(&committee),
+        json!({}),
+    );
+    assert_eq!(
+        (unlocked.status, unlocked.body["status"].as_str()),
+        (200, Some("active"))
+    );
+    assert_eq!(
+        card_redeem(&app, &s, &keeper, "c5", &token, "2580", 1).status,
+        201
+    );
+
+    let renewed = app.post(
+        &format!("/api/v1/households/{}/cards", s.w.households[0]),
+        Some(&committee),
+        json!({"pin": "1357"}),
+    );
+    assert_eq!(renewed.status, 201);
+    assert_eq!(
+        card_redeem(&app, &s, &keeper, "c6", &token, "2580", 1).code(),
+        "code_invalid",
+        "the old card stops working"
+    );
+}
+
+#[test]
+fn a_card_spends_at_most_the_daily_cap() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "500");
+    app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"card_daily_cap": "50"}}),
+    );
+    let token = app
+        .post(
+            &format!("/api/v1/households/{}/cards", s.w.households[0]),
+            Some(&s.w.committee),
+            json!({"pin": "2580"}),
+        )
+        .body["card_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        card_redeem(&app, &s, &s.keeper, "d1", &token, "2580", 3).status,
+        201
+    );
+    let over = card_redeem(&app, &s, &s.keeper, "d2", &token, "2580", 3);
+    assert_eq!((over.status, over.code()), (422, "cap_exceeded"));
+    assert_eq!(
+        card_redeem(&app, &s, &s.keeper, "d3", &token, "2580", 2).status,
+        201,
+        "exactly up to the cap"
+    );
+    app.advance(Duration::days(1));
+    let keeper = app.token("qingle-shop");
+    assert_eq!(
+        card_redeem(&app, &s, &keeper, "d4", &token, "2580", 3).status,
+        201,
+        "a new day"
+    );
+}
+
+#[test]
+fn a_sheet_of_cards_prints_without_pins() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "10");
+    let resp = app.post(
+        &format!("/api/v1/villages/{}/cards/sheet", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"cards": [{"household_id": s.w.households[0], "pin": "2580"}, {"household_id": s.w.households[1], "pin": "1357"}]}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    assert_eq!(
+        resp.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(resp.text.matches("<svg").count(), 2);
+    assert!(
+        resp.text.contains("张*明") && resp.text.contains("1号") && !resp.text.contains("张小明")
+    );
+    let bad = app.post(
+        &format!("/api/v1/villages/{}/cards/sheet", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"cards": [{"household_id": s.w.liangui_household, "pin": "2580"}]}),
+    );
+    assert_eq!(bad.fields(), vec!["cards[0].household_id"]);
+}

@@ -1,0 +1,360 @@
+//! Household cards (户卡): a printed QR token and a PIN for villagers without a phone.
+//! Five wrong PINs lock the card for 30 minutes; ten in a (Shanghai) day hold it until a
+//! committee member unlocks it; a card spends at most the village's `card_daily_cap` a day.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use serde_json::json;
+
+use super::model::{CardSheetRequest, CardStatus, CardView, IssueCard};
+use super::store::{self, CardRow};
+use crate::audit::{self, Event};
+use crate::auth::Caller;
+use crate::auth::policy::{Action, authorize};
+use crate::auth::secrets::{Pepper, random_digits};
+use crate::clock::{shanghai_midnight, shanghai_today};
+use crate::db::{DbConnection, write_tx};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::org::model::mask_name;
+use crate::org::service::{household_brief, household_target, village_policy, village_target};
+
+/// 25 digits: a little over 83 bits.
+const TOKEN_DIGITS: usize = 25;
+const LOCK_AFTER: i32 = 5;
+const HOLD_AFTER: i32 = 10;
+const LOCK_FOR: Duration = Duration::minutes(30);
+
+/// Refuses a card that is held or still locked.
+pub fn check_open(card: &CardRow, now: NaiveDateTime) -> AppResult<()> {
+    if card.held {
+        return Err(AppError::CardLocked {
+            until_committee: true,
+        });
+    }
+    if card.locked_until.is_some_and(|until| until > now) {
+        return Err(AppError::CardLocked {
+            until_committee: false,
+        });
+    }
+    Ok(())
+}
+
+/// The card after one more wrong PIN.
+pub fn after_failure(mut card: CardRow, today: NaiveDate, now: NaiveDateTime) -> CardRow {
+    if card.failure_day != Some(today) {
+        card.failure_day = Some(today);
+        card.day_failures = 0;
+    }
+    card.day_failures += 1;
+    card.failures += 1;
+    if card.day_failures >= HOLD_AFTER {
+        card.held = true;
+    } else if card.failures % LOCK_AFTER == 0 {
+        card.locked_until = Some(now + LOCK_FOR);
+    }
+    card
+}
+
+fn pin_hash(pepper: &Pepper, serial: &str, pin: &str) -> String {
+    pepper.hash(&format!("card-pin:{serial}:{pin}"))
+}
+
+fn token_hash(pepper: &Pepper, token: &str) -> String {
+    pepper.hash(&format!("card-token:{token}"))
+}
+
+/// A live card by the token in its QR.
+pub fn live_card(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<CardRow> {
+    let token: String = token.chars().filter(char::is_ascii_digit).collect();
+    let card = store::card_by_token(conn, &token_hash(pepper, &token))?
+        .ok_or(AppError::CodeInvalid("认不出这张户卡，请重新扫。"))?;
+    if card.revoked_at.is_some() {
+        return Err(AppError::CodeInvalid("这张户卡已经换新，旧卡不能用了。"));
+    }
+    check_open(&card, now.naive_utc())?;
+    Ok(card)
+}
+
+/// Checks the PIN. A wrong one is counted (and stays counted: the caller keeps this
+/// refusal's effects) and may lock the card.
+pub fn check_pin(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    card: CardRow,
+    pin: &str,
+    now: DateTime<Utc>,
+) -> AppResult<CardRow> {
+    if pin_hash(pepper, &card.serial, pin) == card.pin_hash {
+        if card.failures != 0 {
+            let reset = CardRow {
+                failures: 0,
+                ..card.clone()
+            };
+            store::save_card_state(conn, &reset)?;
+        }
+        return Ok(card);
+    }
+    let counted = after_failure(card, shanghai_today(now), now.naive_utc());
+    store::save_card_state(conn, &counted)?;
+    Err(match check_open(&counted, now.naive_utc()) {
+        Err(locked) => locked,
+        Ok(()) => AppError::PinIncorrect,
+    })
+}
+
+/// Refuses a spend that would take the card past the village's daily cap.
+pub fn check_daily_cap(
+    conn: &mut DbConnection,
+    card: &CardRow,
+    total: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let cap = village_policy(conn, card.village_id)?.card_daily_cap;
+    let today = shanghai_today(now);
+    let from = shanghai_midnight(today).naive_utc();
+    let to = shanghai_midnight(today + chrono::Days::new(1)).naive_utc();
+    let spent = store::card_spent(conn, card.id, from, to)?;
+    if spent + total > cap.minor() {
+        return Err(AppError::CardCapExceeded { cap });
+    }
+    Ok(())
+}
+
+/// Makes a card for a household (the old one stops working). Runs in the caller's
+/// transaction.
+fn make_card(
+    conn: &mut DbConnection,
+    c: &Caller,
+    pepper: &Pepper,
+    household_id: i64,
+    pin: &str,
+    now: DateTime<Utc>,
+) -> AppResult<CardView> {
+    let (village_id, target) = household_target(conn, household_id)?;
+    authorize(&c.principal, Action::ManageHouseholds, &target)?;
+    let token = random_digits(TOKEN_DIGITS);
+    let id = store::replace_card(
+        conn,
+        &store::NewCard {
+            village_id,
+            household_id,
+            token_hash: &token_hash(pepper, &token),
+            created_by: c.principal.id,
+            now: now.naive_utc(),
+        },
+    )?;
+    let serial = format!("C{village_id}-{id:06}");
+    store::set_card_identity(conn, id, &serial, &pin_hash(pepper, &serial, pin))?;
+    let entry = Event {
+        village_id: Some(village_id),
+        action: "card_issue",
+        subject_kind: "household",
+        subject_id: Some(household_id),
+        detail: json!({"serial": serial}),
+    };
+    audit::record(conn, c, entry, now)?;
+    let (_, door_no, head_name) = household_brief(conn, household_id)?;
+    Ok(CardView {
+        qr_svg: super::code::qr_svg(&token)
+            .ok_or_else(|| AppError::internal("QR rendering failed"))?,
+        serial,
+        card_token: token,
+        household_id,
+        door_no,
+        display_name: mask_name(&head_name),
+    })
+}
+
+pub fn issue(
+    conn: &mut DbConnection,
+    c: &Caller,
+    pepper: &Pepper,
+    household_id: i64,
+    req: &IssueCard,
+    now: DateTime<Utc>,
+) -> AppResult<CardView> {
+    write_tx(conn, |conn| {
+        make_card(conn, c, pepper, household_id, &req.pin, now)
+    })
+}
+
+/// Cards for many households at once, as a printable A4 sheet (all or none).
+pub fn issue_sheet(
+    conn: &mut DbConnection,
+    c: &Caller,
+    pepper: &Pepper,
+    village_id: i64,
+    req: &CardSheetRequest,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    write_tx(conn, |conn| {
+        let target = village_target(conn, village_id)?;
+        authorize(&c.principal, Action::ManageHouseholds, &target)?;
+        let mut cards = Vec::with_capacity(req.cards.len());
+        for (index, card) in req.cards.iter().enumerate() {
+            match household_target(conn, card.household_id) {
+                Ok((v, _)) if v == village_id => cards.push(make_card(
+                    conn,
+                    c,
+                    pepper,
+                    card.household_id,
+                    &card.pin,
+                    now,
+                )?),
+                Ok(_) | Err(AppError::NotFound) => {
+                    return Err(AppError::Validation(vec![FieldError::new(
+                        format!("cards[{index}].household_id"),
+                        "本村没有这一户",
+                    )]));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(sheet_html(&cards))
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Eight cards to an A4 page, cut along the borders; no PIN is printed.
+fn sheet_html(cards: &[CardView]) -> String {
+    let mut html = String::from(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>户卡打印</title><style>\
+@page{size:A4;margin:10mm}body{margin:0;font-family:sans-serif}\
+.sheet{display:grid;grid-template-columns:1fr 1fr;gap:4mm}\
+.card{border:1px dashed #555;height:64mm;padding:4mm;box-sizing:border-box;display:flex;gap:4mm;break-inside:avoid}\
+.card svg{width:48mm;height:48mm}.info{font-size:14pt;line-height:1.5}.title{font-size:18pt;font-weight:bold}\
+.serial{font-size:10pt;color:#333}</style></head><body><div class=\"sheet\">",
+    );
+    for card in cards {
+        html.push_str(&format!(
+            "<div class=\"card\">{}<div class=\"info\"><div class=\"title\">积分户卡</div><div>{}</div><div>{}</div><div class=\"serial\">编号 {}</div><div class=\"serial\">兑换时出示本卡并输入密码</div></div></div>",
+            card.qr_svg.trim_start_matches(|c| c != '<').split_once("?>").map_or(card.qr_svg.as_str(), |(_, svg)| svg),
+            escape(&card.door_no),
+            escape(&card.display_name),
+            escape(&card.serial),
+        ));
+    }
+    html.push_str("</div></body></html>");
+    html
+}
+
+fn status_of(card: &CardRow, now: NaiveDateTime) -> &'static str {
+    if card.revoked_at.is_some() {
+        "revoked"
+    } else if card.held {
+        "held"
+    } else if card.locked_until.is_some_and(|t| t > now) {
+        "locked"
+    } else {
+        "active"
+    }
+}
+
+/// Clears a lockout (committee of the card's village).
+pub fn unlock(
+    conn: &mut DbConnection,
+    c: &Caller,
+    serial: &str,
+    now: DateTime<Utc>,
+) -> AppResult<CardStatus> {
+    write_tx(conn, |conn| {
+        let card = store::card_by_serial(conn, serial)?.ok_or(AppError::NotFound)?;
+        let (_, target) = household_target(conn, card.household_id)?;
+        authorize(&c.principal, Action::ManageHouseholds, &target)?;
+        let cleared = CardRow {
+            failures: 0,
+            day_failures: 0,
+            locked_until: None,
+            held: false,
+            ..card
+        };
+        store::save_card_state(conn, &cleared)?;
+        let entry = Event {
+            village_id: Some(cleared.village_id),
+            action: "card_unlock",
+            subject_kind: "household",
+            subject_id: Some(cleared.household_id),
+            detail: json!({"serial": serial}),
+        };
+        audit::record(conn, c, entry, now)?;
+        Ok(CardStatus {
+            status: status_of(&cleared, now.naive_utc()),
+            serial: cleared.serial,
+            household_id: cleared.household_id,
+            locked_until: None,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card() -> CardRow {
+        CardRow {
+            id: 1,
+            village_id: 1,
+            household_id: 1,
+            serial: "C1-000001".into(),
+            pin_hash: String::new(),
+            failures: 0,
+            failure_day: None,
+            day_failures: 0,
+            locked_until: None,
+            held: false,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn five_wrong_pins_lock_for_half_an_hour_and_ten_hold_the_card() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let t0 = day.and_hms_opt(2, 0, 0).unwrap();
+        let mut c = card();
+        for _ in 0..4 {
+            c = after_failure(c, day, t0);
+        }
+        assert!(check_open(&c, t0).is_ok());
+        c = after_failure(c, day, t0);
+        assert!(matches!(
+            check_open(&c, t0),
+            Err(AppError::CardLocked {
+                until_committee: false
+            })
+        ));
+        assert!(check_open(&c, t0 + LOCK_FOR).is_ok());
+        let later = t0 + LOCK_FOR;
+        for _ in 0..5 {
+            c = after_failure(c, day, later);
+        }
+        assert!(matches!(
+            check_open(&c, later + Duration::days(1)),
+            Err(AppError::CardLocked {
+                until_committee: true
+            })
+        ));
+    }
+
+    #[test]
+    fn a_new_day_starts_a_new_daily_count() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let t0 = day.and_hms_opt(2, 0, 0).unwrap();
+        let mut c = card();
+        for _ in 0..4 {
+            c = after_failure(c, day, t0);
+        }
+        let next = day.succ_opt().unwrap();
+        c = after_failure(c, next, t0 + Duration::days(1));
+        assert_eq!(c.day_failures, 1);
+    }
+}
