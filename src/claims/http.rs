@@ -11,9 +11,8 @@ use super::service;
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::{
-    FileUpload, IdempotentJson, ValidJson, ValidQuery, created, outcome_response, read_file_part,
+    FileUpload, IdempotentJson, ValidJson, ValidQuery, created, created_once, read_file_part,
 };
-use crate::ledger::idempotency::run_once;
 use crate::ledger::views::BalanceView;
 use crate::paging::Page;
 use crate::state::AppState;
@@ -63,20 +62,11 @@ async fn award(
     body: IdempotentJson<AwardRequest>,
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&caller.principal)?;
-    let (id, now) = (id.into_inner(), state.clock.now());
-    let outcome = state
-        .db
-        .run(move |conn| {
-            run_once(conn, &key, now, |conn| {
-                let result = service::award(conn, &caller, id, &body.body, now)?;
-                Ok((
-                    201,
-                    serde_json::to_value(result).map_err(AppError::internal)?,
-                ))
-            })
-        })
-        .await?;
-    Ok(outcome_response(outcome))
+    let id = id.into_inner();
+    created_once(&state, key, move |conn, now| {
+        service::award(conn, &caller, id, &body.body, now)
+    })
+    .await
 }
 
 /// 申报: a villager for their own household (when the village allows it), a group leader

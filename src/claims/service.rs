@@ -124,6 +124,38 @@ fn event(
     )?)
 }
 
+/// One step of a claim's life: from which states, to which, and why.
+struct Step<'a> {
+    from: &'a [ClaimStatus],
+    to: ClaimStatus,
+    notice_ends_at: Option<chrono::NaiveDateTime>,
+    note: &'a str,
+}
+
+/// Moves a claim by a conditional update and records the event; false when the claim was
+/// no longer in any of `from` (another request or server got there first).
+fn move_claim(
+    conn: &mut DbConnection,
+    claim: &ClaimRow,
+    step: Step,
+    by: &By,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let from: Vec<&str> = step.from.iter().map(|s| s.as_str()).collect();
+    if !store::transition(
+        conn,
+        claim.id,
+        &from,
+        step.to.as_str(),
+        step.notice_ends_at,
+        now.naive_utc(),
+    )? {
+        return Ok(false);
+    }
+    event(conn, claim, step.to, step.note, by, now)?;
+    Ok(true)
+}
+
 fn audit_claim(
     conn: &mut DbConnection,
     c: &Caller,
@@ -247,19 +279,17 @@ fn approve_row(
         return Ok(());
     }
     let ends = notice_end(now, policy.notice_days);
-    let moved = store::transition(
-        conn,
-        claim.id,
-        &[ClaimStatus::Submitted.as_str()],
-        ClaimStatus::InNotice.as_str(),
-        Some(ends.naive_utc()),
-        now.naive_utc(),
-    )?;
-    if !moved {
+    let note = format!("审核通过，公示 {} 天", policy.notice_days);
+    let step = Step {
+        from: &[ClaimStatus::Submitted],
+        to: ClaimStatus::InNotice,
+        notice_ends_at: Some(ends.naive_utc()),
+        note: &note,
+    };
+    if !move_claim(conn, claim, step, &by, now)? {
         return Err(AppError::InvalidState("这条申报已经处理过了。".into()));
     }
-    let note = format!("审核通过，公示 {} 天", policy.notice_days);
-    event(conn, claim, ClaimStatus::InNotice, &note, &by, now)
+    Ok(())
 }
 
 /// The role in which the caller proposes for this household, if any.
@@ -479,25 +509,15 @@ pub fn reject(
 ) -> AppResult<ClaimView> {
     write_tx(conn, |conn| {
         let claim = claim_for(conn, &c.principal, claim_id, Action::ReviewClaim)?;
-        let moved = store::transition(
-            conn,
-            claim.id,
-            &[ClaimStatus::Submitted.as_str()],
-            ClaimStatus::Rejected.as_str(),
-            None,
-            now.naive_utc(),
-        )?;
-        if !moved {
+        let step = Step {
+            from: &[ClaimStatus::Submitted],
+            to: ClaimStatus::Rejected,
+            notice_ends_at: None,
+            note: reason.trim(),
+        };
+        if !move_claim(conn, &claim, step, &By::from(c), now)? {
             return Err(AppError::InvalidState("这条申报已经审核过了。".into()));
         }
-        event(
-            conn,
-            &claim,
-            ClaimStatus::Rejected,
-            reason.trim(),
-            &By::from(c),
-            now,
-        )?;
         audit_claim(
             conn,
             c,
@@ -570,32 +590,19 @@ pub fn object(
         let claim = store::claim(conn, claim_id)?.ok_or(AppError::NotFound)?;
         let target = village_target(conn, claim.village_id)?;
         authorize(&c.principal, Action::Object, &target)?;
-        let on_notice = [
-            ClaimStatus::InNotice.as_str(),
-            ClaimStatus::Objected.as_str(),
-        ];
-        if !store::transition(
-            conn,
-            claim.id,
-            &on_notice,
-            ClaimStatus::Objected.as_str(),
-            claim.notice_ends_at,
-            now.naive_utc(),
-        )? {
+        let step = Step {
+            from: &[ClaimStatus::InNotice, ClaimStatus::Objected],
+            to: ClaimStatus::Objected,
+            notice_ends_at: claim.notice_ends_at,
+            note: "有村民提出异议，等待村务监督委员会处理",
+        };
+        if !move_claim(conn, &claim, step, &By::from(c), now)? {
             return Err(AppError::InvalidState(
                 "只有公示中的申报可以提出异议。".into(),
             ));
         }
         let id =
             store::insert_objection(conn, &claim, c.principal.id, reason.trim(), now.naive_utc())?;
-        event(
-            conn,
-            &claim,
-            ClaimStatus::Objected,
-            "有村民提出异议，等待村务监督委员会处理",
-            &By::from(c),
-            now,
-        )?;
         audit_claim(
             conn,
             c,
@@ -652,43 +659,28 @@ pub fn decide(
             return Err(AppError::InvalidState("这条异议已经处理过了。".into()));
         }
         let by = By::from(c);
+        let objected = &[ClaimStatus::Objected];
         match req.outcome {
             Outcome::Upheld => {
                 store::close_objections(conn, claim.id, c.principal.id, note, now.naive_utc())?;
-                store::transition(
-                    conn,
-                    claim.id,
-                    &[ClaimStatus::Objected.as_str()],
-                    ClaimStatus::Overturned.as_str(),
-                    claim.notice_ends_at,
-                    now.naive_utc(),
-                )?;
-                event(
-                    conn,
-                    &claim,
-                    ClaimStatus::Overturned,
-                    &format!("异议成立：{note}"),
-                    &by,
-                    now,
-                )?;
+                let note = format!("异议成立：{note}");
+                let step = Step {
+                    from: objected,
+                    to: ClaimStatus::Overturned,
+                    notice_ends_at: claim.notice_ends_at,
+                    note: &note,
+                };
+                move_claim(conn, &claim, step, &by, now)?;
             }
             Outcome::Dismissed if store::open_objections(conn, claim.id)? == 0 => {
-                store::transition(
-                    conn,
-                    claim.id,
-                    &[ClaimStatus::Objected.as_str()],
-                    ClaimStatus::InNotice.as_str(),
-                    claim.notice_ends_at,
-                    now.naive_utc(),
-                )?;
-                event(
-                    conn,
-                    &claim,
-                    ClaimStatus::InNotice,
-                    &format!("异议不成立：{note}；继续公示"),
-                    &by,
-                    now,
-                )?;
+                let note = format!("异议不成立：{note}；继续公示");
+                let step = Step {
+                    from: objected,
+                    to: ClaimStatus::InNotice,
+                    notice_ends_at: claim.notice_ends_at,
+                    note: &note,
+                };
+                move_claim(conn, &claim, step, &by, now)?;
             }
             Outcome::Dismissed => {
                 event(
@@ -752,23 +744,13 @@ fn post_one_due(conn: &mut DbConnection, claim_id: i64, now: DateTime<Utc>) -> A
     )
     .is_err()
     {
-        if store::transition(
-            conn,
-            claim.id,
-            &[ClaimStatus::InNotice.as_str()],
-            ClaimStatus::Rejected.as_str(),
-            claim.notice_ends_at,
-            now.naive_utc(),
-        )? {
-            event(
-                conn,
-                &claim,
-                ClaimStatus::Rejected,
-                "公示期满时已超出该项的次数上限，未入账",
-                &SYSTEM,
-                now,
-            )?;
-        }
+        let step = Step {
+            from: &[ClaimStatus::InNotice],
+            to: ClaimStatus::Rejected,
+            notice_ends_at: claim.notice_ends_at,
+            note: "公示期满时已超出该项的次数上限，未入账",
+        };
+        move_claim(conn, &claim, step, &SYSTEM, now)?;
         return Ok(false);
     }
     let actor = Actor {

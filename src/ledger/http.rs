@@ -3,14 +3,13 @@
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::idempotency::run_once;
 use super::service;
 use super::verify::{HeadView, VerifyReport};
 use super::views::{EntryView, ReverseRequest, TransactionView};
 use crate::audit::AuditView;
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
-use crate::http::{IdempotentJson, ValidQuery, outcome_response};
+use crate::http::{IdempotentJson, ValidQuery, created_once};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -101,17 +100,11 @@ async fn reverse(
     body: IdempotentJson<ReverseRequest>,
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&caller.principal)?;
-    let (id, now) = (id.into_inner(), state.clock.now());
-    let outcome = state
-        .db
-        .run(move |conn| {
-            run_once(conn, &key, now, |conn| {
-                let view = service::reverse(conn, &caller, id, &body.body.reason, now)?;
-                Ok((201, serde_json::to_value(view).map_err(AppError::internal)?))
-            })
-        })
-        .await?;
-    Ok(outcome_response(outcome))
+    let id = id.into_inner();
+    created_once(&state, key, move |conn, now| {
+        service::reverse(conn, &caller, id, &body.body.reason, now)
+    })
+    .await
 }
 
 /// The village's chain head, public: anyone may note it and later check that history

@@ -7,8 +7,7 @@ use super::model::*;
 use super::{card, service, settlement};
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
-use crate::http::{IdempotentJson, ValidJson, ValidQuery, created, outcome_response};
-use crate::ledger::idempotency::run_once;
+use crate::http::{IdempotentJson, ValidJson, ValidQuery, created, created_once};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -38,31 +37,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 type Json<T> = Result<web::Json<T>, AppError>;
-
-/// Runs an idempotent use case and answers with its stored or fresh outcome.
-async fn once<T, F>(
-    state: &AppState,
-    key: crate::ledger::idempotency::IdempotencyKey,
-    work: F,
-) -> Result<HttpResponse, AppError>
-where
-    T: serde::Serialize,
-    F: FnOnce(&mut crate::db::DbConnection, chrono::DateTime<chrono::Utc>) -> Result<T, AppError>
-        + Send
-        + 'static,
-{
-    let now = state.clock.now();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            run_once(conn, &key, now, |conn| {
-                let view = work(conn, now)?;
-                Ok((201, serde_json::to_value(view).map_err(AppError::internal)?))
-            })
-        })
-        .await?;
-    Ok(outcome_response(outcome))
-}
 
 /// Shops of the township (a keeper sees their own).
 #[utoipa::path(
@@ -208,7 +182,7 @@ async fn adjust_stock(
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&c.principal)?;
     let id = id.into_inner();
-    once(&state, key, move |conn, now| {
+    created_once(&state, key, move |conn, now| {
         service::adjust_stock(conn, &c, id, &body.body, now)
     })
     .await
@@ -323,7 +297,7 @@ async fn redeem(
     let key = body.key(&c.principal)?;
     let id = id.into_inner();
     let pepper = state.pepper.clone();
-    once(&state, key, move |conn, now| {
+    created_once(&state, key, move |conn, now| {
         service::redeem(conn, &c, &pepper, id, &body.body, now)
     })
     .await
@@ -405,7 +379,7 @@ async fn void(
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&c.principal)?;
     let id = id.into_inner();
-    once(&state, key, move |conn, now| {
+    created_once(&state, key, move |conn, now| {
         service::void(conn, &c, id, &body.body.reason, now)
     })
     .await
