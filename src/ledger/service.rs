@@ -286,12 +286,12 @@ pub fn head_by_code(conn: &mut DbConnection, code: &str) -> AppResult<HeadView> 
         Some((seq, hash, at)) => HeadView {
             seq,
             hash,
-            at: at.and_utc(),
+            at: (seq > 0).then(|| at.and_utc()),
         },
         None => HeadView {
             seq: 0,
             hash: super::model::GENESIS_HASH.to_owned(),
-            at: DateTime::<Utc>::UNIX_EPOCH,
+            at: None,
         },
     })
 }

@@ -17,8 +17,8 @@ const BATCH: i64 = 500;
 pub struct HeadView {
     pub seq: i64,
     pub hash: String,
-    /// When the head last moved (RFC 3339).
-    pub at: chrono::DateTime<chrono::Utc>,
+    /// When the head last moved (RFC 3339); null before the first transaction.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -137,7 +137,7 @@ pub fn verify_village(conn: &mut DbConnection, village_id: i64) -> AppResult<Ver
         head: head.map(|(seq, hash, at)| HeadView {
             seq,
             hash,
-            at: at.and_utc(),
+            at: Some(at.and_utc()),
         }),
         problems,
     })

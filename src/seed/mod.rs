@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::Deserialize;
 
+use crate::amount::Amount;
 use crate::auth::policy::{Action, Target, authorize};
 use crate::auth::secrets::write_private;
 use crate::auth::service::load_principal;
@@ -19,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
 use crate::org::policy::PolicyPatch;
 use crate::org::service as org;
+use crate::shop::model::CreateGoods;
 
 #[derive(Deserialize)]
 struct Demo {
@@ -26,6 +28,23 @@ struct Demo {
     villages: Vec<DemoVillage>,
     shops: Vec<DemoShop>,
     staff: Vec<DemoStaff>,
+    #[serde(default)]
+    goods: Vec<DemoGoods>,
+}
+
+#[derive(Deserialize)]
+struct DemoGoods {
+    shop: String,
+    items: Vec<DemoGoodsItem>,
+}
+
+#[derive(Deserialize)]
+struct DemoGoodsItem {
+    name: String,
+    unit: String,
+    points: String,
+    cost: String,
+    stock: i64,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +81,10 @@ const EMBEDDED: &[(&str, &[u8])] = &[
     (
         "township.toml",
         include_bytes!("../../seed-data/township.toml"),
+    ),
+    (
+        "checklist.csv",
+        include_bytes!("../../seed-data/checklist.csv"),
     ),
     (
         "households/qingle.csv",
@@ -210,6 +233,9 @@ impl<'c> Loader<'c> {
         for staff in leaders {
             self.staff(&admin, staff)?;
         }
+        for shelf in &demo.goods {
+            self.goods(&admin, shelf)?;
+        }
         Ok(self.accounts)
     }
 
@@ -284,6 +310,30 @@ impl<'c> Loader<'c> {
         }
         if let Some(csv) = read(&format!("households/{}.csv", v.code)) {
             org::import_households(self.conn, &committee, village_id, &csv, self.now)?;
+        }
+        if let Some(csv) = read("checklist.csv") {
+            crate::checklist::service::import(self.conn, &committee, village_id, &csv, self.now)?;
+        }
+        Ok(())
+    }
+
+    fn goods(&mut self, admin: &Caller, shelf: &DemoGoods) -> AppResult<()> {
+        let shop_id = *self
+            .shops
+            .get(&shelf.shop)
+            .ok_or_else(|| invalid(format!("unknown shop {}", shelf.shop)))?;
+        for item in &shelf.items {
+            let amount = |text: &str| {
+                Amount::parse(text).map_err(|e| invalid(format!("{}: {e}", item.name)))
+            };
+            let request = CreateGoods {
+                name: item.name.clone(),
+                unit: item.unit.clone(),
+                points_price: amount(&item.points)?,
+                cost_yuan: amount(&item.cost)?,
+                stock: item.stock,
+            };
+            crate::shop::service::create_goods(self.conn, admin, shop_id, &request, self.now)?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ mod org;
 mod properties;
 mod schema;
 mod scope;
+mod seed;
 mod shop;
 mod system;
 mod tamper;
