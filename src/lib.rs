@@ -25,3 +25,4 @@ pub mod shop;
 pub mod state;
 pub mod system;
 pub mod tabular;
+pub mod web;

@@ -132,6 +132,7 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
             .configure(routes)
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+            .configure(crate::web::routes)
             .route(
                 "/",
                 web::get().to(|| async {

@@ -275,6 +275,29 @@ fn normalize_invite(code: &str) -> AppResult<String> {
     Ok(digits)
 }
 
+/// Uses up an invite code, inside the caller's transaction, and returns its member.
+/// Attempts are limited per address.
+pub fn redeem_invite(
+    conn: &mut DbConnection,
+    state: &AppState,
+    code: &str,
+    addr: &str,
+) -> AppResult<i64> {
+    let now = state.clock.now();
+    let addr_key = format!("addr:{addr}");
+    state.limits.per_address.check(&addr_key, now)?;
+    let code = normalize_invite(code)?;
+    match store::consume_invite(conn, &state.pepper.hash(&code), now.naive_utc())? {
+        Some(member_id) => Ok(member_id),
+        None => {
+            state.limits.per_address.record_failure(&addr_key, now);
+            Err(AppError::Unauthenticated(
+                "邀请码不对、已用过或已过期，请向村委会要一张新的。",
+            ))
+        }
+    }
+}
+
 /// Villager sign-in with a single-use invite code.
 pub fn sign_in_with_invite(
     conn: &mut DbConnection,
@@ -283,23 +306,13 @@ pub fn sign_in_with_invite(
     addr: &str,
 ) -> AppResult<TokenPair> {
     let now = state.clock.now();
-    let addr_key = format!("addr:{addr}");
-    state.limits.per_address.check(&addr_key, now)?;
-    let code = normalize_invite(code)?;
-    let hash = state.pepper.hash(&code);
-    let pair = write_tx(conn, |conn| {
-        let Some(member_id) = store::consume_invite(conn, &hash, now.naive_utc())? else {
-            return Ok(None);
-        };
+    write_tx(conn, |conn| {
+        let member_id = redeem_invite(conn, state, code, addr)?;
         let subject = Subject {
             kind: PrincipalKind::Villager,
             id: member_id,
         };
-        issue_pair(conn, state, subject, None, now).map(Some)
-    })?;
-    pair.ok_or_else(|| {
-        state.limits.per_address.record_failure(&addr_key, now);
-        AppError::Unauthenticated("邀请码不对、已用过或已过期，请向村委会要一张新的。")
+        issue_pair(conn, state, subject, None, now)
     })
 }
 

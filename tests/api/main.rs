@@ -9,6 +9,7 @@ mod claims;
 mod ledger;
 mod openapi;
 mod org;
+mod pages;
 mod properties;
 mod schema;
 mod scope;

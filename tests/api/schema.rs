@@ -52,7 +52,8 @@ fn select_every_column(conn: &mut DbConnection) {
         stock_movements,
         settlements,
         settlement_lines,
-        household_cards
+        household_cards,
+        web_sessions
     );
 }
 

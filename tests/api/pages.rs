@@ -1,0 +1,166 @@
+//! The villager's pages over plain HTTP: sign-in by invite code, the home page, cookies,
+//! CSRF and caching. (Browser tests come with the rest of the pages.)
+
+use reqwest::blocking::Client;
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+use crate::ledger::{add_item, award, ledger_world};
+use crate::support::TestApp;
+
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn open_login(app: &TestApp, b: &Client) -> String {
+    let page = b.get(app.url("/h5/login")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    csrf_of(&page.text().unwrap())
+}
+
+fn sign_in(app: &TestApp, b: &Client, csrf: &str, code: &str) -> reqwest::blocking::Response {
+    b.post(app.url("/h5/login"))
+        .form(&[("csrf", csrf), ("invite_code", code)])
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn a_villager_signs_in_with_an_invite_and_sees_the_household_points() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let item = add_item(&app, &w, "A01", "10");
+    award(
+        &app,
+        &w,
+        "k",
+        json!({"item_id": item, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"}),
+    );
+    let code = app.invite(&w.committee, w.households[0]);
+    let b = browser();
+    let csrf = open_login(&app, &b);
+    let signed_in = sign_in(&app, &b, &csrf, &code);
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/h5/");
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with("jifen_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let home = b.get(app.url("/h5/")).send().unwrap();
+    assert_eq!(home.status(), 200);
+    assert_eq!(home.headers()["cache-control"], "no-store");
+    let html = home.text().unwrap();
+    assert!(html.len() < 30 * 1024, "home is {} bytes", html.len());
+    assert!(html.contains("10.00") && html.contains("分可用"), "{html}");
+    assert!(
+        html.contains("张小明") && html.contains("事项A01") && html.contains("+10.00"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page loads nothing from other hosts"
+    );
+
+    let css_path = html
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(css_path.starts_with("/static/app.") && css_path.ends_with(".css"));
+    let css = b.get(app.url(&css_path)).send().unwrap();
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let css = css.text().unwrap();
+    assert!(css.contains("font-size: 112.5%"), "body text is 18px");
+    assert!(
+        css.contains("min-height: 3.5rem"),
+        "main buttons are at least 60px tall"
+    );
+    assert_eq!(
+        b.get(app.url("/static/app.0000.css"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let logout = b
+        .post(app.url("/h5/logout"))
+        .form(&[("csrf", csrf_of(&html))])
+        .send()
+        .unwrap();
+    assert_eq!(logout.status(), 303);
+    let after = b.get(app.url("/h5/")).send().unwrap();
+    assert_eq!(
+        (
+            after.status().as_u16(),
+            after.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/h5/login")
+    );
+}
+
+#[test]
+fn sign_in_refusals_are_in_words_and_forms_need_their_token() {
+    let app = TestApp::start();
+    let w = app.world();
+    let code = app.invite(&w.committee, w.households[0]);
+    let b = browser();
+    assert_eq!(
+        b.get(app.url("/h5/")).send().unwrap().headers()["location"],
+        "/h5/login"
+    );
+    let csrf = open_login(&app, &b);
+
+    let forged = sign_in(&app, &b, "not-the-token", &code);
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().unwrap().contains("页面已过期"));
+    let stranger = browser();
+    let cross_site = stranger
+        .post(app.url("/h5/login"))
+        .form(&[("csrf", csrf.as_str()), ("invite_code", code.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(
+        cross_site.status(),
+        403,
+        "a token without its cookie is refused"
+    );
+
+    let short = sign_in(&app, &b, &csrf, "123");
+    assert_eq!(short.status(), 422);
+    assert!(short.text().unwrap().contains("邀请码是 10 位数字"));
+    let wrong = sign_in(&app, &b, &csrf, "0000000000");
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().unwrap().contains("请向村委会要一张新的"));
+    assert_eq!(sign_in(&app, &b, &csrf, &code).status(), 303);
+    let again = browser();
+    let csrf = open_login(&app, &again);
+    assert_eq!(
+        sign_in(&app, &again, &csrf, &code).status(),
+        401,
+        "an invite works once"
+    );
+}
