@@ -14,5 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(h5::login_page)
         .service(h5::login)
         .service(h5::home)
+        .service(h5::code_page)
+        .service(h5::code_status)
         .service(h5::logout);
 }

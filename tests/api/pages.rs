@@ -164,3 +164,80 @@ fn sign_in_refusals_are_in_words_and_forms_need_their_token() {
         "an invite works once"
     );
 }
+
+fn signed_in_browser(app: &TestApp, committee: &str, household: i64) -> Client {
+    let code = app.invite(committee, household);
+    let b = browser();
+    let csrf = open_login(app, &b);
+    assert_eq!(sign_in(app, &b, &csrf, &code).status(), 303);
+    b
+}
+
+#[test]
+fn the_code_page_shows_a_fresh_code_and_then_the_receipt() {
+    let app = TestApp::start();
+    let s = crate::shop::shop_world(&app, "100");
+    let b = signed_in_browser(&app, &s.w.committee, s.w.households[0]);
+    let page = b.get(app.url("/h5/code")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().unwrap();
+    assert!(html.contains("<svg"), "the QR is inline");
+    let digits = html
+        .split("class=\"digits\" aria-label=\"付款码数字\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code: String = digits.split(' ').collect();
+    assert_eq!((code.len(), digits.split(' ').count()), (18, 5), "{digits}");
+    let id = html
+        .split("data-id=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let status = b
+        .get(app.url(&format!("/h5/code/{id}/status")))
+        .send()
+        .unwrap();
+    assert_eq!(status.headers()["cache-control"], "no-store");
+    assert_eq!(
+        status.json::<serde_json::Value>().unwrap()["status"],
+        "active"
+    );
+    let receipt = app.post_with_key(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        &s.keeper,
+        "page-1",
+        json!({"code": code, "lines": [{"goods_id": s.oil, "quantity": 1}]}),
+    );
+    assert_eq!(receipt.status, 201, "{}", receipt.text);
+    let status: serde_json::Value = b
+        .get(app.url(&format!("/h5/code/{id}/status")))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(status["status"], "used");
+    assert_eq!(
+        status["text"],
+        "已在 庆乐积分超市 兑换 食用油 1 瓶，扣 30.00 分"
+    );
+
+    // Opening the page again gives a new code; the old page's status is refused to others.
+    let stranger = browser();
+    assert_eq!(
+        stranger
+            .get(app.url(&format!("/h5/code/{id}/status")))
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+}

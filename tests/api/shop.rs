@@ -4,17 +4,17 @@ use serde_json::{Value, json};
 use crate::ledger::{add_item, award, ledger_world};
 use crate::support::{PASSWORD, Resp, TestApp, World};
 
-struct Shop {
-    w: World,
-    id: i64,
-    keeper: String,
-    oil: i64,
-    rice: i64,
+pub struct Shop {
+    pub w: World,
+    pub id: i64,
+    pub keeper: String,
+    pub oil: i64,
+    pub rice: i64,
 }
 
 /// A village that posts at once, households 0 and 1 with `points` each, and a shop
 /// selling oil (30, 5 in stock) and rice (10, 100 in stock).
-fn shop_world(app: &TestApp, points: &str) -> Shop {
+pub fn shop_world(app: &TestApp, points: &str) -> Shop {
     let w = ledger_world(app);
     let item = add_item(app, &w, "A01", points);
     let resp = award(
