@@ -16,5 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(h5::home)
         .service(h5::code_page)
         .service(h5::code_status)
+        .service(h5::board)
+        .service(h5::object)
         .service(h5::logout);
 }

@@ -241,3 +241,86 @@ fn the_code_page_shows_a_fresh_code_and_then_the_receipt() {
         401
     );
 }
+
+#[test]
+fn the_notice_board_page_is_public_and_takes_objections_from_the_village() {
+    let app = TestApp::start();
+    let w = app.world();
+    let item = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        json!({"code": "A01", "category": "孝老爱亲", "title": "照顾孤寡老人", "points": "5", "period": "event", "cap_count": null, "proposers": ["committee"]}),
+    );
+    let award = app.post_with_key(
+        &format!("/api/v1/villages/{}/awards", w.qingle),
+        &w.committee,
+        "a1",
+        json!({"item_id": item.id(), "household_ids": [w.households[0]], "occurred_on": "2026-11-27"}),
+    );
+    let claim_id = award.body["claims"][0]["id"].as_i64().unwrap();
+
+    let anonymous = browser().get(app.url("/h5/board/qingle")).send().unwrap();
+    assert_eq!(anonymous.status(), 200);
+    let html = anonymous.text().unwrap();
+    assert!(
+        html.contains("张*明") && html.contains("照顾孤寡老人") && html.contains("公示到 12月03日"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("张小明") && !html.contains("我有异议"),
+        "{html}"
+    );
+    assert_eq!(
+        browser()
+            .get(app.url("/h5/board/nowhere"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let outsider = signed_in_browser(&app, &w.other_committee, w.liangui_household);
+    assert!(
+        !outsider
+            .get(app.url("/h5/board/qingle"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+            .contains("我有异议")
+    );
+
+    let neighbour = signed_in_browser(&app, &w.committee, w.households[1]);
+    let html = neighbour
+        .get(app.url("/h5/board/qingle"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(html.contains("我有异议"));
+    let sent = neighbour
+        .post(app.url("/h5/board/qingle/objections"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("claim_id", claim_id.to_string().as_str()),
+            ("reason", "没见他去照顾"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(
+        (
+            sent.status().as_u16(),
+            sent.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/h5/board/qingle?done=objected")
+    );
+    let claim = app.get(&format!("/api/v1/claims/{claim_id}"), Some(&w.committee));
+    assert_eq!(claim.body["status"], "objected");
+    let after = neighbour
+        .get(app.url("/h5/board/qingle?done=objected"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(after.contains("异议已提交") && after.contains("有异议，等待监督委员会处理"));
+}
