@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -13,6 +13,7 @@ use super::service::{self, InviteRequest, LoginRequest, MeView, RefreshRequest, 
 use crate::error::{AppError, Problem};
 use crate::http::{ValidJson, client_addr};
 use crate::state::AppState;
+use crate::web::session;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -29,9 +30,12 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = token.ok_or(AppError::Unauthenticated("请先登录。"))?;
+            let Some(token) = token else {
+                return from_page_session(&req, &state).await;
+            };
             let subject = state.keys.verify(&token, state.clock.now())?;
             state
                 .db
@@ -55,6 +59,19 @@ impl FromRequest for Caller {
             })
         })
     }
+}
+
+/// Our own pages call the API with their session cookie. Another site can make a browser
+/// send that cookie too, so anything but a read must also carry the CSRF token, which only
+/// our pages can know.
+async fn from_page_session(req: &HttpRequest, state: &AppState) -> Result<Principal, AppError> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !safe && !session::csrf_header_ok(req) {
+        return Err(AppError::Unauthenticated("请先登录。"));
+    }
+    session::principal(req, state)
+        .await?
+        .ok_or(AppError::Unauthenticated("请先登录。"))
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {

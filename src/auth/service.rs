@@ -183,6 +183,19 @@ pub fn login(
     req: &LoginRequest,
     addr: &str,
 ) -> AppResult<TokenPair> {
+    let subject = authenticate_staff(conn, state, req, addr)?;
+    write_tx(conn, |conn| {
+        issue_pair(conn, state, subject, None, state.clock.now())
+    })
+}
+
+/// Checks a staff username and password (rate-limited per username and address).
+pub fn authenticate_staff(
+    conn: &mut DbConnection,
+    state: &AppState,
+    req: &LoginRequest,
+    addr: &str,
+) -> AppResult<Subject> {
     let now = state.clock.now();
     let username = req.username.trim().to_lowercase();
     let user_key = format!("user:{username}");
@@ -202,11 +215,10 @@ pub fn login(
         return Err(AppError::Unauthenticated("用户名或密码不对。"));
     };
     state.limits.per_username.clear(&user_key);
-    let subject = Subject {
+    Ok(Subject {
         kind: PrincipalKind::Staff,
         id: staff.id,
-    };
-    write_tx(conn, |conn| issue_pair(conn, state, subject, None, now))
+    })
 }
 
 enum Rotation {

@@ -493,3 +493,20 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    wechat_bindings (id) {
+        id -> BigInt,
+        openid -> Text,
+        member_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wechat_codes (code_hash) {
+        code_hash -> Text,
+        openid -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -150,6 +150,12 @@ pub fn create_shop(
     })
 }
 
+/// The shop's name (for pages that already know the caller works there).
+pub fn shop_name(conn: &mut DbConnection, shop_id: i64) -> AppResult<String> {
+    let (_, _, name, _) = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+    Ok(name)
+}
+
 pub fn list_goods(
     conn: &mut DbConnection,
     p: &Principal,

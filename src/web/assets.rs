@@ -5,21 +5,59 @@ use std::sync::LazyLock;
 use actix_web::{HttpResponse, get, web};
 use sha2::{Digest, Sha256};
 
-const CSS: &str = include_str!("static/app.css");
+struct Asset {
+    path: String,
+    content_type: &'static str,
+    body: &'static str,
+}
 
-/// `/static/app.<hash>.css`: a new hash whenever the stylesheet changes.
-pub static CSS_PATH: LazyLock<String> = LazyLock::new(|| {
-    let digest = hex::encode(Sha256::digest(CSS.as_bytes()));
-    format!("/static/app.{}.css", &digest[..12])
+fn asset(name: &str, ext: &str, content_type: &'static str, body: &'static str) -> Asset {
+    let digest = hex::encode(Sha256::digest(body.as_bytes()));
+    Asset {
+        path: format!("/static/{name}.{}.{ext}", &digest[..12]),
+        content_type,
+        body,
+    }
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+    [
+        asset(
+            "app",
+            "css",
+            "text/css; charset=utf-8",
+            include_str!("static/app.css"),
+        ),
+        asset("app", "js", JS, include_str!("static/app.js")),
+        asset("shop", "js", JS, include_str!("static/shop.js")),
+    ]
 });
 
+/// `/static/app.<hash>.css`: a new address whenever the stylesheet changes.
+pub fn css_path() -> &'static str {
+    &ASSETS[0].path
+}
+
+/// The pages' shared script.
+pub fn js_path() -> &'static str {
+    &ASSETS[1].path
+}
+
+/// The shop counter's script.
+pub fn shop_js_path() -> &'static str {
+    &ASSETS[2].path
+}
+
 #[get("/static/{name}")]
-async fn stylesheet(name: web::Path<String>) -> HttpResponse {
-    if format!("/static/{}", name.into_inner()) != *CSS_PATH {
-        return HttpResponse::NotFound().finish();
+async fn serve(name: web::Path<String>) -> HttpResponse {
+    let path = format!("/static/{}", name.into_inner());
+    match ASSETS.iter().find(|a| a.path == path) {
+        Some(a) => HttpResponse::Ok()
+            .content_type(a.content_type)
+            .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+            .body(a.body),
+        None => HttpResponse::NotFound().finish(),
     }
-    HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
-        .body(CSS)
 }

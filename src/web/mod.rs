@@ -1,22 +1,28 @@
 //! Server-rendered pages (DESIGN.md §8): Chinese, elder-first, no build step, nothing
-//! loaded from other hosts. Sessions are HttpOnly cookies; every form carries a CSRF token.
+//! loaded from other hosts. Sessions are HttpOnly cookies; every form carries a CSRF token,
+//! and the pages' scripts call the JSON API with the session cookie plus that token.
 
 mod assets;
 mod h5;
-mod session;
+mod page;
+pub(crate) mod session;
+mod shop;
+mod staff;
 mod store;
+mod wechat;
 
 use actix_web::web;
 
 /// The pages' routes; they are not part of the JSON API's OpenAPI document.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(assets::stylesheet)
-        .service(h5::login_page)
-        .service(h5::login)
-        .service(h5::home)
-        .service(h5::code_page)
-        .service(h5::code_status)
-        .service(h5::board)
-        .service(h5::object)
-        .service(h5::logout);
+    cfg.service(assets::serve)
+        .service(wechat::start)
+        .service(wechat::callback)
+        .service(staff::login_page)
+        .service(staff::login)
+        .service(staff::logout)
+        .service(shop::counter)
+        .service(shop::goods_page)
+        .service(shop::receipt)
+        .configure(h5::routes);
 }

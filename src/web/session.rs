@@ -6,8 +6,15 @@
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time};
+use chrono::Duration;
 
+use super::store;
+use crate::auth::Principal;
 use crate::auth::secrets::{random_token, sha256_hex};
+use crate::auth::service::load_principal;
+use crate::auth::token::Subject;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 pub const SESSION: &str = "jifen_session";
@@ -43,21 +50,81 @@ pub fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
         .is_some_and(|c| c.value().len() >= 32 && c.value() == submitted)
 }
 
-/// A new session token and its cookie.
-pub fn new_session(state: &AppState) -> (String, Cookie<'static>) {
+/// Header by which the pages' scripts prove they were served by us (it must equal the
+/// CSRF cookie) when they call the JSON API with the session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub fn csrf_header_ok(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| csrf_ok(req, v))
+}
+
+/// Starts a session for `subject` in the caller's transaction; the cookie to set.
+pub fn start(
+    conn: &mut DbConnection,
+    state: &AppState,
+    subject: Subject,
+) -> AppResult<Cookie<'static>> {
     let token = random_token();
-    let cookie = Cookie::build(SESSION, token.clone())
+    let now = state.clock.now();
+    store::create(
+        conn,
+        &sha256_hex(&token),
+        subject,
+        now.naive_utc(),
+        (now + Duration::days(SESSION_DAYS)).naive_utc(),
+    )?;
+    Ok(session_cookie(state, token))
+}
+
+/// The signed-in principal behind the request's session cookie, if any.
+pub async fn principal(req: &HttpRequest, state: &AppState) -> AppResult<Option<Principal>> {
+    let Some(hash) = session_hash(req) else {
+        return Ok(None);
+    };
+    let now = state.clock.now().naive_utc();
+    let loaded = state
+        .db
+        .run(move |conn| {
+            store::subject(conn, &hash, now)?
+                .map(|subject| load_principal(conn, subject))
+                .transpose()
+        })
+        .await;
+    match loaded {
+        Err(AppError::Unauthenticated(_)) => Ok(None),
+        other => other,
+    }
+}
+
+pub async fn end(req: &HttpRequest, state: &AppState) {
+    let Some(hash) = session_hash(req) else {
+        return;
+    };
+    let now = state.clock.now().naive_utc();
+    if let Err(err) = state
+        .db
+        .run(move |conn| Ok(store::revoke(conn, &hash, now)?))
+        .await
+    {
+        tracing::error!(error = %err, "sign-out failed");
+    }
+}
+
+fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(SESSION, token)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure(state))
         .max_age(time::Duration::days(SESSION_DAYS))
-        .finish();
-    (token, cookie)
+        .finish()
 }
 
 /// The hash under which the request's session is stored, if it has one.
-pub fn session_hash(req: &HttpRequest) -> Option<String> {
+fn session_hash(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION).map(|c| sha256_hex(c.value()))
 }
 
@@ -69,8 +136,4 @@ pub fn expired_session() -> Cookie<'static> {
         .finish();
     cookie.make_removal();
     cookie
-}
-
-pub fn hash_token(token: &str) -> String {
-    sha256_hex(token)
 }

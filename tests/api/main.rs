@@ -2,6 +2,7 @@
 //! on SQLite, or on PostgreSQL when `JIFEN_TEST_PG_URL` is set.
 
 mod support;
+mod wechat_standin;
 
 mod auth;
 mod checklist;
@@ -18,3 +19,4 @@ mod shop;
 mod system;
 mod tamper;
 mod validation;
+mod wechat;

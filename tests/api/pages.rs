@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::ledger::{add_item, award, ledger_world};
 use crate::support::TestApp;
 
-fn browser() -> Client {
+pub fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -16,7 +16,7 @@ fn browser() -> Client {
         .unwrap()
 }
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[start..].split('"').next().unwrap().to_owned()
 }
@@ -118,7 +118,7 @@ fn a_villager_signs_in_with_an_invite_and_sees_the_household_points() {
             after.status().as_u16(),
             after.headers()["location"].to_str().unwrap()
         ),
-        (303, "/h5/login")
+        (303, "/h5/login?next=%2Fh5%2F")
     );
 }
 
@@ -129,8 +129,9 @@ fn sign_in_refusals_are_in_words_and_forms_need_their_token() {
     let code = app.invite(&w.committee, w.households[0]);
     let b = browser();
     assert_eq!(
-        b.get(app.url("/h5/")).send().unwrap().headers()["location"],
-        "/h5/login"
+        b.get(app.url("/h5/ledger")).send().unwrap().headers()["location"],
+        "/h5/login?next=%2Fh5%2Fledger",
+        "the visitor is sent to sign in, and will come back to the page asked for"
     );
     let csrf = open_login(&app, &b);
 
@@ -323,4 +324,46 @@ fn the_notice_board_page_is_public_and_takes_objections_from_the_village() {
         .text()
         .unwrap();
     assert!(after.contains("异议已提交") && after.contains("有异议，等待监督委员会处理"));
+}
+
+#[test]
+fn pages_call_the_api_with_their_session_only_when_they_carry_the_csrf_token() {
+    let app = TestApp::start();
+    let w = app.world();
+    let b = signed_in_browser(&app, &w.committee, w.households[0]);
+    let home = b.get(app.url("/h5/")).send().unwrap().text().unwrap();
+    let csrf = html_meta_csrf(&home);
+    let balance = b
+        .get(app.url(&format!("/api/v1/households/{}/balance", w.households[0])))
+        .send()
+        .unwrap();
+    assert_eq!(balance.status(), 200, "reads need only the cookie");
+    let path = app.url(&format!(
+        "/api/v1/households/{}/payment-codes",
+        w.households[0]
+    ));
+    let forged = b.post(&path).json(&json!({})).send().unwrap();
+    assert_eq!(forged.status(), 401, "a write without the token is refused");
+    let wrong = b
+        .post(&path)
+        .header("X-CSRF-Token", "0".repeat(43))
+        .json(&json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let issued = b
+        .post(&path)
+        .header("X-CSRF-Token", csrf)
+        .json(&json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+}
+
+pub fn html_meta_csrf(html: &str) -> String {
+    let start = html
+        .find("<meta name=\"csrf\" content=\"")
+        .expect("csrf meta")
+        + 27;
+    html[start..].split('"').next().unwrap().to_owned()
 }

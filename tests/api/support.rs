@@ -185,12 +185,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn start() -> TestApp {
+        Self::start_with(|_| {})
+    }
+
+    /// A server whose settings `adjust` changes first (WeChat addresses, say).
+    pub fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDb::fresh();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap(),
         ));
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: db.url().to_owned(),
             bind: "127.0.0.1:0".into(),
             data_dir: data_dir.path().to_owned(),
@@ -200,6 +205,7 @@ impl TestApp {
             posting_interval_ms: 50,
             ..Settings::default()
         };
+        adjust(&mut settings);
         let state = prepare(settings, clock.clone()).expect("prepare server");
         let server = Background::spawn(state).expect("start server");
         TestApp {

@@ -1,0 +1,2 @@
+DROP TABLE wechat_codes;
+DROP TABLE wechat_bindings;

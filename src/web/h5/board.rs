@@ -1,0 +1,166 @@
+//! The village's notice board (公示栏), public; villagers of the village may object.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use chrono::Duration;
+use serde::Deserialize;
+
+use crate::auth::PrincipalKind;
+use crate::clock::shanghai;
+use crate::error::AppError;
+use crate::http::client_addr;
+use crate::state::AppState;
+use crate::web::page::{self, Chrome, error_page, failure, redirect, show, signed, villager};
+use crate::web::session;
+
+struct BoardLine {
+    id: i64,
+    door_no: String,
+    household: String,
+    item: String,
+    points: String,
+    gain: bool,
+    ends: String,
+    objected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "h5/board.html", config = "src/web/askama.toml")]
+struct BoardPage<'a> {
+    chrome: Chrome,
+    code: &'a str,
+    village: String,
+    notice: Option<&'a str>,
+    can_object: bool,
+    in_notice: Vec<BoardLine>,
+    recent: Vec<BoardLine>,
+    seq: i64,
+    hash: String,
+}
+
+fn board_line(c: crate::claims::model::BoardClaim) -> BoardLine {
+    BoardLine {
+        id: c.claim_id,
+        door_no: c.door_no,
+        household: c.household,
+        item: c.item,
+        gain: !c.points.is_negative(),
+        points: signed(c.points),
+        // Notice ends at midnight: the last day on notice is the day before.
+        ends: c
+            .notice_ends_at
+            .map(|t| {
+                (t - Duration::seconds(1))
+                    .with_timezone(&shanghai())
+                    .format("%m月%d日")
+                    .to_string()
+            })
+            .unwrap_or_default(),
+        objected: c.status == crate::claims::model::ClaimStatus::Objected,
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct BoardQuery {
+    done: Option<String>,
+}
+
+/// The village's notice board (公示栏), for anyone; villagers of the village may object.
+#[get("/h5/board/{code}")]
+async fn board(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> HttpResponse {
+    let code = code.into_inner();
+    let query: BoardQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let lookup = code.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let board = crate::claims::service::notice_board(conn, &lookup)?;
+            let village =
+                crate::org::service::village_summary_by_code(conn, &lookup)?.map(|(id, _)| id);
+            Ok((board, village))
+        })
+        .await;
+    let (board, village_id) = match found {
+        Ok(found) => found,
+        Err(AppError::NotFound) => {
+            return error_page(&req, &state, StatusCode::NOT_FOUND, "没有这个村。");
+        }
+        Err(err) => return failure(&req, &state, &err),
+    };
+    let viewer = session::principal(&req, &state).await.ok().flatten();
+    let can_object = viewer.is_some_and(|p| {
+        p.kind == PrincipalKind::Villager
+            && village_id.is_some_and(|v| p.village_ids().contains(&v))
+    });
+    let notice = match query.done.as_deref() {
+        Some("objected") => Some("异议已提交，村务监督委员会会处理。"),
+        Some("refused") => Some("没能提交异议：这条公示可能已经结束了。"),
+        _ => None,
+    };
+    show(&req, &state, StatusCode::OK, |chrome| BoardPage {
+        chrome,
+        code: &code,
+        village: board.village_name.clone(),
+        notice,
+        can_object,
+        seq: board.head.seq,
+        hash: board.head.hash.clone(),
+        in_notice: board.in_notice.into_iter().map(board_line).collect(),
+        recent: board.recent_postings.into_iter().map(board_line).collect(),
+    })
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ObjectionForm {
+    claim_id: i64,
+    reason: String,
+}
+
+/// A villager objects to a claim on the board.
+#[post("/h5/board/{code}/objections")]
+async fn object(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let form: ObjectionForm = match page::form(&req, &state, &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let p = match villager(&req, &state).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let back = format!("/h5/board/{}", code.into_inner());
+    let reason = form.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return error_page(
+            &req,
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "请写明异议的理由（200 字以内）。",
+        );
+    }
+    let caller = crate::auth::Caller {
+        principal: p,
+        addr: client_addr(&req),
+    };
+    let now = state.clock.now();
+    let result = state
+        .db
+        .run(move |conn| crate::claims::service::object(conn, &caller, form.claim_id, &reason, now))
+        .await;
+    match result {
+        Ok(_) => redirect(&format!("{back}?done=objected")).finish(),
+        Err(AppError::InvalidState(_)) => redirect(&format!("{back}?done=refused")).finish(),
+        Err(err) => failure(&req, &state, &err),
+    }
+}

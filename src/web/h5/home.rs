@@ -1,0 +1,138 @@
+//! The household's home (`/h5/`) and its whole ledger (`/h5/ledger`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::clock::shanghai;
+use crate::ledger::views::EntryView;
+use crate::paging::PageQuery;
+use crate::state::AppState;
+use crate::web::page::{Chrome, failure, show, signed, villager};
+
+pub struct EntryLine {
+    memo: String,
+    when: String,
+    points: String,
+    gain: bool,
+}
+
+impl From<EntryView> for EntryLine {
+    fn from(e: EntryView) -> Self {
+        EntryLine {
+            memo: e.memo,
+            when: e
+                .created_at
+                .with_timezone(&shanghai())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            gain: !e.points.is_negative(),
+            points: signed(e.points),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "h5/home.html", config = "src/web/askama.toml")]
+struct HomePage {
+    chrome: Chrome,
+    village: String,
+    village_code: String,
+    door_no: String,
+    name: String,
+    points: String,
+    honour: String,
+    pending: String,
+    stars: usize,
+    star_text: String,
+    self_report: bool,
+    entries: Vec<EntryLine>,
+}
+
+#[get("/h5/")]
+async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let p = match villager(&req, &state).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let household_id = p.household_id().unwrap_or_default();
+    let village_id = p.village_ids().first().copied().unwrap_or_default();
+    let data = state
+        .db
+        .run(move |conn| {
+            let pending = crate::claims::service::pending(conn, household_id)?;
+            let balance = crate::ledger::service::balance(conn, &p, household_id, pending)?;
+            let recent = PageQuery {
+                limit: Some(5),
+                cursor: None,
+            };
+            let entries =
+                crate::ledger::service::household_ledger(conn, &p, household_id, &recent)?;
+            let (_, door_no, head_name) = crate::org::service::household_brief(conn, household_id)?;
+            let village = crate::org::service::get_village(conn, &p, village_id)?;
+            Ok((balance, entries, door_no, head_name, village))
+        })
+        .await;
+    let (balance, entries, door_no, name, village) = match data {
+        Ok(data) => data,
+        Err(err) => return failure(&req, &state, &err),
+    };
+    show(&req, &state, StatusCode::OK, |chrome| HomePage {
+        chrome,
+        village: village.name,
+        village_code: village.code,
+        door_no,
+        name,
+        points: balance.points.to_string(),
+        honour: balance.honour.to_string(),
+        pending: balance.pending.to_string(),
+        stars: balance.stars,
+        star_text: "★".repeat(balance.stars),
+        self_report: village.policy.allow_self_report,
+        entries: entries.items.into_iter().map(EntryLine::from).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "h5/ledger.html", config = "src/web/askama.toml")]
+struct LedgerPage {
+    chrome: Chrome,
+    entries: Vec<EntryLine>,
+    next: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LedgerQuery {
+    cursor: Option<String>,
+}
+
+/// Every entry of the household, newest first, 20 at a time.
+#[get("/h5/ledger")]
+async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let p = match villager(&req, &state).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let query: LedgerQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let household_id = p.household_id().unwrap_or_default();
+    let page = PageQuery {
+        limit: Some(20),
+        cursor: query.cursor,
+    };
+    let entries = state
+        .db
+        .run(move |conn| crate::ledger::service::household_ledger(conn, &p, household_id, &page))
+        .await;
+    match entries {
+        Ok(entries) => show(&req, &state, StatusCode::OK, |chrome| LedgerPage {
+            chrome,
+            next: entries
+                .next_cursor
+                .map(|c| form_urlencoded::byte_serialize(c.as_bytes()).collect()),
+            entries: entries.items.into_iter().map(EntryLine::from).collect(),
+        }),
+        Err(err) => failure(&req, &state, &err),
+    }
+}

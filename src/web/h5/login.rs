@@ -1,0 +1,110 @@
+//! Villager sign-in: WeChat (silent, inside WeChat) when configured, else the invite code.
+//! A browser that came back from WeChat with a new openid is asked for the invite code once,
+//! and the openid is bound so that next time WeChat alone signs the villager in.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::PrincipalKind;
+use crate::auth::service::redeem_invite;
+use crate::auth::token::Subject;
+use crate::db::write_tx;
+use crate::http::client_addr;
+use crate::state::AppState;
+use crate::web::page::{self, Chrome, failure, redirect, safe_next, show};
+use crate::web::{session, wechat};
+
+#[derive(Template)]
+#[template(path = "h5/login.html", config = "src/web/askama.toml")]
+struct LoginPage<'a> {
+    chrome: Chrome,
+    code: &'a str,
+    next: &'a str,
+    /// The browser came from WeChat and the openid will be bound.
+    binding: bool,
+    error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LoginForm {
+    invite_code: String,
+    next: Option<String>,
+}
+
+fn login_form(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    form: &LoginForm,
+    error: Option<String>,
+) -> HttpResponse {
+    let next = safe_next(form.next.as_deref(), "/h5/");
+    let binding = wechat::pending_openid(req, state).is_some();
+    show(req, state, status, |chrome| LoginPage {
+        chrome,
+        code: &form.invite_code,
+        next: &next,
+        binding,
+        error,
+    })
+}
+
+#[get("/h5/login")]
+async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let query: LoginForm = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    if wechat::silent_sign_in(&req, &state) && wechat::pending_openid(&req, &state).is_none() {
+        let next = safe_next(query.next.as_deref(), "/h5/");
+        let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        return redirect(&format!("/auth/wechat/start?next={next}")).finish();
+    }
+    login_form(&req, &state, StatusCode::OK, &query, None)
+}
+
+#[post("/h5/login")]
+async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let form: LoginForm = match page::form(&req, &state, &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let addr = client_addr(&req);
+    let openid = wechat::pending_openid(&req, &state);
+    let (code, state2) = (form.invite_code.clone(), state.clone());
+    let result = state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                let member_id = redeem_invite(conn, &state2, &code, &addr)?;
+                wechat::bind_pending(conn, &state2, openid.as_deref(), member_id)?;
+                let subject = Subject {
+                    kind: PrincipalKind::Villager,
+                    id: member_id,
+                };
+                session::start(conn, &state2, subject)
+            })
+        })
+        .await;
+    match result {
+        Ok(cookie) => redirect(&safe_next(form.next.as_deref(), "/h5/"))
+            .cookie(cookie)
+            .cookie(wechat::forget_pending())
+            .finish(),
+        Err(err) if err.problem().status < 500 => {
+            let problem = err.problem();
+            let message = problem
+                .errors
+                .first()
+                .map_or(problem.detail.clone(), |e| e.message.clone());
+            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNAUTHORIZED);
+            login_form(&req, &state, status, &form, Some(message))
+        }
+        Err(err) => failure(&req, &state, &err),
+    }
+}
+
+#[post("/h5/logout")]
+async fn logout(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    page::sign_out(&req, &state, &body, "/h5/login").await
+}

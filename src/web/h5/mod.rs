@@ -1,0 +1,20 @@
+//! The villager's pages (`/h5/`), made for elderly people on cheap phones inside WeChat.
+
+mod board;
+mod code;
+mod home;
+mod login;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(login::login_page)
+        .service(login::login)
+        .service(login::logout)
+        .service(home::home)
+        .service(home::ledger)
+        .service(code::code_page)
+        .service(code::code_status)
+        .service(board::board)
+        .service(board::object);
+}

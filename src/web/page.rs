@@ -1,0 +1,190 @@
+//! What every page shares: rendering, caching headers, redirects, error pages in words,
+//! and the gate that sends a visitor without a session to the right sign-in.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use askama::Template;
+
+use super::assets::{css_path, js_path};
+use super::{session, wechat};
+use crate::auth::{Principal, PrincipalKind};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What the base layout needs on every page.
+pub struct Chrome {
+    pub css: &'static str,
+    pub js: &'static str,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html", config = "src/web/askama.toml")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    message: &'a str,
+}
+
+/// A page that is never cached (it shows balances, codes or personal data).
+pub fn personal(status: StatusCode) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type("text/html; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "no-store"));
+    builder
+}
+
+pub fn render(template: &impl Template) -> String {
+    template.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "template failed");
+        "<!doctype html><meta charset=utf-8><p>页面出错了，请稍后再试。</p>".to_owned()
+    })
+}
+
+/// Renders a page whose forms need the browser's CSRF token, setting the cookie if new.
+pub fn show<T: Template>(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    build: impl FnOnce(Chrome) -> T,
+) -> HttpResponse {
+    let (csrf, cookie) = session::csrf(req, state);
+    let body = render(&build(Chrome {
+        css: css_path(),
+        js: js_path(),
+        csrf,
+    }));
+    let mut response = personal(status);
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    response.body(body)
+}
+
+pub fn error_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    message: &str,
+) -> HttpResponse {
+    show(req, state, status, |chrome| ErrorPage { chrome, message })
+}
+
+/// The page for an error from a use case: its words, with its status.
+pub fn failure(req: &HttpRequest, state: &AppState, err: &AppError) -> HttpResponse {
+    let problem = err.problem();
+    if problem.status >= 500 {
+        tracing::error!(error = %err, path = %req.path(), "page failed");
+    }
+    let message = problem
+        .errors
+        .first()
+        .map_or(problem.detail.clone(), |e| e.message.clone());
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_page(req, state, status, &message)
+}
+
+pub fn redirect(to: &str) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::SeeOther();
+    builder
+        .insert_header((LOCATION, to.to_owned()))
+        .insert_header((CACHE_CONTROL, "no-store"));
+    builder
+}
+
+/// Where to go after signing in: only our own pages, never another site.
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n)
+            if ["/h5/", "/shop/", "/admin/"]
+                .iter()
+                .any(|p| n.starts_with(p))
+                && !n.contains("//")
+                && !n.contains('\\') =>
+        {
+            n.to_owned()
+        }
+        _ => fallback.to_owned(),
+    }
+}
+
+fn here(req: &HttpRequest) -> String {
+    let query = req.query_string();
+    let path = req.path();
+    let target = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    form_urlencoded::byte_serialize(target.as_bytes()).collect()
+}
+
+/// The signed-in villager, or where to send the visitor: inside WeChat (when configured)
+/// straight into the silent WeChat sign-in, elsewhere to the invite-code page.
+pub async fn villager(req: &HttpRequest, state: &AppState) -> Result<Principal, HttpResponse> {
+    match session::principal(req, state).await {
+        Ok(Some(p)) if p.kind == PrincipalKind::Villager && p.household_id().is_some() => Ok(p),
+        Ok(_) => {
+            let start = if wechat::silent_sign_in(req, state) {
+                "/auth/wechat/start"
+            } else {
+                "/h5/login"
+            };
+            Err(redirect(&format!("{start}?next={}", here(req))).finish())
+        }
+        Err(err) => Err(failure(req, state, &err)),
+    }
+}
+
+/// The signed-in staff member, or the staff sign-in page.
+pub async fn staff(req: &HttpRequest, state: &AppState) -> Result<Principal, HttpResponse> {
+    match session::principal(req, state).await {
+        Ok(Some(p)) if p.kind == PrincipalKind::Staff => Ok(p),
+        Ok(_) => Err(redirect(&format!("/staff/login?next={}", here(req))).finish()),
+        Err(err) => Err(failure(req, state, &err)),
+    }
+}
+
+/// `+10.00` for gains, `-5.00` for losses.
+pub fn signed(amount: crate::amount::Amount) -> String {
+    if amount.is_negative() {
+        amount.to_string()
+    } else {
+        format!("+{amount}")
+    }
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct CsrfField {
+    csrf: String,
+}
+
+/// A posted form, once its CSRF token checks out.
+#[allow(clippy::result_large_err)] // the error is the page to answer with, built once
+pub fn form<T: serde::de::DeserializeOwned + Default>(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+) -> Result<T, HttpResponse> {
+    let token: CsrfField = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    if !session::csrf_ok(req, &token.csrf) {
+        return Err(error_page(
+            req,
+            state,
+            StatusCode::FORBIDDEN,
+            "页面已过期，请返回上一页刷新后再试。",
+        ));
+    }
+    Ok(serde_urlencoded::from_bytes(body).unwrap_or_default())
+}
+
+/// Signs out of the page session and goes to `to`.
+pub async fn sign_out(req: &HttpRequest, state: &AppState, body: &[u8], to: &str) -> HttpResponse {
+    if let Err(response) = form::<CsrfField>(req, state, body) {
+        return response;
+    }
+    session::end(req, state).await;
+    redirect(to).cookie(session::expired_session()).finish()
+}

@@ -1,0 +1,102 @@
+//! Staff sign-in for the shop counter and the committee desk (username and password).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::page::{self, Chrome, failure, redirect, safe_next, show};
+use super::session;
+use crate::auth::service::{LoginRequest, authenticate_staff, load_principal};
+use crate::auth::{Principal, RoleName};
+use crate::db::write_tx;
+use crate::http::client_addr;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "staff/login.html", config = "src/web/askama.toml")]
+struct LoginPage<'a> {
+    chrome: Chrome,
+    username: &'a str,
+    next: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Where a staff member works: the counter for shopkeepers, the desk for everyone else.
+fn workplace(p: &Principal) -> &'static str {
+    if p.has_role(RoleName::Shopkeeper) {
+        "/shop/"
+    } else {
+        "/admin/"
+    }
+}
+
+fn login_form(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    form: &LoginForm,
+    error: Option<String>,
+) -> HttpResponse {
+    let next = form.next.clone().unwrap_or_default();
+    show(req, state, status, |chrome| LoginPage {
+        chrome,
+        username: &form.username,
+        next: &next,
+        error,
+    })
+}
+
+#[get("/staff/login")]
+async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let query: LoginForm = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    login_form(&req, &state, StatusCode::OK, &query, None)
+}
+
+#[post("/staff/login")]
+async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let form: LoginForm = match page::form(&req, &state, &body) {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let addr = client_addr(&req);
+    let credentials = LoginRequest {
+        username: form.username.clone(),
+        password: form.password.clone(),
+    };
+    let state2 = state.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let subject = authenticate_staff(conn, &state2, &credentials, &addr)?;
+            let principal = load_principal(conn, subject)?;
+            let cookie = write_tx(conn, |conn| session::start(conn, &state2, subject))?;
+            Ok((principal, cookie))
+        })
+        .await;
+    match result {
+        Ok((principal, cookie)) => {
+            let to = safe_next(form.next.as_deref(), workplace(&principal));
+            redirect(&to).cookie(cookie).finish()
+        }
+        Err(err) if err.problem().status < 500 => {
+            let status =
+                StatusCode::from_u16(err.problem().status).unwrap_or(StatusCode::UNAUTHORIZED);
+            login_form(&req, &state, status, &form, Some(err.problem().detail))
+        }
+        Err(err) => failure(&req, &state, &err),
+    }
+}
+
+#[post("/staff/logout")]
+async fn logout(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    page::sign_out(&req, &state, &body, "/staff/login").await
+}

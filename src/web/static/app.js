@@ -1,0 +1,103 @@
+/* jifen pages: a few helpers, no framework, no build step.
+   Forms marked data-api="METHOD /api/v1/..." are sent to the JSON API with the session
+   cookie and the CSRF token; a refusal is shown in words inside the form. */
+(function () {
+  "use strict";
+  var meta = document.querySelector("meta[name=csrf]");
+  var csrf = meta ? meta.content : "";
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(16) + "-" + Math.random().toString(16).slice(2);
+  }
+
+  /* The sentence to show for a problem+json answer. */
+  function words(status, data) {
+    if (data && data.errors && data.errors.length) return data.errors[0].message;
+    if (data && data.detail) return data.detail;
+    if (status === 0) return "网络不通，请检查网络后再试。";
+    return "没有成功（" + status + "），请稍后再试。";
+  }
+
+  function api(method, path, body, key) {
+    var headers = { "X-CSRF-Token": csrf, "Accept": "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (key) headers["Idempotency-Key"] = key;
+    return fetch(path, init).then(function (r) {
+      var type = r.headers.get("Content-Type") || "";
+      var read = type.indexOf("json") >= 0 ? r.json() : Promise.resolve(null);
+      return read.then(function (data) {
+        return { ok: r.ok, status: r.status, data: data, message: r.ok ? "" : words(r.status, data) };
+      });
+    }, function () {
+      return { ok: false, status: 0, data: null, message: words(0, null) };
+    });
+  }
+
+  /* A field's value as the API wants it: data-type="int" | "ints" | "list" | "json" | "bool". */
+  function collect(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf" || el.disabled) return;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked && el.dataset.type !== "bool") return;
+      var type = el.dataset.type || "text";
+      var value = el.value.trim();
+      if (type === "bool") { body[el.name] = el.checked; return; }
+      if (type === "ints") { (body[el.name] = body[el.name] || []).push(parseInt(value, 10)); return; }
+      if (value === "" && el.dataset.optional !== undefined) return;
+      if (type === "int") value = parseInt(value, 10);
+      if (type === "json") value = JSON.parse(value);
+      if (type === "list") value = value.split(/[、,，\s]+/).filter(Boolean);
+      body[el.name] = value;
+    });
+    return body;
+  }
+
+  function say(form, text, good) {
+    var box = form.querySelector(".message");
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "message";
+      box.setAttribute("role", "alert");
+      form.appendChild(box);
+    }
+    box.className = "message " + (good ? "ok" : "error");
+    box.textContent = text;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var spec = form.dataset.api;
+    if (!spec) return;
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    var parts = spec.split(" ");
+    var body = form.enctype === "multipart/form-data" ? new FormData(form) : collect(form);
+    if (body instanceof FormData) body.delete("csrf");
+    /* One key per form as shown: pressing twice cannot do it twice. */
+    form.dataset.key = form.dataset.key || newKey();
+    var button = form.querySelector("[type=submit]");
+    if (button) button.disabled = true;
+    api(parts[0], parts[1], body, form.dataset.key).then(function (answer) {
+      if (button) button.disabled = false;
+      if (!answer.ok) {
+        if (answer.status !== 409) delete form.dataset.key;
+        say(form, answer.message, false);
+        return;
+      }
+      var then = form.dataset.then || "reload";
+      if (then === "reload") { location.reload(); return; }
+      if (then.charAt(0) === "/") { location.assign(then.replace("{id}", answer.data && answer.data.id)); return; }
+      say(form, then, true);
+      delete form.dataset.key;
+    });
+  });
+
+  window.jifen = { api: api, newKey: newKey, words: words };
+})();

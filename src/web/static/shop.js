@@ -1,0 +1,213 @@
+/* The shop counter. The scan field keeps the focus so a scanner gun (digits + Enter) always
+   lands in it; payment codes are 18 digits, household cards 25. Points are handled in
+   hundredths so that sums are exact. */
+(function () {
+  "use strict";
+  var root = document.getElementById("counter");
+  if (!root) return;
+  var shop = root.dataset.shop;
+  var $ = function (id) { return document.getElementById(id); };
+  var scan = $("scan");
+  var current = null;   /* {code} or {card_token}, with the household as scanned */
+  var cart = {};        /* goods id -> quantity */
+  var key = null;       /* Idempotency-Key of the redemption being confirmed */
+  var pin = "";
+  var last = null;      /* the receipt just made */
+
+  var goods = {};
+  Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (t) {
+    goods[t.dataset.id] = { name: t.dataset.name, unit: t.dataset.unit, price: cents(t.dataset.price), stock: Number(t.dataset.stock) };
+  });
+
+  function cents(text) { return Math.round(parseFloat(text) * 100); }
+  function points(c) { return (c / 100).toFixed(2); }
+  function padOpen() { return !$("pinpad").hidden; }
+  function say(text, good) {
+    var box = $("status");
+    box.textContent = text || "";
+    box.className = "message " + (good ? "ok" : "error");
+  }
+
+  /* Keep the scan field ready unless the villager is typing a PIN or staff type a name. */
+  function refocus() {
+    var active = document.activeElement;
+    if (padOpen() || (active && active.id === "proxy")) return;
+    scan.focus();
+  }
+  scan.addEventListener("blur", function () { window.setTimeout(refocus, 0); });
+  document.addEventListener("click", function () { window.setTimeout(refocus, 0); });
+
+  function total() {
+    var sum = 0;
+    Object.keys(cart).forEach(function (id) { sum += goods[id].price * cart[id]; });
+    return sum;
+  }
+
+  function render() {
+    $("household").hidden = !current;
+    $("cart").hidden = !current;
+    if (!current) return;
+    $("h-name").textContent = current.household.door_no + " · " + current.household.display_name;
+    $("h-points").textContent = current.household.points;
+    var list = $("cart-lines");
+    list.textContent = "";
+    Object.keys(cart).forEach(function (id) {
+      var g = goods[id];
+      var li = document.createElement("li");
+      var name = document.createElement("span");
+      name.textContent = g.name + " × " + cart[id] + " " + g.unit;
+      var buttons = document.createElement("span");
+      [["−", -1], ["+", 1]].forEach(function (b) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "step";
+        button.textContent = b[0];
+        button.setAttribute("aria-label", (b[1] > 0 ? "加一" : "减一") + g.unit + g.name);
+        button.addEventListener("click", function () { add(id, b[1]); });
+        buttons.appendChild(button);
+      });
+      li.appendChild(name);
+      li.appendChild(buttons);
+      list.appendChild(li);
+    });
+    var sum = total();
+    var have = cents(current.household.points);
+    $("cart-total").textContent = points(sum);
+    $("cart-left").textContent = points(have - sum);
+    $("confirm").disabled = sum === 0 || sum > have;
+    if (sum > have) say("积分不够：还差 " + points(sum - have) + " 分。", false);
+  }
+
+  function add(id, step) {
+    if (!current) { say("请先扫村民的付款码或积分卡。", false); return; }
+    var next = (cart[id] || 0) + step;
+    if (next > goods[id].stock) { say(goods[id].name + " 只剩 " + goods[id].stock + goods[id].unit + "。", false); return; }
+    if (next <= 0) delete cart[id]; else cart[id] = next;
+    say("");
+    key = null;
+    render();
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (t) {
+    t.addEventListener("click", function () { add(t.dataset.id, 1); });
+  });
+
+  function reset() {
+    current = null; cart = {}; key = null; pin = ""; last = null;
+    $("proxy").value = "";
+    $("receipt").hidden = true;
+    render();
+  }
+
+  $("scan-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var digits = scan.value.replace(/\D/g, "");
+    scan.value = "";
+    if (!digits) return;
+    if (digits.length !== 18 && digits.length !== 25) {
+      say("这不是付款码（18 位）或积分卡（25 位），请再扫一次。", false);
+      return;
+    }
+    var who = digits.length === 25 ? { card_token: digits } : { code: digits };
+    say("正在查询……", true);
+    jifen.api("POST", "/api/v1/shops/" + shop + "/scan", who).then(function (a) {
+      if (!a.ok) { say(a.message, false); return; }
+      reset();
+      current = who;
+      current.household = a.data;
+      say(a.data.door_no + " " + a.data.display_name + "，可用 " + a.data.points + " 分。请点商品。", true);
+      render();
+    });
+  });
+
+  function lines() {
+    return Object.keys(cart).map(function (id) { return { goods_id: Number(id), quantity: cart[id] }; });
+  }
+
+  function redeem() {
+    var body = { lines: lines() };
+    if (current.code) body.code = current.code; else { body.card_token = current.card_token; body.pin = pin; }
+    var proxy = $("proxy").value.trim();
+    if (proxy) body.proxy_name = proxy;
+    key = key || jifen.newKey();
+    $("confirm").disabled = true;
+    jifen.api("POST", "/api/v1/shops/" + shop + "/redemptions", body, key).then(function (a) {
+      pin = "";
+      if (!a.ok) {
+        key = null;
+        say(a.message, false);
+        var code = a.data && a.data.code;
+        if (code === "code_expired" || code === "code_used" || code === "code_invalid") {
+          current = null;
+          say(a.message + " 请村民刷新付款码后重新扫。", false);
+        }
+        render();
+        return;
+      }
+      last = a.data;
+      showReceipt(a.data);
+    });
+  }
+
+  function showReceipt(r) {
+    $("household").hidden = true;
+    $("cart").hidden = true;
+    $("receipt").hidden = false;
+    $("r-no").textContent = r.receipt_no;
+    $("r-total").textContent = r.total_points;
+    $("r-after").textContent = r.points_after;
+    $("r-print").href = "/shop/receipts/" + r.id;
+    var list = $("r-lines");
+    list.textContent = "";
+    r.lines.forEach(function (l) {
+      var li = document.createElement("li");
+      li.textContent = l.name + " × " + l.quantity + " " + l.unit + "　" + l.points + " 分";
+      list.appendChild(li);
+    });
+    say("兑换成功，小票号 " + r.receipt_no + "。", true);
+  }
+
+  $("confirm").addEventListener("click", function () {
+    if (!current) return;
+    if (current.card_token && !pin) { openPad(); return; }
+    redeem();
+  });
+  $("cancel").addEventListener("click", function () { reset(); say("已取消。请扫下一位。", true); });
+  $("next").addEventListener("click", function () { location.reload(); });
+
+  function voidOne(id) {
+    var reason = window.prompt("撤销原因（例如：拿错了商品）");
+    if (!reason) return;
+    jifen.api("POST", "/api/v1/redemptions/" + id + "/void", { reason: reason }, jifen.newKey()).then(function (a) {
+      if (!a.ok) { say(a.message, false); return; }
+      location.reload();
+    });
+  }
+  $("r-void").addEventListener("click", function () { if (last) voidOne(last.id); });
+  Array.prototype.forEach.call(document.querySelectorAll("button.void"), function (b) {
+    b.addEventListener("click", function () { voidOne(b.dataset.id); });
+  });
+
+  /* The PIN pad, turned towards the villager. */
+  function openPad() { pin = ""; dots(); $("pinpad").hidden = false; }
+  function closePad() { $("pinpad").hidden = true; refocus(); }
+  function dots() { $("pin-dots").textContent = pin.replace(/./g, "●") || "　"; }
+  Array.prototype.forEach.call(document.querySelectorAll("#pinpad [data-key]"), function (b) {
+    b.addEventListener("click", function (event) {
+      event.stopPropagation();
+      var k = b.dataset.key;
+      if (k === "close") { pin = ""; closePad(); return; }
+      if (k === "back") { pin = pin.slice(0, -1); dots(); return; }
+      if (k === "ok") {
+        if (pin.length < 4) { $("pin-dots").textContent = "密码是 4 到 6 位"; return; }
+        closePad();
+        redeem();
+        return;
+      }
+      if (pin.length < 6) pin += k;
+      dots();
+    });
+  });
+
+  refocus();
+})();
