@@ -5,8 +5,10 @@ mod support;
 mod wechat_standin;
 
 mod auth;
+mod browser;
 mod checklist;
 mod claims;
+mod e2e;
 mod ledger;
 mod openapi;
 mod org;

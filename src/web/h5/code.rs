@@ -15,7 +15,8 @@ use crate::web::page::{Chrome, failure, show, villager};
 struct CodePage {
     chrome: Chrome,
     id: i64,
-    expires_ms: i64,
+    /// Milliseconds the code lives; phones' clocks are often wrong, so no wall time.
+    ttl_ms: i64,
     qr_svg: String,
     grouped: String,
 }
@@ -52,7 +53,7 @@ async fn code_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         Ok(code) => show(&req, &state, StatusCode::OK, |chrome| CodePage {
             chrome,
             id: code.id,
-            expires_ms: code.expires_at.timestamp_millis(),
+            ttl_ms: (code.expires_at - now).num_milliseconds(),
             grouped: group_digits(&code.code),
             qr_svg: code.qr_svg,
         }),

@@ -1,0 +1,152 @@
+//! End to end in headless Chromium against the real server: a villager on a phone inside
+//! WeChat (signed in through the local WeChat stand-in), a shopkeeper at the counter with a
+//! scanner gun, a committee member at the desk. Screenshots land in `target/screenshots/`.
+
+use serde_json::Value;
+
+use crate::browser::{Browser, PHONE_UA, Tab};
+use crate::shop::shop_world;
+use crate::support::{PASSWORD, TestApp};
+use crate::wechat::start_with_wechat;
+
+const DESK_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+
+fn phone(browser: &mut Browser) -> Tab {
+    browser.tab(390, 844, true, PHONE_UA)
+}
+
+fn desk(browser: &mut Browser) -> Tab {
+    browser.tab(1280, 860, false, DESK_UA)
+}
+
+/// Signs a staff member in through the page, as they would: type, Tab, type, Enter.
+fn staff_sign_in(browser: &mut Browser, tab: &Tab, app: &TestApp, page: &str, username: &str) {
+    browser.open(tab, &app.url(page));
+    browser.wait_for(
+        tab,
+        "document.activeElement && document.activeElement.id === 'username'",
+    );
+    browser.type_keys(tab, username);
+    browser.tap(tab, "#password");
+    browser.type_keys(tab, PASSWORD);
+    browser.after_navigation(tab, |b| b.press_enter(tab));
+}
+
+/// What an elderly villager needs from a page, measured in the browser.
+fn assert_elder_first(browser: &mut Browser, tab: &Tab, page: &str) {
+    let m = browser.eval(tab, include_str!("elder_first.js"));
+    let num = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("{k} in {m}"));
+    assert!(num("body_px") >= 18.0, "{page}: body text {m}");
+    assert!(num("figure_px") >= 30.0, "{page}: key figures {m}");
+    assert!(num("main_button_px") >= 60.0, "{page}: main buttons {m}");
+    assert!(num("tap_px") >= 44.0, "{page}: tap targets {m}");
+    assert!(num("contrast") >= 4.5, "{page}: contrast {m}");
+    assert_eq!(
+        m["enlarged_overflow"],
+        Value::Bool(false),
+        "{page}: text enlarged {m}"
+    );
+    assert_eq!(
+        browser.document_header(tab, "cache-control").as_deref(),
+        Some("no-store"),
+        "{page}"
+    );
+    assert!(num("bytes") < 30.0 * 1024.0, "{page}: {m}");
+    assert_eq!(
+        m["foreign"],
+        Value::from(0),
+        "{page}: loads from other hosts {m}"
+    );
+}
+
+#[test]
+fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
+    let (app, wechat) = start_with_wechat();
+    let s = shop_world(&app, "100");
+    let mut browser = Browser::launch();
+
+    // The villager opens the link in WeChat: WeChat signs them in; the first time, jifen
+    // asks for the invite code once.
+    wechat.hold_phone("o-household-0");
+    let villager = phone(&mut browser);
+    browser.open(&villager, &app.url("/h5/"));
+    assert!(browser.text(&villager, "h1").contains("第一次使用"));
+    browser.screenshot(&villager, "h5-first-time");
+    let invite = app.invite(&s.w.committee, s.w.households[0]);
+    browser.tap(&villager, "#invite_code");
+    browser.type_keys(&villager, &invite);
+    browser.after_navigation(&villager, |b| b.tap(&villager, "button[type=submit]"));
+    assert!(
+        browser
+            .text(&villager, "[data-testid=points]")
+            .starts_with("100.00")
+    );
+    assert_elder_first(&mut browser, &villager, "/h5/");
+    browser.screenshot(&villager, "h5-home");
+
+    browser.after_navigation(&villager, |b| b.tap(&villager, "a[href='/h5/code']"));
+    let digits: String = browser
+        .text(&villager, ".digits")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(digits.len(), 18);
+    assert_elder_first(&mut browser, &villager, "/h5/code");
+    browser.screenshot(&villager, "h5-code");
+
+    // The shopkeeper signs in at the counter; the scan field has the focus.
+    let counter = desk(&mut browser);
+    staff_sign_in(&mut browser, &counter, &app, "/shop/", "qingle-shop");
+    browser.wait_for(&counter, "document.activeElement.id === 'scan'");
+    // The scanner gun: 18 digits and Enter, as fast as it can.
+    browser.type_keys(&counter, &digits);
+    browser.press_enter(&counter);
+    browser.wait_for(&counter, "!document.getElementById('household').hidden");
+    let who = browser.text(&counter, "#household");
+    assert!(who.contains("张*明") && who.contains("100.00"), "{who}");
+    browser.tap(&counter, ".tile[data-name='食用油']");
+    browser.tap(&counter, ".tile[data-name='大米']");
+    browser.tap(&counter, ".tile[data-name='大米']");
+    assert_eq!(browser.text(&counter, "#cart-total"), "50.00");
+    assert_eq!(browser.text(&counter, "#cart-left"), "50.00");
+    browser.wait_for(&counter, "document.activeElement.id === 'scan'");
+    browser.screenshot(&counter, "shop-cart");
+    browser.tap(&counter, "#confirm");
+    browser.wait_for(&counter, "!document.getElementById('receipt').hidden");
+    let receipt_no = browser.text(&counter, "#r-no");
+    assert!(receipt_no.ends_with("-0001"), "{receipt_no}");
+    assert_eq!(browser.text(&counter, "#r-after"), "50.00");
+    browser.screenshot(&counter, "shop-receipt");
+
+    // The villager's phone shows what happened, in words.
+    browser.wait_for(&villager, "!document.getElementById('done').hidden");
+    assert_eq!(
+        browser.text(&villager, "#receipt"),
+        "已在 庆乐积分超市 兑换 食用油 1 瓶、大米 2 袋，扣 50.00 分"
+    );
+    browser.screenshot(&villager, "h5-code-redeemed");
+
+    // The same code scanned again is refused in words.
+    browser.after_navigation(&counter, |b| b.tap(&counter, "#next"));
+    assert!(browser.text(&counter, "table.list").contains(&receipt_no));
+    browser.type_keys(&counter, &digits);
+    browser.press_enter(&counter);
+    browser.wait_for(
+        &counter,
+        "document.getElementById('status').innerText.includes('用过')",
+    );
+
+    // The printable receipt fits a 58 mm roll.
+    let href = browser.eval(
+        &counter,
+        "document.querySelector('table.list a').getAttribute('href')",
+    );
+    browser.open(&counter, &app.url(href.as_str().unwrap()));
+    let width = browser.eval(
+        &counter,
+        "document.querySelector('.roll').getBoundingClientRect().width",
+    );
+    assert!(width.as_f64().unwrap() <= 58.0 / 25.4 * 96.0, "{width}");
+    assert!(browser.text(&counter, ".roll").contains(&receipt_no));
+    browser.screenshot(&counter, "shop-receipt-58mm");
+}
