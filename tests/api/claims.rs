@@ -519,7 +519,7 @@ fn caps_are_checked_again_at_approval() {
     assert_eq!((approve.status, approve.code()), (422, "cap_exceeded"));
 }
 
-fn png(size: usize) -> Vec<u8> {
+pub fn png(size: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
     bytes.resize(size.max(8), 7);
     bytes

@@ -367,3 +367,119 @@ pub fn html_meta_csrf(html: &str) -> String {
         + 27;
     html[start..].split('"').next().unwrap().to_owned()
 }
+
+fn villager_item(app: &TestApp, w: &crate::support::World, evidence: bool) -> i64 {
+    let resp = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        json!({"code": "C01", "category": "环境卫生", "title": "清扫门前屋后", "points": "5",
+               "period": "month", "cap_count": 2, "proposers": ["villager"], "evidence_required": evidence}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    resp.id()
+}
+
+#[test]
+fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
+    use reqwest::blocking::multipart::{Form, Part};
+    let app = TestApp::start();
+    let w = app.world();
+    let item = villager_item(&app, &w, true);
+    let b = signed_in_browser(&app, &w.committee, w.households[0]);
+
+    let list = b.get(app.url("/h5/checklist")).send().unwrap();
+    assert_eq!(list.headers()["cache-control"], "no-store");
+    let html = list.text().unwrap();
+    assert!(
+        html.contains("清扫门前屋后")
+            && html.contains("+5.00 分")
+            && html.contains("每月最多 2 次"),
+        "{html}"
+    );
+
+    let page = b.get(app.url("/h5/claim")).send().unwrap().text().unwrap();
+    assert!(
+        page.contains("清扫门前屋后") && page.contains("capture=\"environment\""),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let send = |date: &str, photo: Option<Vec<u8>>| {
+        let mut form = Form::new()
+            .text("csrf", csrf.clone())
+            .text("item_id", item.to_string())
+            .text("occurred_on", date.to_owned())
+            .text("quantity", "1")
+            .text("note", "扫了门前");
+        if let Some(bytes) = photo {
+            form = form.part(
+                "photo",
+                Part::bytes(bytes)
+                    .file_name("IMG_0001.png")
+                    .mime_str("image/png")
+                    .unwrap(),
+            );
+        }
+        b.post(app.url("/h5/claim")).multipart(form).send().unwrap()
+    };
+
+    let bad_date = send("昨天", None);
+    assert_eq!(bad_date.status(), 422);
+    assert!(bad_date.text().unwrap().contains("请选择日期"));
+    let not_a_photo = send("2026-11-27", Some(b"not an image".to_vec()));
+    assert_eq!(not_a_photo.status(), 422);
+    assert!(
+        not_a_photo
+            .text()
+            .unwrap()
+            .contains("只能上传 JPEG、PNG 或 WebP 照片")
+    );
+    let claims = app.get(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        claims.body["items"].as_array().unwrap().len(),
+        0,
+        "a refused photo leaves no claim behind"
+    );
+
+    let sent = send("2026-11-27", Some(crate::claims::png(2048)));
+    assert_eq!(
+        (
+            sent.status().as_u16(),
+            sent.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/h5/claim?done=true")
+    );
+    let claims = app.get(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.committee),
+    );
+    let claim = &claims.body["items"][0];
+    assert_eq!(
+        (claim["status"].as_str(), claim["household_id"].as_i64()),
+        (Some("submitted"), Some(w.households[0]))
+    );
+    let evidence = app.get(
+        &format!("/api/v1/claims/{}/evidence", claim["id"]),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        evidence.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        evidence.text
+    );
+
+    let forged = Form::new()
+        .text("csrf", "x")
+        .text("item_id", item.to_string());
+    assert_eq!(
+        b.post(app.url("/h5/claim"))
+            .multipart(forged)
+            .send()
+            .unwrap()
+            .status(),
+        403
+    );
+}

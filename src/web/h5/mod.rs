@@ -1,6 +1,7 @@
 //! The villager's pages (`/h5/`), made for elderly people on cheap phones inside WeChat.
 
 mod board;
+mod claim;
 mod code;
 mod home;
 mod login;
@@ -16,5 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(code::code_page)
         .service(code::code_status)
         .service(board::board)
-        .service(board::object);
+        .service(board::object)
+        .service(claim::checklist)
+        .service(claim::claim_page)
+        .service(claim::submit_claim);
 }

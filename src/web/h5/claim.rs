@@ -1,0 +1,291 @@
+//! The checklist in force (`/h5/checklist`) and self-reporting a claim with a photo taken
+//! on the phone (`/h5/claim`). The claim and its photo are saved together or not at all.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use chrono::NaiveDate;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use validator::Validate;
+
+use crate::auth::{Caller, Principal};
+use crate::checklist::model::{ChecklistFilter, ItemView, Proposer};
+use crate::claims::model::ClaimRequest;
+use crate::clock::shanghai_today;
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult};
+use crate::http::client_addr;
+use crate::state::AppState;
+use crate::web::page::{Chrome, failure, redirect, show, villager};
+use crate::web::session;
+
+/// Photos from phones are large; the evidence check itself allows 5 MB.
+const FORM_LIMIT: usize = 6 * 1024 * 1024;
+
+pub struct ItemLine {
+    id: i64,
+    category: String,
+    title: String,
+    description: String,
+    points: String,
+    gain: bool,
+    rule: String,
+    evidence_required: bool,
+}
+
+impl From<ItemView> for ItemLine {
+    fn from(i: ItemView) -> Self {
+        let rule = match i.cap_count {
+            Some(cap) => format!("{}最多 {cap} 次", i.period.chinese()),
+            None => i.period.chinese().to_owned(),
+        };
+        ItemLine {
+            id: i.id,
+            gain: !i.points.is_negative(),
+            points: crate::web::page::signed(i.points),
+            category: i.category,
+            title: i.title,
+            description: i.description,
+            rule,
+            evidence_required: i.evidence_required,
+        }
+    }
+}
+
+fn items_in_force(conn: &mut crate::db::DbConnection, p: &Principal) -> AppResult<Vec<ItemView>> {
+    let village_id = p.village_ids().first().copied().unwrap_or_default();
+    let filter = ChecklistFilter {
+        include_retired: false,
+        limit: Some(500),
+        cursor: None,
+    };
+    Ok(crate::checklist::service::list(conn, p, village_id, &filter)?.items)
+}
+
+#[derive(Template)]
+#[template(path = "h5/checklist.html", config = "src/web/askama.toml")]
+struct ChecklistPage {
+    chrome: Chrome,
+    items: Vec<ItemLine>,
+}
+
+#[get("/h5/checklist")]
+async fn checklist(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let p = match villager(&req, &state).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    match state.db.run(move |conn| items_in_force(conn, &p)).await {
+        Ok(items) => show(&req, &state, StatusCode::OK, |chrome| ChecklistPage {
+            chrome,
+            items: items.into_iter().map(ItemLine::from).collect(),
+        }),
+        Err(err) => failure(&req, &state, &err),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "h5/claim.html", config = "src/web/askama.toml")]
+struct ClaimPage {
+    chrome: Chrome,
+    items: Vec<ItemLine>,
+    today: String,
+    chosen: i64,
+    error: Option<String>,
+    done: bool,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ClaimQuery {
+    item: i64,
+    done: bool,
+}
+
+async fn claim_form(
+    req: &HttpRequest,
+    state: &AppState,
+    p: Principal,
+    status: StatusCode,
+    chosen: i64,
+    error: Option<String>,
+    done: bool,
+) -> HttpResponse {
+    let today = shanghai_today(state.clock.now()).to_string();
+    match state.db.run(move |conn| items_in_force(conn, &p)).await {
+        Ok(items) => show(req, state, status, |chrome| ClaimPage {
+            chrome,
+            items: items
+                .into_iter()
+                .filter(|i| i.proposers.contains(&Proposer::Villager))
+                .map(ItemLine::from)
+                .collect(),
+            today,
+            chosen,
+            error,
+            done,
+        }),
+        Err(err) => failure(req, state, &err),
+    }
+}
+
+#[get("/h5/claim")]
+async fn claim_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let p = match villager(&req, &state).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let query: ClaimQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    claim_form(
+        &req,
+        &state,
+        p,
+        StatusCode::OK,
+        query.item,
+        None,
+        query.done,
+    )
+    .await
+}
+
+/// The fields of the claim form, read from multipart.
+#[derive(Default)]
+struct ClaimForm {
+    csrf: String,
+    item_id: String,
+    occurred_on: String,
+    quantity: String,
+    note: String,
+    photo: Vec<u8>,
+}
+
+async fn read_form(mut multipart: Multipart) -> AppResult<ClaimForm> {
+    let mut form = ClaimForm::default();
+    let mut total = 0;
+    while let Some(part) = multipart.next().await {
+        let mut part =
+            part.map_err(|_| AppError::field("photo", "照片没有传上来，请再试一次。"))?;
+        let name = part
+            .content_disposition()
+            .and_then(|d| d.get_name())
+            .unwrap_or_default()
+            .to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk =
+                chunk.map_err(|_| AppError::field("photo", "照片没有传上来，请再试一次。"))?;
+            total += chunk.len();
+            if total > FORM_LIMIT {
+                return Err(AppError::field(
+                    "photo",
+                    "照片太大了（最多 5 MB），请换一张。",
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = || String::from_utf8_lossy(&bytes).trim().to_owned();
+        match name.as_str() {
+            "csrf" => form.csrf = text(),
+            "item_id" => form.item_id = text(),
+            "occurred_on" => form.occurred_on = text(),
+            "quantity" => form.quantity = text(),
+            "note" => form.note = text(),
+            "photo" => form.photo = bytes,
+            _ => {}
+        }
+    }
+    Ok(form)
+}
+
+fn request(form: &ClaimForm, household_id: i64) -> AppResult<ClaimRequest> {
+    let item_id = form
+        .item_id
+        .parse()
+        .map_err(|_| AppError::field("item_id", "请选一项要申报的事项。"))?;
+    let occurred_on = NaiveDate::parse_from_str(&form.occurred_on, "%Y-%m-%d")
+        .map_err(|_| AppError::field("occurred_on", "请选择日期。"))?;
+    let quantity = match form.quantity.as_str() {
+        "" => None,
+        q => Some(
+            q.parse()
+                .map_err(|_| AppError::field("quantity", "次数要填数字。"))?,
+        ),
+    };
+    let request = ClaimRequest {
+        household_id,
+        item_id,
+        quantity,
+        occurred_on,
+        note: Some(form.note.clone()).filter(|n| !n.is_empty()),
+        member_id: None,
+    };
+    request.validate()?;
+    Ok(request)
+}
+
+#[post("/h5/claim")]
+async fn submit_claim(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    multipart: Multipart,
+) -> HttpResponse {
+    let p = match villager(&req, &state).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(err) => return failure(&req, &state, &err),
+    };
+    if !session::csrf_ok(&req, &form.csrf) {
+        return crate::web::page::error_page(
+            &req,
+            &state,
+            StatusCode::FORBIDDEN,
+            "页面已过期，请返回上一页刷新后再试。",
+        );
+    }
+    let chosen = form.item_id.parse().unwrap_or_default();
+    let household_id = p.household_id().unwrap_or_default();
+    let village_id = p.village_ids().first().copied().unwrap_or_default();
+    let caller = Caller {
+        principal: p.clone(),
+        addr: client_addr(&req),
+    };
+    let now = state.clock.now();
+    let result = state
+        .db
+        .run(move |conn| {
+            let request = request(&form, household_id)?;
+            write_tx(conn, |conn| {
+                let claim =
+                    crate::claims::service::submit(conn, &caller, village_id, &request, now)?;
+                if !form.photo.is_empty() {
+                    crate::claims::service::add_evidence(
+                        conn,
+                        &caller,
+                        claim.id,
+                        &form.photo,
+                        now,
+                    )?;
+                }
+                Ok(claim)
+            })
+        })
+        .await;
+    match result {
+        Ok(_) => redirect("/h5/claim?done=true").finish(),
+        Err(err) if err.problem().status < 500 => {
+            let problem = err.problem();
+            let message = problem
+                .errors
+                .first()
+                .map_or(problem.detail.clone(), |e| e.message.clone());
+            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
+            claim_form(&req, &state, p, status, chosen, Some(message), false).await
+        }
+        Err(err) => failure(&req, &state, &err),
+    }
+}
