@@ -615,6 +615,20 @@ pub fn object(
     })
 }
 
+/// Objections waiting for the supervisors, for the desk.
+pub fn open_objections(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+) -> AppResult<Vec<ObjectionView>> {
+    let target = village_target(conn, village_id)?;
+    authorize(p, Action::ListClaims, &target)?;
+    store::open_objections_in(conn, village_id)?
+        .into_iter()
+        .map(|id| objection_view(conn, id))
+        .collect()
+}
+
 fn objection_view(conn: &mut DbConnection, id: i64) -> AppResult<ObjectionView> {
     let row = store::objection(conn, id)?.ok_or(AppError::NotFound)?;
     let claim = store::claim(conn, row.claim_id)?.ok_or(AppError::NotFound)?;

@@ -315,6 +315,16 @@ pub fn objection(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Objecti
         .optional()
 }
 
+/// Ids of the village's objections still waiting for the supervisors, oldest first.
+pub fn open_objections_in(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<i64>> {
+    objections::table
+        .filter(objections::village_id.eq(village_id))
+        .filter(objections::status.eq("open"))
+        .order(objections::id.asc())
+        .select(objections::id)
+        .load(conn)
+}
+
 /// Decides an open objection; false when it was already decided.
 pub fn decide_objection(
     conn: &mut DbConnection,

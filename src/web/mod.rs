@@ -3,6 +3,7 @@
 //! and the pages' scripts call the JSON API with the session cookie plus that token.
 
 mod assets;
+mod desk;
 mod h5;
 mod page;
 pub(crate) mod session;
@@ -24,5 +25,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(shop::counter)
         .service(shop::goods_page)
         .service(shop::receipt)
+        .configure(desk::routes)
         .configure(h5::routes);
 }

@@ -258,14 +258,19 @@ impl Browser {
     /// Taps the middle of the first element matching `selector`, as a finger would.
     pub fn tap(&mut self, tab: &Tab, selector: &str) {
         let sel = serde_json::to_string(selector).expect("selector");
-        self.wait_for(tab, &format!("document.querySelector({sel})"));
-        let point = self.eval(
-            tab,
-            &format!(
-                "(() => {{ const e = document.querySelector({sel}); e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
-            ),
+        // Wait until the element is where a finger would land on it (nothing on top, the
+        // layout settled), then tap that point.
+        let locate = format!(
+            "(() => {{ const e = document.querySelector({sel}); if (!e) return null; e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); const x = r.x + r.width / 2, y = r.y + r.height / 2; const hit = document.elementFromPoint(x, y); return hit && (hit === e || e.contains(hit)) ? [x, y] : null; }})()"
         );
+        self.wait_for(tab, &locate);
+        let point = self.eval(tab, &locate);
         let (x, y) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
+        self.call(
+            tab,
+            "Input.dispatchMouseEvent",
+            json!({"type": "mouseMoved", "x": x, "y": y}),
+        );
         for kind in ["mousePressed", "mouseReleased"] {
             self.call(
                 tab,

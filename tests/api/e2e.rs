@@ -150,3 +150,91 @@ fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
     assert!(browser.text(&counter, ".roll").contains(&receipt_no));
     browser.screenshot(&counter, "shop-receipt-58mm");
 }
+
+#[test]
+fn a_villager_reports_with_a_photo_and_the_committee_approves_it_from_the_desk() {
+    let app = TestApp::start();
+    let w = app.world();
+    let item = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        serde_json::json!({"code": "C01", "category": "环境卫生", "title": "清扫门前屋后", "points": "5",
+               "period": "month", "cap_count": 2, "proposers": ["villager"], "evidence_required": true}),
+    );
+    assert_eq!(item.status, 201, "{}", item.text);
+    let mut browser = Browser::launch();
+
+    let villager = phone(&mut browser);
+    let invite = app.invite(&w.committee, w.households[0]);
+    browser.open(&villager, &app.url("/h5/claim"));
+    browser.tap(&villager, "#invite_code");
+    browser.type_keys(&villager, &invite);
+    browser.after_navigation(&villager, |b| b.tap(&villager, "button[type=submit]"));
+    assert!(
+        browser.text(&villager, "header").contains("申报积分"),
+        "back to the page asked for"
+    );
+    browser.tap(&villager, "label.choice");
+    let photo = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    image::RgbImage::from_pixel(64, 48, image::Rgb([40, 140, 60]))
+        .save_with_format(photo.path(), image::ImageFormat::Png)
+        .unwrap();
+    let node =
+        browser.call(&villager, "DOM.getDocument", serde_json::json!({}))["root"]["nodeId"].clone();
+    let input = browser.call(
+        &villager,
+        "DOM.querySelector",
+        serde_json::json!({"nodeId": node, "selector": "#photo"}),
+    )["nodeId"]
+        .clone();
+    browser.call(
+        &villager,
+        "DOM.setFileInputFiles",
+        serde_json::json!({"nodeId": input, "files": [photo.path().to_str().unwrap()]}),
+    );
+    assert_elder_first(&mut browser, &villager, "/h5/claim");
+    browser.screenshot(&villager, "h5-claim");
+    browser.after_navigation(&villager, |b| b.tap(&villager, "form button[type=submit]"));
+    assert!(browser.text(&villager, ".figure").contains("已提交"));
+
+    // The committee member at the desk sees the claim with its photo and approves it.
+    let committee = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &committee,
+        &app,
+        "/admin/claims",
+        "qingle-committee",
+    );
+    browser.wait_for(&committee, "document.querySelector('article.claim img') && document.querySelector('article.claim img').complete");
+    let natural = browser.eval(
+        &committee,
+        "document.querySelector('article.claim img').naturalWidth",
+    );
+    assert!(
+        natural.as_i64().unwrap() > 0,
+        "the evidence photo loads at the desk"
+    );
+    assert!(
+        browser
+            .text(&committee, "article.claim")
+            .contains("清扫门前屋后")
+    );
+    browser.screenshot(&committee, "desk-review");
+    browser.after_navigation(&committee, |b| b.tap(&committee, "button.approve"));
+    assert!(
+        browser
+            .text(&committee, "body")
+            .contains("没有待审核的申报")
+    );
+    let on_notice = browser.text(&committee, "table.list");
+    assert!(
+        on_notice.contains("清扫门前屋后") && on_notice.contains("公示中"),
+        "{on_notice}"
+    );
+    browser.screenshot(&committee, "desk-after-approval");
+
+    // The villager sees the points pending on notice.
+    browser.open(&villager, &app.url("/h5/"));
+    assert!(browser.text(&villager, ".card").contains("5.00"));
+}

@@ -21,7 +21,10 @@
     const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
     contrast = Math.min(contrast, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
   }
-  const interactive = Array.from(document.querySelectorAll("a, button, input:not([type=hidden])")).filter(visible);
+  // A radio or checkbox is tapped through its label.
+  const interactive = Array.from(document.querySelectorAll("a, button, input:not([type=hidden])"))
+    .map((e) => (e.type === "radio" || e.type === "checkbox") && e.closest("label") ? e.closest("label") : e)
+    .filter(visible);
   const mainButtons = Array.from(document.querySelectorAll(".button")).filter(visible);
   // WeChat's larger text: the page must still fit the screen's width.
   const root = document.documentElement;

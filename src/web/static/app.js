@@ -40,7 +40,7 @@
     });
   }
 
-  /* A field's value as the API wants it: data-type="int" | "ints" | "list" | "json" | "bool". */
+  /* A field's value as the API wants it: data-type="int" | "ints" | "strs" | "list" | "json" | "bool". */
   function collect(form) {
     var body = {};
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -50,6 +50,7 @@
       var value = el.value.trim();
       if (type === "bool") { body[el.name] = el.checked; return; }
       if (type === "ints") { (body[el.name] = body[el.name] || []).push(parseInt(value, 10)); return; }
+      if (type === "strs") { (body[el.name] = body[el.name] || []).push(value); return; }
       if (value === "" && el.dataset.optional !== undefined) return;
       if (type === "int") value = parseInt(value, 10);
       if (type === "json") value = JSON.parse(value);

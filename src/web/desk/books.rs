@@ -1,0 +1,175 @@
+//! The village ledger with its verification and chain head, and the township's settlement
+//! statements with the shops.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+
+use super::{Desk, Nav, desk, when};
+use crate::clock::shanghai_today;
+use crate::ledger::verify::VerifyReport;
+use crate::paging::PageQuery;
+use crate::shop::model::SettlementView;
+use crate::state::AppState;
+use crate::web::page::{Chrome, failure, show};
+
+pub struct TxLine {
+    seq: i64,
+    at: String,
+    kind: String,
+    memo: String,
+    points: String,
+    hash: String,
+    reversible: bool,
+    id: i64,
+}
+
+#[derive(Template)]
+#[template(path = "desk/ledger.html", config = "src/web/askama.toml")]
+struct LedgerPage {
+    chrome: Chrome,
+    nav: Nav,
+    report: VerifyReport,
+    head_at: String,
+    lines: Vec<TxLine>,
+}
+
+#[get("/admin/ledger")]
+async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Desk { p, nav } = match desk(&req, &state, "ledger").await {
+        Ok(d) => d,
+        Err(response) => return response,
+    };
+    let village_id = nav.village_id;
+    let committee = nav.committee;
+    let data = state
+        .db
+        .run(move |conn| {
+            let report = crate::ledger::service::verify(conn, &p, village_id)?;
+            let latest = PageQuery {
+                limit: Some(50),
+                cursor: None,
+            };
+            let lines = if committee || nav_sees_ledger(&p) {
+                crate::ledger::service::village_ledger(conn, &p, village_id, &latest)?.items
+            } else {
+                Vec::new()
+            };
+            Ok((report, lines))
+        })
+        .await;
+    let (report, transactions) = match data {
+        Ok(found) => found,
+        Err(err) => return failure(&req, &state, &err),
+    };
+    let lines = transactions
+        .into_iter()
+        .map(|t| {
+            // The household side of an award or deduction is the first points posting.
+            let points = t
+                .postings
+                .iter()
+                .find(|p| p.account.starts_with("household:") && p.account.contains(":points:"))
+                .map(|p| crate::web::page::signed(p.amount))
+                .unwrap_or_default();
+            let kind = serde_json::to_value(t.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(kind_words))
+                .unwrap_or_default()
+                .to_owned();
+            TxLine {
+                seq: t.seq,
+                at: when(t.created_at),
+                reversible: committee
+                    && (kind == "加分" || kind == "扣分")
+                    && t.reverses_id.is_none(),
+                kind,
+                memo: t.memo,
+                points,
+                hash: t.hash.chars().take(16).collect(),
+                id: t.id,
+            }
+        })
+        .collect();
+    let head_at = report
+        .head
+        .as_ref()
+        .and_then(|h| h.at)
+        .map(when)
+        .unwrap_or_else(|| "还没有记账".into());
+    show(&req, &state, StatusCode::OK, |chrome| LedgerPage {
+        chrome,
+        nav,
+        report,
+        head_at,
+        lines,
+    })
+}
+
+/// Supervisors read the village ledger too; the township only verifies it.
+fn nav_sees_ledger(p: &crate::auth::Principal) -> bool {
+    p.has_role(crate::auth::RoleName::Supervisor)
+}
+
+fn kind_words(kind: &str) -> &'static str {
+    match kind {
+        "award" => "加分",
+        "deduction" => "扣分",
+        "redemption" => "兑换",
+        "void" => "撤销兑换",
+        "reversal" => "冲正",
+        "expiry" => "过期",
+        "settlement" => "结算",
+        _ => "其他",
+    }
+}
+
+pub struct ShopStatements {
+    id: i64,
+    name: String,
+    statements: Vec<SettlementView>,
+}
+
+#[derive(Template)]
+#[template(path = "desk/settlements.html", config = "src/web/askama.toml")]
+struct SettlementsPage {
+    chrome: Chrome,
+    nav: Nav,
+    shops: Vec<ShopStatements>,
+    month_start: String,
+    today: String,
+}
+
+#[get("/admin/settlements")]
+async fn settlements(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Desk { p, nav } = match desk(&req, &state, "settlements").await {
+        Ok(d) => d,
+        Err(response) => return response,
+    };
+    let data = state
+        .db
+        .run(move |conn| {
+            crate::shop::service::list_shops(conn, &p)?
+                .into_iter()
+                .map(|s| {
+                    Ok(ShopStatements {
+                        statements: crate::shop::settlement::list(conn, &p, s.id)?,
+                        id: s.id,
+                        name: s.name,
+                    })
+                })
+                .collect::<crate::error::AppResult<Vec<_>>>()
+        })
+        .await;
+    let today = shanghai_today(state.clock.now());
+    match data {
+        Ok(shops) => show(&req, &state, StatusCode::OK, |chrome| SettlementsPage {
+            chrome,
+            nav,
+            shops,
+            month_start: today.format("%Y-%m-01").to_string(),
+            today: today.to_string(),
+        }),
+        Err(err) => failure(&req, &state, &err),
+    }
+}

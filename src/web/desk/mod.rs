@@ -1,0 +1,150 @@
+//! The committee desk (`/admin/`): review queue, awards, households, checklist, objections,
+//! settlement statements and the village ledger. Pages are rendered here from the same
+//! use cases the API serves; actions go to the JSON API from the pages' forms.
+
+mod awards;
+mod books;
+mod checklist;
+mod people;
+mod review;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::page::{Chrome, failure, redirect, show, staff};
+use crate::auth::{Principal, RoleName};
+use crate::clock::shanghai;
+use crate::org::model::VillageView;
+use crate::paging::PageQuery;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(overview)
+        .service(review::claims)
+        .service(review::objections)
+        .service(awards::page)
+        .service(people::register)
+        .service(people::invite_slips)
+        .service(checklist::page)
+        .service(books::ledger)
+        .service(books::settlements);
+}
+
+/// Who is at the desk, for which village, and which tabs they see.
+pub struct Nav {
+    pub village_id: i64,
+    pub village_name: String,
+    pub village_code: String,
+    pub villages: Vec<(i64, String)>,
+    pub committee: bool,
+    pub supervisor: bool,
+    pub township: bool,
+    pub tab: &'static str,
+    pub staff_name: String,
+}
+
+pub struct Desk {
+    pub p: Principal,
+    pub nav: Nav,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct VillageQuery {
+    pub village: Option<i64>,
+}
+
+/// Formats a time for the desk: Shanghai, to the minute.
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&shanghai())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The signed-in staff member at the desk and their village (a township admin picks one).
+pub async fn desk(
+    req: &HttpRequest,
+    state: &AppState,
+    tab: &'static str,
+) -> Result<Desk, HttpResponse> {
+    let p = staff(req, state).await?;
+    if p.has_role(RoleName::Shopkeeper)
+        && p.village_ids().is_empty()
+        && !p.has_role(RoleName::TownshipAdmin)
+    {
+        return Err(redirect("/shop/").finish());
+    }
+    let query: VillageQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let viewer = p.clone();
+    let villages = state
+        .db
+        .run(move |conn| {
+            let all = PageQuery {
+                limit: Some(500),
+                cursor: None,
+            };
+            Ok(crate::org::service::list_villages(conn, &viewer, &all)?.items)
+        })
+        .await
+        .map_err(|err| failure(req, state, &err))?;
+    let chosen: Option<&VillageView> = query
+        .village
+        .and_then(|id| villages.iter().find(|v| v.id == id))
+        .or_else(|| villages.first());
+    let (village_id, village_name, village_code) = chosen
+        .map(|v| (v.id, v.name.clone(), v.code.clone()))
+        .unwrap_or_default();
+    let nav = Nav {
+        village_id,
+        village_name,
+        village_code,
+        villages: villages.iter().map(|v| (v.id, v.name.clone())).collect(),
+        committee: p.has_role(RoleName::Committee),
+        supervisor: p.has_role(RoleName::Supervisor),
+        township: p.has_role(RoleName::TownshipAdmin),
+        tab,
+        staff_name: p.name.clone(),
+    };
+    Ok(Desk { p, nav })
+}
+
+#[derive(Template)]
+#[template(path = "desk/overview.html", config = "src/web/askama.toml")]
+struct OverviewPage {
+    chrome: Chrome,
+    nav: Nav,
+    to_review: usize,
+    objected: usize,
+    in_notice: usize,
+}
+
+#[get("/admin/")]
+async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Desk { p, nav } = match desk(&req, &state, "overview").await {
+        Ok(d) => d,
+        Err(response) => return response,
+    };
+    let village_id = nav.village_id;
+    let counts = if nav.committee || nav.supervisor {
+        state
+            .db
+            .run(move |conn| review::counts(conn, &p, village_id))
+            .await
+    } else {
+        Ok((0, 0, 0))
+    };
+    match counts {
+        Ok((to_review, objected, in_notice)) => {
+            show(&req, &state, StatusCode::OK, |chrome| OverviewPage {
+                chrome,
+                nav,
+                to_review,
+                objected,
+                in_notice,
+            })
+        }
+        Err(err) => failure(&req, &state, &err),
+    }
+}

@@ -1,0 +1,178 @@
+//! The review queue (approve or reject, with the evidence photos) and the objections the
+//! supervisors decide.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+
+use super::{Desk, Nav, desk, when};
+use crate::auth::Principal;
+use crate::claims::model::{ClaimFilter, ClaimStatus, ClaimView};
+use crate::db::DbConnection;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::page::{Chrome, failure, show};
+
+pub struct ClaimLine {
+    id: i64,
+    household: String,
+    item: String,
+    quantity: i32,
+    total: String,
+    occurred_on: String,
+    note: String,
+    status: &'static str,
+    notice_ends: String,
+    evidence: Vec<i64>,
+}
+
+fn claims_with(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    status: ClaimStatus,
+) -> AppResult<Vec<ClaimView>> {
+    let filter = ClaimFilter {
+        status: Some(status),
+        limit: Some(500),
+        cursor: None,
+    };
+    Ok(crate::claims::service::list(conn, p, village_id, &filter)?.items)
+}
+
+fn status_words(status: ClaimStatus) -> &'static str {
+    match status {
+        ClaimStatus::Submitted => "待审核",
+        ClaimStatus::Rejected => "未通过",
+        ClaimStatus::InNotice => "公示中",
+        ClaimStatus::Objected => "有异议",
+        ClaimStatus::Overturned => "已撤销",
+        ClaimStatus::Posted => "已入账",
+        ClaimStatus::Reversed => "已冲正",
+    }
+}
+
+fn line(conn: &mut DbConnection, p: &Principal, c: ClaimView) -> AppResult<ClaimLine> {
+    let (_, door_no, head_name) = crate::org::service::household_brief(conn, c.household_id)?;
+    let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
+    let evidence = crate::claims::service::list_evidence(conn, p, c.id)?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    Ok(ClaimLine {
+        id: c.id,
+        household: format!("{door_no} {head_name}"),
+        item: item.title,
+        quantity: c.quantity,
+        total: crate::web::page::signed(c.total),
+        occurred_on: c.occurred_on.to_string(),
+        note: c.note,
+        status: status_words(c.status),
+        notice_ends: c.notice_ends_at.map(when).unwrap_or_default(),
+        evidence,
+    })
+}
+
+/// Waiting for review, objected, and on notice: the overview's three numbers.
+pub fn counts(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+) -> AppResult<(usize, usize, usize)> {
+    Ok((
+        claims_with(conn, p, village_id, ClaimStatus::Submitted)?.len(),
+        claims_with(conn, p, village_id, ClaimStatus::Objected)?.len(),
+        claims_with(conn, p, village_id, ClaimStatus::InNotice)?.len(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "desk/claims.html", config = "src/web/askama.toml")]
+struct ClaimsPage {
+    chrome: Chrome,
+    nav: Nav,
+    submitted: Vec<ClaimLine>,
+    on_notice: Vec<ClaimLine>,
+}
+
+#[get("/admin/claims")]
+async fn claims(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Desk { p, nav } = match desk(&req, &state, "claims").await {
+        Ok(d) => d,
+        Err(response) => return response,
+    };
+    let village_id = nav.village_id;
+    let data = state
+        .db
+        .run(move |conn| {
+            let mut lines = |status| -> AppResult<Vec<ClaimLine>> {
+                claims_with(conn, &p, village_id, status)?
+                    .into_iter()
+                    .map(|c| line(conn, &p, c))
+                    .collect()
+            };
+            let submitted = lines(ClaimStatus::Submitted)?;
+            let mut on_notice = lines(ClaimStatus::Objected)?;
+            on_notice.extend(lines(ClaimStatus::InNotice)?);
+            Ok((submitted, on_notice))
+        })
+        .await;
+    match data {
+        Ok((submitted, on_notice)) => show(&req, &state, StatusCode::OK, |chrome| ClaimsPage {
+            chrome,
+            nav,
+            submitted,
+            on_notice,
+        }),
+        Err(err) => failure(&req, &state, &err),
+    }
+}
+
+pub struct ObjectionLine {
+    id: i64,
+    reason: String,
+    at: String,
+    claim: ClaimLine,
+}
+
+#[derive(Template)]
+#[template(path = "desk/objections.html", config = "src/web/askama.toml")]
+struct ObjectionsPage {
+    chrome: Chrome,
+    nav: Nav,
+    open: Vec<ObjectionLine>,
+}
+
+#[get("/admin/objections")]
+async fn objections(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Desk { p, nav } = match desk(&req, &state, "objections").await {
+        Ok(d) => d,
+        Err(response) => return response,
+    };
+    let village_id = nav.village_id;
+    let data = state
+        .db
+        .run(move |conn| {
+            crate::claims::service::open_objections(conn, &p, village_id)?
+                .into_iter()
+                .map(|o| {
+                    let claim = crate::claims::service::get(conn, &p, o.claim_id)?;
+                    Ok(ObjectionLine {
+                        id: o.id,
+                        reason: o.reason,
+                        at: when(o.created_at),
+                        claim: line(conn, &p, claim)?,
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await;
+    match data {
+        Ok(open) => show(&req, &state, StatusCode::OK, |chrome| ObjectionsPage {
+            chrome,
+            nav,
+            open,
+        }),
+        Err(err) => failure(&req, &state, &err),
+    }
+}
