@@ -133,14 +133,6 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
             .configure(crate::web::routes)
-            .route(
-                "/",
-                web::get().to(|| async {
-                    HttpResponse::Found()
-                        .insert_header(("Location", "/swagger-ui/"))
-                        .finish()
-                }),
-            )
             .default_service(web::to(not_found))
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();

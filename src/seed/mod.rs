@@ -125,6 +125,16 @@ impl DemoCredentials {
             text,
             "\n==== jifen 演示数据已载入 / demo township loaded ===="
         );
+        let _ = writeln!(text, "打开 / open: {url}/");
+        let _ = writeln!(
+            text,
+            "  村委会工作台 / committee desk: {url}/admin/  (农户 → 打印邀请码, for villagers)"
+        );
+        let _ = writeln!(text, "  商店收银台 / shop counter:    {url}/shop/");
+        let _ = writeln!(
+            text,
+            "  村民 / villagers:             {url}/h5/  (邀请码 / invite code)"
+        );
         let _ = writeln!(text, "API 文档 / API docs (Swagger UI): {url}/swagger-ui/");
         let _ = writeln!(
             text,

@@ -12,11 +12,16 @@ mod staff;
 mod store;
 mod wechat;
 
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+
+use crate::state::AppState;
 
 /// The pages' routes; they are not part of the JSON API's OpenAPI document.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(assets::serve)
+    cfg.service(landing)
+        .service(assets::serve)
         .service(wechat::start)
         .service(wechat::callback)
         .service(staff::login_page)
@@ -27,4 +32,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(shop::receipt)
         .configure(desk::routes)
         .configure(h5::routes);
+}
+
+#[derive(Template)]
+#[template(path = "landing.html", config = "src/web/askama.toml")]
+struct Landing {
+    chrome: page::Chrome,
+}
+
+/// `/`: three doors, for villagers, shops and the desk.
+#[get("/")]
+async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    page::show(&req, &state, StatusCode::OK, |chrome| Landing { chrome })
 }

@@ -32,6 +32,8 @@ pub struct Browser {
 /// One page in its own browser context.
 pub struct Tab {
     session: String,
+    width: u32,
+    height: u32,
 }
 
 fn chromium() -> String {
@@ -144,7 +146,11 @@ impl Browser {
             .as_str()
             .expect("session id")
             .to_owned();
-        let tab = Tab { session };
+        let tab = Tab {
+            session,
+            width,
+            height,
+        };
         self.call(&tab, "Page.enable", json!({}));
         self.call(&tab, "Network.enable", json!({}));
         self.call(
@@ -298,6 +304,9 @@ impl Browser {
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().expect("png data"))
             .expect("base64 png");
+        // A full-page capture resizes the page for a moment; taps must wait for the real size.
+        let (w, h) = (tab.width, tab.height);
+        self.wait_for(tab, &format!("innerWidth === {w} && innerHeight === {h}"));
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));

@@ -238,3 +238,258 @@ fn a_villager_reports_with_a_photo_and_the_committee_approves_it_from_the_desk()
     browser.open(&villager, &app.url("/h5/"));
     assert!(browser.text(&villager, ".card").contains("5.00"));
 }
+
+/// Fills a field of the form in view, as a person would: tap it, clear it, type.
+fn fill(browser: &mut Browser, tab: &Tab, selector: &str, text: &str) {
+    browser.tap(tab, selector);
+    let sel = serde_json::to_string(selector).unwrap();
+    browser.eval(
+        tab,
+        &format!(
+            "document.querySelector({sel}).select ? document.querySelector({sel}).select() : null"
+        ),
+    );
+    browser.type_keys(tab, text);
+}
+
+/// `window.confirm` would block the page; the person says yes.
+fn agree_to_confirmations(browser: &mut Browser, tab: &Tab) {
+    browser.eval(tab, "window.confirm = () => true");
+}
+
+#[test]
+fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points() {
+    let app = TestApp::start();
+    let w = app.world();
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(&mut browser, &tab, &app, "/admin/", "qingle-committee");
+    assert!(browser.text(&tab, "header").contains("庆乐村"));
+    browser.screenshot(&tab, "desk-overview");
+
+    // A new household joins.
+    browser.open(&tab, &app.url("/admin/households"));
+    fill(&mut browser, &tab, "input[name=door_no]", "99号");
+    fill(&mut browser, &tab, "input[name=head_name]", "王大山");
+    browser.after_navigation(&tab, |b| {
+        b.tap(&tab, "form[data-api*='/households'] button[type=submit]")
+    });
+    assert!(browser.text(&tab, "#register").contains("王大山"));
+    browser.screenshot(&tab, "desk-households");
+
+    // The checklist gets an item, which is then revised.
+    browser.open(&tab, &app.url("/admin/checklist"));
+    fill(&mut browser, &tab, "input[name=code]", "Z01");
+    fill(&mut browser, &tab, "input[name=category]", "移风易俗");
+    fill(&mut browser, &tab, "input[name=title]", "红白喜事简办");
+    fill(&mut browser, &tab, "input[name=points]", "8");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#item-form button[type=submit]"));
+    assert!(browser.text(&tab, "table.list").contains("红白喜事简办"));
+    browser.tap(&tab, "button.revise");
+    fill(&mut browser, &tab, "input[name=points]", "10");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#item-form button[type=submit]"));
+    let table = browser.text(&tab, "table.list");
+    assert!(
+        table.contains("第 2 版") && table.contains("10.00"),
+        "{table}"
+    );
+    // A mistake is refused in words, next to the form, and nothing changes.
+    fill(&mut browser, &tab, "input[name=code]", "Z02");
+    fill(&mut browser, &tab, "input[name=category]", "移风易俗");
+    fill(&mut browser, &tab, "input[name=title]", "零分事项");
+    fill(&mut browser, &tab, "input[name=points]", "0");
+    browser.tap(&tab, "#item-form button[type=submit]");
+    browser.wait_for(&tab, "document.querySelector('#item-form .message.error')");
+    assert!(!browser.text(&tab, "#item-form .message").is_empty());
+    browser.screenshot(&tab, "desk-checklist");
+
+    // Award the whole first group at once.
+    browser.open(&tab, &app.url("/admin/awards"));
+    let item = browser.eval(&tab, "Array.from(document.querySelectorAll('select[name=item_id] option')).find(o => o.text.includes('红白喜事简办')).value");
+    browser.eval(
+        &tab,
+        &format!("document.querySelector('select[name=item_id]').value = {item}"),
+    );
+    browser.tap(&tab, "fieldset.group input.whole-group");
+    assert_eq!(browser.text(&tab, "#picked"), "已选 2 户");
+    browser.tap(&tab, "#award-form button[type=submit]");
+    browser.wait_for(&tab, "document.querySelector('#award-form .message.ok')");
+    browser.screenshot(&tab, "desk-awards");
+    let balance = app.get(
+        &format!("/api/v1/households/{}/balance", w.households[1]),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        balance.body["pending"], "10.00",
+        "on notice for the village's notice days"
+    );
+
+    // The ledger page shows a sound chain.
+    browser.open(&tab, &app.url("/admin/ledger"));
+    assert!(
+        browser
+            .text(&tab, "[data-testid=verify]")
+            .contains("账本完整")
+    );
+}
+
+#[test]
+fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    // One redemption to settle.
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = app.post(
+        &format!("/api/v1/households/{}/payment-codes", s.w.households[0]),
+        Some(&villager),
+        serde_json::json!({}),
+    );
+    let redeemed = app.post_with_key(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        &s.keeper,
+        "r1",
+        serde_json::json!({"code": code.body["code"], "lines": [{"goods_id": s.oil, "quantity": 1}]}),
+    );
+    assert_eq!(redeemed.status, 201, "{}", redeemed.text);
+    // A claim on notice with an objection.
+    let patch = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        serde_json::json!({"policy": {"notice_days": 3}}),
+    );
+    assert_eq!(patch.status, 200, "{}", patch.text);
+    let item = crate::ledger::add_item(&app, &s.w, "B01", "5");
+    let award = crate::ledger::award(
+        &app,
+        &s.w,
+        "on-notice",
+        serde_json::json!({"item_id": item, "household_ids": [s.w.households[1]], "occurred_on": "2026-11-27"}),
+    );
+    let claim = award.body["claims"][0]["id"].as_i64().unwrap();
+    let other = app.villager(&s.w.committee, s.w.households[2]);
+    let objected = app.post(
+        &format!("/api/v1/claims/{claim}/objections"),
+        Some(&other),
+        serde_json::json!({"reason": "他家没有做"}),
+    );
+    assert_eq!(objected.status, 201, "{}", objected.text);
+
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &tab,
+        &app,
+        "/admin/objections",
+        "qingle-supervisor",
+    );
+    assert!(browser.text(&tab, "article.claim").contains("他家没有做"));
+    browser.eval(
+        &tab,
+        "document.querySelector('select[name=outcome]').value = 'upheld'",
+    );
+    fill(&mut browser, &tab, "input[name=note]", "核实确实没有做");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "article.claim button[type=submit]"));
+    assert!(browser.text(&tab, "body").contains("没有待处理的异议"));
+    let decided = app.get(&format!("/api/v1/claims/{claim}"), Some(&s.w.committee));
+    assert_eq!(decided.body["status"], "overturned");
+
+    let township = desk(&mut browser);
+    staff_sign_in(&mut browser, &township, &app, "/admin/settlements", "admin");
+    agree_to_confirmations(&mut browser, &township);
+    browser.after_navigation(&township, |b| {
+        b.tap(
+            &township,
+            "form[data-api*='/settlements'] button[type=submit]",
+        )
+    });
+    let row = browser.text(&township, "table.list");
+    assert!(row.contains("30.00") && row.contains("草稿"), "{row}");
+    agree_to_confirmations(&mut browser, &township);
+    browser.after_navigation(&township, |b| {
+        b.tap(&township, "form[data-api$='/approve'] button")
+    });
+    fill(
+        &mut browser,
+        &township,
+        "input[name=reference]",
+        "转账-20261128-01",
+    );
+    browser.after_navigation(&township, |b| {
+        b.tap(&township, "form[data-api$='/pay'] button")
+    });
+    assert!(browser.text(&township, "table.list").contains("已付款"));
+    browser.screenshot(&township, "desk-settlements");
+}
+
+fn tap_pin(browser: &mut Browser, tab: &Tab, pin: &str) {
+    browser.wait_for(tab, "!document.getElementById('pinpad').hidden");
+    for digit in pin.chars() {
+        browser.tap(tab, &format!("#pinpad [data-key='{digit}']"));
+    }
+}
+
+#[test]
+fn at_the_counter_a_card_holder_types_the_pin_and_the_shop_voids_and_restocks() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let card = app.post(
+        &format!("/api/v1/households/{}/cards", s.w.households[1]),
+        Some(&s.w.committee),
+        serde_json::json!({"pin": "2468"}),
+    );
+    assert_eq!(card.status, 201, "{}", card.text);
+    let token = card.body["card_token"].as_str().unwrap().to_owned();
+    let mut browser = Browser::launch();
+    let counter = desk(&mut browser);
+    staff_sign_in(&mut browser, &counter, &app, "/shop/", "qingle-shop");
+
+    browser.type_keys(&counter, &token);
+    browser.press_enter(&counter);
+    browser.wait_for(&counter, "!document.getElementById('household').hidden");
+    assert!(browser.text(&counter, "#household").contains("王*福"));
+    browser.tap(&counter, ".tile[data-name='食用油']");
+    browser.tap(&counter, "#confirm");
+    // The pad is turned to the villager, who gets the PIN wrong once.
+    tap_pin(&mut browser, &counter, "1357");
+    browser.screenshot(&counter, "shop-pin-pad");
+    browser.tap(&counter, "#pinpad [data-key='ok']");
+    browser.wait_for(
+        &counter,
+        "document.getElementById('status').innerText.includes('密码不对')",
+    );
+    browser.tap(&counter, "#confirm");
+    tap_pin(&mut browser, &counter, "2468");
+    browser.tap(&counter, "#pinpad [data-key='ok']");
+    browser.wait_for(&counter, "!document.getElementById('receipt').hidden");
+    assert_eq!(browser.text(&counter, "#r-after"), "70.00");
+
+    // Wrong goods handed over: the shop voids it within the window.
+    browser.eval(&counter, "window.prompt = () => '拿错了商品'");
+    browser.after_navigation(&counter, |b| b.tap(&counter, "#r-void"));
+    assert!(browser.text(&counter, "table.list").contains("已撤销"));
+    let balance = app.get(
+        &format!("/api/v1/households/{}/balance", s.w.households[1]),
+        Some(&s.w.committee),
+    );
+    assert_eq!(balance.body["points"], "100.00", "the points came back");
+
+    // Restock: ten bottles of oil arrive.
+    browser.open(&counter, &app.url("/shop/goods"));
+    let restock = format!(
+        "form[data-api='POST /api/v1/goods/{}/stock'] input[name=delta]",
+        s.oil
+    );
+    fill(&mut browser, &counter, &restock, "10");
+    browser.after_navigation(&counter, |b| {
+        b.tap(
+            &counter,
+            &format!("form[data-api='POST /api/v1/goods/{}/stock'] button", s.oil),
+        );
+    });
+    assert!(
+        browser.text(&counter, "table.list").contains("15"),
+        "5 + 10 bottles"
+    );
+    browser.screenshot(&counter, "shop-goods");
+}

@@ -483,3 +483,161 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
         403
     );
 }
+
+fn staff_browser(app: &TestApp, username: &str) -> (Client, String) {
+    let b = browser();
+    let page = b
+        .get(app.url("/staff/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let wrong = b
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", "nope"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().unwrap().contains("用户名或密码不对"));
+    let signed = b
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", crate::support::PASSWORD),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    let to = signed.headers()["location"].to_str().unwrap().to_owned();
+    (b, to)
+}
+
+#[test]
+fn staff_land_at_their_own_screen_and_nowhere_else() {
+    let app = TestApp::start();
+    let s = crate::shop::shop_world(&app, "10");
+    let (committee, to) = staff_browser(&app, "qingle-committee");
+    assert_eq!(to, "/admin/");
+    let desk = committee.get(app.url("/admin/")).send().unwrap();
+    assert_eq!(
+        (
+            desk.status().as_u16(),
+            desk.headers()["cache-control"].to_str().unwrap()
+        ),
+        (200, "no-store")
+    );
+    let counter = committee.get(app.url("/shop/")).send().unwrap();
+    assert_eq!(counter.status(), 403);
+    assert!(counter.text().unwrap().contains("不是店主账号"));
+
+    let (keeper, to) = staff_browser(&app, "qingle-shop");
+    assert_eq!(to, "/shop/");
+    let counter = keeper
+        .get(app.url("/shop/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        counter.contains("食用油") && counter.contains("id=\"scan\""),
+        "{counter}"
+    );
+    assert_eq!(
+        keeper.get(app.url("/admin/")).send().unwrap().headers()["location"],
+        "/shop/"
+    );
+
+    let villager = signed_in_browser(&app, &s.w.committee, s.w.households[0]);
+    assert_eq!(
+        villager
+            .get(app.url("/admin/claims"))
+            .send()
+            .unwrap()
+            .headers()["location"],
+        "/staff/login?next=%2Fadmin%2Fclaims"
+    );
+    let (supervisor, _) = staff_browser(&app, "qingle-supervisor");
+    let objections = supervisor
+        .get(app.url("/admin/objections"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        objections.contains("待处理的异议") && !objections.contains("奖励加分"),
+        "supervisors see no award tab"
+    );
+    let (township, _) = staff_browser(&app, "admin");
+    let statements = township
+        .get(app.url("/admin/settlements"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        statements.contains("庆乐积分超市") && statements.contains("生成结算单"),
+        "{statements}"
+    );
+}
+
+#[test]
+fn the_desk_prints_invite_slips_that_sign_villagers_in() {
+    let app = TestApp::start();
+    let w = app.world();
+    let (desk, _) = staff_browser(&app, "qingle-committee");
+    let register = desk
+        .get(app.url("/admin/households"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(register.contains("张小明") && register.contains("黄炳坤"));
+    let csrf = csrf_of(&register);
+    let slips = desk
+        .post(app.url("/admin/invites"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("household_ids", &w.households[0].to_string()),
+            ("household_ids", &w.households[2].to_string()),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(slips.status(), 200);
+    assert_eq!(slips.headers()["cache-control"], "no-store");
+    let html = slips.text().unwrap();
+    let codes: Vec<String> = html
+        .split("class=\"slip-code\">")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().replace(' ', ""))
+        .collect();
+    assert_eq!(codes.len(), 2, "{html}");
+    assert!(html.contains("1号") && html.contains("8号"));
+    let villager = browser();
+    let login = open_login(&app, &villager);
+    assert_eq!(sign_in(&app, &villager, &login, &codes[1]).status(), 303);
+
+    let none = desk
+        .post(app.url("/admin/invites"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(none.status(), 422);
+    assert!(none.text().unwrap().contains("请先勾选"));
+}
+
+#[test]
+fn the_front_door_points_each_kind_of_user_to_their_screen() {
+    let app = TestApp::start();
+    let front = browser().get(app.url("/")).send().unwrap();
+    assert_eq!(front.status(), 200);
+    let html = front.text().unwrap();
+    for door in ["href=\"/h5/\"", "href=\"/shop/\"", "href=\"/admin/\""] {
+        assert!(html.contains(door), "{door} in {html}");
+    }
+}

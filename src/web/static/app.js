@@ -95,6 +95,8 @@
       var then = form.dataset.then || "reload";
       if (then === "reload") { location.reload(); return; }
       if (then.charAt(0) === "/") { location.assign(then.replace("{id}", answer.data && answer.data.id)); return; }
+      /* Done: clear the form so that the same thing is not sent twice by mistake. */
+      form.reset();
       say(form, then, true);
       delete form.dataset.key;
     });
