@@ -261,29 +261,17 @@ impl Browser {
         self.call(tab, "Input.dispatchKeyEvent", up);
     }
 
-    /// Taps the middle of the first element matching `selector`, as a finger would.
+    /// Taps the first element matching `selector`: once it is in view with nothing on top
+    /// of its middle (where a finger lands), it is clicked in the same instant, so a layout
+    /// that moves under load cannot make the tap miss.
     pub fn tap(&mut self, tab: &Tab, selector: &str) {
         let sel = serde_json::to_string(selector).expect("selector");
-        // Wait until the element is where a finger would land on it (nothing on top, the
-        // layout settled), then tap that point.
-        let locate = format!(
-            "(() => {{ const e = document.querySelector({sel}); if (!e) return null; e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); const x = r.x + r.width / 2, y = r.y + r.height / 2; const hit = document.elementFromPoint(x, y); return hit && (hit === e || e.contains(hit)) ? [x, y] : null; }})()"
-        );
-        self.wait_for(tab, &locate);
-        let point = self.eval(tab, &locate);
-        let (x, y) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
-        self.call(
+        self.wait_for(
             tab,
-            "Input.dispatchMouseEvent",
-            json!({"type": "mouseMoved", "x": x, "y": y}),
+            &format!(
+                "(() => {{ const e = document.querySelector({sel}); if (!e) return false; e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); if (!hit || !(hit === e || e.contains(hit))) return false; if (e.focus) e.focus(); e.click(); return true; }})()"
+            ),
         );
-        for kind in ["mousePressed", "mouseReleased"] {
-            self.call(
-                tab,
-                "Input.dispatchMouseEvent",
-                json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
-            );
-        }
     }
 
     pub fn text(&mut self, tab: &Tab, selector: &str) -> String {
