@@ -366,15 +366,32 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
         serde_json::json!({"item_id": item, "household_ids": [s.w.households[1]], "occurred_on": "2026-11-27"}),
     );
     let claim = award.body["claims"][0]["id"].as_i64().unwrap();
-    let other = app.villager(&s.w.committee, s.w.households[2]);
-    let objected = app.post(
-        &format!("/api/v1/claims/{claim}/objections"),
-        Some(&other),
-        serde_json::json!({"reason": "他家没有做"}),
-    );
-    assert_eq!(objected.status, 201, "{}", objected.text);
-
     let mut browser = Browser::launch();
+
+    // A neighbour objects on the notice board from the phone.
+    let neighbour = phone(&mut browser);
+    let invite = app.invite(&s.w.committee, s.w.households[2]);
+    browser.open(&neighbour, &app.url("/h5/login?next=/h5/board/qingle"));
+    browser.tap(&neighbour, "#invite_code");
+    browser.type_keys(&neighbour, &invite);
+    browser.after_navigation(&neighbour, |b| b.tap(&neighbour, "button[type=submit]"));
+    assert!(browser.text(&neighbour, "header").contains("公示栏"));
+    assert_elder_first(&mut browser, &neighbour, "/h5/board/qingle");
+    browser.tap(&neighbour, "details summary");
+    fill(
+        &mut browser,
+        &neighbour,
+        "details input[name=reason]",
+        "他家没有做",
+    );
+    browser.screenshot(&neighbour, "h5-board-objection");
+    browser.after_navigation(&neighbour, |b| {
+        b.tap(&neighbour, "details button[type=submit]")
+    });
+    assert!(browser.text(&neighbour, "main").contains("异议已提交"));
+    browser.open(&neighbour, &app.url("/h5/checklist"));
+    assert_elder_first(&mut browser, &neighbour, "/h5/checklist");
+
     let tab = desk(&mut browser);
     staff_sign_in(
         &mut browser,

@@ -399,7 +399,7 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
 
     let page = b.get(app.url("/h5/claim")).send().unwrap().text().unwrap();
     assert!(
-        page.contains("清扫门前屋后") && page.contains("capture=\"environment\""),
+        page.contains("清扫门前屋后") && page.contains("accept=\"image/*\""),
         "{page}"
     );
     let csrf = csrf_of(&page);
