@@ -71,17 +71,24 @@ pub fn error_page(
     show(req, state, status, |chrome| ErrorPage { chrome, message })
 }
 
-/// The page for an error from a use case: its words, with its status.
-pub fn failure(req: &HttpRequest, state: &AppState, err: &AppError) -> HttpResponse {
+/// A use case's refusal as a page shows it: the status, and the first field's words (or
+/// the problem's) — the sentence a person needs.
+pub fn words(err: &AppError) -> (StatusCode, String) {
     let problem = err.problem();
-    if problem.status >= 500 {
-        tracing::error!(error = %err, path = %req.path(), "page failed");
-    }
     let message = problem
         .errors
         .first()
         .map_or(problem.detail.clone(), |e| e.message.clone());
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, message)
+}
+
+/// The page for an error from a use case: its words, with its status.
+pub fn failure(req: &HttpRequest, state: &AppState, err: &AppError) -> HttpResponse {
+    let (status, message) = words(err);
+    if status.is_server_error() {
+        tracing::error!(error = %err, path = %req.path(), "page failed");
+    }
     error_page(req, state, status, &message)
 }
 

@@ -88,9 +88,8 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
             redirect(&to).cookie(cookie).finish()
         }
         Err(err) if err.problem().status < 500 => {
-            let status =
-                StatusCode::from_u16(err.problem().status).unwrap_or(StatusCode::UNAUTHORIZED);
-            login_form(&req, &state, status, &form, Some(err.problem().detail))
+            let (status, message) = page::words(&err);
+            login_form(&req, &state, status, &form, Some(message))
         }
         Err(err) => failure(&req, &state, &err),
     }

@@ -52,6 +52,18 @@ fn follow(b: &Client, app: &TestApp, mut url: String, hops: &mut Vec<String>) ->
     }
 }
 
+/// Sends the invite-code form of the page `html`, asking to go on to `next`.
+fn type_invite(b: &Client, app: &TestApp, html: &str, code: &str, next: &str) -> Response {
+    b.post(app.url("/h5/login"))
+        .form(&[
+            ("csrf", csrf_of(html).as_str()),
+            ("invite_code", code),
+            ("next", next),
+        ])
+        .send()
+        .unwrap()
+}
+
 #[test]
 fn inside_wechat_a_bound_villager_lands_on_the_page_without_pressing_anything() {
     let (app, wechat) = start_with_wechat();
@@ -82,15 +94,7 @@ fn inside_wechat_a_bound_villager_lands_on_the_page_without_pressing_anything() 
     assert!(html.contains("第一次使用，请输入邀请码"), "{html}");
 
     let code = app.invite(&w.committee, w.households[0]);
-    let bound = b
-        .post(app.url("/h5/login"))
-        .form(&[
-            ("csrf", csrf_of(&html).as_str()),
-            ("invite_code", code.as_str()),
-            ("next", "/h5/"),
-        ])
-        .send()
-        .unwrap();
+    let bound = type_invite(&b, &app, &html, &code, "/h5/");
     assert_eq!(
         (bound.status().as_u16(), location(&bound)),
         (303, "/h5/".into())
@@ -133,15 +137,7 @@ fn inside_wechat_a_bound_villager_lands_on_the_page_without_pressing_anything() 
     let html = page.text().unwrap();
     assert!(html.contains("第一次使用"), "{html}");
     let code = app.invite(&w.committee, w.households[0]);
-    let bound = b
-        .post(app.url("/h5/login"))
-        .form(&[
-            ("csrf", csrf_of(&html).as_str()),
-            ("invite_code", code.as_str()),
-            ("next", "/h5/code"),
-        ])
-        .send()
-        .unwrap();
+    let bound = type_invite(&b, &app, &html, &code, "/h5/code");
     assert_eq!(location(&bound), "/h5/code", "back to the page asked for");
 }
 

@@ -1,22 +1,23 @@
 //! The village ledger with its verification and chain head, and the township's settlement
 //! statements with the shops.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-use super::{Desk, Nav, desk, when};
+use super::{Nav, render, when};
+use crate::auth::RoleName;
 use crate::clock::shanghai_today;
 use crate::ledger::verify::VerifyReport;
+use crate::ledger::views::TransactionView;
 use crate::paging::PageQuery;
 use crate::shop::model::SettlementView;
 use crate::state::AppState;
-use crate::web::page::{Chrome, failure, show};
+use crate::web::page::Chrome;
 
 pub struct TxLine {
     seq: i64,
     at: String,
-    kind: String,
+    kind: &'static str,
     memo: String,
     points: String,
     hash: String,
@@ -36,79 +37,66 @@ struct LedgerPage {
 
 #[get("/admin/ledger")]
 async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "ledger").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let village_id = nav.village_id;
-    let committee = nav.committee;
-    let data = state
-        .db
-        .run(move |conn| {
-            let report = crate::ledger::service::verify(conn, &p, village_id)?;
+    render(
+        &req,
+        &state,
+        "ledger",
+        |conn, p, village_id| {
+            let report = crate::ledger::service::verify(conn, p, village_id)?;
+            // The committee and supervisors read the ledger; the township only verifies it.
+            let reads = p.has_role(RoleName::Committee) || p.has_role(RoleName::Supervisor);
             let latest = PageQuery {
                 limit: Some(50),
                 cursor: None,
             };
-            let lines = if committee || nav_sees_ledger(&p) {
-                crate::ledger::service::village_ledger(conn, &p, village_id, &latest)?.items
+            let transactions = if reads {
+                crate::ledger::service::village_ledger(conn, p, village_id, &latest)?.items
             } else {
                 Vec::new()
             };
-            Ok((report, lines))
-        })
-        .await;
-    let (report, transactions) = match data {
-        Ok(found) => found,
-        Err(err) => return failure(&req, &state, &err),
-    };
-    let lines = transactions
-        .into_iter()
-        .map(|t| {
-            // The household side of an award or deduction is the first points posting.
-            let points = t
-                .postings
-                .iter()
-                .find(|p| p.account.starts_with("household:") && p.account.contains(":points:"))
-                .map(|p| crate::web::page::signed(p.amount))
-                .unwrap_or_default();
-            let kind = serde_json::to_value(t.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(kind_words))
-                .unwrap_or_default()
-                .to_owned();
-            TxLine {
-                seq: t.seq,
-                at: when(t.created_at),
-                reversible: committee
-                    && (kind == "加分" || kind == "扣分")
-                    && t.reverses_id.is_none(),
-                kind,
-                memo: t.memo,
-                points,
-                hash: t.hash.chars().take(16).collect(),
-                id: t.id,
-            }
-        })
-        .collect();
-    let head_at = report
-        .head
-        .as_ref()
-        .and_then(|h| h.at)
-        .map(when)
-        .unwrap_or_else(|| "还没有记账".into());
-    show(&req, &state, StatusCode::OK, |chrome| LedgerPage {
-        chrome,
-        nav,
-        report,
-        head_at,
-        lines,
-    })
+            Ok((report, transactions))
+        },
+        |chrome, nav, (report, transactions)| LedgerPage {
+            chrome,
+            head_at: report
+                .head
+                .as_ref()
+                .and_then(|h| h.at)
+                .map(when)
+                .unwrap_or_else(|| "还没有记账".into()),
+            lines: transactions
+                .into_iter()
+                .map(|t| tx_line(t, nav.committee))
+                .collect(),
+            nav,
+            report,
+        },
+    )
+    .await
 }
 
-/// Supervisors read the village ledger too; the township only verifies it.
-fn nav_sees_ledger(p: &crate::auth::Principal) -> bool {
-    p.has_role(crate::auth::RoleName::Supervisor)
+fn tx_line(t: TransactionView, committee: bool) -> TxLine {
+    // The household side of an award or deduction is its household points posting.
+    let points = t
+        .postings
+        .iter()
+        .find(|p| p.account.starts_with("household:") && p.account.contains(":points:"))
+        .map(|p| crate::web::page::signed(p.amount))
+        .unwrap_or_default();
+    let kind = serde_json::to_value(t.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(kind_words))
+        .unwrap_or_default();
+    TxLine {
+        seq: t.seq,
+        at: when(t.created_at),
+        reversible: committee && matches!(kind, "加分" | "扣分") && t.reverses_id.is_none(),
+        kind,
+        memo: t.memo,
+        points,
+        hash: t.hash.chars().take(16).collect(),
+        id: t.id,
+    }
 }
 
 fn kind_words(kind: &str) -> &'static str {
@@ -142,34 +130,30 @@ struct SettlementsPage {
 
 #[get("/admin/settlements")]
 async fn settlements(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "settlements").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let data = state
-        .db
-        .run(move |conn| {
-            crate::shop::service::list_shops(conn, &p)?
+    let today = shanghai_today(state.clock.now());
+    render(
+        &req,
+        &state,
+        "settlements",
+        |conn, p, _| {
+            crate::shop::service::list_shops(conn, p)?
                 .into_iter()
                 .map(|s| {
                     Ok(ShopStatements {
-                        statements: crate::shop::settlement::list(conn, &p, s.id)?,
+                        statements: crate::shop::settlement::list(conn, p, s.id)?,
                         id: s.id,
                         name: s.name,
                     })
                 })
                 .collect::<crate::error::AppResult<Vec<_>>>()
-        })
-        .await;
-    let today = shanghai_today(state.clock.now());
-    match data {
-        Ok(shops) => show(&req, &state, StatusCode::OK, |chrome| SettlementsPage {
+        },
+        |chrome, nav, shops| SettlementsPage {
             chrome,
             nav,
             shops,
             month_start: today.format("%Y-%m-01").to_string(),
             today: today.to_string(),
-        }),
-        Err(err) => failure(&req, &state, &err),
-    }
+        },
+    )
+    .await
 }

@@ -1,14 +1,13 @@
 //! The checklist editor: items in force and retired, add, revise (a new version; earlier
 //! claims keep theirs), retire, import a spreadsheet.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-use super::{Desk, Nav, desk};
+use super::{Nav, render};
 use crate::checklist::model::{ChecklistFilter, ItemView, Period, Proposer};
 use crate::state::AppState;
-use crate::web::page::{Chrome, failure, show};
+use crate::web::page::Chrome;
 
 pub struct ItemRow {
     item: ItemView,
@@ -37,45 +36,41 @@ struct ChecklistPage {
 
 #[get("/admin/checklist")]
 async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "checklist").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let village_id = nav.village_id;
-    let items = state
-        .db
-        .run(move |conn| {
+    render(
+        &req,
+        &state,
+        "checklist",
+        |conn, p, village_id| {
             let filter = ChecklistFilter {
                 include_retired: true,
                 limit: Some(500),
                 cursor: None,
             };
-            Ok(crate::checklist::service::list(conn, &p, village_id, &filter)?.items)
-        })
-        .await;
-    match items {
-        Ok(items) => show(&req, &state, StatusCode::OK, |chrome| ChecklistPage {
+            Ok(crate::checklist::service::list(conn, p, village_id, &filter)?.items)
+        },
+        |chrome, nav, items| ChecklistPage {
             chrome,
             nav,
-            items: items
-                .into_iter()
-                .map(|item| ItemRow {
-                    json: serde_json::to_string(&item).unwrap_or_default(),
-                    period: item.period.chinese(),
-                    proposers: item
-                        .proposers
-                        .iter()
-                        .map(|p| proposer_words(*p))
-                        .collect::<Vec<_>>()
-                        .join("、"),
-                    item,
-                })
-                .collect(),
+            items: items.into_iter().map(row).collect(),
             periods: Period::ALL
                 .iter()
                 .map(|p| (p.as_str(), p.chinese()))
                 .collect(),
-        }),
-        Err(err) => failure(&req, &state, &err),
+        },
+    )
+    .await
+}
+
+fn row(item: ItemView) -> ItemRow {
+    ItemRow {
+        json: serde_json::to_string(&item).unwrap_or_default(),
+        period: item.period.chinese(),
+        proposers: item
+            .proposers
+            .iter()
+            .map(|p| proposer_words(*p))
+            .collect::<Vec<_>>()
+            .join("、"),
+        item,
     }
 }

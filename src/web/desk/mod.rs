@@ -16,6 +16,8 @@ use serde::Deserialize;
 use super::page::{Chrome, failure, redirect, show, staff};
 use crate::auth::{Principal, RoleName};
 use crate::clock::shanghai;
+use crate::db::DbConnection;
+use crate::error::AppResult;
 use crate::org::model::VillageView;
 use crate::paging::PageQuery;
 use crate::state::AppState;
@@ -110,6 +112,32 @@ pub async fn desk(
     Ok(Desk { p, nav })
 }
 
+/// A desk page: the gate, then `load` (in the database, for the chosen village), then the
+/// template `build` makes of it; any refusal is shown in words.
+pub async fn render<D, T>(
+    req: &HttpRequest,
+    state: &AppState,
+    tab: &'static str,
+    load: impl FnOnce(&mut DbConnection, &Principal, i64) -> AppResult<D> + Send + 'static,
+    build: impl FnOnce(Chrome, Nav, D) -> T,
+) -> HttpResponse
+where
+    D: Send + 'static,
+    T: Template,
+{
+    let Desk { p, nav } = match desk(req, state, tab).await {
+        Ok(d) => d,
+        Err(response) => return response,
+    };
+    let village_id = nav.village_id;
+    match state.db.run(move |conn| load(conn, &p, village_id)).await {
+        Ok(data) => show(req, state, StatusCode::OK, |chrome| {
+            build(chrome, nav, data)
+        }),
+        Err(err) => failure(req, state, &err),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "desk/overview.html", config = "src/web/askama.toml")]
 struct OverviewPage {
@@ -122,29 +150,24 @@ struct OverviewPage {
 
 #[get("/admin/")]
 async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "overview").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let village_id = nav.village_id;
-    let counts = if nav.committee || nav.supervisor {
-        state
-            .db
-            .run(move |conn| review::counts(conn, &p, village_id))
-            .await
-    } else {
-        Ok((0, 0, 0))
-    };
-    match counts {
-        Ok((to_review, objected, in_notice)) => {
-            show(&req, &state, StatusCode::OK, |chrome| OverviewPage {
-                chrome,
-                nav,
-                to_review,
-                objected,
-                in_notice,
-            })
-        }
-        Err(err) => failure(&req, &state, &err),
-    }
+    render(
+        &req,
+        &state,
+        "overview",
+        |conn, p, village_id| {
+            if p.has_role(RoleName::Committee) || p.has_role(RoleName::Supervisor) {
+                review::counts(conn, p, village_id)
+            } else {
+                Ok((0, 0, 0))
+            }
+        },
+        |chrome, nav, (to_review, objected, in_notice)| OverviewPage {
+            chrome,
+            nav,
+            to_review,
+            objected,
+            in_notice,
+        },
+    )
+    .await
 }

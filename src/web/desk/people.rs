@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
-use super::{Desk, Nav, desk, when};
+use super::{Desk, Nav, desk, render, when};
 use crate::auth::{Caller, Principal};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -98,35 +98,30 @@ struct HouseholdsPage {
 
 #[get("/admin/households")]
 async fn register(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "households").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let village_id = nav.village_id;
-    let data = state
-        .db
-        .run(move |conn| {
+    render(
+        &req,
+        &state,
+        "households",
+        |conn, p, village_id| {
             let all = PageQuery {
                 limit: Some(500),
                 cursor: None,
             };
-            let groups = crate::org::service::list_groups(conn, &p, village_id, &all)?
+            let groups = crate::org::service::list_groups(conn, p, village_id, &all)?
                 .items
                 .into_iter()
                 .map(|g| (g.id, g.name))
                 .collect();
-            Ok((groups, households_by_group(conn, &p, village_id)?))
-        })
-        .await;
-    match data {
-        Ok((groups, register)) => show(&req, &state, StatusCode::OK, |chrome| HouseholdsPage {
+            Ok((groups, households_by_group(conn, p, village_id)?))
+        },
+        |chrome, nav, (groups, register)| HouseholdsPage {
             chrome,
             nav,
             groups,
             register,
-        }),
-        Err(err) => failure(&req, &state, &err),
-    }
+        },
+    )
+    .await
 }
 
 pub struct Slip {

@@ -1,17 +1,16 @@
 //! The review queue (approve or reject, with the evidence photos) and the objections the
 //! supervisors decide.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-use super::{Desk, Nav, desk, when};
+use super::{Nav, render, when};
 use crate::auth::Principal;
 use crate::claims::model::{ClaimFilter, ClaimStatus, ClaimView};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::page::{Chrome, failure, show};
+use crate::web::page::Chrome;
 
 pub struct ClaimLine {
     id: i64,
@@ -97,35 +96,30 @@ struct ClaimsPage {
 
 #[get("/admin/claims")]
 async fn claims(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "claims").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let village_id = nav.village_id;
-    let data = state
-        .db
-        .run(move |conn| {
+    render(
+        &req,
+        &state,
+        "claims",
+        |conn, p, village_id| {
             let mut lines = |status| -> AppResult<Vec<ClaimLine>> {
-                claims_with(conn, &p, village_id, status)?
+                claims_with(conn, p, village_id, status)?
                     .into_iter()
-                    .map(|c| line(conn, &p, c))
+                    .map(|c| line(conn, p, c))
                     .collect()
             };
             let submitted = lines(ClaimStatus::Submitted)?;
             let mut on_notice = lines(ClaimStatus::Objected)?;
             on_notice.extend(lines(ClaimStatus::InNotice)?);
             Ok((submitted, on_notice))
-        })
-        .await;
-    match data {
-        Ok((submitted, on_notice)) => show(&req, &state, StatusCode::OK, |chrome| ClaimsPage {
+        },
+        |chrome, nav, (submitted, on_notice)| ClaimsPage {
             chrome,
             nav,
             submitted,
             on_notice,
-        }),
-        Err(err) => failure(&req, &state, &err),
-    }
+        },
+    )
+    .await
 }
 
 pub struct ObjectionLine {
@@ -145,34 +139,25 @@ struct ObjectionsPage {
 
 #[get("/admin/objections")]
 async fn objections(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Desk { p, nav } = match desk(&req, &state, "objections").await {
-        Ok(d) => d,
-        Err(response) => return response,
-    };
-    let village_id = nav.village_id;
-    let data = state
-        .db
-        .run(move |conn| {
-            crate::claims::service::open_objections(conn, &p, village_id)?
+    render(
+        &req,
+        &state,
+        "objections",
+        |conn, p, village_id| {
+            crate::claims::service::open_objections(conn, p, village_id)?
                 .into_iter()
                 .map(|o| {
-                    let claim = crate::claims::service::get(conn, &p, o.claim_id)?;
+                    let claim = crate::claims::service::get(conn, p, o.claim_id)?;
                     Ok(ObjectionLine {
                         id: o.id,
                         reason: o.reason,
                         at: when(o.created_at),
-                        claim: line(conn, &p, claim)?,
+                        claim: line(conn, p, claim)?,
                     })
                 })
                 .collect::<AppResult<Vec<_>>>()
-        })
-        .await;
-    match data {
-        Ok(open) => show(&req, &state, StatusCode::OK, |chrome| ObjectionsPage {
-            chrome,
-            nav,
-            open,
-        }),
-        Err(err) => failure(&req, &state, &err),
-    }
+        },
+        |chrome, nav, open| ObjectionsPage { chrome, nav, open },
+    )
+    .await
 }

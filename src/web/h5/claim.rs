@@ -278,12 +278,7 @@ async fn submit_claim(
     match result {
         Ok(_) => redirect("/h5/claim?done=true").finish(),
         Err(err) if err.problem().status < 500 => {
-            let problem = err.problem();
-            let message = problem
-                .errors
-                .first()
-                .map_or(problem.detail.clone(), |e| e.message.clone());
-            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let (status, message) = crate::web::page::words(&err);
             claim_form(&req, &state, p, status, chosen, Some(message), false).await
         }
         Err(err) => failure(&req, &state, &err),

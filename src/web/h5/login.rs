@@ -92,12 +92,7 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
             .cookie(wechat::forget_pending())
             .finish(),
         Err(err) if err.problem().status < 500 => {
-            let problem = err.problem();
-            let message = problem
-                .errors
-                .first()
-                .map_or(problem.detail.clone(), |e| e.message.clone());
-            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNAUTHORIZED);
+            let (status, message) = page::words(&err);
             login_form(&req, &state, status, &form, Some(message))
         }
         Err(err) => failure(&req, &state, &err),
