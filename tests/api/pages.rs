@@ -641,3 +641,45 @@ fn the_front_door_points_each_kind_of_user_to_their_screen() {
         assert!(html.contains(door), "{door} in {html}");
     }
 }
+
+#[test]
+fn a_group_leader_proposes_claims_for_the_own_group_from_the_desk() {
+    let app = TestApp::start();
+    let w = app.world();
+    let item = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        json!({"code": "G01", "category": "邻里互助", "title": "帮邻居收稻谷", "points": "3",
+               "period": "event", "cap_count": null, "proposers": ["group_leader"]}),
+    );
+    assert_eq!(item.status, 201, "{}", item.text);
+    let (leader, to) = staff_browser(&app, "qingle-leader");
+    assert_eq!(to, "/admin/");
+    let overview = leader
+        .get(app.url("/admin/"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        overview.contains("代村民申报") && !overview.contains(">账本<"),
+        "{overview}"
+    );
+    let page = leader.get(app.url("/admin/propose")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("帮邻居收稻谷")
+            && html.contains("1号 张*明")
+            && !html.contains("8号")
+            && !html.contains("第二村民小组"),
+        "only the own group: {html}"
+    );
+    let proposed = leader
+        .post(app.url(&format!("/api/v1/villages/{}/claims", w.qingle)))
+        .header("X-CSRF-Token", html_meta_csrf(&html))
+        .json(&json!({"household_id": w.households[0], "item_id": item.id(), "occurred_on": "2026-11-27"}))
+        .send()
+        .unwrap();
+    assert_eq!(proposed.status(), 201);
+}

@@ -6,6 +6,7 @@ mod awards;
 mod books;
 mod checklist;
 mod people;
+mod propose;
 mod review;
 
 use actix_web::http::StatusCode;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(people::register)
         .service(people::invite_slips)
         .service(checklist::page)
+        .service(propose::page)
         .service(books::ledger)
         .service(books::settlements);
 }
@@ -43,6 +45,7 @@ pub struct Nav {
     pub committee: bool,
     pub supervisor: bool,
     pub township: bool,
+    pub leader: bool,
     pub tab: &'static str,
     pub staff_name: String,
 }
@@ -106,6 +109,7 @@ pub async fn desk(
         committee: p.has_role(RoleName::Committee),
         supervisor: p.has_role(RoleName::Supervisor),
         township: p.has_role(RoleName::TownshipAdmin),
+        leader: p.has_role(RoleName::GroupLeader),
         tab,
         staff_name: p.name.clone(),
     };

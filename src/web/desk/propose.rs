@@ -1,0 +1,52 @@
+//! Group leaders propose claims for households of their group (the committee reviews them).
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+
+use super::people::{GroupOfHouseholds, households_by_group};
+use super::{Nav, render};
+use crate::checklist::model::{ChecklistFilter, ItemView, Proposer};
+use crate::clock::shanghai_today;
+use crate::state::AppState;
+use crate::web::page::Chrome;
+
+#[derive(Template)]
+#[template(path = "desk/propose.html", config = "src/web/askama.toml")]
+struct ProposePage {
+    chrome: Chrome,
+    nav: Nav,
+    items: Vec<ItemView>,
+    groups: Vec<GroupOfHouseholds>,
+    today: String,
+}
+
+#[get("/admin/propose")]
+async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let today = shanghai_today(state.clock.now()).to_string();
+    render(
+        &req,
+        &state,
+        "propose",
+        |conn, p, village_id| {
+            let filter = ChecklistFilter {
+                include_retired: false,
+                limit: Some(500),
+                cursor: None,
+            };
+            let items = crate::checklist::service::list(conn, p, village_id, &filter)?
+                .items
+                .into_iter()
+                .filter(|i| i.proposers.contains(&Proposer::GroupLeader))
+                .collect();
+            Ok((items, households_by_group(conn, p, village_id)?))
+        },
+        |chrome, nav, (items, groups)| ProposePage {
+            chrome,
+            nav,
+            items,
+            groups,
+            today,
+        },
+    )
+    .await
+}
