@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -89,7 +89,11 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
     })
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
+/// Unknown addresses: problem+json for the API, a page in words for people.
+async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if crate::web::is_page(req.path()) {
+        return Ok(crate::web::not_found(&req, &state));
+    }
     Err(AppError::NotFound)
 }
 

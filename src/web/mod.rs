@@ -45,3 +45,19 @@ struct Landing {
 async fn landing(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     page::show(&req, &state, StatusCode::OK, |chrome| Landing { chrome })
 }
+
+/// Paths people open in a browser (everything else answers as the API does).
+pub fn is_page(path: &str) -> bool {
+    ["/h5/", "/shop/", "/admin/", "/staff/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+pub fn not_found(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    page::error_page(
+        req,
+        state,
+        StatusCode::NOT_FOUND,
+        "没有这个页面。请从首页重新进入。",
+    )
+}

@@ -683,3 +683,23 @@ fn a_group_leader_proposes_claims_for_the_own_group_from_the_desk() {
         .unwrap();
     assert_eq!(proposed.status(), 201);
 }
+
+#[test]
+fn an_unknown_page_answers_in_words_and_an_unknown_api_path_in_problem_json() {
+    let app = TestApp::start();
+    let page = browser().get(app.url("/h5/nothing-here")).send().unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().unwrap().contains("没有这个页面"));
+    let api = browser()
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.headers()["content-type"], "application/problem+json");
+}
