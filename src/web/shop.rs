@@ -14,7 +14,7 @@ use crate::clock::{shanghai, shanghai_today};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::paging::PageQuery;
-use crate::shop::model::{GoodsView, ReceiptView};
+use crate::shop::model::{GoodsView, ReceiptView, SettlementView};
 use crate::state::AppState;
 
 pub struct ReceiptLine {
@@ -72,6 +72,7 @@ struct GoodsPage {
     shop_id: i64,
     shop_name: String,
     goods: Vec<GoodsView>,
+    statements: Vec<SettlementView>,
 }
 
 #[derive(Template)]
@@ -167,16 +168,24 @@ async fn goods_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         .db
         .run(move |conn| {
             let goods = crate::shop::service::list_goods(conn, &p, shop_id)?;
-            Ok((crate::shop::service::shop_name(conn, shop_id)?, goods))
+            let statements = crate::shop::settlement::list(conn, &p, shop_id)?;
+            Ok((
+                crate::shop::service::shop_name(conn, shop_id)?,
+                goods,
+                statements,
+            ))
         })
         .await;
     match data {
-        Ok((shop_name, goods)) => show(&req, &state, StatusCode::OK, |chrome| GoodsPage {
-            chrome,
-            shop_id,
-            shop_name,
-            goods,
-        }),
+        Ok((shop_name, goods, statements)) => {
+            show(&req, &state, StatusCode::OK, |chrome| GoodsPage {
+                chrome,
+                shop_id,
+                shop_name,
+                goods,
+                statements,
+            })
+        }
         Err(err) => failure(&req, &state, &err),
     }
 }

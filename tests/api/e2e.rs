@@ -504,9 +504,44 @@ fn at_the_counter_a_card_holder_types_the_pin_and_the_shop_voids_and_restocks() 
             &format!("form[data-api='POST /api/v1/goods/{}/stock'] button", s.oil),
         );
     });
-    assert!(
-        browser.text(&counter, "table.list").contains("15"),
-        "5 + 10 bottles"
-    );
+    let goods = browser.text(&counter, "table.list");
+    assert!(goods.contains("15"), "5 + 10 bottles: {goods}");
     browser.screenshot(&counter, "shop-goods");
+
+    // Five wrong PINs in a row lock the card; the committee unlocks it at the desk by its
+    // serial.
+    let redeem = |key: &str, pin: &str| {
+        app.post_with_key(
+            &format!("/api/v1/shops/{}/redemptions", s.id),
+            &s.keeper,
+            key,
+            serde_json::json!({"card_token": token, "pin": pin, "lines": [{"goods_id": s.rice, "quantity": 1}]}),
+        )
+    };
+    for i in 0..5 {
+        let wrong = redeem(&format!("wrong-{i}"), "0000");
+        assert!(
+            ["pin_incorrect", "card_locked"].contains(&wrong.code()),
+            "{}",
+            wrong.text
+        );
+    }
+    assert_eq!(redeem("locked", "2468").code(), "card_locked");
+    let committee = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &committee,
+        &app,
+        "/admin/households",
+        "qingle-committee",
+    );
+    fill(
+        &mut browser,
+        &committee,
+        "#unlock input[name=serial]",
+        card.body["serial"].as_str().unwrap(),
+    );
+    browser.tap(&committee, "#unlock button");
+    browser.wait_for(&committee, "document.querySelector('#unlock .message.ok')");
+    assert_eq!(redeem("unlocked", "2468").status, 201);
 }
