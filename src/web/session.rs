@@ -21,7 +21,8 @@ pub const SESSION: &str = "jifen_session";
 const CSRF: &str = "jifen_csrf";
 pub const SESSION_DAYS: i64 = 30;
 
-fn secure(state: &AppState) -> bool {
+/// Cookies are `Secure` when the public address is https.
+pub fn secure(state: &AppState) -> bool {
     state
         .settings
         .public_url

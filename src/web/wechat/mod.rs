@@ -50,11 +50,17 @@ pub fn silent_sign_in(req: &HttpRequest, state: &AppState) -> bool {
             .is_some_and(|ua| ua.contains("MicroMessenger"))
 }
 
-fn short_cookie(name: &'static str, value: String, path: &'static str) -> Cookie<'static> {
+fn short_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+) -> Cookie<'static> {
     Cookie::build(name, value)
         .path(path)
         .http_only(true)
         .same_site(SameSite::Lax)
+        .secure(session::secure(state))
         .max_age(time::Duration::minutes(30))
         .finish()
 }
@@ -102,6 +108,7 @@ async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         .insert_header((LOCATION, location))
         .insert_header((CACHE_CONTROL, "no-store"))
         .cookie(short_cookie(
+            &state,
             STATE_COOKIE,
             format!("{}~{}", &nonce[..32], encode(&next)),
             "/auth/wechat",
@@ -235,7 +242,12 @@ async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     match signed_in {
         Ok(Some(cookie)) => redirect(&next).cookie(cookie).finish(),
         Ok(None) => redirect(&format!("/h5/login?next={}", encode(&next)))
-            .cookie(short_cookie(OPENID_COOKIE, sealed(&state, &openid), "/h5/"))
+            .cookie(short_cookie(
+                &state,
+                OPENID_COOKIE,
+                sealed(&state, &openid),
+                "/h5/",
+            ))
             .finish(),
         Err(err) => super::page::failure(&req, &state, &err),
     }

@@ -1,6 +1,6 @@
 //! Openid bindings and exchanged OAuth codes.
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
@@ -45,12 +45,17 @@ pub fn exchanged(conn: &mut DbConnection, code_hash: &str) -> QueryResult<Option
         .optional()
 }
 
+/// Remembers an exchanged code; codes older than a day (WeChat's live five minutes) go.
 pub fn record_exchange(
     conn: &mut DbConnection,
     code_hash: &str,
     openid: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    diesel::delete(
+        wechat_codes::table.filter(wechat_codes::created_at.lt(now - Duration::days(1))),
+    )
+    .execute(conn)?;
     let row = (
         wechat_codes::code_hash.eq(code_hash),
         wechat_codes::openid.eq(openid),
