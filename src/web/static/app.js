@@ -88,7 +88,9 @@
     api(parts[0], parts[1], body, form.dataset.key).then(function (answer) {
       if (button) button.disabled = false;
       if (!answer.ok) {
-        if (answer.status !== 409) delete form.dataset.key;
+        /* A refusal (4xx) changed nothing: the next try is a new request. Without an answer
+           (network, 5xx) it may have happened: a retry reuses the key and cannot do it twice. */
+        if (answer.status >= 400 && answer.status < 500) delete form.dataset.key;
         say(form, answer.message, false);
         return;
       }

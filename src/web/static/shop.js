@@ -134,7 +134,8 @@
     jifen.api("POST", "/api/v1/shops/" + shop + "/redemptions", body, key).then(function (a) {
       pin = "";
       if (!a.ok) {
-        key = null;
+        /* Keep the key when the outcome is unknown, so a retry cannot pay twice. */
+        if (a.status >= 400 && a.status < 500) key = null;
         say(a.message, false);
         var code = a.data && a.data.code;
         if (code === "code_expired" || code === "code_used" || code === "code_invalid") {
