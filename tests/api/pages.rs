@@ -703,3 +703,91 @@ fn an_unknown_page_answers_in_words_and_an_unknown_api_path_in_problem_json() {
     assert_eq!(api.status(), 404);
     assert_eq!(api.headers()["content-type"], "application/problem+json");
 }
+
+#[test]
+fn every_form_post_needs_the_token_from_its_own_page() {
+    let app = TestApp::start();
+    let w = app.world();
+    let (desk, _) = staff_browser(&app, "qingle-committee");
+    let villager = signed_in_browser(&app, &w.committee, w.households[0]);
+    let household = w.households[0].to_string();
+    let forged = "x".repeat(43);
+    let cases: [(&Client, &str, Vec<(&str, &str)>); 6] = [
+        (&villager, "/h5/logout", vec![]),
+        (&villager, "/h5/login", vec![("invite_code", "1234567890")]),
+        (
+            &villager,
+            "/h5/board/qingle/objections",
+            vec![("claim_id", "1"), ("reason", "不对")],
+        ),
+        (
+            &desk,
+            "/admin/invites",
+            vec![("household_ids", household.as_str())],
+        ),
+        (
+            &desk,
+            "/staff/login",
+            vec![
+                ("username", "qingle-committee"),
+                ("password", crate::support::PASSWORD),
+            ],
+        ),
+        (&desk, "/staff/logout", vec![]),
+    ];
+    for (b, path, mut fields) in cases {
+        fields.push(("csrf", forged.as_str()));
+        let answer = b.post(app.url(path)).form(&fields).send().unwrap();
+        assert_eq!(answer.status(), 403, "{path}");
+        assert!(
+            answer.text().unwrap().contains("页面已过期"),
+            "{path} says why"
+        );
+    }
+    assert_eq!(
+        villager.get(app.url("/h5/")).send().unwrap().status(),
+        200,
+        "still signed in"
+    );
+    assert_eq!(
+        desk.get(app.url("/admin/")).send().unwrap().status(),
+        200,
+        "still signed in"
+    );
+}
+
+#[test]
+fn the_whole_ledger_pages_back_twenty_entries_at_a_time() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let item = add_item(&app, &w, "A01", "1");
+    for i in 0..25 {
+        let resp = award(
+            &app,
+            &w,
+            &format!("k{i}"),
+            json!({"item_id": item, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"}),
+        );
+        assert_eq!(resp.status, 201);
+    }
+    let b = signed_in_browser(&app, &w.committee, w.households[0]);
+    let first = b.get(app.url("/h5/ledger")).send().unwrap().text().unwrap();
+    assert_eq!(first.matches("+1.00").count(), 20);
+    let next = first
+        .split("href=\"/h5/ledger?cursor=")
+        .nth(1)
+        .expect("a link to older entries")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x3d;", "=")
+        .replace("&amp;", "&");
+    let second = b
+        .get(app.url(&format!("/h5/ledger?cursor={next}")))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(second.matches("+1.00").count(), 5, "{second}");
+    assert!(!second.contains("再往前看"));
+}
