@@ -704,6 +704,9 @@ fn an_unknown_page_answers_in_words_and_an_unknown_api_path_in_problem_json() {
     assert_eq!(api.headers()["content-type"], "application/problem+json");
 }
 
+/// Who posts, where, and which fields besides the token.
+type FormPost<'a> = (&'a Client, &'a str, Vec<(&'a str, &'a str)>);
+
 #[test]
 fn every_form_post_needs_the_token_from_its_own_page() {
     let app = TestApp::start();
@@ -712,7 +715,7 @@ fn every_form_post_needs_the_token_from_its_own_page() {
     let villager = signed_in_browser(&app, &w.committee, w.households[0]);
     let household = w.households[0].to_string();
     let forged = "x".repeat(43);
-    let cases: [(&Client, &str, Vec<(&str, &str)>); 6] = [
+    let cases: [FormPost; 6] = [
         (&villager, "/h5/logout", vec![]),
         (&villager, "/h5/login", vec![("invite_code", "1234567890")]),
         (
