@@ -155,13 +155,7 @@ fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
 fn a_villager_reports_with_a_photo_and_the_committee_approves_it_from_the_desk() {
     let app = TestApp::start();
     let w = app.world();
-    let item = app.post(
-        &format!("/api/v1/villages/{}/checklist", w.qingle),
-        Some(&w.committee),
-        serde_json::json!({"code": "C01", "category": "环境卫生", "title": "清扫门前屋后", "points": "5",
-               "period": "month", "cap_count": 2, "proposers": ["villager"], "evidence_required": true}),
-    );
-    assert_eq!(item.status, 201, "{}", item.text);
+    crate::pages::villager_item(&app, &w, true);
     let mut browser = Browser::launch();
 
     let villager = phone(&mut browser);

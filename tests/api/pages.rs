@@ -16,6 +16,11 @@ pub fn browser() -> Client {
         .unwrap()
 }
 
+/// The HTML of a page the browser `b` opens.
+fn page_text(app: &TestApp, b: &Client, path: &str) -> String {
+    b.get(app.url(path)).send().unwrap().text().unwrap()
+}
+
 pub fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     html[start..].split('"').next().unwrap().to_owned()
@@ -281,23 +286,10 @@ fn the_notice_board_page_is_public_and_takes_objections_from_the_village() {
     );
 
     let outsider = signed_in_browser(&app, &w.other_committee, w.liangui_household);
-    assert!(
-        !outsider
-            .get(app.url("/h5/board/qingle"))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap()
-            .contains("我有异议")
-    );
+    assert!(!page_text(&app, &outsider, "/h5/board/qingle").contains("我有异议"));
 
     let neighbour = signed_in_browser(&app, &w.committee, w.households[1]);
-    let html = neighbour
-        .get(app.url("/h5/board/qingle"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let html = page_text(&app, &neighbour, "/h5/board/qingle");
     assert!(html.contains("我有异议"));
     let sent = neighbour
         .post(app.url("/h5/board/qingle/objections"))
@@ -317,12 +309,7 @@ fn the_notice_board_page_is_public_and_takes_objections_from_the_village() {
     );
     let claim = app.get(&format!("/api/v1/claims/{claim_id}"), Some(&w.committee));
     assert_eq!(claim.body["status"], "objected");
-    let after = neighbour
-        .get(app.url("/h5/board/qingle?done=objected"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let after = page_text(&app, &neighbour, "/h5/board/qingle?done=objected");
     assert!(after.contains("异议已提交") && after.contains("有异议，等待监督委员会处理"));
 }
 
@@ -331,7 +318,7 @@ fn pages_call_the_api_with_their_session_only_when_they_carry_the_csrf_token() {
     let app = TestApp::start();
     let w = app.world();
     let b = signed_in_browser(&app, &w.committee, w.households[0]);
-    let home = b.get(app.url("/h5/")).send().unwrap().text().unwrap();
+    let home = page_text(&app, &b, "/h5/");
     let csrf = html_meta_csrf(&home);
     let balance = b
         .get(app.url(&format!("/api/v1/households/{}/balance", w.households[0])))
@@ -368,7 +355,7 @@ pub fn html_meta_csrf(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-fn villager_item(app: &TestApp, w: &crate::support::World, evidence: bool) -> i64 {
+pub fn villager_item(app: &TestApp, w: &crate::support::World, evidence: bool) -> i64 {
     let resp = app.post(
         &format!("/api/v1/villages/{}/checklist", w.qingle),
         Some(&w.committee),
@@ -397,7 +384,7 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
         "{html}"
     );
 
-    let page = b.get(app.url("/h5/claim")).send().unwrap().text().unwrap();
+    let page = page_text(&app, &b, "/h5/claim");
     assert!(
         page.contains("清扫门前屋后") && page.contains("accept=\"image/*\""),
         "{page}"
@@ -486,12 +473,7 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
 
 fn staff_browser(app: &TestApp, username: &str) -> (Client, String) {
     let b = browser();
-    let page = b
-        .get(app.url("/staff/login"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = page_text(app, &b, "/staff/login");
     let csrf = csrf_of(&page);
     let wrong = b
         .post(app.url("/staff/login"))
@@ -538,12 +520,7 @@ fn staff_land_at_their_own_screen_and_nowhere_else() {
 
     let (keeper, to) = staff_browser(&app, "qingle-shop");
     assert_eq!(to, "/shop/");
-    let counter = keeper
-        .get(app.url("/shop/"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let counter = page_text(&app, &keeper, "/shop/");
     assert!(
         counter.contains("食用油") && counter.contains("id=\"scan\""),
         "{counter}"
@@ -563,23 +540,13 @@ fn staff_land_at_their_own_screen_and_nowhere_else() {
         "/staff/login?next=%2Fadmin%2Fclaims"
     );
     let (supervisor, _) = staff_browser(&app, "qingle-supervisor");
-    let objections = supervisor
-        .get(app.url("/admin/objections"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let objections = page_text(&app, &supervisor, "/admin/objections");
     assert!(
         objections.contains("待处理的异议") && !objections.contains("奖励加分"),
         "supervisors see no award tab"
     );
     let (township, _) = staff_browser(&app, "admin");
-    let statements = township
-        .get(app.url("/admin/settlements"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let statements = page_text(&app, &township, "/admin/settlements");
     assert!(
         statements.contains("庆乐积分超市") && statements.contains("生成结算单"),
         "{statements}"
@@ -591,12 +558,7 @@ fn the_desk_prints_invite_slips_that_sign_villagers_in() {
     let app = TestApp::start();
     let w = app.world();
     let (desk, _) = staff_browser(&app, "qingle-committee");
-    let register = desk
-        .get(app.url("/admin/households"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let register = page_text(&app, &desk, "/admin/households");
     assert!(register.contains("张小明") && register.contains("黄炳坤"));
     let csrf = csrf_of(&register);
     let slips = desk
@@ -655,12 +617,7 @@ fn a_group_leader_proposes_claims_for_the_own_group_from_the_desk() {
     assert_eq!(item.status, 201, "{}", item.text);
     let (leader, to) = staff_browser(&app, "qingle-leader");
     assert_eq!(to, "/admin/");
-    let overview = leader
-        .get(app.url("/admin/"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let overview = page_text(&app, &leader, "/admin/");
     assert!(
         overview.contains("代村民申报") && !overview.contains(">账本<"),
         "{overview}"
@@ -774,7 +731,7 @@ fn the_whole_ledger_pages_back_twenty_entries_at_a_time() {
         assert_eq!(resp.status, 201);
     }
     let b = signed_in_browser(&app, &w.committee, w.households[0]);
-    let first = b.get(app.url("/h5/ledger")).send().unwrap().text().unwrap();
+    let first = page_text(&app, &b, "/h5/ledger");
     assert_eq!(first.matches("+1.00").count(), 20);
     let next = first
         .split("href=\"/h5/ledger?cursor=")
