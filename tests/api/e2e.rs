@@ -539,3 +539,63 @@ fn at_the_counter_a_card_holder_types_the_pin_and_the_shop_voids_and_restocks() 
     browser.wait_for(&committee, "document.querySelector('#unlock .message.ok')");
     assert_eq!(redeem("unlocked", "2468").status, 201);
 }
+
+#[test]
+fn the_committee_changes_the_village_rules_at_the_desk() {
+    let app = TestApp::start();
+    let w = app.world();
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &tab,
+        &app,
+        "/admin/settings",
+        "qingle-committee",
+    );
+    fill(&mut browser, &tab, "input[name='policy.notice_days']", "3");
+    fill(
+        &mut browser,
+        &tab,
+        "input[name='policy.yuan_per_point']",
+        "0.50",
+    );
+    browser.tap(&tab, "input[name='policy.allow_self_report']");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "form button[type=submit]"));
+    assert!(browser.text(&tab, "main").contains("已保存"));
+    let village = app.get(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+    );
+    let policy = &village.body["policy"];
+    assert_eq!(
+        (
+            &policy["notice_days"],
+            &policy["yuan_per_point"],
+            &policy["allow_self_report"]
+        ),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!("0.50"),
+            &serde_json::json!(false)
+        ),
+        "{policy}"
+    );
+    // A rule out of range is refused in words, and nothing changes.
+    fill(
+        &mut browser,
+        &tab,
+        "input[name='policy.code_ttl_seconds']",
+        "5",
+    );
+    browser.eval(&tab, "document.querySelector('form').noValidate = true");
+    browser.tap(&tab, "form button[type=submit]");
+    browser.wait_for(&tab, "document.querySelector('form .message.error')");
+    let said = browser.text(&tab, "form .message.error");
+    assert!(said.contains("15") && said.contains("600"), "{said}");
+    let village = app.get(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(village.body["policy"]["code_ttl_seconds"], 60);
+}

@@ -8,6 +8,7 @@ mod checklist;
 mod people;
 mod propose;
 mod review;
+mod settings;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -32,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(people::invite_slips)
         .service(checklist::page)
         .service(propose::page)
+        .service(settings::page)
         .service(books::ledger)
         .service(books::settlements);
 }

@@ -41,6 +41,13 @@
   }
 
   /* A field's value as the API wants it: data-type="int" | "ints" | "strs" | "list" | "json" | "bool". */
+  /* `policy.notice_days` puts the value at body.policy.notice_days. */
+  function place(body, name) {
+    var path = name.split("."), last = path.pop();
+    path.forEach(function (part) { body = body[part] = body[part] || {}; });
+    return { into: body, key: last };
+  }
+
   function collect(form) {
     var body = {};
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -48,14 +55,15 @@
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked && el.dataset.type !== "bool") return;
       var type = el.dataset.type || "text";
       var value = el.value.trim();
-      if (type === "bool") { body[el.name] = el.checked; return; }
-      if (type === "ints") { (body[el.name] = body[el.name] || []).push(parseInt(value, 10)); return; }
-      if (type === "strs") { (body[el.name] = body[el.name] || []).push(value); return; }
+      var at = place(body, el.name), into = at.into, key = at.key;
+      if (type === "bool") { into[key] = el.checked; return; }
+      if (type === "ints") { (into[key] = into[key] || []).push(parseInt(value, 10)); return; }
+      if (type === "strs") { (into[key] = into[key] || []).push(value); return; }
       if (value === "" && el.dataset.optional !== undefined) return;
       if (type === "int") value = parseInt(value, 10);
       if (type === "json") value = JSON.parse(value);
       if (type === "list") value = value.split(/[、,，\s]+/).filter(Boolean);
-      body[el.name] = value;
+      into[key] = value;
     });
     return body;
   }
