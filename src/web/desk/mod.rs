@@ -2,6 +2,7 @@
 //! settlement statements and the village ledger. Pages are rendered here from the same
 //! use cases the API serves; actions go to the JSON API from the pages' forms.
 
+mod audit;
 mod awards;
 mod books;
 mod checklist;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(checklist::page)
         .service(propose::page)
         .service(settings::page)
+        .service(audit::page)
         .service(books::ledger)
         .service(books::settlements);
 }
