@@ -85,6 +85,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         clock,
         limits: SignInLimits::default(),
         metrics: Arc::new(Metrics::default()),
+        wechat_ticket: Default::default(),
         settings: Arc::new(settings),
     })
 }

@@ -35,4 +35,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub limits: SignInLimits,
     pub metrics: Arc<Metrics>,
+    /// WeChat's jsapi_ticket while it lasts (the shop counter's scanner inside WeChat).
+    pub wechat_ticket: crate::web::TicketCache,
 }

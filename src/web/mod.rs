@@ -12,6 +12,8 @@ mod staff;
 mod store;
 mod wechat;
 
+pub use wechat::TicketCache;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
@@ -24,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(assets::serve)
         .service(wechat::start)
         .service(wechat::callback)
+        .service(wechat::jssdk_config)
         .service(staff::login_page)
         .service(staff::login)
         .service(staff::logout)

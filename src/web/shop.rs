@@ -63,6 +63,8 @@ struct CounterPage {
     keeper: String,
     goods: Vec<GoodsView>,
     today: Vec<ReceiptLine>,
+    /// Opened inside WeChat with WeChat configured: offer WeChat's own scanner too.
+    wechat_scan: bool,
 }
 
 #[derive(Template)]
@@ -132,6 +134,7 @@ async fn counter(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     };
     let state2 = state.clone();
     let keeper_name = p.name.clone();
+    let wechat_scan = super::wechat::silent_sign_in(&req, &state);
     let data = state
         .db
         .run(move |conn| {
@@ -153,6 +156,7 @@ async fn counter(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             keeper: keeper_name,
             goods: goods.into_iter().filter(|g| g.active).collect(),
             today,
+            wechat_scan,
         }),
         Err(err) => failure(&req, &state, &err),
     }

@@ -599,3 +599,61 @@ fn the_committee_changes_the_village_rules_at_the_desk() {
     );
     assert_eq!(village.body["policy"]["code_ttl_seconds"], 60);
 }
+
+/// WeChat's JS bridge as the WeChat browser provides it: it records what the page asked and
+/// "scans" whatever the test holds in front of the camera (`window.__camera`).
+const WECHAT_BRIDGE: &str = r#"
+window.WeixinJSBridge = { invoke: function (name, args, done) {
+  if (name === "preVerifyJSAPI") { window.__verify = args; setTimeout(function () { done({ err_msg: "preVerifyJSAPI:ok" }); }, 0); return; }
+  if (name === "scanQRCode") { window.__scanArgs = args; setTimeout(function () { done({ err_msg: "scanQRCode:ok", resultStr: window.__camera }); }, 0); return; }
+  done({ err_msg: name + ":fail" });
+} };
+"#;
+
+#[test]
+fn inside_wechat_the_counter_scans_with_wechats_own_scanner() {
+    use sha1::{Digest, Sha1};
+    let (app, _wechat) = start_with_wechat();
+    let s = shop_world(&app, "100");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = app.post(
+        &format!("/api/v1/households/{}/payment-codes", s.w.households[0]),
+        Some(&villager),
+        serde_json::json!({}),
+    );
+    let mut browser = Browser::launch();
+    let counter = phone(&mut browser);
+    browser.call(
+        &counter,
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({"source": WECHAT_BRIDGE}),
+    );
+    staff_sign_in(&mut browser, &counter, &app, "/shop/", "qingle-shop");
+    browser.eval(
+        &counter,
+        &format!("window.__camera = {}", code.body["code"]),
+    );
+    browser.tap(&counter, "#wx-scan");
+    browser.wait_for(&counter, "!document.getElementById('household').hidden");
+    assert!(browser.text(&counter, "#household").contains("张*明"));
+    browser.screenshot(&counter, "shop-wechat-scan");
+
+    // The page proved itself with a signature over WeChat's ticket and its own address.
+    let verify = browser.eval(&counter, "window.__verify");
+    let url = browser.eval(&counter, "location.href.split('#')[0]");
+    let plain = format!(
+        "jsapi_ticket={}&noncestr={}&timestamp={}&url={}",
+        crate::wechat_standin::JSAPI_TICKET,
+        verify["verifyNonceStr"].as_str().unwrap(),
+        verify["verifyTimestamp"].as_str().unwrap(),
+        url.as_str().unwrap()
+    );
+    assert_eq!(
+        verify["verifySignature"].as_str().unwrap(),
+        hex::encode(Sha1::digest(plain.as_bytes()))
+    );
+    assert_eq!(verify["appId"], crate::wechat_standin::APPID);
+    assert_eq!(verify["verifyJsApiList"], serde_json::json!(["scanQRCode"]));
+    let asked = browser.eval(&counter, "window.__scanArgs");
+    assert_eq!(asked["needResult"], 1, "the scan comes back to the page");
+}

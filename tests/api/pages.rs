@@ -525,6 +525,28 @@ fn staff_land_at_their_own_screen_and_nowhere_else() {
         counter.contains("食用油") && counter.contains("id=\"scan\""),
         "{counter}"
     );
+    assert!(
+        !counter.contains("wx-scan"),
+        "WeChat's scanner only inside WeChat"
+    );
+    assert_eq!(
+        keeper
+            .get(app.url("/shop/wechat-config?url=x"))
+            .send()
+            .unwrap()
+            .status(),
+        404,
+        "without WeChat settings there is no JS-SDK"
+    );
+    assert_eq!(
+        committee
+            .get(app.url("/shop/wechat-config?url=x"))
+            .send()
+            .unwrap()
+            .status(),
+        401,
+        "only shopkeepers get a signature"
+    );
     assert_eq!(
         keeper.get(app.url("/admin/")).send().unwrap().headers()["location"],
         "/shop/"

@@ -1,7 +1,8 @@
 //! A local stand-in for WeChat's web authorisation (网页授权), speaking the same protocol:
 //! `connect/oauth2/authorize` redirects back with a single-use code, and
 //! `sns/oauth2/access_token` trades that code for the openid of "the person holding the
-//! phone" — whoever the test says that is.
+//! phone" — whoever the test says that is; `cgi-bin/token` and `cgi-bin/ticket/getticket`
+//! hand out the JS-SDK ticket.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -10,6 +11,9 @@ use std::sync::{Arc, Mutex};
 
 pub const APPID: &str = "wx-test-appid";
 pub const SECRET: &str = "wx-test-secret";
+/// The ticket from WeChat's published signature example.
+pub const JSAPI_TICKET: &str =
+    "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
 
 #[derive(Default)]
 struct Inner {
@@ -109,6 +113,27 @@ fn answer(shared: &Mutex<Inner>, target: &str) -> String {
             }
             Some(_) if ok => r#"{"errcode":40163,"errmsg":"code been used"}"#.to_owned(),
             _ => r#"{"errcode":40029,"errmsg":"invalid code"}"#.to_owned(),
+        };
+        return http("200 OK", "application/json", &body);
+    }
+    if target.starts_with("/cgi-bin/token") {
+        let ok = q.get("appid").map(String::as_str) == Some(APPID)
+            && q.get("secret").map(String::as_str) == Some(SECRET)
+            && q.get("grant_type").map(String::as_str) == Some("client_credential");
+        let body = if ok {
+            r#"{"access_token":"APP-ACCESS","expires_in":7200}"#
+        } else {
+            r#"{"errcode":40013,"errmsg":"invalid appid"}"#
+        };
+        return http("200 OK", "application/json", body);
+    }
+    if target.starts_with("/cgi-bin/ticket/getticket") {
+        let ok = q.get("access_token").map(String::as_str) == Some("APP-ACCESS")
+            && q.get("type").map(String::as_str) == Some("jsapi");
+        let body = if ok {
+            format!(r#"{{"errcode":0,"errmsg":"ok","ticket":"{JSAPI_TICKET}","expires_in":7200}}"#)
+        } else {
+            r#"{"errcode":40001,"errmsg":"invalid credential"}"#.to_owned()
         };
         return http("200 OK", "application/json", &body);
     }

@@ -99,10 +99,9 @@
     render();
   }
 
-  $("scan-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var digits = scan.value.replace(/\D/g, "");
-    scan.value = "";
+  /* A payment code (18 digits) or a household card (25): who is it, how many points. */
+  function lookup(text) {
+    var digits = String(text || "").replace(/\D/g, "");
     if (!digits) return;
     if (digits.length !== 18 && digits.length !== 25) {
       say("这不是付款码（18 位）或积分卡（25 位），请再扫一次。", false);
@@ -118,6 +117,41 @@
       say(a.data.door_no + " " + a.data.display_name + "，可用 " + a.data.points + " 分。请点商品。", true);
       render();
     });
+  }
+
+  $("scan-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = scan.value;
+    scan.value = "";
+    lookup(text);
+  });
+
+  /* Inside WeChat: WeChat's own scanner through its JS bridge, after the page proves
+     itself with a wx.config signature from the server (the JS-SDK's preVerifyJSAPI). */
+  function bridge(name, args) {
+    return new Promise(function (resolve) { window.WeixinJSBridge.invoke(name, args, resolve); });
+  }
+  var wxScan = $("wx-scan");
+  if (wxScan) wxScan.addEventListener("click", function () {
+    if (!window.WeixinJSBridge) { say("微信扫一扫暂时用不了，请用扫码枪或手输数字。", false); return; }
+    var url = location.href.split("#")[0];
+    jifen.api("GET", "/shop/wechat-config?url=" + encodeURIComponent(url)).then(function (a) {
+      if (!a.ok) { say("微信扫一扫暂时用不了，请用扫码枪或手输数字。", false); return null; }
+      var verify = { appId: a.data.appId, verifyAppId: a.data.appId, verifySignType: "sha1",
+        verifyTimestamp: String(a.data.timestamp), verifyNonceStr: a.data.nonceStr, verifySignature: a.data.signature };
+      return bridge("preVerifyJSAPI", Object.assign({ verifyJsApiList: ["scanQRCode"] }, verify)).then(function (r) {
+        if (!/:ok$/.test(r.err_msg || "")) throw r;
+        return bridge("scanQRCode", Object.assign({ needResult: 1, scanType: ["qrCode", "barCode"] }, verify));
+      });
+    }).then(function (r) {
+      if (!r) return;
+      if (!/:ok$/.test(r.err_msg || "")) { say("没有扫到，请再试一次。", false); return; }
+      var text = r.resultStr;
+      try { var parsed = JSON.parse(text); if (parsed && parsed.scan_code) text = parsed.scan_code.scan_result; } catch (e) { /* plain text */ }
+      /* A barcode comes back as "CODE_128,<digits>". */
+      text = String(text || "").split(",").pop();
+      lookup(text);
+    }, function () { say("微信扫一扫暂时用不了，请用扫码枪或手输数字。", false); });
   });
 
   function lines() {

@@ -1,11 +1,14 @@
-//! WeChat sign-in for villagers (网页授权, `snsapi_base`).
+//! WeChat: sign-in for villagers (网页授权, `snsapi_base`), and the JS-SDK for shops.
 //!
 //! `/auth/wechat/start` sends the browser to WeChat with a `state` that is also kept in a
 //! short-lived cookie, so the callback only accepts the browser that started. The callback
 //! exchanges the single-use code for the openid; a bound openid signs its member in, an
 //! unbound one is carried (signed) to the invite-code page, which binds it once.
 
+mod jssdk;
 mod store;
+
+pub use jssdk::{TicketCache, config as jssdk_config};
 
 use std::sync::LazyLock;
 use std::time::Duration as StdDuration;
@@ -28,14 +31,14 @@ use crate::state::AppState;
 const STATE_COOKIE: &str = "jifen_wx_state";
 const OPENID_COOKIE: &str = "jifen_wx_openid";
 
-static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+pub(super) static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
     reqwest::Client::builder()
         .timeout(StdDuration::from_secs(10))
         .build()
         .unwrap_or_default()
 });
 
-fn credentials(state: &AppState) -> Option<(&str, &str)> {
+pub(super) fn credentials(state: &AppState) -> Option<(&str, &str)> {
     let s = &state.settings;
     Some((s.wechat_appid.as_deref()?, s.wechat_secret.as_deref()?))
 }
