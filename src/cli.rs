@@ -207,7 +207,7 @@ fn run_verify(settings: &Settings, only: Option<&str>) -> Result<(), String> {
     }
     let mut sound = true;
     for (id, code, name) in chosen {
-        let report = crate::ledger::verify::verify_village(&mut conn, id).map_err(describe)?;
+        let report = crate::books::verify_village(&mut conn, id).map_err(describe)?;
         let head = report.head.as_ref().map_or_else(
             || "genesis".to_owned(),
             |h| format!("seq {} {}", h.seq, h.hash),

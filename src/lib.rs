@@ -7,6 +7,7 @@
 pub mod amount;
 pub mod audit;
 pub mod auth;
+pub mod books;
 pub mod checklist;
 pub mod claims;
 pub mod cli;

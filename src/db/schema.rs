@@ -458,10 +458,16 @@ diesel::table! {
         village_id -> BigInt,
         points -> BigInt,
         yuan -> BigInt,
+        void_id -> Nullable<BigInt>,
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(redemptions, redemption_voids, settlement_lines);
+diesel::allow_tables_to_appear_in_same_query!(
+    redemptions,
+    redemption_voids,
+    settlement_lines,
+    settlements
+);
 
 diesel::table! {
     household_cards (id) {

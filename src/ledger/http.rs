@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service;
-use super::verify::{HeadView, VerifyReport};
+use super::verify::HeadView;
 use super::views::{EntryView, ReverseRequest, TransactionView};
 use crate::audit::AuditView;
 use crate::auth::{Caller, Principal};
@@ -18,7 +18,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(village_ledger)
         .service(reverse)
         .service(head)
-        .service(verify)
         .service(audit);
 }
 
@@ -125,31 +124,6 @@ async fn head(state: web::Data<AppState>, code: web::Path<String>) -> Json<HeadV
         .run(move |conn| service::head_by_code(conn, &code))
         .await?;
     Ok(web::Json(head))
-}
-
-/// Recomputes the village's chain and balances from the postings.
-#[utoipa::path(
-    tag = "ledger",
-    security(("bearer" = [])),
-    params(("village_id" = i64, Path, description = "Village id")),
-    responses(
-        (status = 200, description = "`ok` is false when anything does not add up; `problems` says what", body = VerifyReport),
-        (status = 403, description = "Not allowed to verify", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/villages/{village_id}/ledger/verify")]
-async fn verify(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<i64>,
-) -> Json<VerifyReport> {
-    let id = id.into_inner();
-    let report = state
-        .db
-        .run(move |conn| service::verify(conn, &p, id))
-        .await?;
-    Ok(web::Json(report))
 }
 
 /// Who did what, when, from where; newest first.

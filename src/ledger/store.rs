@@ -479,6 +479,17 @@ pub fn balances(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<(i6
         .load(conn)
 }
 
+/// Each shop's receivable in a village: (shop, cached balance).
+pub fn receivables(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    accounts::table
+        .filter(accounts::village_id.eq(village_id))
+        .filter(accounts::owner_kind.eq("shop"))
+        .filter(accounts::purpose.eq(super::model::Purpose::Receivable.as_str()))
+        .order(accounts::owner_id)
+        .select((accounts::owner_id, accounts::balance))
+        .load(conn)
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idempotency_records)]
 pub struct IdempotencyRow {

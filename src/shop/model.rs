@@ -283,11 +283,24 @@ pub struct PayRequest {
     pub paid_on: Option<chrono::NaiveDate>,
 }
 
+/// What a statement line is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// A redemption the shop is paid for.
+    Redemption,
+    /// A redemption voided after an earlier statement paid for it: the shop pays it back
+    /// (negative points and yuan).
+    Void,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettlementLineView {
+    pub kind: LineKind,
     pub redemption_id: i64,
     pub receipt_no: String,
     pub village_id: i64,
+    /// Negative on a `void` line.
     #[schema(value_type = String, example = "30.00")]
     pub points: Amount,
     #[schema(value_type = String, example = "30.00")]
@@ -308,6 +321,8 @@ pub struct SettlementView {
     pub status: String,
     /// How many redemptions (voided ones left out).
     pub redemptions: i32,
+    /// How many voids of redemptions paid on earlier statements this one takes back.
+    pub carried_voids: i32,
     #[schema(value_type = String, example = "1250.00")]
     pub points: Amount,
     /// Points converted at each village's `yuan_per_point`, rounded to the fen.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::model::*;
+use super::settlement::{self, VoidOnStatement};
 use super::store::{self, GoodsRow, RedemptionRow};
 use super::{card, code};
 use crate::amount::Amount;
@@ -729,6 +730,12 @@ pub fn void(
             "超过 {window} 分钟的兑换只能由村委会作废。"
         )));
     }
+    store::lock_shop(conn, row.shop_id)?;
+    if !committee && settlement::is_on_statement(conn, row.id)? {
+        return Err(AppError::InvalidState(
+            "这笔兑换已进入结算单，只能由村委会作废。".into(),
+        ));
+    }
     lock_chain(conn, row.village_id, now)?;
     if store::is_voided(conn, row.id)? {
         return Err(AppError::Conflict("这笔兑换已经作废了。".into()));
@@ -757,6 +764,7 @@ pub fn void(
         c.principal.id,
         now.naive_utc(),
     )?;
+    let statement = settlement::on_void(conn, row.id)?;
     for (goods_id, _, _, quantity, _) in store::lines_of(conn, row.id)? {
         let stock_after = store::move_stock(conn, goods_id, i64::from(quantity), now.naive_utc())?
             .ok_or(AppError::InsufficientStock)?;
@@ -776,7 +784,17 @@ pub fn void(
             },
         )?;
     }
-    let detail = json!({"receipt_no": row.receipt_no, "reason": reason.trim()});
+    let detail = match statement {
+        VoidOnStatement::Unsettled => {
+            json!({"receipt_no": row.receipt_no, "reason": reason.trim()})
+        }
+        VoidOnStatement::LeftDraft(id) => {
+            json!({"receipt_no": row.receipt_no, "reason": reason.trim(), "left_settlement": id})
+        }
+        VoidOnStatement::CarriedForward(id) => {
+            json!({"receipt_no": row.receipt_no, "reason": reason.trim(), "settled_on": id})
+        }
+    };
     let entry = Event {
         village_id: Some(row.village_id),
         action: "void",

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::RoundingStrategy;
 use serde_json::json;
 
-use super::model::{CreateSettlement, PayRequest, SettlementLineView, SettlementView};
+use super::model::{CreateSettlement, LineKind, PayRequest, SettlementLineView, SettlementView};
 use super::store::{self, SettlementRow};
 use crate::amount::Amount;
 use crate::audit::{self, Event};
@@ -24,27 +24,45 @@ fn shop_target(conn: &mut DbConnection, shop_id: i64) -> AppResult<Target> {
     Ok(Target::shop(township_id, id))
 }
 
-/// Points × yuan per point, rounded to the fen, halves away from zero.
-pub fn to_yuan(points: Amount, rate: Amount) -> Amount {
-    let yuan = (points.to_decimal() * rate.to_decimal())
+/// Points × yuan per point, rounded to the fen, halves away from zero; `None` when the
+/// product does not fit an amount.
+pub fn to_yuan(points: Amount, rate: Amount) -> Option<Amount> {
+    let yuan = points
+        .to_decimal()
+        .checked_mul(rate.to_decimal())?
         .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    Amount::from_decimal(yuan).unwrap_or(Amount::ZERO)
+    Amount::from_decimal(yuan).ok()
+}
+
+/// A statement whose sums would not fit is refused rather than wrapped.
+fn too_large() -> AppError {
+    AppError::InvalidState("结算金额超出范围，请缩短结算期间。".into())
+}
+
+fn checked_sum(values: impl IntoIterator<Item = i64>) -> AppResult<i64> {
+    values
+        .into_iter()
+        .try_fold(0i64, i64::checked_add)
+        .ok_or_else(too_large)
 }
 
 fn view(conn: &mut DbConnection, row: SettlementRow) -> AppResult<SettlementView> {
-    let lines = store::settlement_lines(conn, row.id)?
+    let lines: Vec<SettlementLineView> = store::settlement_lines(conn, row.id)?
         .into_iter()
-        .map(
-            |(redemption_id, village_id, receipt_no, points, yuan, at)| SettlementLineView {
-                redemption_id,
-                receipt_no,
-                village_id,
-                points: Amount::from_minor(points),
-                yuan: Amount::from_minor(yuan),
-                redeemed_at: at.and_utc(),
+        .map(|l| SettlementLineView {
+            kind: match l.void_id {
+                Some(_) => LineKind::Void,
+                None => LineKind::Redemption,
             },
-        )
+            redemption_id: l.redemption_id,
+            receipt_no: l.receipt_no,
+            village_id: l.village_id,
+            points: Amount::from_minor(l.points),
+            yuan: Amount::from_minor(l.yuan),
+            redeemed_at: l.redeemed_at.and_utc(),
+        })
         .collect();
+    let carried = lines.iter().filter(|l| l.kind == LineKind::Void).count();
     Ok(SettlementView {
         id: row.id,
         shop_id: row.shop_id,
@@ -52,6 +70,7 @@ fn view(conn: &mut DbConnection, row: SettlementRow) -> AppResult<SettlementView
         period_end: row.period_end,
         status: row.status,
         redemptions: row.redemptions,
+        carried_voids: i32::try_from(carried).unwrap_or(i32::MAX),
         points: Amount::from_minor(row.points),
         yuan: Amount::from_minor(row.yuan),
         created_at: row.created_at.and_utc(),
@@ -63,8 +82,66 @@ fn view(conn: &mut DbConnection, row: SettlementRow) -> AppResult<SettlementView
     })
 }
 
+/// A period of whole past days: today's redemptions may still be voided at the counter.
+fn check_period(req: &CreateSettlement, now: DateTime<Utc>) -> AppResult<()> {
+    if req.period_end < req.period_start {
+        return Err(AppError::field("period_end", "结束日期不能早于开始日期"));
+    }
+    if req.period_end >= shanghai_today(now) {
+        return Err(AppError::field(
+            "period_end",
+            "只能结算昨天及以前的日子（今天的兑换还可能作废）",
+        ));
+    }
+    Ok(())
+}
+
+/// The statement's lines: the period's redemptions not yet settled, priced at each
+/// village's rate, then every void still to carry back from earlier statements (a
+/// committee's void is final, so the next statement takes it whatever its period).
+fn draw_up(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<Vec<store::NewLine>> {
+    let mut rates = BTreeMap::new();
+    let mut lines = Vec::new();
+    for (redemption_id, village_id, _, points, _) in store::unsettled(conn, shop_id, from, to)? {
+        let rate = match rates.get(&village_id) {
+            Some(rate) => *rate,
+            None => {
+                let rate = village_policy(conn, village_id)?.yuan_per_point;
+                rates.insert(village_id, rate);
+                rate
+            }
+        };
+        let yuan = to_yuan(Amount::from_minor(points), rate).ok_or_else(too_large)?;
+        lines.push(store::NewLine {
+            redemption_id,
+            void_id: None,
+            village_id,
+            points,
+            yuan: yuan.minor(),
+        });
+    }
+    lines.extend(
+        store::voids_to_carry(conn, shop_id)?
+            .into_iter()
+            .map(|v| store::NewLine {
+                redemption_id: v.redemption_id,
+                void_id: Some(v.void_id),
+                village_id: v.village_id,
+                points: -v.points,
+                yuan: -v.yuan,
+            }),
+    );
+    Ok(lines)
+}
+
 /// A draft statement of the shop's redemptions in the period (Shanghai days, inclusive),
-/// leaving out voided ones and any already on another statement.
+/// leaving out voided ones and any already on another statement, and taking back voids
+/// of redemptions that earlier statements paid for.
 pub fn create(
     conn: &mut DbConnection,
     c: &Caller,
@@ -75,58 +152,97 @@ pub fn create(
     write_tx(conn, |conn| {
         let target = shop_target(conn, shop_id)?;
         authorize(&c.principal, Action::Settle, &target)?;
-        if req.period_end < req.period_start {
-            return Err(AppError::field("period_end", "结束日期不能早于开始日期"));
-        }
-        if req.period_end > shanghai_today(now) {
-            return Err(AppError::field("period_end", "只能结算已经过去的日子"));
-        }
+        check_period(req, now)?;
+        store::lock_shop(conn, shop_id)?;
         let from = shanghai_midnight(req.period_start).naive_utc();
         let to = shanghai_midnight(req.period_end + chrono::Days::new(1)).naive_utc();
-        let rows = store::unsettled(conn, shop_id, from, to)?;
-        let mut rates = BTreeMap::new();
-        let mut priced = Vec::with_capacity(rows.len());
-        for (redemption_id, village_id, _, points, _) in rows {
-            let rate = match rates.get(&village_id) {
-                Some(rate) => *rate,
-                None => *rates
-                    .entry(village_id)
-                    .or_insert(village_policy(conn, village_id)?.yuan_per_point),
-            };
-            priced.push((
-                redemption_id,
-                village_id,
-                points,
-                to_yuan(Amount::from_minor(points), rate).minor(),
-            ));
-        }
+        let lines = draw_up(conn, shop_id, from, to)?;
+        let redemptions = lines.iter().filter(|l| l.void_id.is_none()).count();
         let id = store::insert_settlement(
             conn,
             &store::NewSettlement {
                 shop_id,
                 period_start: req.period_start,
                 period_end: req.period_end,
-                redemptions: i32::try_from(priced.len()).unwrap_or(i32::MAX),
-                points: priced.iter().map(|p| p.2).sum(),
-                yuan: priced.iter().map(|p| p.3).sum(),
+                redemptions: i32::try_from(redemptions).map_err(|_| too_large())?,
+                points: checked_sum(lines.iter().map(|l| l.points))?,
+                yuan: checked_sum(lines.iter().map(|l| l.yuan))?,
                 created_by: c.principal.id,
                 now: now.naive_utc(),
             },
         )?;
-        for (redemption_id, village_id, points, yuan) in &priced {
-            store::insert_settlement_line(conn, id, *redemption_id, *village_id, *points, *yuan)?;
-        }
+        store::insert_settlement_lines(conn, id, &lines)?;
         record(
             conn,
             c,
             id,
             "settlement_create",
-            json!({"shop_id": shop_id, "redemptions": priced.len()}),
+            json!({"shop_id": shop_id, "redemptions": redemptions, "carried_voids": lines.len() - redemptions}),
             now,
         )?;
         let row = store::settlement(conn, id)?.ok_or(AppError::NotFound)?;
         view(conn, row)
     })
+}
+
+/// Where a voided redemption's statement leaves it. Runs inside the void's transaction,
+/// under the shop's lock: a draft drops the line (its totals change); an approved or
+/// paid statement keeps it, and the shop's next statement carries the void back.
+pub fn on_void(conn: &mut DbConnection, redemption_id: i64) -> AppResult<VoidOnStatement> {
+    let Some((settlement_id, status, line_id, points, yuan)) =
+        store::statement_of(conn, redemption_id)?
+    else {
+        return Ok(VoidOnStatement::Unsettled);
+    };
+    if status == "draft" && store::remove_from_draft(conn, settlement_id, line_id, points, yuan)? {
+        return Ok(VoidOnStatement::LeftDraft(settlement_id));
+    }
+    Ok(VoidOnStatement::CarriedForward(settlement_id))
+}
+
+/// What a void did to settlement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoidOnStatement {
+    /// The redemption was on no statement.
+    Unsettled,
+    /// The line left this draft statement.
+    LeftDraft(i64),
+    /// This statement was approved: the shop's next one takes the points back.
+    CarriedForward(i64),
+}
+
+/// Whether the redemption is on any statement (then only the committee may void it).
+pub fn is_on_statement(conn: &mut DbConnection, redemption_id: i64) -> AppResult<bool> {
+    Ok(store::statement_of(conn, redemption_id)?.is_some())
+}
+
+/// Each shop's receivable in the village against its own books: unsettled redemptions
+/// minus voids not yet carried. Differences in words, for `verify`.
+pub fn receivable_problems(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<String>> {
+    let expected: BTreeMap<i64, i64> = store::expected_receivables(conn, village_id)?
+        .into_iter()
+        .collect();
+    let actual: BTreeMap<i64, i64> = crate::ledger::service::shop_receivables(conn, village_id)?
+        .into_iter()
+        .collect();
+    let shops: std::collections::BTreeSet<i64> =
+        expected.keys().chain(actual.keys()).copied().collect();
+    Ok(shops
+        .into_iter()
+        .filter_map(|shop| {
+            let (want, have) = (
+                expected.get(&shop).copied().unwrap_or(0),
+                actual.get(&shop).copied().unwrap_or(0),
+            );
+            (want != have).then(|| {
+                format!(
+                    "shop {shop}: receivable is {} but its unsettled redemptions less uncarried voids come to {}",
+                    Amount::from_minor(have),
+                    Amount::from_minor(want)
+                )
+            })
+        })
+        .collect())
 }
 
 fn record(
@@ -234,8 +350,9 @@ pub fn pay(
             ));
         }
         let mut per_village: BTreeMap<i64, i64> = BTreeMap::new();
-        for (_, village_id, _, points, _, _) in store::settlement_lines(conn, id)? {
-            *per_village.entry(village_id).or_default() += points;
+        for line in store::settlement_lines(conn, id)? {
+            let sum = per_village.entry(line.village_id).or_default();
+            *sum = sum.checked_add(line.points).ok_or_else(too_large)?;
         }
         let memo = format!("结算单 #{id} 付款：{reference}");
         for (village_id, points) in per_village.into_iter().filter(|(_, p)| *p != 0) {
@@ -278,7 +395,10 @@ pub fn export(
         .iter()
         .map(|l| {
             [
-                l.receipt_no.clone(),
+                match l.kind {
+                    LineKind::Redemption => l.receipt_no.clone(),
+                    LineKind::Void => format!("{}（作废退回）", l.receipt_no),
+                },
                 l.village_id.to_string(),
                 l.redeemed_at
                     .with_timezone(&crate::clock::shanghai())
@@ -345,8 +465,17 @@ mod tests {
     #[test]
     fn yuan_rounds_half_away_from_zero_to_the_fen() {
         let a = |s: &str| Amount::parse(s).unwrap();
-        assert_eq!(to_yuan(a("30"), a("1")), a("30"));
-        assert_eq!(to_yuan(a("0.05"), a("0.5")), a("0.03"));
-        assert_eq!(to_yuan(a("12.34"), a("0.25")), a("3.09"));
+        assert_eq!(to_yuan(a("30"), a("1")), Some(a("30")));
+        assert_eq!(to_yuan(a("0.05"), a("0.5")), Some(a("0.03")));
+        assert_eq!(to_yuan(a("12.34"), a("0.25")), Some(a("3.09")));
+        assert_eq!(to_yuan(a("-30"), a("0.5")), Some(a("-15")));
+    }
+
+    #[test]
+    fn yuan_that_does_not_fit_is_refused_not_wrapped() {
+        let huge = Amount::from_minor(i64::MAX);
+        assert_eq!(to_yuan(huge, Amount::parse("100").unwrap()), None);
+        assert!(checked_sum([i64::MAX, 1]).is_err());
+        assert_eq!(checked_sum([5, -2]).unwrap(), 3);
     }
 }

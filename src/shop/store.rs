@@ -408,7 +408,7 @@ pub fn insert_void(
     reason: &str,
     actor_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
     diesel::insert_into(redemption_voids::table)
         .values((
             redemption_voids::redemption_id.eq(redemption_id),
@@ -417,8 +417,69 @@ pub fn insert_void(
             redemption_voids::actor_id.eq(actor_id),
             redemption_voids::created_at.eq(now),
         ))
-        .execute(conn)
-        .map(drop)
+        .returning(redemption_voids::id)
+        .get_result(conn)
+}
+
+/// Holds the shop's row until the transaction ends (PostgreSQL; SQLite's immediate
+/// transaction already serialises writers), so a statement being drawn up and a void
+/// of one of its redemptions cannot interleave.
+pub fn lock_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<()> {
+    let query = shops::table.find(shop_id).select(shops::id);
+    match conn {
+        DbConnection::Pg(pg) => query.for_update().first::<i64>(pg).map(drop),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// The statement a redemption is on: (settlement, status, line, points, yuan).
+pub type StatementOf = (i64, String, i64, i64, i64);
+
+pub fn statement_of(
+    conn: &mut DbConnection,
+    redemption_id: i64,
+) -> QueryResult<Option<StatementOf>> {
+    use crate::db::schema::{settlement_lines, settlements};
+    settlement_lines::table
+        .inner_join(settlements::table.on(settlements::id.eq(settlement_lines::settlement_id)))
+        .filter(settlement_lines::redemption_id.eq(redemption_id))
+        .filter(settlement_lines::void_id.is_null())
+        .select((
+            settlements::id,
+            settlements::status,
+            settlement_lines::id,
+            settlement_lines::points,
+            settlement_lines::yuan,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Takes a line off a statement that is still a draft, and its figures with it; false
+/// when the statement was approved meanwhile (the line then stays).
+pub fn remove_from_draft(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+    line_id: i64,
+    points: i64,
+    yuan: i64,
+) -> QueryResult<bool> {
+    use crate::db::schema::{settlement_lines, settlements};
+    let changed = diesel::update(
+        settlements::table
+            .filter(settlements::id.eq(settlement_id))
+            .filter(settlements::status.eq("draft")),
+    )
+    .set((
+        settlements::redemptions.eq(settlements::redemptions - 1),
+        settlements::points.eq(settlements::points - points),
+        settlements::yuan.eq(settlements::yuan - yuan),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        diesel::delete(settlement_lines::table.find(line_id)).execute(conn)?;
+    }
+    Ok(changed == 1)
 }
 
 /// (id, village, receipt number, points, when) of a redemption to settle.
@@ -499,25 +560,91 @@ pub fn insert_settlement(conn: &mut DbConnection, s: &NewSettlement) -> QueryRes
         .get_result(conn)
 }
 
-pub fn insert_settlement_line(
+/// A void to carry onto a shop's next statement: its redemption was on an approved or
+/// paid statement, and no statement carries the void yet.
+pub struct CarriedVoid {
+    pub void_id: i64,
+    pub redemption_id: i64,
+    pub village_id: i64,
+    /// What the shop was credited for the redemption, to be taken back.
+    pub points: i64,
+    pub yuan: i64,
+}
+
+/// Voids of the shop's redemptions that must still be carried.
+pub fn voids_to_carry(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<CarriedVoid>> {
+    use crate::db::schema::settlement_lines;
+    let carried_lines = diesel::alias!(settlement_lines as carried_lines);
+    let carried = carried_lines
+        .filter(carried_lines.field(settlement_lines::void_id).is_not_null())
+        .select(carried_lines.field(settlement_lines::redemption_id));
+    let rows: Vec<(i64, i64, i64, i64, i64)> = redemption_voids::table
+        .inner_join(redemptions::table.on(redemptions::id.eq(redemption_voids::redemption_id)))
+        .inner_join(
+            settlement_lines::table.on(settlement_lines::redemption_id
+                .eq(redemptions::id)
+                .and(settlement_lines::void_id.is_null())),
+        )
+        .filter(redemptions::shop_id.eq(shop_id))
+        .filter(redemptions::id.ne_all(carried))
+        .order(redemption_voids::id)
+        .select((
+            redemption_voids::id,
+            redemptions::id,
+            redemptions::village_id,
+            settlement_lines::points,
+            settlement_lines::yuan,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(void_id, redemption_id, village_id, points, yuan)| CarriedVoid {
+                void_id,
+                redemption_id,
+                village_id,
+                points,
+                yuan,
+            },
+        )
+        .collect())
+}
+
+/// One line of a statement: a redemption (positive), or a carried void (negative).
+pub struct NewLine {
+    pub redemption_id: i64,
+    pub void_id: Option<i64>,
+    pub village_id: i64,
+    pub points: i64,
+    pub yuan: i64,
+}
+
+pub fn insert_settlement_lines(
     conn: &mut DbConnection,
     settlement_id: i64,
-    redemption_id: i64,
-    village_id: i64,
-    points: i64,
-    yuan: i64,
+    lines: &[NewLine],
 ) -> QueryResult<()> {
     use crate::db::schema::settlement_lines;
-    diesel::insert_into(settlement_lines::table)
-        .values((
-            settlement_lines::settlement_id.eq(settlement_id),
-            settlement_lines::redemption_id.eq(redemption_id),
-            settlement_lines::village_id.eq(village_id),
-            settlement_lines::points.eq(points),
-            settlement_lines::yuan.eq(yuan),
-        ))
-        .execute(conn)
-        .map(drop)
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            (
+                settlement_lines::settlement_id.eq(settlement_id),
+                settlement_lines::redemption_id.eq(l.redemption_id),
+                settlement_lines::void_id.eq(l.void_id),
+                settlement_lines::village_id.eq(l.village_id),
+                settlement_lines::points.eq(l.points),
+                settlement_lines::yuan.eq(l.yuan),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    per_backend!(conn, |c| diesel::insert_into(settlement_lines::table)
+        .values(&rows)
+        .execute(c))
+    .map(drop)
 }
 
 pub fn settlement(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SettlementRow>> {
@@ -538,8 +665,17 @@ pub fn settlements_of(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
-/// (redemption, village, receipt number, points, yuan, redeemed at) on a statement.
-pub type StatementLine = (i64, i64, String, i64, i64, NaiveDateTime);
+/// A line as a statement shows it.
+#[derive(Queryable)]
+pub struct StatementLine {
+    pub redemption_id: i64,
+    pub void_id: Option<i64>,
+    pub village_id: i64,
+    pub receipt_no: String,
+    pub points: i64,
+    pub yuan: i64,
+    pub redeemed_at: NaiveDateTime,
+}
 
 pub fn settlement_lines(
     conn: &mut DbConnection,
@@ -549,9 +685,10 @@ pub fn settlement_lines(
     settlement_lines::table
         .inner_join(redemptions::table.on(redemptions::id.eq(settlement_lines::redemption_id)))
         .filter(settlement_lines::settlement_id.eq(settlement_id))
-        .order(settlement_lines::redemption_id)
+        .order((settlement_lines::redemption_id, settlement_lines::id))
         .select((
             settlement_lines::redemption_id,
+            settlement_lines::void_id,
             settlement_lines::village_id,
             redemptions::receipt_no,
             settlement_lines::points,
@@ -559,6 +696,44 @@ pub fn settlement_lines(
             redemptions::created_at,
         ))
         .load(conn)
+}
+
+/// What a shop's receivable in a village must be, from the shop's own tables: its
+/// redemptions not on a paid statement, less its voids that no paid statement carries
+/// yet, per shop (hundredths).
+pub fn expected_receivables(
+    conn: &mut DbConnection,
+    village_id: i64,
+) -> QueryResult<Vec<(i64, i64)>> {
+    use crate::db::schema::{settlement_lines, settlements};
+    let paid = settlement_lines::table
+        .inner_join(settlements::table.on(settlements::id.eq(settlement_lines::settlement_id)))
+        .filter(settlements::status.eq("paid"));
+    let paid_redemptions = paid
+        .filter(settlement_lines::void_id.is_null())
+        .select(settlement_lines::redemption_id);
+    let paid_voids = paid
+        .filter(settlement_lines::void_id.is_not_null())
+        .select(settlement_lines::redemption_id);
+    let redeemed: Vec<(i64, i64)> = redemptions::table
+        .filter(redemptions::village_id.eq(village_id))
+        .filter(redemptions::id.ne_all(paid_redemptions))
+        .select((redemptions::shop_id, redemptions::total_points))
+        .load(conn)?;
+    let voided: Vec<(i64, i64)> = redemption_voids::table
+        .inner_join(redemptions::table.on(redemptions::id.eq(redemption_voids::redemption_id)))
+        .filter(redemptions::village_id.eq(village_id))
+        .filter(redemptions::id.ne_all(paid_voids))
+        .select((redemptions::shop_id, redemptions::total_points))
+        .load(conn)?;
+    let mut per_shop = std::collections::BTreeMap::<i64, i64>::new();
+    for (shop, points) in redeemed {
+        *per_shop.entry(shop).or_default() += points;
+    }
+    for (shop, points) in voided {
+        *per_shop.entry(shop).or_default() -= points;
+    }
+    Ok(per_shop.into_iter().collect())
 }
 
 /// Moves a statement from `from` to `to` status; false when it was not in `from`.

@@ -405,6 +405,8 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
     let decided = app.get(&format!("/api/v1/claims/{claim}"), Some(&s.w.committee));
     assert_eq!(decided.body["status"], "overturned");
 
+    // Only past days settle: the township draws up the statement the next day.
+    app.advance(chrono::Duration::days(1));
     let township = desk(&mut browser);
     staff_sign_in(&mut browser, &township, &app, "/admin/settlements", "admin");
     agree_to_confirmations(&mut browser, &township);

@@ -52,6 +52,15 @@ pub fn shop_world(app: &TestApp, points: &str) -> Shop {
     }
 }
 
+/// Moves the clock on and signs the staff in again (access tokens last 15 minutes).
+fn advance(app: &TestApp, s: &mut Shop, by: Duration) {
+    app.advance(by);
+    s.w.admin = app.token("admin");
+    s.w.committee = app.token("qingle-committee");
+    s.w.supervisor = app.token("qingle-supervisor");
+    s.keeper = app.token("qingle-shop");
+}
+
 fn issue(app: &TestApp, villager: &str, household: i64) -> Resp {
     let resp = app.post(
         &format!("/api/v1/households/{household}/payment-codes"),
@@ -586,7 +595,7 @@ fn the_last_units_of_stock_go_to_exactly_that_many_buyers() {
 #[test]
 fn statements_net_voids_and_never_change_after_approval() {
     let app = TestApp::start();
-    let s = shop_world(&app, "200");
+    let mut s = shop_world(&app, "200");
     app.patch(
         &format!("/api/v1/villages/{}", s.w.qingle),
         Some(&s.w.committee),
@@ -624,6 +633,17 @@ fn statements_net_voids_and_never_change_after_approval() {
         json!({"period_start": "2026-11-30", "period_end": "2026-11-01"}),
     );
     assert_eq!(bad.fields(), vec!["period_end"]);
+    // Today's redemptions may still be voided at the counter: only past days settle.
+    let today = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-01", "period_end": "2026-11-28"}),
+    );
+    assert_eq!(
+        (today.status, today.fields()),
+        (422, vec!["period_end".to_owned()])
+    );
+    advance(&app, &mut s, Duration::days(1));
     assert_eq!(
         app.post(
             &path,
@@ -696,6 +716,18 @@ fn statements_net_voids_and_never_change_after_approval() {
         json!({"period_start": "2026-11-01", "period_end": "2026-11-28"}),
     );
     assert_eq!(second.body["redemptions"], 0);
+    // ...but the shop's next statement takes the voided redemption's points back.
+    assert_eq!(
+        (
+            second.body["carried_voids"].as_i64(),
+            second.body["points"].as_str(),
+            second.body["yuan"].as_str(),
+            second.body["lines"][0]["kind"].as_str()
+        ),
+        (Some(1), Some("-30.00"), Some("-15.00"), Some("void")),
+        "{}",
+        second.text
+    );
 
     let paid = app.post(
         &format!("/api/v1/settlements/{id}/pay"),
@@ -728,6 +760,18 @@ fn statements_net_voids_and_never_change_after_approval() {
         "{}",
         csv.text
     );
+    verify_ok(&app, &s);
+    let second = second.id();
+    for step in ["approve", "pay"] {
+        let resp = app.post(
+            &format!("/api/v1/settlements/{second}/{step}"),
+            Some(&s.w.admin),
+            json!({"reference": "退款 0032"}),
+        );
+        assert_eq!(resp.status, 200, "{step}: {}", resp.text);
+    }
+    assert_eq!(receivable(&app, &s), "0.00");
+    verify_ok(&app, &s);
     let xlsx = app.get(
         &format!("/api/v1/settlements/{id}/export?format=xlsx"),
         Some(&s.w.admin),
@@ -744,6 +788,241 @@ fn statements_net_voids_and_never_change_after_approval() {
         .fields(),
         vec!["format"]
     );
+}
+
+/// The shop's receivable in qingle, from the village ledger's accounts.
+fn receivable(app: &TestApp, s: &Shop) -> String {
+    let mut conn = app.db.connect();
+    let key = jifen::ledger::model::AccountKey::shop_receivable(s.w.qingle, s.id);
+    let balance = jifen::ledger::service::shop_receivables(&mut conn, key.village_id)
+        .unwrap()
+        .into_iter()
+        .find(|(shop, _)| *shop == s.id)
+        .map_or(0, |(_, b)| b);
+    jifen::amount::Amount::from_minor(balance).to_string()
+}
+
+fn redeem_rice(app: &TestApp, s: &Shop, villager: &str, key: &str, quantity: i64) -> i64 {
+    let code = issue(app, villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = redeem(
+        app,
+        s,
+        key,
+        &code,
+        json!([{"goods_id": s.rice, "quantity": quantity}]),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    resp.id()
+}
+
+#[test]
+fn a_redemption_on_a_statement_is_the_committees_to_void_and_never_paid_for_twice() {
+    let app = TestApp::start();
+    let mut s = shop_world(&app, "200");
+    app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"void_window_minutes": 1440}}),
+    );
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let kept = redeem_rice(&app, &s, &villager, "r1", 2);
+    let returned = redeem_rice(&app, &s, &villager, "r2", 3);
+    advance(&app, &mut s, Duration::hours(23));
+    let path = format!("/api/v1/shops/{}/settlements", s.id);
+    let draft = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-28", "period_end": "2026-11-28"}),
+    );
+    assert_eq!(draft.body["points"], "50.00", "{}", draft.text);
+
+    // Still inside the shop's void window, but on a statement: not the shop's to void.
+    let by_shop = app.post_with_key(
+        &format!("/api/v1/redemptions/{returned}/void"),
+        &s.keeper,
+        "v1",
+        json!({"reason": "退货"}),
+    );
+    assert_eq!(
+        (by_shop.status, by_shop.code()),
+        (409, "invalid_state"),
+        "{}",
+        by_shop.text
+    );
+    assert!(
+        by_shop.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("已进入结算单")
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "150.00");
+
+    // The committee may: the line leaves the draft and its totals follow.
+    let by_committee = app.post_with_key(
+        &format!("/api/v1/redemptions/{returned}/void"),
+        &s.w.committee,
+        "v2",
+        json!({"reason": "核实后退回"}),
+    );
+    assert_eq!(by_committee.status, 201, "{}", by_committee.text);
+    let draft = app.get(
+        &format!("/api/v1/settlements/{}", draft.id()),
+        Some(&s.w.admin),
+    );
+    assert_eq!(
+        (
+            draft.body["redemptions"].as_i64(),
+            draft.body["points"].as_str(),
+            draft.body["lines"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some("20.00"), Some(1)),
+        "{}",
+        draft.text
+    );
+    assert_eq!(draft.body["lines"][0]["redemption_id"], kept);
+    assert_eq!(receivable(&app, &s), "20.00");
+    verify_ok(&app, &s);
+
+    // Paid, then voided: the receivable goes negative (the shop owes it back) and the
+    // books still agree; the next statement carries it.
+    let id = draft.id();
+    for step in ["approve", "pay"] {
+        let resp = app.post(
+            &format!("/api/v1/settlements/{id}/{step}"),
+            Some(&s.w.admin),
+            json!({"reference": "转账 0040"}),
+        );
+        assert_eq!(resp.status, 200, "{step}: {}", resp.text);
+    }
+    let late = app.post_with_key(
+        &format!("/api/v1/redemptions/{kept}/void"),
+        &s.w.committee,
+        "v3",
+        json!({"reason": "商品有问题"}),
+    );
+    assert_eq!(late.status, 201, "{}", late.text);
+    assert_eq!(receivable(&app, &s), "-20.00");
+    verify_ok(&app, &s);
+    advance(&app, &mut s, Duration::days(1));
+    let next = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-29", "period_end": "2026-11-29"}),
+    );
+    assert_eq!(
+        (
+            next.body["carried_voids"].as_i64(),
+            next.body["points"].as_str()
+        ),
+        (Some(1), Some("-20.00")),
+        "{}",
+        next.text
+    );
+    // A void is carried once: the statement after that has nothing to take back.
+    let after = app.post(
+        &path,
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-29", "period_end": "2026-11-29"}),
+    );
+    assert_eq!(after.body["carried_voids"], 0, "{}", after.text);
+
+    // verify checks the equation: a statement line edited behind jifen's back shows.
+    for step in ["approve", "pay"] {
+        let resp = app.post(
+            &format!("/api/v1/settlements/{}/{step}", next.id()),
+            Some(&s.w.admin),
+            json!({"reference": "退款 0041"}),
+        );
+        assert_eq!(resp.status, 200, "{step}: {}", resp.text);
+    }
+    assert_eq!(receivable(&app, &s), "0.00");
+    verify_ok(&app, &s);
+    let mut conn = app.db.connect();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("DELETE FROM settlement_lines WHERE void_id IS NOT NULL"),
+        &mut conn,
+    )
+    .unwrap();
+    let report = app.get(
+        &format!("/api/v1/villages/{}/ledger/verify", s.w.qingle),
+        Some(&s.w.supervisor),
+    );
+    assert_eq!(report.body["ok"], false, "{}", report.text);
+    assert!(report.text.contains("receivable"), "{}", report.text);
+}
+
+#[test]
+fn voids_racing_a_statement_never_leave_the_shop_paid_for_goods_it_took_back() {
+    let app = TestApp::start();
+    let mut s = shop_world(&app, "200");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let receipts: Vec<i64> = (0..6)
+        .map(|i| redeem_rice(&app, &s, &villager, &format!("r{i}"), 1))
+        .collect();
+    advance(&app, &mut s, Duration::days(1));
+    let (draft, voids) = std::thread::scope(|scope| {
+        let s = &s;
+        let app = &app;
+        let draft = scope.spawn(move || {
+            let draft = app.post(
+                &format!("/api/v1/shops/{}/settlements", s.id),
+                Some(&s.w.admin),
+                json!({"period_start": "2026-11-28", "period_end": "2026-11-28"}),
+            );
+            let approved = app.post(
+                &format!("/api/v1/settlements/{}/approve", draft.id()),
+                Some(&s.w.admin),
+                json!({}),
+            );
+            assert_eq!(approved.status, 200, "{}", approved.text);
+            draft.id()
+        });
+        let voids: Vec<_> = receipts
+            .iter()
+            .map(|id| {
+                scope.spawn(move || {
+                    app.post_with_key(
+                        &format!("/api/v1/redemptions/{id}/void"),
+                        &s.w.committee,
+                        &format!("v{id}"),
+                        json!({"reason": "退回"}),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        (
+            draft.join().unwrap(),
+            voids
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>(),
+        )
+    });
+    assert!(voids.iter().all(|s| *s == 201), "{voids:?}");
+    // Whatever the order, the approved statement and the next one net to nothing.
+    let next = app.post(
+        &format!("/api/v1/shops/{}/settlements", s.id),
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-28", "period_end": "2026-11-28"}),
+    );
+    let approved = app.get(&format!("/api/v1/settlements/{draft}"), Some(&s.w.admin));
+    let on_approved = approved.body["lines"].as_array().unwrap().len() as i64;
+    assert_eq!(
+        (
+            approved.body["redemptions"].as_i64(),
+            next.body["carried_voids"].as_i64()
+        ),
+        (Some(on_approved), Some(on_approved)),
+        "{} / {}",
+        approved.text,
+        next.text
+    );
+    assert_eq!(receivable(&app, &s), "0.00");
+    verify_ok(&app, &s);
 }
 
 fn card_redeem(

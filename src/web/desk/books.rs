@@ -42,7 +42,7 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         &state,
         "ledger",
         |conn, p, village_id| {
-            let report = crate::ledger::service::verify(conn, p, village_id)?;
+            let report = crate::books::verify(conn, p, village_id)?;
             // The committee and supervisors read the ledger; the township only verifies it.
             let reads = p.has_role(RoleName::Committee) || p.has_role(RoleName::Supervisor);
             let latest = PageQuery {
@@ -124,13 +124,14 @@ struct SettlementsPage {
     chrome: Chrome,
     nav: Nav,
     shops: Vec<ShopStatements>,
+    /// The default period: the month so far, up to yesterday (only past days settle).
     month_start: String,
-    today: String,
+    yesterday: String,
 }
 
 #[get("/admin/settlements")]
 async fn settlements(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let today = shanghai_today(state.clock.now());
+    let yesterday = shanghai_today(state.clock.now()) - chrono::Days::new(1);
     render(
         &req,
         &state,
@@ -151,8 +152,8 @@ async fn settlements(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             chrome,
             nav,
             shops,
-            month_start: today.format("%Y-%m-01").to_string(),
-            today: today.to_string(),
+            month_start: yesterday.format("%Y-%m-01").to_string(),
+            yesterday: yesterday.to_string(),
         },
     )
     .await
