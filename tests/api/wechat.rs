@@ -183,6 +183,60 @@ fn the_callback_only_accepts_the_browser_that_started() {
 }
 
 #[test]
+fn a_leaked_callback_address_signs_nobody_in() {
+    let (app, wechat) = start_with_wechat();
+    let w = app.world();
+    wechat.hold_phone("o-victim");
+    let victim = phone();
+    let page = follow(&victim, &app, app.url("/h5/"), &mut Vec::new());
+    let html = page.text().unwrap();
+    let code = app.invite(&w.committee, w.households[0]);
+    type_invite(&victim, &app, &html, &code, "/h5/");
+    let shared_phone = phone();
+    let mut hops = Vec::new();
+    let home = follow(&shared_phone, &app, app.url("/h5/"), &mut hops);
+    assert_eq!(home.status(), 200, "{hops:?}");
+    let leaked = hops
+        .iter()
+        .find(|h| h.contains("/auth/wechat/callback"))
+        .unwrap()
+        .clone();
+    let state = leaked.split("state=").nth(1).unwrap().to_owned();
+
+    // From another browser, even with a state cookie made up to match the address.
+    let stranger = Client::builder()
+        .redirect(Policy::none())
+        .user_agent(WECHAT_UA)
+        .build()
+        .unwrap();
+    for cookie in [format!("jifen_wx_state={state}~%2Fh5%2F"), String::new()] {
+        let replay = stranger
+            .get(&leaked)
+            .header("cookie", cookie.as_str())
+            .send()
+            .unwrap();
+        assert_eq!(replay.status(), 400, "{cookie}");
+        assert!(
+            replay
+                .headers()
+                .get("set-cookie")
+                .is_none_or(|c| !c.to_str().unwrap().starts_with("jifen_session")),
+            "no session for a stranger"
+        );
+    }
+
+    // A minute later not even the browser that started can use it again (a shared
+    // phone's history): the code is forgotten, and WeChat will not trade it twice.
+    app.advance(chrono::Duration::seconds(61));
+    let history = shared_phone.get(&leaked).send().unwrap();
+    assert_eq!(
+        history.status(),
+        502,
+        "an old address in the history signs nobody in"
+    );
+}
+
+#[test]
 fn outside_wechat_or_without_settings_the_invite_code_page_answers() {
     let (app, _wechat) = start_with_wechat();
     let plain = crate::pages::browser();

@@ -1,7 +1,7 @@
 //! WeChat: sign-in for villagers (网页授权, `snsapi_base`), and the JS-SDK for shops.
 //!
-//! `/auth/wechat/start` sends the browser to WeChat with a `state` that is also kept in a
-//! short-lived cookie, so the callback only accepts the browser that started. The callback
+//! `/auth/wechat/start` sends the browser to WeChat with a `state` derived from a secret
+//! kept in a short-lived cookie, so the callback only accepts the browser that started. The callback
 //! exchanges the single-use code for the openid; a bound openid signs its member in, an
 //! unbound one is carried (signed) to the invite-code page, which binds it once.
 
@@ -105,7 +105,7 @@ async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         state.settings.wechat_open_base.trim_end_matches('/'),
         encode(appid),
         encode(&back_to),
-        &nonce[..32],
+        state_for(&state, &nonce),
     );
     HttpResponse::Found()
         .insert_header((LOCATION, location))
@@ -113,7 +113,7 @@ async fn start(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         .cookie(short_cookie(
             &state,
             STATE_COOKIE,
-            format!("{}~{}", &nonce[..32], encode(&next)),
+            format!("{nonce}~{}", encode(&next)),
             "/auth/wechat",
         ))
         .finish()
@@ -126,11 +126,18 @@ struct CallbackQuery {
     state: String,
 }
 
-/// The `next` page the browser's own state cookie names, if the state matches.
-fn started_here(req: &HttpRequest, state_param: &str) -> Option<String> {
+/// The `state` WeChat carries for a browser: a keyed hash of the secret in that
+/// browser's cookie. A leaked callback address gives away the state, never the secret,
+/// so no other browser can present a cookie that matches it.
+fn state_for(state: &AppState, nonce: &str) -> String {
+    state.pepper.hash(&format!("wechat-state:{nonce}"))[..32].to_owned()
+}
+
+/// The `next` page the browser's own state cookie names, if the state was made for it.
+fn started_here(req: &HttpRequest, state: &AppState, state_param: &str) -> Option<String> {
     let cookie = req.cookie(STATE_COOKIE)?;
     let (nonce, next) = cookie.value().split_once('~')?;
-    if nonce.is_empty() || nonce != state_param {
+    if nonce.is_empty() || state_for(state, nonce) != state_param {
         return None;
     }
     let next: String = form_urlencoded::parse(format!("n={next}").as_bytes())
@@ -176,13 +183,19 @@ async fn exchange(state: &AppState, code: &str) -> Result<String, String> {
     }
 }
 
-/// The openid for a code: exchanged once, remembered for the second call WeChat may make.
-async fn openid_for(state: &AppState, code: &str) -> AppResult<Option<String>> {
-    let code_hash = sha256_hex(code);
-    let lookup = code_hash.clone();
+/// How long an exchanged code is remembered: long enough for WeChat's second call to
+/// the callback, too short for a leaked address to be worth anything.
+const TWIN_CALL: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The openid for a code: exchanged once, remembered (with the state it came with) for
+/// the second call WeChat may make from the same browser.
+async fn openid_for(state: &AppState, code: &str, state_param: &str) -> AppResult<Option<String>> {
+    let key = sha256_hex(&format!("{state_param}\n{code}"));
+    let since = state.clock.now().naive_utc() - TWIN_CALL;
+    let lookup = key.clone();
     if let Some(openid) = state
         .db
-        .run(move |conn| Ok(store::exchanged(conn, &lookup)?))
+        .run(move |conn| Ok(store::exchanged(conn, &lookup, since)?))
         .await?
     {
         return Ok(Some(openid));
@@ -192,7 +205,7 @@ async fn openid_for(state: &AppState, code: &str) -> AppResult<Option<String>> {
             let (kept, now) = (openid.clone(), state.clock.now().naive_utc());
             state
                 .db
-                .run(move |conn| Ok(store::record_exchange(conn, &code_hash, &kept, now)?))
+                .run(move |conn| Ok(store::record_exchange(conn, &key, &kept, now, TWIN_CALL)?))
                 .await?;
             Ok(Some(openid))
         }
@@ -201,7 +214,7 @@ async fn openid_for(state: &AppState, code: &str) -> AppResult<Option<String>> {
             // A twin call may have exchanged it a moment ago.
             state
                 .db
-                .run(move |conn| Ok(store::exchanged(conn, &code_hash)?))
+                .run(move |conn| Ok(store::exchanged(conn, &key, since)?))
                 .await
         }
     }
@@ -210,7 +223,8 @@ async fn openid_for(state: &AppState, code: &str) -> AppResult<Option<String>> {
 #[get("/auth/wechat/callback")]
 async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let query: CallbackQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let Some(next) = started_here(&req, &query.state).filter(|_| !query.code.is_empty()) else {
+    let Some(next) = started_here(&req, &state, &query.state).filter(|_| !query.code.is_empty())
+    else {
         return error_page(
             &req,
             &state,
@@ -218,7 +232,7 @@ async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             "微信登录没有完成，请关掉页面后重新打开。",
         );
     };
-    let openid = match openid_for(&state, &query.code).await {
+    let openid = match openid_for(&state, &query.code, &query.state).await {
         Ok(Some(openid)) => openid,
         Ok(None) => {
             return error_page(

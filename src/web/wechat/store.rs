@@ -36,28 +36,32 @@ pub fn bind(
     .map(drop)
 }
 
-/// The openid a code was already exchanged for.
-pub fn exchanged(conn: &mut DbConnection, code_hash: &str) -> QueryResult<Option<String>> {
+/// The openid a code (with its state) was exchanged for at or after `since`.
+pub fn exchanged(
+    conn: &mut DbConnection,
+    key: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Option<String>> {
     wechat_codes::table
-        .find(code_hash)
+        .find(key)
+        .filter(wechat_codes::created_at.ge(since))
         .select(wechat_codes::openid)
         .first(conn)
         .optional()
 }
 
-/// Remembers an exchanged code; codes older than a day (WeChat's live five minutes) go.
+/// Remembers an exchanged code for `keep`; older ones go.
 pub fn record_exchange(
     conn: &mut DbConnection,
-    code_hash: &str,
+    key: &str,
     openid: &str,
     now: NaiveDateTime,
+    keep: Duration,
 ) -> QueryResult<()> {
-    diesel::delete(
-        wechat_codes::table.filter(wechat_codes::created_at.lt(now - Duration::days(1))),
-    )
-    .execute(conn)?;
+    diesel::delete(wechat_codes::table.filter(wechat_codes::created_at.lt(now - keep)))
+        .execute(conn)?;
     let row = (
-        wechat_codes::code_hash.eq(code_hash),
+        wechat_codes::code_hash.eq(key),
         wechat_codes::openid.eq(openid),
         wechat_codes::created_at.eq(now),
     );
