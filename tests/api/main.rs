@@ -9,6 +9,7 @@ mod browser;
 mod checklist;
 mod claims;
 mod e2e;
+mod imports;
 mod ledger;
 mod openapi;
 mod org;

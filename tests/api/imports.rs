@@ -1,0 +1,150 @@
+//! Hostile uploads: every import limit holds before the server allocates for it, and the
+//! server is still there to answer the next request.
+
+use std::io::Write;
+
+use crate::support::TestApp;
+
+/// A workbook put together part by part, so a test can say what calamine must not trust.
+fn workbook(sheet: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let parts: [(&str, &[u8]); 5] = [
+        (
+            "[Content_Types].xml",
+            br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/workbook.xml",
+            br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+        ),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    for (name, bytes) in parts {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn sheet(rows: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+    )
+    .into_bytes()
+}
+
+fn text_cell(at: &str, text: &str) -> String {
+    format!(r#"<c r="{at}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+}
+
+#[test]
+fn a_hand_made_workbook_imports() {
+    let app = TestApp::start();
+    let w = app.world();
+    let rows = format!(
+        r#"<row r="1">{}{}</row><row r="3">{}{}</row>"#,
+        text_cell("A1", "门牌号"),
+        text_cell("B1", "户主"),
+        text_cell("A3", "40号"),
+        text_cell("B3", "陆永康"),
+    );
+    let resp = app.upload(
+        &format!("/api/v1/villages/{}/households/import", w.qingle),
+        Some(&w.committee),
+        "h.xlsx",
+        workbook(&sheet(&rows)),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(resp.body["created"], 1);
+}
+
+#[test]
+fn uploads_past_the_limits_are_refused_in_words_and_the_server_stays_up() {
+    let app = TestApp::start();
+    let w = app.world();
+    let path = format!("/api/v1/villages/{}/households/import", w.qingle);
+
+    // Two cells, A1 and XFD1048576: a dense reading would be 17 billion cells. Once with
+    // the sheet's declared dimension (as Excel writes it), once with cells alone.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet_one = book.add_worksheet();
+    sheet_one.write_string(0, 0, "门牌号").unwrap();
+    sheet_one.write_string(1_048_575, 16_383, "x").unwrap();
+    let declared = book.save_to_buffer().unwrap();
+    assert!(declared.len() < 10_000, "{} bytes", declared.len());
+    let cells_only = workbook(&sheet(&format!(
+        r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+        text_cell("A1", "门牌号"),
+        text_cell("XFD1048576", "x")
+    )));
+    let far_column = workbook(&sheet(&format!(
+        r#"<row r="1">{}{}</row>"#,
+        text_cell("A1", "门牌号"),
+        text_cell("XFD1", "x")
+    )));
+    let far_row = workbook(&sheet(&format!(
+        r#"<row r="1">{}</row><row r="20000">{}</row>"#,
+        text_cell("A1", "门牌号"),
+        text_cell("A20000", "x")
+    )));
+    // A zip bomb: 64 MB of XML whitespace packed into a few dozen kilobytes.
+    let padding = " ".repeat(64 * 1024 * 1024);
+    let bomb = workbook(&sheet(&format!(
+        r#"<row r="1">{}</row>{padding}"#,
+        text_cell("A1", "门牌号")
+    )));
+    assert!(bomb.len() < 200_000, "{} bytes", bomb.len());
+    // A million rows in 2 MB, under the upload limit.
+    let million = format!("门牌号\n{}", "1\n".repeat(1_000_000));
+    let wide_csv = format!("{}\n", vec!["列"; 65].join(","));
+
+    for (name, bytes, limit) in [
+        ("declared.xlsx", declared.clone(), "10000"),
+        ("cells.xlsx", cells_only, "10000"),
+        ("far-column.xlsx", far_column, "64"),
+        ("far.xlsx", far_row, "10000"),
+        ("bomb.xlsx", bomb, "20 MB"),
+        ("million.csv", million.into_bytes(), "10000"),
+        ("wide.csv", wide_csv.into_bytes(), "64"),
+    ] {
+        let resp = app.upload(&path, Some(&w.committee), name, bytes);
+        assert_eq!(
+            (resp.status, resp.fields()),
+            (422, vec!["file".to_owned()]),
+            "{name}: {}",
+            resp.text
+        );
+        let message = resp.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(limit), "{name}: {message}");
+    }
+    assert_eq!(app.get("/healthz", None).status, 200);
+    let checklist = app.upload(
+        &format!("/api/v1/villages/{}/checklist/import", w.qingle),
+        Some(&w.committee),
+        "declared.xlsx",
+        declared,
+    );
+    assert_eq!(
+        checklist.status, 422,
+        "the checklist import has the same limits"
+    );
+    let households = app.get(
+        &format!("/api/v1/villages/{}/households", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        households.body["items"].as_array().unwrap().len(),
+        3,
+        "nothing was imported"
+    );
+}
