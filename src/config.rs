@@ -22,7 +22,10 @@ pub struct Settings {
     pub posting_interval_ms: u64,
     /// Connections in the database pool.
     pub pool_size: u32,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    /// How many proxies of the operator's stand in front: the client address is taken that
+    /// many hops from the right of `X-Forwarded-For`; 0 uses the socket's address.
+    pub trusted_proxies: u32,
+    /// Earlier name of `trusted_proxies = 1`, still understood.
     pub trust_proxy: bool,
     /// `text` or `json` log lines.
     pub log_format: String,
@@ -44,6 +47,7 @@ impl Default for Settings {
             pepper: None,
             pool_size: 8,
             posting_interval_ms: 30_000,
+            trusted_proxies: 0,
             trust_proxy: false,
             log_format: "text".into(),
             public_url: None,
@@ -63,6 +67,14 @@ impl Settings {
             .merge(Env::prefixed("JIFEN_").ignore(&["test_pg_url"]))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// Proxies in front whose `X-Forwarded-For` entries count.
+    pub fn proxy_hops(&self) -> usize {
+        match (self.trusted_proxies, self.trust_proxy) {
+            (0, true) => 1,
+            (n, _) => n as usize,
+        }
     }
 
     pub fn is_default_embedded_database(&self) -> bool {

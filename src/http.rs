@@ -114,18 +114,43 @@ fn field_error(path: String, message: &str) -> AppError {
     AppError::Validation(vec![FieldError::new(field, text)])
 }
 
-/// The caller's address, for rate limits and audit; forwarded headers count only when
-/// the operator said a trusted proxy is in front.
+/// The caller's address, for rate limits and audit. Behind `trusted_proxies` proxies it
+/// is read from `X-Forwarded-For` (see [`forwarded_client`]); `Forwarded` is ignored.
 pub fn client_addr(req: &HttpRequest) -> String {
-    let trust_proxy = req
+    let hops = req
         .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.settings.trust_proxy);
-    if trust_proxy && let Some(addr) = req.connection_info().realip_remote_addr() {
-        return addr.to_owned();
+        .map_or(0, |s| s.settings.proxy_hops());
+    let peer = || {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    if hops == 0 {
+        return peer();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    forwarded_client(req.headers(), hops).unwrap_or_else(peer)
+}
+
+/// The address `hops` entries from the right of `X-Forwarded-For`. Each trusted proxy
+/// appends the address it was reached from, so only the rightmost `hops` entries are
+/// vouched for; anything further left was written by the client and is never read.
+/// A header too short for the proxies that should have written it counts for nothing.
+pub fn forwarded_client(
+    headers: &actix_web::http::header::HeaderMap,
+    hops: usize,
+) -> Option<String> {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let entry = entries.get(entries.len().checked_sub(hops)?)?;
+    let ip = entry
+        .parse::<std::net::IpAddr>()
+        .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|a| a.ip()))
+        .ok()?;
+    Some(ip.to_string())
 }
 
 /// A JSON body for a request that moves points or stock: validated like [`ValidJson`],
@@ -298,6 +323,33 @@ mod tests {
         assert_eq!(fields(unknown), ["inner.dayz"]);
         let range = parse_json::<Outer>(br#"{"name":"a","inner":{"days":31}}"#).unwrap_err();
         assert_eq!(fields(range), ["inner.days"]);
+    }
+
+    #[test]
+    fn the_client_is_read_from_the_right_of_x_forwarded_for() {
+        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+        let xff = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for v in values {
+                map.append(
+                    HeaderName::from_static("x-forwarded-for"),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            map
+        };
+        // The client wrote "6.6.6.6"; the one proxy appended what it saw.
+        let one = xff(&["6.6.6.6, 203.0.113.7"]);
+        assert_eq!(forwarded_client(&one, 1).as_deref(), Some("203.0.113.7"));
+        let two = xff(&["6.6.6.6", "198.51.100.2, 10.0.0.5"]);
+        assert_eq!(forwarded_client(&two, 2).as_deref(), Some("198.51.100.2"));
+        assert_eq!(forwarded_client(&xff(&["203.0.113.7"]), 2), None);
+        assert_eq!(forwarded_client(&xff(&["not-an-address"]), 1), None);
+        assert_eq!(forwarded_client(&HeaderMap::new(), 1), None);
+        assert_eq!(
+            forwarded_client(&xff(&["[2001:db8::1]:4711"]), 1).as_deref(),
+            Some("2001:db8::1")
+        );
     }
 
     #[test]

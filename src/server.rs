@@ -12,13 +12,14 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::rate_limit::SignInLimits;
 use crate::auth::secrets::{self, Pepper};
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
-use crate::state::{AppState, SignInLimits};
+use crate::state::AppState;
 use crate::system::metrics::Metrics;
 
 #[derive(Debug, thiserror::Error)]

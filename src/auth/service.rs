@@ -176,7 +176,7 @@ fn issue_pair(
     })
 }
 
-/// Staff sign-in by username and password, limited per username and per address.
+/// Staff sign-in by username and password, limited per username and address.
 pub fn login(
     conn: &mut DbConnection,
     state: &AppState,
@@ -189,7 +189,9 @@ pub fn login(
     })
 }
 
-/// Checks a staff username and password (rate-limited per username and address).
+/// Checks a staff username and password (rate-limited, see [`SignInLimits`]).
+///
+/// [`SignInLimits`]: super::rate_limit::SignInLimits
 pub fn authenticate_staff(
     conn: &mut DbConnection,
     state: &AppState,
@@ -198,10 +200,7 @@ pub fn authenticate_staff(
 ) -> AppResult<Subject> {
     let now = state.clock.now();
     let username = req.username.trim().to_lowercase();
-    let user_key = format!("user:{username}");
-    let addr_key = format!("addr:{addr}");
-    state.limits.per_username.check(&user_key, now)?;
-    state.limits.per_address.check(&addr_key, now)?;
+    state.limits.check_password(&username, addr, now)?;
     let staff = store::staff_by_username(conn, &username)?;
     let password_ok = password::verify(
         &req.password,
@@ -209,12 +208,11 @@ pub fn authenticate_staff(
     );
     let staff = staff.filter(|s| password_ok && s.active);
     let Some(staff) = staff else {
-        state.limits.per_username.record_failure(&user_key, now);
-        state.limits.per_address.record_failure(&addr_key, now);
+        state.limits.password_failed(&username, addr, now);
         tracing::info!(username = %username, addr = %addr, "staff sign-in refused");
         return Err(AppError::Unauthenticated("用户名或密码不对。"));
     };
-    state.limits.per_username.clear(&user_key);
+    state.limits.password_accepted(&username, addr);
     Ok(Subject {
         kind: PrincipalKind::Staff,
         id: staff.id,
@@ -288,7 +286,7 @@ fn normalize_invite(code: &str) -> AppResult<String> {
 }
 
 /// Uses up an invite code, inside the caller's transaction, and returns its member.
-/// Attempts are limited per address.
+/// Attempts are limited per address and by the township's budget.
 pub fn redeem_invite(
     conn: &mut DbConnection,
     state: &AppState,
@@ -296,13 +294,15 @@ pub fn redeem_invite(
     addr: &str,
 ) -> AppResult<i64> {
     let now = state.clock.now();
-    let addr_key = format!("addr:{addr}");
-    state.limits.per_address.check(&addr_key, now)?;
+    state.limits.check_invite(addr, now)?;
     let code = normalize_invite(code)?;
     match store::consume_invite(conn, &state.pepper.hash(&code), now.naive_utc())? {
-        Some(member_id) => Ok(member_id),
+        Some(member_id) => {
+            state.limits.invite_accepted(addr, now);
+            Ok(member_id)
+        }
         None => {
-            state.limits.per_address.record_failure(&addr_key, now);
+            state.limits.invite_failed(addr, now);
             Err(AppError::Unauthenticated(
                 "邀请码不对、已用过或已过期，请向村委会要一张新的。",
             ))

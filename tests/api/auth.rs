@@ -133,7 +133,7 @@ fn repeated_wrong_passwords_are_rate_limited_until_the_window_passes() {
     for _ in 0..5 {
         assert_eq!(app.login("admin", "wrong-password").status, 401);
     }
-    // Even the right password is refused while the username is locked.
+    // Even the right password is refused from this address while it is locked.
     let limited = app.login("admin", PASSWORD);
     assert_eq!((limited.status, limited.code()), (429, "rate_limited"));
     assert!(limited.header("retry-after").is_some());
@@ -152,6 +152,88 @@ fn an_address_guessing_many_usernames_is_rate_limited() {
         );
     }
     assert_eq!(app.login("admin", PASSWORD).status, 429);
+}
+
+fn login_from(app: &TestApp, forwarded: &str, username: &str, password: &str) -> u16 {
+    app.post_with_headers(
+        "/api/v1/auth/login",
+        &[("x-forwarded-for", forwarded)],
+        json!({"username": username, "password": password}),
+    )
+    .status
+}
+
+fn invite_from(app: &TestApp, forwarded: &str, code: &str) -> u16 {
+    app.post_with_headers(
+        "/api/v1/auth/invite",
+        &[("x-forwarded-for", forwarded)],
+        json!({"invite_code": code}),
+    )
+    .status
+}
+
+#[test]
+fn behind_a_proxy_the_address_is_the_one_the_proxy_saw_and_limits_follow_it() {
+    let app = TestApp::start_with(|s| s.trusted_proxies = 1);
+    app.bootstrap();
+    // A guesser rotating the leftmost entry is still one address to the proxy.
+    for i in 0..5 {
+        let spoofed = format!("10.9.{i}.1, 203.0.113.7");
+        assert_eq!(login_from(&app, &spoofed, "admin", "wrong-password"), 401);
+    }
+    assert_eq!(
+        login_from(&app, "10.9.99.1, 203.0.113.7", "admin", PASSWORD),
+        429
+    );
+    assert_eq!(login_from(&app, "203.0.113.7", "admin", PASSWORD), 429);
+    // The staff member at the township office is another address: not locked out.
+    assert_eq!(login_from(&app, "198.51.100.20", "admin", PASSWORD), 200);
+    // `Forwarded` is never read.
+    let forwarded = app.post_with_headers(
+        "/api/v1/auth/login",
+        &[
+            ("forwarded", "for=198.51.100.20"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ],
+        json!({"username": "admin", "password": PASSWORD}),
+    );
+    assert_eq!(forwarded.status, 429);
+}
+
+#[test]
+fn villagers_behind_one_proxy_do_not_share_a_counter() {
+    let app = TestApp::start_with(|s| s.trust_proxy = true);
+    let w = app.world();
+    for _ in 0..20 {
+        assert_eq!(invite_from(&app, "203.0.113.50", "1234567890"), 401);
+    }
+    assert_eq!(invite_from(&app, "203.0.113.50", "1234567890"), 429);
+    let code = app.invite(&w.committee, w.households[0]);
+    assert_eq!(invite_from(&app, "203.0.113.51", &code), 200);
+}
+
+#[test]
+fn wrong_invite_codes_from_many_addresses_spend_the_townships_budget() {
+    let app = TestApp::start_with(|s| s.trusted_proxies = 1);
+    let w = app.world();
+    let regular = app.invite(&w.committee, w.households[0]);
+    assert_eq!(invite_from(&app, "198.51.100.8", &regular), 200);
+    for i in 0..100 {
+        let status = invite_from(&app, &format!("192.0.2.{i}"), "1234567890");
+        assert_eq!(status, 401, "guess {i}");
+    }
+    // Spent: a new address is refused even with a real code...
+    let code = app.invite(&w.committee, w.households[1]);
+    assert_eq!(invite_from(&app, "192.0.2.200", &code), 429);
+    // ...while an address that signed in today still gets through.
+    assert_eq!(invite_from(&app, "198.51.100.8", &code), 200);
+    app.advance(Duration::hours(1));
+    let code = app.invite(&app.token("qingle-committee"), w.households[2]);
+    assert_eq!(
+        invite_from(&app, "192.0.2.201", &code),
+        200,
+        "an hour later"
+    );
 }
 
 #[test]

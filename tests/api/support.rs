@@ -252,6 +252,15 @@ impl TestApp {
         self.send(self.client.post(self.url(path)).json(&body), token)
     }
 
+    /// A POST with extra headers (a proxy's `X-Forwarded-For`, say).
+    pub fn post_with_headers(&self, path: &str, headers: &[(&str, &str)], body: Value) -> Resp {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request, None)
+    }
+
     pub fn post_raw(
         &self,
         path: &str,
