@@ -79,8 +79,8 @@ pub fn live_card(
     Ok(card)
 }
 
-/// Checks the PIN. A wrong one is counted (and stays counted: the caller keeps this
-/// refusal's effects) and may lock the card.
+/// Checks the PIN on the card's locked row. A wrong one is counted (and stays counted:
+/// the caller keeps this refusal's effects) and may lock the card.
 pub fn check_pin(
     conn: &mut DbConnection,
     pepper: &Pepper,
@@ -88,6 +88,8 @@ pub fn check_pin(
     pin: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CardRow> {
+    let card = store::lock_card(conn, card.id)?;
+    check_open(&card, now.naive_utc())?;
     if pin_hash(pepper, &card.serial, pin) == card.pin_hash {
         if card.failures != 0 {
             let reset = CardRow {
@@ -106,7 +108,8 @@ pub fn check_pin(
     })
 }
 
-/// Refuses a spend that would take the card past the village's daily cap.
+/// Refuses a spend that would take the card past the village's daily cap. Runs under
+/// the card's row lock (see [`check_pin`]), so it sees every earlier spend of the card.
 pub fn check_daily_cap(
     conn: &mut DbConnection,
     card: &CardRow,

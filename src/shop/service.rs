@@ -545,6 +545,8 @@ pub fn redeem(
     // First, so that a wrong PIN is counted before anything else is touched.
     let who = payer(conn, pepper, shop_id, with, true, now)?;
     let (village_id, household_id) = (who.village_id(), who.household_id());
+    // The chain before the stock, as voids take them: racing writers never deadlock.
+    lock_chain(conn, village_id, now)?;
     let (taken, total) = take_stock(conn, shop_id, &req.lines, now)?;
     if let Payer::Card(card) = &who {
         card::check_daily_cap(conn, card, total, now)?;

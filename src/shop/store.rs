@@ -854,6 +854,18 @@ pub fn card_by_serial(conn: &mut DbConnection, serial: &str) -> QueryResult<Opti
         .optional()
 }
 
+/// The card as it is now, held until the transaction ends (PostgreSQL; SQLite's
+/// immediate transaction already serialises writers), so racing PIN attempts are each
+/// counted and a card's daily spending is read after the redemption before it.
+pub fn lock_card(conn: &mut DbConnection, id: i64) -> QueryResult<CardRow> {
+    use crate::db::schema::household_cards as cards;
+    let query = cards::table.find(id);
+    match conn {
+        DbConnection::Pg(pg) => query.select(CardRow::as_select()).for_update().first(pg),
+        DbConnection::Sqlite(sqlite) => query.select(CardRow::as_select()).first(sqlite),
+    }
+}
+
 /// Stores the card's lockout counters.
 pub fn save_card_state(conn: &mut DbConnection, card: &CardRow) -> QueryResult<()> {
     use crate::db::schema::household_cards as cards;

@@ -1042,6 +1042,105 @@ fn card_redeem(
     )
 }
 
+fn new_card(app: &TestApp, s: &Shop, pin: &str) -> String {
+    let issued = app.post(
+        &format!("/api/v1/households/{}/cards", s.w.households[0]),
+        Some(&s.w.committee),
+        json!({"pin": pin}),
+    );
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    issued.body["card_token"].as_str().unwrap().to_owned()
+}
+
+/// `n` redemptions of 30 points with one card at once, each with its own key and each
+/// buying 3 of one of `goods` (in turn, so no one goods row serialises them); the codes
+/// of their answers.
+fn card_race(
+    app: &TestApp,
+    s: &Shop,
+    token: &str,
+    pin: &str,
+    goods: &[i64],
+    n: usize,
+) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let goods_id = goods[i % goods.len()];
+                scope.spawn(move || {
+                    let resp = app.post_with_key(
+                        &format!("/api/v1/shops/{}/redemptions", s.id),
+                        &s.keeper,
+                        &format!("c{pin}{i}"),
+                        json!({"card_token": token, "pin": pin, "lines": [{"goods_id": goods_id, "quantity": 3}]}),
+                    );
+                    match resp.status {
+                        201 => "redeemed".to_owned(),
+                        _ => resp.code().to_owned(),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn count(answers: &[String], what: &str) -> usize {
+    answers.iter().filter(|a| *a == what).count()
+}
+
+#[test]
+fn racing_wrong_pins_lock_the_card_after_exactly_five() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "200");
+    let token = new_card(&app, &s, "2580");
+    let answers = card_race(&app, &s, &token, "1111", &[s.rice], 20);
+    assert_eq!(
+        (
+            count(&answers, "pin_incorrect"),
+            count(&answers, "card_locked")
+        ),
+        (4, 16),
+        "{answers:?}"
+    );
+    let right = card_redeem(&app, &s, &s.keeper, "after", &token, "2580", 1);
+    assert_eq!(
+        (right.status, right.code()),
+        (423, "card_locked"),
+        "{}",
+        right.text
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "200.00");
+}
+
+#[test]
+fn racing_card_redemptions_never_pass_the_daily_cap() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "1000");
+    let token = new_card(&app, &s, "2580");
+    let goods: Vec<i64> = ["面条", "肥皂", "毛巾"]
+        .iter()
+        .map(|name| {
+            let resp = app.post(
+                &format!("/api/v1/shops/{}/goods", s.id),
+                Some(&s.keeper),
+                json!({"name": name, "unit": "个", "points_price": "10", "cost_yuan": "8.00", "stock": 100}),
+            );
+            resp.id()
+        })
+        .chain([s.rice])
+        .collect();
+    // The default cap is 200 points a day: six 30-point redemptions fit, a seventh not.
+    let answers = card_race(&app, &s, &token, "2580", &goods, 30);
+    assert_eq!(
+        (count(&answers, "redeemed"), count(&answers, "cap_exceeded")),
+        (6, 24),
+        "{answers:?}"
+    );
+    assert_eq!(points(&app, &s, s.w.households[0]), "820.00");
+    verify_ok(&app, &s);
+}
+
 #[test]
 fn household_cards_pay_with_a_pin_and_lock_after_wrong_ones() {
     let app = TestApp::start();
