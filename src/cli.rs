@@ -10,6 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
+use crate::ledger::model::ChainMark;
 use crate::{org, seed, server};
 
 #[derive(Parser)]
@@ -53,6 +54,10 @@ enum Command {
         /// Only this village (its code).
         #[arg(long)]
         village: Option<String>,
+        /// A chain position noted earlier (a receipt, the notice board): `SEQ:HASH`. The
+        /// chain must still hold it; may be given more than once; needs `--village`.
+        #[arg(long, value_name = "SEQ:HASH", requires = "village")]
+        expect: Vec<ChainMark>,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -85,7 +90,7 @@ pub fn main() -> ExitCode {
         } => run_bootstrap(&settings, &username, &password, &township, &name),
         Command::Seed { .. } => run_seed(&settings),
         Command::Healthcheck => healthcheck(&settings.bind),
-        Command::Verify { village } => run_verify(&settings, village.as_deref()),
+        Command::Verify { village, expect } => run_verify(&settings, village.as_deref(), &expect),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -189,7 +194,7 @@ fn serve(settings: Settings) -> Result<(), String> {
 }
 
 /// Verifies without changing anything: the database must already be migrated.
-fn run_verify(settings: &Settings, only: Option<&str>) -> Result<(), String> {
+fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> Result<(), String> {
     let db = Db::open(&settings.database_url, 1).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     if !migrate::is_current(&mut conn).map_err(|e| e.to_string())? {
@@ -207,7 +212,7 @@ fn run_verify(settings: &Settings, only: Option<&str>) -> Result<(), String> {
     }
     let mut sound = true;
     for (id, code, name) in chosen {
-        let report = crate::books::verify_village(&mut conn, id).map_err(describe)?;
+        let report = crate::books::verify_village(&mut conn, id, marks).map_err(describe)?;
         let head = report.head.as_ref().map_or_else(
             || "genesis".to_owned(),
             |h| format!("seq {} {}", h.seq, h.hash),

@@ -214,6 +214,7 @@ diesel::table! {
         created_at -> Timestamp,
         prev_hash -> Text,
         hash -> Text,
+        chain_version -> Integer,
     }
 }
 

@@ -325,8 +325,39 @@ pub fn check_legs(legs: &[Leg]) -> Result<(), LegError> {
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Which canonical form a chain link was hashed with. Stored with each transaction; a
+/// chain's versions never go down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChainVersion {
+    /// Links made before who-did-it was hashed.
+    V1,
+    /// Links that hash the actor too.
+    V2,
+}
+
+impl ChainVersion {
+    /// What new links are hashed with.
+    pub const CURRENT: ChainVersion = ChainVersion::V2;
+
+    pub fn number(self) -> i32 {
+        match self {
+            ChainVersion::V1 => 1,
+            ChainVersion::V2 => 2,
+        }
+    }
+
+    pub fn from_number(number: i32) -> Option<Self> {
+        match number {
+            1 => Some(ChainVersion::V1),
+            2 => Some(ChainVersion::V2),
+            _ => None,
+        }
+    }
+}
+
 /// What the hash of one chain link covers.
 pub struct ChainEntry<'a> {
+    pub version: ChainVersion,
     pub village_id: i64,
     pub seq: i64,
     pub kind: &'a str,
@@ -334,14 +365,18 @@ pub struct ChainEntry<'a> {
     pub created_at: DateTime<Utc>,
     /// Sequence number of the transaction this one reverses.
     pub reverses_seq: Option<i64>,
+    /// Who made it: the actor's kind and id (version 2 on).
+    pub actor_kind: &'a str,
+    pub actor_id: Option<i64>,
     /// (account key, amount in hundredths); asset is part of the key.
     pub postings: Vec<(String, i64)>,
 }
 
 impl ChainEntry<'_> {
-    /// Canonical bytes, version 1. Stable across backends and releases; a change here
-    /// must bump the version line and keep verifying older links with the old rules.
+    /// Canonical bytes. Stable across backends and releases; a change here must add a
+    /// version and keep verifying older links with their own rules.
     ///
+    /// Version 1:
     /// ```text
     /// jifen-chain-v1
     /// village:<id>
@@ -352,21 +387,32 @@ impl ChainEntry<'_> {
     /// memo:<length in bytes>:<memo>
     /// posting:<owner_kind>:<owner_id>:<asset>:<purpose>:<amount in hundredths>
     /// ```
-    /// with one `posting` line per posting, sorted by key then amount, each line ending in `\n`.
+    /// with one `posting` line per posting, sorted by key then amount, each line ending in
+    /// `\n`.
+    ///
+    /// Version 2 is version 1 with `jifen-chain-v2` on the first line and, after the
+    /// `reverses` line, `actor:<kind>:<id or ->` (`staff`, `villager` or `system`).
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut postings = self.postings.clone();
         postings.sort();
+        let reverses = self
+            .reverses_seq
+            .map_or_else(|| "-".to_owned(), |s| s.to_string());
         let mut text = format!(
-            "jifen-chain-v1\nvillage:{}\nseq:{}\nkind:{}\nat:{}\nreverses:{}\nmemo:{}:{}\n",
+            "jifen-chain-v{}\nvillage:{}\nseq:{}\nkind:{}\nat:{}\nreverses:{reverses}\n",
+            self.version.number(),
             self.village_id,
             self.seq,
             self.kind,
             self.created_at.timestamp_micros(),
-            self.reverses_seq
-                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
-            self.memo.len(),
-            self.memo,
         );
+        if self.version >= ChainVersion::V2 {
+            let id = self
+                .actor_id
+                .map_or_else(|| "-".to_owned(), |i| i.to_string());
+            text.push_str(&format!("actor:{}:{id}\n", self.actor_kind));
+        }
+        text.push_str(&format!("memo:{}:{}\n", self.memo.len(), self.memo));
         for (key, amount) in postings {
             text.push_str(&format!("posting:{key}:{amount}\n"));
         }
@@ -379,6 +425,30 @@ impl ChainEntry<'_> {
         hasher.update(prev_hash.as_bytes());
         hasher.update(self.canonical_bytes());
         hex::encode(hasher.finalize())
+    }
+}
+
+/// A chain position someone noted (from a receipt, the notice board, a printout):
+/// `SEQ:HASH`. Verifying against it catches a chain cut back or rewritten together with
+/// its head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainMark {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::str::FromStr for ChainMark {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        const FORM: &str = "须是“序号:哈希”，如 12:3fa4…（64 位十六进制）";
+        let (seq, hash) = text.trim().split_once(':').ok_or(FORM)?;
+        let seq: i64 = seq.parse().map_err(|_| FORM)?;
+        let hash = hash.to_ascii_lowercase();
+        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(FORM);
+        }
+        Ok(ChainMark { seq, hash })
     }
 }
 
@@ -417,20 +487,27 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_hash_is_stable() {
-        let entry = ChainEntry {
+    fn entry(version: ChainVersion) -> ChainEntry<'static> {
+        ChainEntry {
+            version,
             village_id: 1,
             seq: 1,
             kind: "award",
             memo: "照顾老人",
             created_at: Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap(),
             reverses_seq: None,
+            actor_kind: "staff",
+            actor_id: Some(3),
             postings: vec![
                 ("village:1:points:issuance".into(), -500),
                 ("household:5:points:holdings".into(), 500),
             ],
-        };
+        }
+    }
+
+    #[test]
+    fn the_hash_is_stable() {
+        let entry = entry(ChainVersion::V1);
         let text = String::from_utf8(entry.canonical_bytes()).unwrap();
         assert_eq!(
             text,
@@ -443,5 +520,47 @@ mod tests {
             "e77532cab8d9b9ee4dd1294944a325f5b2ab3b793b3ea57d58b45abb5c330201"
         );
         assert_ne!(entry.hash(GENESIS_HASH), entry.hash(&"1".repeat(64)));
+    }
+
+    #[test]
+    fn version_two_hashes_the_actor() {
+        let entry = entry(ChainVersion::V2);
+        let text = String::from_utf8(entry.canonical_bytes()).unwrap();
+        assert_eq!(
+            text,
+            "jifen-chain-v2\nvillage:1\nseq:1\nkind:award\nat:1795831200000000\nreverses:-\nactor:staff:3\n\
+             memo:12:照顾老人\nposting:household:5:points:holdings:500\nposting:village:1:points:issuance:-500\n"
+        );
+        let other_actor = ChainEntry {
+            actor_id: Some(4),
+            ..entry
+        };
+        let entry = self::entry(ChainVersion::V2);
+        assert_ne!(entry.hash(GENESIS_HASH), other_actor.hash(GENESIS_HASH));
+        // Version 1 ignores the actor, as it always did.
+        let v1 = ChainEntry {
+            actor_id: Some(4),
+            ..self::entry(ChainVersion::V1)
+        };
+        assert_eq!(
+            v1.hash(GENESIS_HASH),
+            self::entry(ChainVersion::V1).hash(GENESIS_HASH)
+        );
+    }
+
+    #[test]
+    fn chain_marks_parse_or_say_how_they_look() {
+        let hash = "AB".repeat(32);
+        let mark: ChainMark = format!("12:{hash}").parse().unwrap();
+        assert_eq!((mark.seq, mark.hash), (12, "ab".repeat(32)));
+        for bad in [
+            "12",
+            "x:ab",
+            "0:ab",
+            &format!("12:{}", "g".repeat(64)),
+            "12:abc",
+        ] {
+            assert!(bad.parse::<ChainMark>().is_err(), "{bad}");
+        }
     }
 }

@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{AccountKey, Actor, ChainEntry, Floor, Leg, TxKind, check_legs};
+use super::model::{AccountKey, Actor, ChainEntry, ChainVersion, Floor, Leg, TxKind, check_legs};
 use super::store;
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -101,12 +101,15 @@ pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, Posting
     };
     let seq = head_seq + 1;
     let entry = ChainEntry {
+        version: ChainVersion::CURRENT,
         village_id,
         seq,
         kind: posting.kind.as_str(),
         memo: posting.memo,
         created_at: posting.at,
         reverses_seq,
+        actor_kind: posting.actor.kind,
+        actor_id: posting.actor.id,
         postings: posting
             .legs
             .iter()
@@ -127,6 +130,7 @@ pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, Posting
             created_at: now,
             prev_hash: &head_hash,
             hash: &hash,
+            chain_version: ChainVersion::CURRENT.number(),
         },
     )?;
     let rows: Vec<store::NewPosting> = posting

@@ -170,6 +170,7 @@ pub struct NewTransaction<'a> {
     pub created_at: NaiveDateTime,
     pub prev_hash: &'a str,
     pub hash: &'a str,
+    pub chain_version: i32,
 }
 
 pub fn insert_transaction(conn: &mut DbConnection, tx: &NewTransaction) -> QueryResult<i64> {
@@ -185,6 +186,7 @@ pub fn insert_transaction(conn: &mut DbConnection, tx: &NewTransaction) -> Query
             ledger_transactions::created_at.eq(tx.created_at),
             ledger_transactions::prev_hash.eq(tx.prev_hash),
             ledger_transactions::hash.eq(tx.hash),
+            ledger_transactions::chain_version.eq(tx.chain_version),
         ))
         .returning(ledger_transactions::id)
         .get_result(conn)
@@ -236,6 +238,7 @@ pub struct TransactionRow {
     pub created_at: NaiveDateTime,
     pub prev_hash: String,
     pub hash: String,
+    pub chain_version: i32,
 }
 
 pub fn transaction(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TransactionRow>> {
@@ -259,6 +262,16 @@ pub fn reversed_among(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<i
         .filter(ledger_transactions::reverses_id.eq_any(ids.to_vec()))
         .select(ledger_transactions::reverses_id.assume_not_null())
         .load(conn)
+}
+
+/// The hash of the village's link with sequence number `seq`, if the chain has one.
+pub fn hash_at(conn: &mut DbConnection, village_id: i64, seq: i64) -> QueryResult<Option<String>> {
+    ledger_transactions::table
+        .filter(ledger_transactions::village_id.eq(village_id))
+        .filter(ledger_transactions::seq.eq(seq))
+        .select(ledger_transactions::hash)
+        .first(conn)
+        .optional()
 }
 
 pub fn seq_of(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {

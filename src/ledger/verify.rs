@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{ChainEntry, GENESIS_HASH};
+use super::model::{ChainEntry, ChainMark, ChainVersion, GENESIS_HASH};
 use super::store;
 use crate::db::DbConnection;
 use crate::error::AppResult;
@@ -33,9 +33,15 @@ pub struct VerifyReport {
 
 /// Checks one village: sequence numbers without gaps, each hash from its predecessor,
 /// each transaction zero-sum per asset, each posting's running balance, every cached
-/// balance against its postings, and the chain head against the last transaction.
-pub fn verify_village(conn: &mut DbConnection, village_id: i64) -> AppResult<VerifyReport> {
+/// balance against its postings, the chain head against the last transaction, and each
+/// position someone noted (`marks`) against the chain.
+pub fn verify_village(
+    conn: &mut DbConnection,
+    village_id: i64,
+    marks: &[ChainMark],
+) -> AppResult<VerifyReport> {
     let mut problems = Vec::new();
+    let mut last_version = ChainVersion::V1;
     let mut sums: HashMap<i64, i64> = HashMap::new();
     let mut prev_seq = 0;
     let mut prev_hash = GENESIS_HASH.to_owned();
@@ -92,7 +98,24 @@ pub fn verify_village(conn: &mut DbConnection, village_id: i64) -> AppResult<Ver
                     ));
                 }
             }
+            let version = ChainVersion::from_number(tx.chain_version).unwrap_or_else(|| {
+                problems.push(format!(
+                    "seq {}: unknown chain version {}",
+                    tx.seq, tx.chain_version
+                ));
+                ChainVersion::CURRENT
+            });
+            if version < last_version {
+                problems.push(format!(
+                    "seq {}: chain version {} after version {}",
+                    tx.seq,
+                    version.number(),
+                    last_version.number()
+                ));
+            }
+            last_version = last_version.max(version);
             let entry = ChainEntry {
+                version,
                 village_id,
                 seq: tx.seq,
                 kind: &tx.kind,
@@ -105,6 +128,8 @@ pub fn verify_village(conn: &mut DbConnection, village_id: i64) -> AppResult<Ver
                     }),
                     None => None,
                 },
+                actor_kind: &tx.actor_kind,
+                actor_id: tx.actor_id,
                 postings: own.iter().map(|p| (p.key.canonical(), p.amount)).collect(),
             };
             let hash = entry.hash(&tx.prev_hash);
@@ -130,6 +155,19 @@ pub fn verify_village(conn: &mut DbConnection, village_id: i64) -> AppResult<Ver
         problems.push(format!(
             "chain head says seq {seq} but the ledger ends at seq {prev_seq}"
         ));
+    }
+    for mark in marks {
+        match store::hash_at(conn, village_id, mark.seq)? {
+            Some(hash) if hash == mark.hash => {}
+            Some(hash) => problems.push(format!(
+                "seq {}: the chain holds hash {hash}, not the {} that was noted",
+                mark.seq, mark.hash
+            )),
+            None => problems.push(format!(
+                "seq {} that was noted is not in the chain, which ends at seq {prev_seq}",
+                mark.seq
+            )),
+        }
     }
     Ok(VerifyReport {
         ok: problems.is_empty(),

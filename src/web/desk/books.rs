@@ -42,7 +42,7 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         &state,
         "ledger",
         |conn, p, village_id| {
-            let report = crate::books::verify(conn, p, village_id)?;
+            let report = crate::books::verify(conn, p, village_id, &[])?;
             // The committee and supervisors read the ledger; the township only verifies it.
             let reads = p.has_role(RoleName::Committee) || p.has_role(RoleName::Supervisor);
             let latest = PageQuery {

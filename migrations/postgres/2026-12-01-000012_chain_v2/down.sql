@@ -1,0 +1,1 @@
+ALTER TABLE ledger_transactions DROP COLUMN chain_version;
