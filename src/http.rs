@@ -56,6 +56,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
+    refuse_controls(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| field_error(e.path().to_string(), &e.into_inner().to_string()))?;
@@ -65,7 +66,32 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, App
     Ok(value)
 }
 
+/// Refuses a body whose strings hold control characters, naming each field (see
+/// [`crate::text`]); a body that is not JSON is left to the deserializer to name.
+fn refuse_controls(bytes: &[u8]) -> Result<(), AppError> {
+    if !crate::text::may_hold_controls(bytes) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    let problems = crate::text::json_problems(&value);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(problems))
+    }
+}
+
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, AppError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    if let Some(problem) =
+        crate::text::pairs_problem(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    {
+        return Err(AppError::Validation(vec![problem]));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de)
         .map_err(|e| field_error(e.path().to_string(), &e.into_inner().to_string()))?;

@@ -26,4 +26,5 @@ pub mod shop;
 pub mod state;
 pub mod system;
 pub mod tabular;
+pub mod text;
 pub mod web;

@@ -84,10 +84,9 @@ impl Table {
             return Err(AppError::field("file", "文件是空的，第一行须是表头"));
         }
         let (_, headers) = all.remove(0);
-        Ok(Table {
-            headers: headers.into_iter().map(|h| h.trim().to_owned()).collect(),
-            rows: all,
-        })
+        let headers: Vec<String> = headers.into_iter().map(|h| h.trim().to_owned()).collect();
+        refuse_controls(&headers, &all)?;
+        Ok(Table { headers, rows: all })
     }
 
     /// Index of the first column named by any of `names` (English or Chinese).
@@ -101,6 +100,34 @@ impl Table {
     pub fn required(&self, names: &[&str]) -> Result<usize, FieldError> {
         self.column(names)
             .ok_or_else(|| FieldError::new("file", format!("缺少“{}”列", names.join("/"))))
+    }
+}
+
+/// Cells holding control characters (see [`crate::text`]), each named `row N: column`.
+fn refuse_controls(headers: &[String], rows: &[(usize, Vec<String>)]) -> Result<(), AppError> {
+    let header_bad = headers
+        .iter()
+        .any(|h| h.chars().any(crate::text::forbidden));
+    let mut problems: Vec<FieldError> = rows
+        .iter()
+        .flat_map(|(row, cells)| {
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(_, text)| text.chars().any(crate::text::forbidden))
+                .map(move |(column, _)| {
+                    let name = headers.get(column).map_or("?", String::as_str);
+                    FieldError::new(format!("row {row}: {name}"), crate::text::FORBIDDEN_MESSAGE)
+                })
+        })
+        .collect();
+    if header_bad {
+        problems.insert(0, FieldError::new("row 1", crate::text::FORBIDDEN_MESSAGE));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(problems))
     }
 }
 

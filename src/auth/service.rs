@@ -22,14 +22,17 @@ pub const INVITE_TTL: Duration = Duration::days(14);
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 64, message = "请填写用户名"))]
     #[schema(example = "qingle-committee")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub username: String,
     #[validate(length(min = 1, max = 256, message = "请填写密码"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 512, message = "请提供刷新凭证"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub refresh_token: String,
 }
 
@@ -38,6 +41,7 @@ pub struct InviteRequest {
     /// The ten digits on the invite slip; spaces and dashes are ignored.
     #[validate(length(min = 1, max = 64, message = "请填写邀请码"))]
     #[schema(example = "3841 0926 57")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub invite_code: String,
 }
 

@@ -162,15 +162,19 @@ fn valid_proposers(list: &[Proposer]) -> Result<(), ValidationError> {
 pub struct ItemInput {
     #[validate(custom(function = "valid_item_code"))]
     #[schema(example = "A01")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub code: String,
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的类别"))]
     #[schema(example = "孝老爱亲")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub category: String,
     #[validate(length(min = 1, max = 64, message = "请填写 1–64 个字的事项"))]
     #[schema(example = "照顾孤寡老人")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub title: String,
     #[validate(length(max = 500, message = "说明最多 500 个字"))]
     #[serde(default)]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub description: String,
     /// Points per unit: negative for a deduction, never zero, |points| ≤ 10000.
     #[validate(custom(function = "valid_points"))]

@@ -75,6 +75,7 @@ pub struct AwardRequest {
     #[schema(value_type = String, format = Date, example = "2026-11-27")]
     pub occurred_on: NaiveDate,
     #[validate(length(max = 200, message = "备注最多 200 个字"))]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub note: Option<String>,
 }
 
@@ -127,6 +128,7 @@ pub struct ClaimRequest {
     #[schema(value_type = String, format = Date, example = "2026-11-27")]
     pub occurred_on: NaiveDate,
     #[validate(length(max = 200, message = "备注最多 200 个字"))]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub note: Option<String>,
     /// The household member the claim is about, if one.
     pub member_id: Option<i64>,
@@ -137,6 +139,7 @@ pub struct ClaimRequest {
 pub struct ReasonRequest {
     #[validate(length(min = 1, max = 200, message = "请写明原因（最多 200 字）"))]
     #[schema(example = "材料不全")]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub reason: String,
 }
 
@@ -154,6 +157,7 @@ pub enum Outcome {
 pub struct DecideRequest {
     pub outcome: Outcome,
     #[validate(length(min = 1, max = 200, message = "请写明理由（最多 200 字）"))]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub note: String,
 }
 

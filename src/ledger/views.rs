@@ -76,5 +76,6 @@ pub struct TransactionView {
 pub struct ReverseRequest {
     #[validate(length(min = 1, max = 200, message = "请写明冲正原因"))]
     #[schema(example = "录入错误，重复奖励")]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub reason: String,
 }

@@ -97,9 +97,11 @@ pub struct VillageView {
 pub struct CreateVillage {
     #[validate(length(min = 1, max = 64, message = "请填写 1–64 个字的村名"))]
     #[schema(example = "庆乐村")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(custom(function = "valid_code"))]
     #[schema(example = "qingle", pattern = "^[a-z0-9-]{2,32}$")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub code: String,
     #[validate(nested)]
     pub policy: Option<PolicyPatch>,
@@ -109,6 +111,7 @@ pub struct CreateVillage {
 #[serde(deny_unknown_fields)]
 pub struct PatchVillage {
     #[validate(length(min = 1, max = 64, message = "请填写 1–64 个字的村名"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: Option<String>,
     #[validate(nested)]
     pub policy: Option<PolicyPatch>,
@@ -128,6 +131,7 @@ pub struct GroupView {
 pub struct CreateGroup {
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的组名"))]
     #[schema(example = "第一村民小组")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
 }
 
@@ -156,13 +160,16 @@ pub struct HouseholdView {
 pub struct CreateHousehold {
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的门牌号"))]
     #[schema(example = "12号")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub door_no: String,
     #[validate(length(min = 1, max = 32, message = "请填写户主姓名"))]
     #[schema(example = "张小明")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub head_name: String,
     pub group_id: Option<i64>,
     #[validate(custom(function = "valid_phone"))]
     #[schema(example = "13800138000")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub phone: Option<String>,
 }
 
@@ -170,8 +177,10 @@ pub struct CreateHousehold {
 #[serde(deny_unknown_fields)]
 pub struct PatchHousehold {
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的门牌号"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub door_no: Option<String>,
     #[validate(length(min = 1, max = 32, message = "请填写户主姓名"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub head_name: Option<String>,
     /// A group id, or null to take the household out of its group.
     #[serde(default, deserialize_with = "double_option")]
@@ -181,6 +190,7 @@ pub struct PatchHousehold {
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "valid_phone"))]
     #[schema(value_type = Option<String>)]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub phone: Option<Option<String>>,
 }
 
@@ -200,9 +210,11 @@ pub struct MemberView {
 pub struct CreateMember {
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
     #[schema(example = "李秀英")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 16, message = "请填写与户主的关系"))]
     #[schema(example = "配偶")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub relation: String,
 }
 
@@ -234,11 +246,14 @@ pub struct RoleRequest {
 pub struct CreateStaff {
     #[validate(custom(function = "valid_username"))]
     #[schema(example = "qingle-wang")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub username: String,
     #[validate(length(min = 8, max = 256, message = "密码至少 8 位"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub password: String,
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
     #[schema(example = "王建国")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 20, message = "至少给一个角色"), nested)]
     pub roles: Vec<RoleRequest>,
@@ -259,6 +274,7 @@ pub struct StaffView {
 pub struct HouseholdFilter {
     /// Part of a door number or head's name.
     #[validate(length(max = 32, message = "最多 32 个字"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub q: Option<String>,
     pub group_id: Option<i64>,
     #[validate(range(min = 1, max = 500, message = "须在 1 到 500 之间"))]

@@ -26,11 +26,14 @@ fn not_negative(amount: &Amount) -> Result<(), ValidationError> {
 pub struct KeeperRequest {
     #[validate(length(min = 3, max = 32, message = "用户名为 3–32 个字符"))]
     #[schema(example = "qingle-shop")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub username: String,
     #[validate(length(min = 8, max = 256, message = "密码至少 8 位"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub password: String,
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
     #[schema(example = "何美玲")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
 }
 
@@ -39,6 +42,7 @@ pub struct KeeperRequest {
 pub struct CreateShop {
     #[validate(length(min = 1, max = 64, message = "请填写店名"))]
     #[schema(example = "庆乐积分超市")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 50, message = "至少服务一个村"))]
     pub village_ids: Vec<i64>,
@@ -59,9 +63,11 @@ pub struct ShopView {
 pub struct CreateGoods {
     #[validate(length(min = 1, max = 64, message = "请填写商品名"))]
     #[schema(example = "食用油")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 8, message = "请填写单位，如 瓶、袋"))]
     #[schema(example = "瓶")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub unit: String,
     #[validate(custom(function = "positive"))]
     #[schema(value_type = String, example = "30.00")]
@@ -77,8 +83,10 @@ pub struct CreateGoods {
 #[serde(deny_unknown_fields)]
 pub struct PatchGoods {
     #[validate(length(min = 1, max = 64, message = "请填写商品名"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 8, message = "请填写单位"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub unit: Option<String>,
     #[validate(custom(function = "positive"))]
     #[schema(value_type = Option<String>, example = "30.00")]
@@ -111,6 +119,7 @@ pub struct StockRequest {
     pub delta: i64,
     #[validate(length(min = 1, max = 200, message = "请写明原因"))]
     #[schema(example = "进货")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub reason: String,
 }
 
@@ -143,8 +152,10 @@ pub struct PaymentCodeStatus {
 pub struct ScanRequest {
     #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
     #[schema(example = "912345678901234563")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 64, message = "请扫户卡"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub card_token: Option<String>,
 }
 
@@ -196,16 +207,20 @@ pub struct LineRequest {
 pub struct RedeemRequest {
     #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
     #[schema(example = "912345678901234563")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub code: Option<String>,
     /// A household card's token, with its `pin`, instead of a code.
     #[validate(length(min = 1, max = 64, message = "请扫户卡"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub card_token: Option<String>,
     #[validate(length(min = 4, max = 6, message = "密码是 4 到 6 位数字"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub pin: Option<String>,
     #[validate(length(min = 1, max = 30, message = "选 1 到 30 种商品"), nested)]
     pub lines: Vec<LineRequest>,
     /// Who collected the goods for the household (代兑), if not its own member.
     #[validate(length(min = 1, max = 32, message = "代兑人姓名最多 32 字"))]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub proxy_name: Option<String>,
 }
 
@@ -257,6 +272,7 @@ pub struct ReceiptView {
 pub struct VoidRequest {
     #[validate(length(min = 1, max = 200, message = "请写明作废原因"))]
     #[schema(example = "拿错了商品")]
+    #[validate(custom(function = "crate::text::multi_line"))]
     pub reason: String,
 }
 
@@ -277,6 +293,7 @@ pub struct PayRequest {
     /// The bank or cash reference of the payment.
     #[validate(length(min = 1, max = 64, message = "请填写付款凭证号"))]
     #[schema(example = "转账 20261201-0031")]
+    #[validate(custom(function = "crate::text::single_line"))]
     pub reference: String,
     /// The day it was paid (default today).
     #[schema(value_type = Option<String>, format = Date)]

@@ -184,6 +184,15 @@ pub fn form<T: serde::de::DeserializeOwned + Default>(
             "页面已过期，请返回上一页刷新后再试。",
         ));
     }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    if crate::text::pairs_problem(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).is_some() {
+        return Err(error_page(
+            req,
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "填写的内容里有不能识别的字符，请删掉后重新填写。",
+        ));
+    }
     Ok(serde_urlencoded::from_bytes(body).unwrap_or_default())
 }
 

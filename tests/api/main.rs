@@ -21,5 +21,6 @@ mod seed;
 mod shop;
 mod system;
 mod tamper;
+mod text;
 mod validation;
 mod wechat;
