@@ -27,7 +27,7 @@ pub enum AmountError {
 impl Amount {
     pub const ZERO: Amount = Amount(0);
 
-    pub fn from_minor(hundredths: i64) -> Self {
+    pub const fn from_minor(hundredths: i64) -> Self {
         Amount(hundredths)
     }
 

@@ -296,6 +296,8 @@ pub enum LegError {
     Unbalanced(&'static str),
     #[error("postings span villages")]
     ManyVillages,
+    #[error("an amount past the range of a balance")]
+    TooLarge,
 }
 
 /// Double entry: non-empty, no zero legs, one village, zero-sum per asset.
@@ -309,6 +311,13 @@ pub fn check_legs(legs: &[Leg]) -> Result<(), LegError> {
         .any(|l| l.account.village_id != first.account.village_id)
     {
         return Err(LegError::ManyVillages);
+    }
+    let mut per_account: std::collections::BTreeMap<AccountKey, i128> = Default::default();
+    for leg in legs {
+        *per_account.entry(leg.account).or_default() += i128::from(leg.amount);
+    }
+    if per_account.values().any(|sum| i64::try_from(*sum).is_err()) {
+        return Err(LegError::TooLarge);
     }
     for asset in [Asset::Points, Asset::Honour] {
         let sum: i128 = legs
@@ -479,6 +488,16 @@ mod tests {
         assert_eq!(
             check_legs(&[leg(h, 0), leg(v, 0)]),
             Err(LegError::ZeroAmount)
+        );
+        assert_eq!(
+            check_legs(&[
+                leg(h, i64::MAX),
+                leg(h, 1),
+                leg(v, -i64::MAX),
+                leg(v, -1)
+            ]),
+            Err(LegError::TooLarge),
+            "an account's sum past i64 is refused, not wrapped"
         );
         let other = AccountKey::issuance(2, Asset::Points);
         assert_eq!(

@@ -88,7 +88,10 @@ pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, Posting
     let mut balances = Vec::with_capacity(ids.len());
     for (key, id) in &ids {
         let legs = posting.legs.iter().filter(|l| l.account == *key);
-        let amount: i64 = legs.clone().map(|l| l.amount).sum();
+        // check_legs made sure each account's sum fits.
+        let amount = legs
+            .clone()
+            .fold(0i64, |sum, l| sum.saturating_add(l.amount));
         let floor_zero = amount < 0 && legs.clone().any(|l| l.floor == Floor::Zero);
         let balance = store::apply(conn, *id, amount, floor_zero, now)?
             .ok_or(PostingError::Insufficient(*key))?;

@@ -7,6 +7,9 @@ use validator::Validate;
 use crate::amount::Amount;
 use crate::error::{AppError, FieldError};
 
+/// No village pays more than this per point: it bounds every settlement sum.
+pub const MAX_YUAN_PER_POINT: Amount = Amount::from_minor(10_000);
+
 /// Unspent points may expire once a year on a given day, or never.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -22,6 +25,7 @@ pub struct VillagePolicy {
     #[schema(minimum = 0, maximum = 30, example = 5)]
     pub notice_days: u32,
     pub allow_self_report: bool,
+    /// Yuan a shop is paid per point redeemed (0–100.00).
     #[schema(example = "1.00")]
     pub yuan_per_point: Amount,
     pub expiry: Expiry,
@@ -109,8 +113,11 @@ impl VillagePolicy {
     fn problems(&self, prefix: &str) -> Vec<FieldError> {
         let field = |name: &str| format!("{prefix}.{name}");
         let mut errors = Vec::new();
-        if self.yuan_per_point.is_negative() {
-            errors.push(FieldError::new(field("yuan_per_point"), "不能为负数"));
+        if self.yuan_per_point.is_negative() || self.yuan_per_point > MAX_YUAN_PER_POINT {
+            errors.push(FieldError::new(
+                field("yuan_per_point"),
+                "须在 0 到 100.00 元之间",
+            ));
         }
         if self.card_daily_cap.is_negative() {
             errors.push(FieldError::new(field("card_daily_cap"), "不能为负数"));
@@ -183,5 +190,27 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["policy.expiry", "policy.star_thresholds"]);
+    }
+
+    #[test]
+    fn a_point_is_worth_at_most_a_hundred_yuan() {
+        let patch = |rate: &str| -> PolicyPatch {
+            serde_json::from_value(serde_json::json!({"yuan_per_point": rate})).unwrap()
+        };
+        assert!(
+            VillagePolicy::default()
+                .patched(&patch("100.00"), "policy")
+                .is_ok()
+        );
+        assert!(
+            VillagePolicy::default()
+                .patched(&patch("100.01"), "policy")
+                .is_err()
+        );
+        assert!(
+            VillagePolicy::default()
+                .patched(&patch("-1"), "policy")
+                .is_err()
+        );
     }
 }

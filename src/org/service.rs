@@ -125,6 +125,23 @@ pub fn household_brief(
     Ok((h.village_id, h.door_no, h.head_name))
 }
 
+/// A household's door number and head's name as the caller may see it: in full for those
+/// who see contact details (and the household itself), masked (张*明) for everyone else.
+pub fn household_label(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+) -> AppResult<(String, String)> {
+    let row = store::household(conn, household_id)?.ok_or(AppError::NotFound)?;
+    let (_, target) = household_target(conn, household_id)?;
+    let name = if sees_details(p, &row, &target) {
+        row.head_name.clone()
+    } else {
+        mask_name(&row.head_name)
+    };
+    Ok((row.door_no, name))
+}
+
 /// Checks that a member belongs to a household.
 pub fn member_of_household(
     conn: &mut DbConnection,

@@ -121,7 +121,10 @@ pub fn check_daily_cap(
     let from = shanghai_midnight(today).naive_utc();
     let to = shanghai_midnight(today + chrono::Days::new(1)).naive_utc();
     let spent = store::card_spent(conn, card.id, from, to)?;
-    if spent + total > cap.minor() {
+    if spent
+        .checked_add(total)
+        .is_none_or(|after| after > cap.minor())
+    {
         return Err(AppError::CardCapExceeded { cap });
     }
     Ok(())

@@ -9,14 +9,14 @@ use crate::amount::Amount;
 
 fn positive(amount: &Amount) -> Result<(), ValidationError> {
     if amount.minor() <= 0 || amount.minor() > 100_000_000 {
-        return Err(ValidationError::new("amount").with_message("须大于 0".into()));
+        return Err(ValidationError::new("amount").with_message("须大于 0，最多 1000000".into()));
     }
     Ok(())
 }
 
 fn not_negative(amount: &Amount) -> Result<(), ValidationError> {
     if amount.is_negative() || amount.minor() > 100_000_000 {
-        return Err(ValidationError::new("amount").with_message("不能为负数".into()));
+        return Err(ValidationError::new("amount").with_message("须在 0 到 1000000 之间".into()));
     }
     Ok(())
 }

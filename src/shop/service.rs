@@ -515,7 +515,11 @@ fn take_stock(
             })?;
         store::move_stock(conn, goods_id, -i64::from(quantity), now.naive_utc())?
             .ok_or(AppError::InsufficientStock)?;
-        total += row.points_price * i64::from(quantity);
+        total = row
+            .points_price
+            .checked_mul(i64::from(quantity))
+            .and_then(|points| total.checked_add(points))
+            .ok_or_else(|| AppError::field("lines", "合计积分超出范围"))?;
         taken.push((row, quantity));
     }
     Ok((taken, total))

@@ -216,14 +216,21 @@ pub fn is_on_statement(conn: &mut DbConnection, redemption_id: i64) -> AppResult
     Ok(store::statement_of(conn, redemption_id)?.is_some())
 }
 
+/// Hundredths as an amount, however large.
+fn hundredths(minor: i128) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", minor.abs() / 100, minor.abs() % 100)
+}
+
 /// Each shop's receivable in the village against its own books: unsettled redemptions
 /// minus voids not yet carried. Differences in words, for `verify`.
 pub fn receivable_problems(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<String>> {
-    let expected: BTreeMap<i64, i64> = store::expected_receivables(conn, village_id)?
+    let expected: BTreeMap<i64, i128> = store::expected_receivables(conn, village_id)?
         .into_iter()
         .collect();
-    let actual: BTreeMap<i64, i64> = crate::ledger::service::shop_receivables(conn, village_id)?
+    let actual: BTreeMap<i64, i128> = crate::ledger::service::shop_receivables(conn, village_id)?
         .into_iter()
+        .map(|(shop, balance)| (shop, i128::from(balance)))
         .collect();
     let shops: std::collections::BTreeSet<i64> =
         expected.keys().chain(actual.keys()).copied().collect();
@@ -237,8 +244,8 @@ pub fn receivable_problems(conn: &mut DbConnection, village_id: i64) -> AppResul
             (want != have).then(|| {
                 format!(
                     "shop {shop}: receivable is {} but its unsettled redemptions less uncarried voids come to {}",
-                    Amount::from_minor(have),
-                    Amount::from_minor(want)
+                    hundredths(have),
+                    hundredths(want)
                 )
             })
         })

@@ -704,7 +704,7 @@ pub fn settlement_lines(
 pub fn expected_receivables(
     conn: &mut DbConnection,
     village_id: i64,
-) -> QueryResult<Vec<(i64, i64)>> {
+) -> QueryResult<Vec<(i64, i128)>> {
     use crate::db::schema::{settlement_lines, settlements};
     let paid = settlement_lines::table
         .inner_join(settlements::table.on(settlements::id.eq(settlement_lines::settlement_id)))
@@ -726,12 +726,13 @@ pub fn expected_receivables(
         .filter(redemptions::id.ne_all(paid_voids))
         .select((redemptions::shop_id, redemptions::total_points))
         .load(conn)?;
-    let mut per_shop = std::collections::BTreeMap::<i64, i64>::new();
+    // Wide sums: verify must report, never wrap.
+    let mut per_shop = std::collections::BTreeMap::<i64, i128>::new();
     for (shop, points) in redeemed {
-        *per_shop.entry(shop).or_default() += points;
+        *per_shop.entry(shop).or_default() += i128::from(points);
     }
     for (shop, points) in voided {
-        *per_shop.entry(shop).or_default() -= points;
+        *per_shop.entry(shop).or_default() -= i128::from(points);
     }
     Ok(per_shop.into_iter().collect())
 }
@@ -896,5 +897,6 @@ pub fn card_spent(
         .filter(redemptions::id.ne_all(voided))
         .select(redemptions::total_points)
         .load(conn)?;
-    Ok(totals.into_iter().sum())
+    // Saturating: a sum past the range is past any cap too.
+    Ok(totals.into_iter().fold(0i64, i64::saturating_add))
 }

@@ -773,3 +773,68 @@ fn the_whole_ledger_pages_back_twenty_entries_at_a_time() {
     assert_eq!(second.matches("+1.00").count(), 5, "{second}");
     assert!(!second.contains("再往前看"));
 }
+
+#[test]
+fn a_group_leader_sees_only_masked_names_on_every_desk_page_and_api_answer() {
+    let app = TestApp::start();
+    let w = app.world();
+    let item = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        json!({"code": "G01", "category": "邻里互助", "title": "帮邻居收稻谷", "points": "3",
+               "period": "event", "cap_count": null, "proposers": ["group_leader"]}),
+    );
+    let proposed = app.post(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.leader),
+        json!({"household_id": w.households[0], "item_id": item.id(), "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(proposed.status, 201, "{}", proposed.text);
+    let full_names = ["张小明", "王德福", "黄炳坤"];
+    let (leader, _) = staff_browser(&app, "qingle-leader");
+    let mut seen_masked = false;
+    for page in [
+        "/admin/",
+        "/admin/claims",
+        "/admin/objections",
+        "/admin/awards",
+        "/admin/households",
+        "/admin/checklist",
+        "/admin/propose",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin/ledger",
+        "/admin/settlements",
+    ] {
+        let html = page_text(&app, &leader, page);
+        for name in full_names {
+            assert!(
+                !html.contains(name),
+                "{page} shows {name} to a group leader"
+            );
+        }
+        seen_masked |= html.contains("张*明");
+    }
+    assert!(seen_masked, "the leader's pages name households, masked");
+    let claim = proposed.id();
+    let household = w.households[0];
+    for path in [
+        format!("/api/v1/villages/{}/households", w.qingle),
+        format!("/api/v1/households/{household}"),
+        format!("/api/v1/households/{household}/members"),
+        format!("/api/v1/villages/{}/claims", w.qingle),
+        format!("/api/v1/claims/{claim}"),
+        format!("/api/v1/households/{household}/ledger"),
+        format!("/api/v1/villages/{}/ledger", w.qingle),
+        format!("/api/v1/villages/{}/audit", w.qingle),
+    ] {
+        let resp = app.get(&path, Some(&w.leader));
+        for name in full_names {
+            assert!(
+                !resp.text.contains(name),
+                "{path} shows {name}: {}",
+                resp.text
+            );
+        }
+    }
+}

@@ -601,6 +601,16 @@ fn statements_net_voids_and_never_change_after_approval() {
         Some(&s.w.committee),
         json!({"policy": {"yuan_per_point": "0.5"}}),
     );
+    // A point is worth at most 100 yuan, so a statement's sums stay in range.
+    let dear = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"yuan_per_point": "100.01"}}),
+    );
+    assert_eq!(
+        (dear.status, dear.fields()),
+        (422, vec!["policy.yuan_per_point".to_owned()])
+    );
     let villager = app.villager(&s.w.committee, s.w.households[0]);
     let mut receipts = Vec::new();
     for (i, quantity) in [3, 2, 1].iter().enumerate() {

@@ -52,7 +52,7 @@ fn status_words(status: ClaimStatus) -> &'static str {
 }
 
 fn line(conn: &mut DbConnection, p: &Principal, c: ClaimView) -> AppResult<ClaimLine> {
-    let (_, door_no, head_name) = crate::org::service::household_brief(conn, c.household_id)?;
+    let (door_no, head_name) = crate::org::service::household_label(conn, p, c.household_id)?;
     let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
     let evidence = crate::claims::service::list_evidence(conn, p, c.id)?
         .into_iter()
