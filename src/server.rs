@@ -4,8 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::{ServerHandle, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServerHandle, Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
@@ -102,6 +104,63 @@ async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Pages load only from their own origin and are never framed; `data:` images are for
+/// QR codes and Swagger UI's icons.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// An address whose path holds control characters (`%0d%0a`, `%00`) names nothing here:
+/// it is turned away before any handler could put it into a header or a query.
+fn path_has_controls(path: &str) -> bool {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .chars()
+        .any(char::is_control)
+}
+
+/// Turns away addresses with control characters, and gives every answer the headers
+/// that keep pages from being framed, sniffed or loaded from elsewhere.
+async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|s| s.settings.public_url.as_deref())
+        .is_some_and(|url| url.starts_with("https://"));
+    let mut res = if path_has_controls(req.path()) {
+        let (http, _) = req.into_parts();
+        let response = match http.app_data::<web::Data<AppState>>() {
+            Some(state) if crate::web::is_page(http.path()) => crate::web::not_found(&http, state),
+            _ => actix_web::ResponseError::error_response(&AppError::NotFound),
+        };
+        ServiceResponse::new(http, response).map_into_right_body()
+    } else {
+        next.call(req).await?.map_into_left_body()
+    };
+    let headers = res.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    Ok(res)
+}
+
 /// Posts claims whose public notice has ended, on a timer, for as long as the server
 /// runs. Safe with several servers: each claim posts exactly once (see `post_due`).
 fn spawn_posting_job(state: web::Data<AppState>) {
@@ -141,6 +200,7 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
             .configure(crate::web::routes)
             .default_service(web::to(not_found))
+            .wrap(from_fn(guard))
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();
                 let request_id = uuid::Uuid::new_v4().to_string();

@@ -490,12 +490,7 @@ mod tests {
             Err(LegError::ZeroAmount)
         );
         assert_eq!(
-            check_legs(&[
-                leg(h, i64::MAX),
-                leg(h, 1),
-                leg(v, -i64::MAX),
-                leg(v, -1)
-            ]),
+            check_legs(&[leg(h, i64::MAX), leg(h, 1), leg(v, -i64::MAX), leg(v, -1)]),
             Err(LegError::TooLarge),
             "an account's sum past i64 is refused, not wrapped"
         );

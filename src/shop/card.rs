@@ -188,7 +188,7 @@ pub fn issue(
     })
 }
 
-/// Cards for many households at once, as a printable A4 sheet (all or none).
+/// Cards for many households at once (all or none), for [`sheet_html`].
 pub fn issue_sheet(
     conn: &mut DbConnection,
     c: &Caller,
@@ -196,7 +196,7 @@ pub fn issue_sheet(
     village_id: i64,
     req: &CardSheetRequest,
     now: DateTime<Utc>,
-) -> AppResult<String> {
+) -> AppResult<Vec<CardView>> {
     write_tx(conn, |conn| {
         let target = village_target(conn, village_id)?;
         authorize(&c.principal, Action::ManageHouseholds, &target)?;
@@ -220,7 +220,7 @@ pub fn issue_sheet(
                 Err(other) => return Err(other),
             }
         }
-        Ok(sheet_html(&cards))
+        Ok(cards)
     })
 }
 
@@ -231,15 +231,13 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Eight cards to an A4 page, cut along the borders; no PIN is printed.
-fn sheet_html(cards: &[CardView]) -> String {
-    let mut html = String::from(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>户卡打印</title><style>\
-@page{size:A4;margin:10mm}body{margin:0;font-family:sans-serif}\
-.sheet{display:grid;grid-template-columns:1fr 1fr;gap:4mm}\
-.card{border:1px dashed #555;height:64mm;padding:4mm;box-sizing:border-box;display:flex;gap:4mm;break-inside:avoid}\
-.card svg{width:48mm;height:48mm}.info{font-size:14pt;line-height:1.5}.title{font-size:18pt;font-weight:bold}\
-.serial{font-size:10pt;color:#333}</style></head><body><div class=\"sheet\">",
+/// Eight cards to an A4 page, cut along the borders; no PIN is printed. The look comes
+/// from `stylesheet` (the pages' own, so the page needs no inline style).
+pub fn sheet_html(cards: &[CardView], stylesheet: &str) -> String {
+    let mut html = format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>户卡打印</title>\
+<link rel=\"stylesheet\" href=\"{}\"></head><body class=\"card-sheet\"><div class=\"sheet\">",
+        escape(stylesheet)
     );
     for card in cards {
         html.push_str(&format!(

@@ -606,10 +606,11 @@ async fn card_sheet(
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let pepper = state.pepper.clone();
-    let html = state
+    let cards = state
         .db
         .run(move |conn| card::issue_sheet(conn, &c, &pepper, id, &body.0, now))
         .await?;
+    let html = card::sheet_html(&cards, crate::web::css_path());
     Ok(HttpResponse::Created()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

@@ -22,7 +22,7 @@ fn asset(name: &str, ext: &str, content_type: &'static str, body: &'static str) 
 
 const JS: &str = "text/javascript; charset=utf-8";
 
-static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
     [
         asset(
             "app",
@@ -32,6 +32,7 @@ static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
         ),
         asset("app", "js", JS, include_str!("static/app.js")),
         asset("shop", "js", JS, include_str!("static/shop.js")),
+        asset("desk", "js", JS, include_str!("static/desk.js")),
     ]
 });
 
@@ -48,6 +49,11 @@ pub fn js_path() -> &'static str {
 /// The shop counter's script.
 pub fn shop_js_path() -> &'static str {
     &ASSETS[2].path
+}
+
+/// The desk's page behaviours.
+pub fn desk_js_path() -> &'static str {
+    &ASSETS[3].path
 }
 
 #[get("/static/{name}")]

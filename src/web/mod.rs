@@ -12,6 +12,7 @@ mod staff;
 mod store;
 mod wechat;
 
+pub use assets::css_path;
 pub use wechat::TicketCache;
 
 use actix_web::http::StatusCode;

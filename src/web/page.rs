@@ -2,7 +2,7 @@
 //! and the gate that sends a visitor without a session to the right sign-in.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 
@@ -16,6 +16,8 @@ use crate::state::AppState;
 pub struct Chrome {
     pub css: &'static str,
     pub js: &'static str,
+    /// The desk's own script, which desk pages add.
+    pub desk_js: &'static str,
     pub csrf: String,
 }
 
@@ -53,6 +55,7 @@ pub fn show<T: Template>(
     let body = render(&build(Chrome {
         css: css_path(),
         js: js_path(),
+        desk_js: super::assets::desk_js_path(),
         csrf,
     }));
     let mut response = personal(status);
@@ -93,20 +96,25 @@ pub fn failure(req: &HttpRequest, state: &AppState, err: &AppError) -> HttpRespo
 }
 
 pub fn redirect(to: &str) -> HttpResponseBuilder {
+    // An address that cannot be a header value goes home rather than failing.
+    let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
     let mut builder = HttpResponse::SeeOther();
     builder
-        .insert_header((LOCATION, to.to_owned()))
+        .insert_header((LOCATION, location))
         .insert_header((CACHE_CONTROL, "no-store"));
     builder
 }
 
-/// Where to go after signing in: only our own pages, never another site.
+/// Where to go after signing in: only our own pages, never another site. Anything else
+/// (a scheme, `//`, a backslash, a space or control character that could split the
+/// `Location` header) falls back to the person's own home.
 pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
     match next {
         Some(n)
             if ["/h5/", "/shop/", "/admin/"]
                 .iter()
                 .any(|p| n.starts_with(p))
+                && n.bytes().all(|b| b.is_ascii_graphic())
                 && !n.contains("//")
                 && !n.contains('\\') =>
         {

@@ -153,6 +153,13 @@ impl Browser {
         };
         self.call(&tab, "Page.enable", json!({}));
         self.call(&tab, "Network.enable", json!({}));
+        // Whatever the pages' Content-Security-Policy blocks is noted, and every screenshot
+        // checks that nothing was: a blocked script is a broken page.
+        self.call(
+            &tab,
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": "window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"}),
+        );
         self.call(
             &tab,
             "Emulation.setFocusEmulationEnabled",
@@ -284,6 +291,12 @@ impl Browser {
 
     /// Writes a full-page screenshot to `target/screenshots/<name>.png` for people to review.
     pub fn screenshot(&mut self, tab: &Tab, name: &str) -> PathBuf {
+        let blocked = self.eval(tab, "JSON.stringify(window.__csp || [])");
+        assert_eq!(
+            blocked,
+            json!("[]"),
+            "{name}: the page's policy blocked something"
+        );
         let shot = self.call(
             tab,
             "Page.captureScreenshot",

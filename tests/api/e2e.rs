@@ -271,6 +271,19 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
     assert!(browser.text(&tab, "#register").contains("王大山"));
     browser.screenshot(&tab, "desk-households");
 
+    // Its household card: the villager types the PIN, the desk prints the sheet.
+    browser.tap(&tab, "button.card-for[data-name^='99号']");
+    fill(&mut browser, &tab, "#card-pin", "2580");
+    browser.tap(&tab, "#card-form button[type=submit]");
+    browser.wait_for(&tab, "document.querySelector('body.card-sheet .card svg')");
+    let sheet = browser.text(&tab, "body");
+    assert!(
+        sheet.contains("积分户卡") && sheet.contains("99号") && !sheet.contains("2580"),
+        "{sheet}"
+    );
+    browser.screenshot(&tab, "desk-card-sheet");
+    browser.open(&tab, &app.url("/admin/households"));
+
     // The checklist gets an item, which is then revised.
     browser.open(&tab, &app.url("/admin/checklist"));
     fill(&mut browser, &tab, "input[name=code]", "Z01");

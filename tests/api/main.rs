@@ -9,6 +9,7 @@ mod browser;
 mod checklist;
 mod claims;
 mod e2e;
+mod headers;
 mod imports;
 mod ledger;
 mod openapi;

@@ -112,5 +112,41 @@
     });
   });
 
+  /* Buttons and pickers that need a line of script say so in data attributes: pages carry
+     no inline script (their Content-Security-Policy allows only these files). */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-action]");
+    if (!button) return;
+    if (button.dataset.action === "print") window.print();
+    if (button.dataset.action === "back") history.back();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+  });
+
+  /* The payment code page: watch for the shop's redemption, renew before the code runs out. */
+  function watchCode(box) {
+    var id = box.dataset.id, expires = Date.now() + Number(box.dataset.ttl);
+    function check() {
+      fetch("/h5/code/" + id + "/status", { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (s && s.status === "used") {
+            box.hidden = true;
+            document.getElementById("receipt").textContent = s.text;
+            document.getElementById("done").hidden = false;
+            return;
+          }
+          // Renew quietly shortly before the code runs out.
+          if (Date.now() > expires - 8000) { location.replace("/h5/code"); return; }
+          setTimeout(check, 2000);
+        })
+        .catch(function () { setTimeout(check, 4000); });
+    }
+    setTimeout(check, 2000);
+  }
+  var code = document.getElementById("code");
+  if (code && code.dataset.ttl) watchCode(code);
+
   window.jifen = { api: api, newKey: newKey, words: words };
 })();

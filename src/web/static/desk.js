@@ -1,0 +1,78 @@
+/* The desk's page behaviours (loaded on /admin/ pages only), each switched on by the
+   element it works on. */
+(function () {
+  "use strict";
+
+  /* Checklist: 修改 fills the item form with the item to revise. */
+  document.addEventListener("click", function (e) {
+    if (!e.target.classList.contains("revise")) return;
+    var item = JSON.parse(e.target.dataset.item), form = document.getElementById("item-form");
+    form.dataset.api = "PUT /api/v1/checklist/" + e.target.dataset.id;
+    delete form.dataset.key;
+    ["code", "category", "title", "points", "period", "description"].forEach(function (k) { form.elements[k].value = item[k]; });
+    form.elements.cap_count.value = item.cap_count === null ? "" : item.cap_count;
+    form.elements.evidence_required.checked = item.evidence_required;
+    form.querySelectorAll("input[name=proposers]").forEach(function (c) { c.checked = item.proposers.indexOf(c.value) >= 0; });
+    document.getElementById("item-form-title").textContent = "修改：" + item.code + " " + item.title;
+    form.scrollIntoView();
+  });
+
+  /* Awards: a whole group at once, a search over the households, the count picked. */
+  var form = document.getElementById("award-form");
+  if (form) {
+    var count = function () { document.getElementById("picked").textContent = "已选 " + form.querySelectorAll("input[name=household_ids]:checked").length + " 户"; };
+    form.addEventListener("change", function (e) {
+      if (e.target.classList.contains("whole-group")) {
+        e.target.closest("fieldset").querySelectorAll("input[name=household_ids]").forEach(function (c) { if (!c.closest("label").hidden) c.checked = e.target.checked; });
+      }
+      count();
+    });
+    document.getElementById("find").addEventListener("input", function (e) {
+      var q = e.target.value.trim();
+      form.querySelectorAll("label.household").forEach(function (l) { l.hidden = q !== "" && l.dataset.find.indexOf(q) < 0; });
+    });
+  }
+
+  /* Household register: whole groups, household cards with the villager's PIN, unlock. */
+  var register = document.getElementById("register");
+  if (register) {
+    register.addEventListener("change", function (e) {
+      if (!e.target.classList.contains("whole-group")) return;
+      e.target.closest("fieldset").querySelectorAll("input[name=household_ids]").forEach(function (c) { c.checked = e.target.checked; });
+    });
+    var dialog = document.getElementById("card-dialog"), household = null;
+    register.addEventListener("click", function (e) {
+      if (!e.target.classList.contains("card-for")) return;
+      household = Number(e.target.dataset.id);
+      document.getElementById("card-who").textContent = e.target.dataset.name + "（旧卡会作废）";
+      document.getElementById("card-pin").value = "";
+      dialog.hidden = false;
+      document.getElementById("card-pin").focus();
+    });
+    var unlock = document.getElementById("unlock");
+    unlock.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var serial = unlock.elements.serial.value.trim().toUpperCase();
+      jifen.api("POST", "/api/v1/cards/" + encodeURIComponent(serial) + "/unlock", {}).then(function (a) {
+        var box = unlock.querySelector(".message") || unlock.appendChild(document.createElement("p"));
+        box.className = "message " + (a.ok ? "ok" : "error");
+        box.setAttribute("role", "alert");
+        box.textContent = a.ok ? "已解锁：" + a.data.serial + " 可以再用了。" : a.message;
+      });
+    });
+    document.getElementById("card-cancel").addEventListener("click", function () { dialog.hidden = true; });
+    document.getElementById("card-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var pin = document.getElementById("card-pin").value;
+      var meta = document.querySelector("meta[name=csrf]").content;
+      fetch("/api/v1/villages/" + this.dataset.village + "/cards/sheet", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": meta, "Idempotency-Key": jifen.newKey() },
+        body: JSON.stringify({ cards: [{ household_id: household, pin: pin }] })
+      }).then(function (r) {
+        if (r.ok) return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
+        return r.json().then(function (p) { document.getElementById("card-error").textContent = jifen.words(r.status, p); });
+      });
+    });
+  }
+})();
