@@ -36,10 +36,10 @@ impl FromRequest for Principal {
             let Some(token) = token else {
                 return from_page_session(&req, &state).await;
             };
-            let subject = state.keys.verify(&token, state.clock.now())?;
+            let token = state.keys.verify(&token, state.clock.now())?;
             state
                 .db
-                .run(move |conn| service::load_principal(conn, subject))
+                .run(move |conn| service::load_token_principal(conn, token))
                 .await
         })
     }

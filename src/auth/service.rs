@@ -9,7 +9,7 @@ use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
 use super::password;
 use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
 use super::store;
-use super::token::{ACCESS_TTL, REFRESH_TTL, Subject};
+use super::token::{ACCESS_TTL, REFRESH_TTL, Subject, Verified};
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -111,6 +111,44 @@ impl From<&RoleBinding> for RoleView {
             scope_id: b.scope_id,
         }
     }
+}
+
+/// Loads the caller behind an access token: like [`load_principal`], and a villager's
+/// token issued before they were signed out everywhere (a lost phone) no longer counts.
+pub fn load_token_principal(conn: &mut DbConnection, token: Verified) -> AppResult<Principal> {
+    if token.subject.kind == PrincipalKind::Villager
+        && let Some(member) = store::member_identity(conn, token.subject.id)?
+        && member
+            .signed_out_at
+            .is_some_and(|at| token.issued_at < at.and_utc().timestamp())
+    {
+        return Err(AppError::Unauthenticated("已在别处退出登录，请重新登录。"));
+    }
+    load_principal(conn, token.subject)
+}
+
+/// Ends every sign-in of a member at once: refresh tokens, page sessions, and (through
+/// the member's `signed_out_at`, which the caller sets) access tokens already issued.
+pub fn end_member_sign_ins(
+    conn: &mut DbConnection,
+    member_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    Ok(store::revoke_member_sign_ins(
+        conn,
+        member_id,
+        now.naive_utc(),
+    )?)
+}
+
+/// Forgets the member's WeChat openids; how many there were.
+pub fn unbind_wechat(conn: &mut DbConnection, member_id: i64) -> AppResult<usize> {
+    Ok(store::unbind_wechat(conn, member_id)?)
+}
+
+/// Which of these members have WeChat bound.
+pub fn wechat_bound(conn: &mut DbConnection, member_ids: &[i64]) -> AppResult<Vec<i64>> {
+    Ok(store::wechat_bound(conn, member_ids)?)
 }
 
 /// Loads the caller behind a token; an account that is gone or disabled is signed out.

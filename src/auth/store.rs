@@ -7,6 +7,7 @@ use super::model::{RoleBinding, RoleName};
 use crate::db::DbConnection;
 use crate::db::schema::{
     households, invite_codes, members, refresh_tokens, role_bindings, staff, villages,
+    web_sessions, wechat_bindings,
 };
 
 #[derive(Queryable, Selectable)]
@@ -67,33 +68,78 @@ pub struct MemberIdentity {
     pub household_id: i64,
     pub village_id: i64,
     pub township_id: i64,
+    /// Access tokens issued before this no longer count.
+    pub signed_out_at: Option<NaiveDateTime>,
 }
 
+/// A member who may sign in: the member and the household both active.
 pub fn member_identity(
     conn: &mut DbConnection,
     member_id: i64,
 ) -> QueryResult<Option<MemberIdentity>> {
-    let row: Option<(i64, String, i64, i64, i64)> = members::table
+    let row: Option<(i64, String, i64, i64, i64, Option<NaiveDateTime>)> = members::table
         .inner_join(households::table.inner_join(villages::table))
         .filter(members::id.eq(member_id))
+        .filter(members::active.eq(true))
+        .filter(households::active.eq(true))
         .select((
             members::id,
             members::name,
             households::id,
             households::village_id,
             villages::township_id,
+            members::signed_out_at,
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(member_id, name, household_id, village_id, township_id)| MemberIdentity {
+        |(member_id, name, household_id, village_id, township_id, signed_out_at)| MemberIdentity {
             member_id,
             name,
             household_id,
             village_id,
             township_id,
+            signed_out_at,
         },
     ))
+}
+
+/// Ends every refresh token and page session of a member.
+pub fn revoke_member_sign_ins(
+    conn: &mut DbConnection,
+    member_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::member_id.eq(member_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    diesel::update(
+        web_sessions::table
+            .filter(web_sessions::member_id.eq(member_id))
+            .filter(web_sessions::revoked_at.is_null()),
+    )
+    .set(web_sessions::revoked_at.eq(now))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Forgets every WeChat openid bound to a member; how many there were.
+pub fn unbind_wechat(conn: &mut DbConnection, member_id: i64) -> QueryResult<usize> {
+    diesel::delete(wechat_bindings::table.filter(wechat_bindings::member_id.eq(member_id)))
+        .execute(conn)
+}
+
+/// Which of these members have WeChat bound.
+pub fn wechat_bound(conn: &mut DbConnection, member_ids: &[i64]) -> QueryResult<Vec<i64>> {
+    wechat_bindings::table
+        .filter(wechat_bindings::member_id.eq_any(member_ids.to_vec()))
+        .select(wechat_bindings::member_id)
+        .distinct()
+        .load(conn)
 }
 
 #[derive(Insertable)]

@@ -27,6 +27,14 @@ pub struct Subject {
     pub id: i64,
 }
 
+/// A valid access token: who it speaks for and when it was issued (seconds since the
+/// epoch), so that tokens issued before a member was signed out everywhere can be refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub subject: Subject,
+    pub issued_at: i64,
+}
+
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -51,7 +59,7 @@ impl TokenKeys {
             .map_err(AppError::internal)
     }
 
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> AppResult<Subject> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> AppResult<Verified> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
@@ -65,9 +73,12 @@ impl TokenKeys {
             .sub
             .parse()
             .map_err(|_| AppError::Unauthenticated("登录凭证无效，请重新登录。"))?;
-        Ok(Subject {
-            kind: data.claims.kind,
-            id,
+        Ok(Verified {
+            subject: Subject {
+                kind: data.claims.kind,
+                id,
+            },
+            issued_at: data.claims.iat,
         })
     }
 }
@@ -85,7 +96,8 @@ mod tests {
             id: 42,
         };
         let token = keys.issue(subject, now).unwrap();
-        assert_eq!(keys.verify(&token, now).unwrap(), subject);
+        assert_eq!(keys.verify(&token, now).unwrap().subject, subject);
+        assert_eq!(keys.verify(&token, now).unwrap().issued_at, now.timestamp());
         assert!(keys.verify(&token, now + ACCESS_TTL).is_err());
     }
 

@@ -19,7 +19,9 @@ use crate::ledger::model::{Actor, TxKind, issuance_legs};
 use crate::ledger::posting::{Posting, post};
 use crate::ledger::service::reversed_among;
 use crate::org::policy::VillagePolicy;
-use crate::org::service::{household_target, village_policy, village_target};
+use crate::org::service::{
+    ensure_active_household, household_target, village_policy, village_target,
+};
 use crate::paging::{Page, PageQuery};
 
 /// The claims with their events, as answers show them.
@@ -335,6 +337,7 @@ fn check_claim(
         return Err(AppError::NotFound);
     }
     authorize(p, Action::SubmitClaim, &target)?;
+    ensure_active_household(conn, req.household_id)?;
     if req.occurred_on > shanghai_today(now) {
         return Err(AppError::field("occurred_on", "日期不能在今天之后"));
     }
@@ -469,6 +472,7 @@ pub fn approve(
     write_tx(conn, |conn| {
         let claim = claim_for(conn, &c.principal, claim_id, Action::ReviewClaim)?;
         require_status(&claim, &[ClaimStatus::Submitted], "这条申报已经审核过了。")?;
+        ensure_active_household(conn, claim.household_id)?;
         if claim.created_by == c.principal.id && claim.created_by_kind == c.kind() {
             return Err(AppError::Forbidden(
                 "不能审核自己提交的申报，请由其他村委会成员审核。",
@@ -880,6 +884,8 @@ fn check_households(conn: &mut DbConnection, village_id: i64, ids: &[i64]) -> Ap
                 format!("household_ids[{index}]"),
                 "本村没有这一户",
             ));
+        } else if let Err(AppError::InvalidState(why)) = ensure_active_household(conn, *id) {
+            errors.push(FieldError::new(format!("household_ids[{index}]"), why));
         }
     }
     if errors.is_empty() {

@@ -40,6 +40,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -51,6 +52,9 @@ diesel::table! {
         name -> Text,
         relation -> Text,
         created_at -> Timestamp,
+        active -> Bool,
+        phone -> Nullable<Text>,
+        signed_out_at -> Nullable<Timestamp>,
     }
 }
 

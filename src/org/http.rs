@@ -1,7 +1,7 @@
 //! Organisation endpoints (API.md "Organisation").
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::*;
@@ -26,6 +26,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(patch_household)
         .service(list_members)
         .service(add_member)
+        .service(patch_member)
+        .service(unbind_wechat)
+        .service(sign_out_member)
         .service(create_invite)
         .service(list_staff)
         .service(create_staff);
@@ -324,6 +327,90 @@ async fn patch_household(
         .run(move |conn| service::patch_household(conn, &c, id, &body.0, now))
         .await?;
     Ok(web::Json(household))
+}
+
+/// Changes a member: name, relation, phone, or standing (`active: false` ends every
+/// sign-in and WeChat binding of the member, who stays in history).
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("member_id" = i64, Path, description = "Member id")),
+    request_body = PatchMember,
+    responses(
+        (status = 200, description = "The changed member", body = MemberView),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee manages members", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/members/{member_id}")]
+async fn patch_member(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<PatchMember>,
+) -> Json<MemberView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let member = state
+        .db
+        .run(move |conn| service::patch_member(conn, &c, id, &body.0, now))
+        .await?;
+    Ok(web::Json(member))
+}
+
+/// Unbinds every WeChat openid of a member (a lost phone) and ends all of the member's
+/// sign-ins; the member can sign in again with a new invite code.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("member_id" = i64, Path, description = "Member id")),
+    responses(
+        (status = 204, description = "Unbound and signed out everywhere"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee manages members", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/members/{member_id}/wechat")]
+async fn unbind_wechat(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    state
+        .db
+        .run(move |conn| service::sign_out_member(conn, &c, id, true, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends all of a member's page sessions, refresh tokens and access tokens at once (a
+/// phone passed on); WeChat stays bound.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("member_id" = i64, Path, description = "Member id")),
+    responses(
+        (status = 204, description = "Signed out everywhere"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee manages members", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member in the caller's scope", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/members/{member_id}/sessions")]
+async fn sign_out_member(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    state
+        .db
+        .run(move |conn| service::sign_out_member(conn, &c, id, false, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Members of a household.

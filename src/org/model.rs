@@ -151,6 +151,9 @@ pub struct HouseholdView {
     pub head_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// False once the committee has deactivated it: kept in history, its members can no
+    /// longer sign in, earn or spend.
+    pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -192,6 +195,8 @@ pub struct PatchHousehold {
     #[schema(value_type = Option<String>)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub phone: Option<Option<String>>,
+    /// False deactivates the household (committee only): every member's sign-ins end.
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -202,7 +207,34 @@ pub struct MemberView {
     pub name: String,
     #[schema(example = "户主")]
     pub relation: String,
+    /// Only for those who see the household's contact details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub active: bool,
+    /// Whether a WeChat account signs this member in (committee and supervisors only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wechat_bound: Option<bool>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A change to a member; fields not named stay as they are.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMember {
+    #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
+    #[validate(custom(function = "crate::text::single_line"))]
+    pub name: Option<String>,
+    #[validate(length(min = 1, max = 16, message = "请填写与户主的关系"))]
+    #[validate(custom(function = "crate::text::single_line"))]
+    pub relation: Option<String>,
+    /// A phone number, or null to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "valid_phone"))]
+    #[schema(value_type = Option<String>)]
+    #[validate(custom(function = "crate::text::single_line"))]
+    pub phone: Option<Option<String>>,
+    /// False deactivates the member: their sign-ins and WeChat bindings end.
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

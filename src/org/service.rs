@@ -49,12 +49,16 @@ fn group_view(row: GroupRow) -> GroupView {
     }
 }
 
-fn member_view(row: MemberRow, full: bool) -> MemberView {
+/// A member as the caller may see them; `wechat` is known only to those who may see it.
+fn member_view(row: MemberRow, full: bool, wechat: Option<bool>) -> MemberView {
     MemberView {
         id: row.id,
         household_id: row.household_id,
         name: if full { row.name } else { mask_name(&row.name) },
         relation: row.relation,
+        phone: if full { row.phone } else { None },
+        active: row.active,
+        wechat_bound: wechat,
         created_at: utc(row.created_at),
     }
 }
@@ -70,6 +74,7 @@ fn household_view(p: &Principal, row: HouseholdRow, target: &Target) -> Househol
         display_name: mask_name(&row.head_name),
         head_name: full.then(|| row.head_name.clone()),
         phone: if full { row.phone.clone() } else { None },
+        active: row.active,
         id: row.id,
         village_id: row.village_id,
         group_id: row.group_id,
@@ -555,8 +560,10 @@ pub fn patch_household(
     write_tx(conn, |conn| {
         let (mut row, target) = household_in_scope(conn, p, id, Action::EditHousehold)?;
         let committee = permits(p, Action::ManageHouseholds, &target);
-        let beyond_phone =
-            req.door_no.is_some() || req.head_name.is_some() || req.group_id.is_some();
+        let beyond_phone = req.door_no.is_some()
+            || req.head_name.is_some()
+            || req.group_id.is_some()
+            || req.active.is_some();
         if !committee && beyond_phone {
             return Err(AppError::Forbidden(
                 "村民只能修改自家的电话，其他信息请找村委会。",
@@ -581,6 +588,17 @@ pub fn patch_household(
         if let Some(phone) = &req.phone {
             row.phone = phone.as_deref().map(normalize_phone);
         }
+        if let Some(active) = req.active {
+            if active != row.active && !committee {
+                return Err(AppError::Forbidden("只有村委会可以停用或启用农户。"));
+            }
+            if row.active && !active {
+                for mut member in store::members_of(conn, row.id)? {
+                    end_sign_ins(conn, &mut member, now)?;
+                }
+            }
+            row.active = active;
+        }
         row.updated_at = now.naive_utc();
         store::update_household(conn, &row).map_err(|e| unique_or(e, "门牌号已有住户"))?;
         // Which fields changed, not their values: phone numbers stay out of the trail.
@@ -589,11 +607,12 @@ pub fn patch_household(
             ("head_name", req.head_name.is_some()),
             ("group_id", req.group_id.is_some()),
             ("phone", req.phone.is_some()),
+            ("active", req.active.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, named)| named.then_some(name))
         .collect();
-        let detail = json!({"fields": fields});
+        let detail = json!({"fields": fields, "active": row.active});
         audit_change(
             conn,
             c,
@@ -611,6 +630,148 @@ pub fn patch_household(
     })
 }
 
+/// Ends every way a member is signed in, at once: refresh tokens and page sessions go,
+/// access tokens issued before now stop counting, and WeChat no longer signs them in (the
+/// binding is how a lost phone would sign in again).
+fn end_sign_ins(
+    conn: &mut DbConnection,
+    member: &mut MemberRow,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    member.signed_out_at = Some(now.naive_utc());
+    store::update_member(conn, member)?;
+    crate::auth::service::end_member_sign_ins(conn, member.id, now)?;
+    crate::auth::service::unbind_wechat(conn, member.id)
+}
+
+/// A member the committee of their village manages, with the household's place.
+fn managed_member(
+    conn: &mut DbConnection,
+    p: &Principal,
+    member_id: i64,
+) -> AppResult<(MemberRow, HouseholdRow, Target)> {
+    let member = store::member(conn, member_id)?.ok_or(AppError::NotFound)?;
+    let (household, target) =
+        household_in_scope(conn, p, member.household_id, Action::ManageHouseholds)?;
+    Ok((member, household, target))
+}
+
+/// Changes a member's name, relation, phone or standing. Deactivating ends every
+/// sign-in and WeChat binding of the member; they stay in history.
+pub fn patch_member(
+    conn: &mut DbConnection,
+    c: &Caller,
+    member_id: i64,
+    req: &PatchMember,
+    now: DateTime<Utc>,
+) -> AppResult<MemberView> {
+    write_tx(conn, |conn| {
+        let (mut member, household, _) = managed_member(conn, &c.principal, member_id)?;
+        if let Some(name) = &req.name {
+            member.name = name.trim().to_owned();
+        }
+        if let Some(relation) = &req.relation {
+            member.relation = relation.trim().to_owned();
+        }
+        if let Some(phone) = &req.phone {
+            member.phone = phone.as_deref().map(normalize_phone);
+        }
+        let deactivated = member.active && req.active == Some(false);
+        if let Some(active) = req.active {
+            member.active = active;
+        }
+        if deactivated {
+            end_sign_ins(conn, &mut member, now)?;
+        } else {
+            store::update_member(conn, &member)?;
+        }
+        let fields: Vec<&str> = [
+            ("name", req.name.is_some()),
+            ("relation", req.relation.is_some()),
+            ("phone", req.phone.is_some()),
+            ("active", req.active.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, named)| named.then_some(name))
+        .collect();
+        let detail =
+            json!({"fields": fields, "active": member.active, "household_id": household.id});
+        audit_change(
+            conn,
+            c,
+            household.village_id,
+            "member_update",
+            ("member", member_id),
+            detail,
+            now,
+        )?;
+        let wechat = !crate::auth::service::wechat_bound(conn, &[member_id])?.is_empty();
+        Ok(member_view(member, true, Some(wechat)))
+    })
+}
+
+/// Signs a member out everywhere (a phone lost or passed on): sessions, refresh tokens
+/// and access tokens; with `wechat`, their WeChat bindings go too.
+pub fn sign_out_member(
+    conn: &mut DbConnection,
+    c: &Caller,
+    member_id: i64,
+    wechat: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    write_tx(conn, |conn| {
+        let (mut member, household, _) = managed_member(conn, &c.principal, member_id)?;
+        member.signed_out_at = Some(now.naive_utc());
+        store::update_member(conn, &member)?;
+        crate::auth::service::end_member_sign_ins(conn, member_id, now)?;
+        let (action, detail) = if wechat {
+            let openids = crate::auth::service::unbind_wechat(conn, member_id)?;
+            (
+                "member_wechat_unbind",
+                json!({"openids": openids, "household_id": household.id}),
+            )
+        } else {
+            ("member_sign_out", json!({"household_id": household.id}))
+        };
+        audit_change(
+            conn,
+            c,
+            household.village_id,
+            action,
+            ("member", member_id),
+            detail,
+            now,
+        )
+    })
+}
+
+/// Refuses a household that was deactivated: it can no longer earn, lose or spend.
+pub fn ensure_active_household(conn: &mut DbConnection, household_id: i64) -> AppResult<()> {
+    let household = store::household(conn, household_id)?.ok_or(AppError::NotFound)?;
+    if household.active {
+        Ok(())
+    } else {
+        Err(AppError::InvalidState(format!(
+            "{} 已停用，不能再申报、加减分或兑换。",
+            household.door_no
+        )))
+    }
+}
+
+/// Whether a payment code the member made at `issued_at` may still pay: the member and
+/// the household active, and the code made after the member was last signed out.
+pub fn member_may_pay(
+    conn: &mut DbConnection,
+    member_id: i64,
+    issued_at: chrono::NaiveDateTime,
+) -> AppResult<bool> {
+    let Some(member) = store::member(conn, member_id)? else {
+        return Ok(false);
+    };
+    let household = store::household(conn, member.household_id)?.ok_or(AppError::NotFound)?;
+    Ok(member.active && household.active && member.signed_out_at.is_none_or(|at| issued_at > at))
+}
+
 pub fn list_members(
     conn: &mut DbConnection,
     p: &Principal,
@@ -619,8 +780,20 @@ pub fn list_members(
     let (row, target) = household_in_scope(conn, p, household_id, Action::ViewHousehold)?;
     let full = sees_details(p, &row, &target);
     let rows = store::members_of(conn, household_id)?;
+    let bound = if p.is_staff() && full {
+        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        Some(crate::auth::service::wechat_bound(conn, &ids)?)
+    } else {
+        None
+    };
     Ok(Page {
-        items: rows.into_iter().map(|m| member_view(m, full)).collect(),
+        items: rows
+            .into_iter()
+            .map(|m| {
+                let wechat = bound.as_ref().map(|b| b.contains(&m.id));
+                member_view(m, full, wechat)
+            })
+            .collect(),
         next_cursor: None,
     })
 }
@@ -652,7 +825,7 @@ pub fn add_member(
             detail,
             now,
         )?;
-        Ok(member_view(member, true))
+        Ok(member_view(member, true, Some(false)))
     })
 }
 
@@ -670,6 +843,13 @@ pub fn create_invite(
         let member = store::member(conn, req.member_id)?
             .filter(|m| m.household_id == row.id)
             .ok_or_else(|| AppError::field("member_id", "这一户没有这个成员"))?;
+        ensure_active_household(conn, row.id)?;
+        if !member.active {
+            return Err(AppError::InvalidState(format!(
+                "{} 已停用，请先启用再发邀请码。",
+                member.name
+            )));
+        }
         let invite = InviteFor {
             village_id: row.village_id,
             household_id: row.id,

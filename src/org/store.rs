@@ -211,6 +211,7 @@ pub struct HouseholdRow {
     pub phone: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub active: bool,
 }
 
 pub fn household(conn: &mut DbConnection, id: i64) -> QueryResult<Option<HouseholdRow>> {
@@ -313,6 +314,7 @@ pub fn update_household(conn: &mut DbConnection, row: &HouseholdRow) -> QueryRes
             households::head_name.eq(&row.head_name),
             households::phone.eq(&row.phone),
             households::updated_at.eq(row.updated_at),
+            households::active.eq(row.active),
         ))
         .execute(conn)
         .map(drop)
@@ -326,6 +328,9 @@ pub struct MemberRow {
     pub name: String,
     pub relation: String,
     pub created_at: NaiveDateTime,
+    pub active: bool,
+    pub phone: Option<String>,
+    pub signed_out_at: Option<NaiveDateTime>,
 }
 
 pub fn member(conn: &mut DbConnection, id: i64) -> QueryResult<Option<MemberRow>> {
@@ -334,6 +339,20 @@ pub fn member(conn: &mut DbConnection, id: i64) -> QueryResult<Option<MemberRow>
         .select(MemberRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Stores a member's name, relation, phone, standing and sign-out moment.
+pub fn update_member(conn: &mut DbConnection, row: &MemberRow) -> QueryResult<()> {
+    diesel::update(members::table.find(row.id))
+        .set((
+            members::name.eq(&row.name),
+            members::relation.eq(&row.relation),
+            members::phone.eq(&row.phone),
+            members::active.eq(row.active),
+            members::signed_out_at.eq(row.signed_out_at),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn members_of(conn: &mut DbConnection, household_id: i64) -> QueryResult<Vec<MemberRow>> {
@@ -367,6 +386,9 @@ pub fn insert_member(
         name: name.to_owned(),
         relation: relation.to_owned(),
         created_at: now,
+        active: true,
+        phone: None,
+        signed_out_at: None,
     })
 }
 

@@ -142,6 +142,7 @@ fn make_card(
 ) -> AppResult<CardView> {
     let (village_id, target) = household_target(conn, household_id)?;
     authorize(&c.principal, Action::ManageHouseholds, &target)?;
+    crate::org::service::ensure_active_household(conn, household_id)?;
     let token = random_digits(TOKEN_DIGITS);
     let id = store::replace_card(
         conn,

@@ -22,7 +22,10 @@ use crate::ledger::model::{Actor, TxKind, redemption_legs, void_legs};
 use crate::ledger::posting::{Posting, PostingError, post};
 use crate::ledger::service::{chain_position, household_points, lock_chain};
 use crate::org::model::{CreateStaff, RoleRequest, mask_name};
-use crate::org::service::{household_brief, household_target, village_policy, village_target};
+use crate::org::service::{
+    ensure_active_household, household_brief, household_target, member_may_pay, village_policy,
+    village_target,
+};
 use crate::paging::{Page, PageQuery};
 
 fn shop_target(conn: &mut DbConnection, shop_id: i64) -> AppResult<(Target, String)> {
@@ -412,6 +415,13 @@ fn live_code(
         "expired" => return Err(AppError::CodeExpired),
         _ => {}
     }
+    // A code shown on a phone since signed out (lost), or of a member or household
+    // deactivated since, pays for nothing.
+    if !member_may_pay(conn, row.member_id, row.created_at)? {
+        return Err(AppError::CodeInvalid(
+            "这个付款码已失效，请村民重新登录后出示。",
+        ));
+    }
     if !store::villages_of_shop(conn, shop_id)?.contains(&row.village_id) {
         return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
     }
@@ -455,6 +465,9 @@ fn payer(
         PayWith::Card { token, pin } => (token, pin),
     };
     let found = card::live_card(conn, pepper, token, now)?;
+    if ensure_active_household(conn, found.household_id).is_err() {
+        return Err(AppError::CodeInvalid("这一户已停用，户卡不能再用。"));
+    }
     if !store::villages_of_shop(conn, shop_id)?.contains(&found.village_id) {
         return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
     }

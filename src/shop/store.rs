@@ -186,6 +186,7 @@ pub struct CodeRow {
     pub household_id: i64,
     pub member_id: i64,
     pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
     pub used_at: Option<NaiveDateTime>,
     pub redemption_id: Option<i64>,

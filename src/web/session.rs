@@ -68,6 +68,8 @@ pub fn start(
     state: &AppState,
     subject: Subject,
 ) -> AppResult<Cookie<'static>> {
+    // Only someone who may sign in gets a session (a deactivated member does not).
+    crate::auth::service::load_principal(conn, subject)?;
     let token = random_token();
     let now = state.clock.now();
     store::create(

@@ -284,6 +284,30 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
     browser.screenshot(&tab, "desk-card-sheet");
     browser.open(&tab, &app.url("/admin/households"));
 
+    // A household's members: the committee takes a member's access back, then the
+    // whole household's (it moved away); the register says so.
+    let found = app.get(
+        &format!("/api/v1/villages/{}/households?q=99", w.qingle),
+        Some(&w.committee),
+    );
+    let newcomer = found.body["items"][0]["id"].as_i64().unwrap();
+    let link = format!("#register a[href^='/admin/households/{newcomer}?']");
+    browser.after_navigation(&tab, |b| b.tap(&tab, &link));
+    assert!(browser.text(&tab, "table.list").contains("户主"));
+    agree_to_confirmations(&mut browser, &tab);
+    browser.after_navigation(&tab, |b| {
+        b.tap(&tab, "form[data-api^='PATCH /api/v1/members/'] button")
+    });
+    assert!(browser.text(&tab, "table.list").contains("已停用"));
+    agree_to_confirmations(&mut browser, &tab);
+    browser.after_navigation(&tab, |b| {
+        b.tap(&tab, "form[data-api^='PATCH /api/v1/households/'] button")
+    });
+    assert!(browser.text(&tab, "h1").contains("已停用"));
+    browser.screenshot(&tab, "desk-household-access");
+    browser.open(&tab, &app.url("/admin/households"));
+    assert!(browser.text(&tab, "#register").contains("已停用"));
+
     // The checklist gets an item, which is then revised.
     browser.open(&tab, &app.url("/admin/checklist"));
     fill(&mut browser, &tab, "input[name=code]", "Z01");

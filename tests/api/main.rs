@@ -4,6 +4,7 @@
 mod support;
 mod wechat_standin;
 
+mod access;
 mod auth;
 mod browser;
 mod checklist;

@@ -280,6 +280,10 @@ impl TestApp {
         self.send(self.client.patch(self.url(path)).json(&body), token)
     }
 
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(self.client.delete(self.url(path)), token)
+    }
+
     pub fn post_with_key(&self, path: &str, token: &str, key: &str, body: Value) -> Resp {
         let request = self
             .client

@@ -64,6 +64,24 @@ fn type_invite(b: &Client, app: &TestApp, html: &str, code: &str, next: &str) ->
         .unwrap()
 }
 
+/// Binds the phone WeChat holds now to the head of `household`, through the invite page.
+pub fn bind_phone(app: &TestApp, committee: &str, household: i64) {
+    let b = phone();
+    let page = follow(&b, app, app.url("/h5/"), &mut Vec::new());
+    let html = page.text().unwrap();
+    assert!(html.contains("第一次使用"), "{html}");
+    let code = app.invite(committee, household);
+    let bound = type_invite(&b, app, &html, &code, "/h5/");
+    assert_eq!(bound.status().as_u16(), 303);
+}
+
+/// Where a fresh browser on the phone lands when it opens `/h5/`.
+pub fn phone_lands_on(app: &TestApp) -> String {
+    let mut hops = Vec::new();
+    follow(&phone(), app, app.url("/h5/"), &mut hops);
+    hops.last().cloned().unwrap_or_default()
+}
+
 #[test]
 fn inside_wechat_a_bound_villager_lands_on_the_page_without_pressing_anything() {
     let (app, wechat) = start_with_wechat();

@@ -19,7 +19,9 @@ pub struct AuditLine {
 
 /// The action in words; names are `<thing>_<verb>` or a verb, the most specific listed first.
 fn action_words(action: &str) -> &'static str {
-    const VERBS: [(&str, &str); 22] = [
+    const VERBS: [(&str, &str); 24] = [
+        ("member_wechat_unbind", "解除微信绑定并退出登录"),
+        ("member_sign_out", "退出所有登录"),
         ("objection_decide", "处理异议"),
         ("objection_raise", "提出异议"),
         ("evidence_add", "上传证据照片"),

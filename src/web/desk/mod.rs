@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(review::objections)
         .service(awards::page)
         .service(people::register)
+        .service(people::household)
         .service(people::invite_slips)
         .service(checklist::page)
         .service(propose::page)

@@ -10,7 +10,7 @@ use crate::auth::{Caller, Principal};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::client_addr;
-use crate::org::model::{CreateInvite, HouseholdFilter, HouseholdView};
+use crate::org::model::{CreateInvite, HouseholdFilter, HouseholdView, MemberView};
 use crate::paging::PageQuery;
 use crate::state::AppState;
 use crate::web::page::{Chrome, error_page, failure, show};
@@ -21,6 +21,7 @@ pub struct HouseholdLine {
     pub door_no: String,
     pub name: String,
     pub phone: String,
+    pub active: bool,
 }
 
 pub struct GroupOfHouseholds {
@@ -34,6 +35,7 @@ fn line(h: HouseholdView) -> HouseholdLine {
         door_no: h.door_no,
         name: h.head_name.unwrap_or(h.display_name),
         phone: h.phone.unwrap_or_default(),
+        active: h.active,
     }
 }
 
@@ -119,6 +121,46 @@ async fn register(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             nav,
             groups,
             register,
+        },
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "desk/household.html", config = "src/web/askama.toml")]
+struct HouseholdPage {
+    chrome: Chrome,
+    nav: Nav,
+    household: HouseholdLine,
+    members: Vec<MemberView>,
+}
+
+/// One household's members and how they sign in: where the committee takes access back
+/// (a lost phone, someone who moved away) and gives it again.
+#[get("/admin/households/{household_id}")]
+async fn household(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    render(
+        &req,
+        &state,
+        "households",
+        move |conn, p, village_id| {
+            let household = crate::org::service::get_household(conn, p, id)?;
+            if household.village_id != village_id {
+                return Err(AppError::NotFound);
+            }
+            let members = crate::org::service::list_members(conn, p, id)?.items;
+            Ok((line(household), members))
+        },
+        |chrome, nav, (household, members)| HouseholdPage {
+            chrome,
+            nav,
+            household,
+            members,
         },
     )
     .await
