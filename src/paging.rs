@@ -30,6 +30,14 @@ pub struct PageRequest {
 }
 
 impl PageQuery {
+    /// The first page at the largest size, for screens that show a whole list at once.
+    pub fn largest() -> Self {
+        Self {
+            limit: Some(MAX_LIMIT),
+            cursor: None,
+        }
+    }
+
     pub fn request(&self) -> AppResult<PageRequest> {
         let after = match &self.cursor {
             None => None,

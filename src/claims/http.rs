@@ -14,7 +14,7 @@ use crate::http::{
     FileUpload, IdempotentJson, ValidJson, ValidQuery, created, created_once, read_file_part,
 };
 use crate::ledger::views::BalanceView;
-use crate::paging::Page;
+use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -291,10 +291,11 @@ async fn add_evidence(
 #[utoipa::path(
     tag = "claims",
     security(("bearer" = [])),
-    params(("claim_id" = i64, Path, description = "Claim id")),
+    params(("claim_id" = i64, Path, description = "Claim id"), PageQuery),
     responses(
-        (status = 200, description = "The photos' descriptions", body = Vec<EvidenceView>),
+        (status = 200, description = "The photos' descriptions", body = Page<EvidenceView>),
         (status = 404, description = "No such claim in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{claim_id}/evidence")]
@@ -302,11 +303,12 @@ async fn list_evidence(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
-) -> Json<Vec<EvidenceView>> {
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<EvidenceView>> {
     let id = id.into_inner();
     let photos = state
         .db
-        .run(move |conn| service::list_evidence(conn, &p, id))
+        .run(move |conn| service::list_evidence(conn, &p, id, &q.0))
         .await?;
     Ok(web::Json(photos))
 }

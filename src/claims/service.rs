@@ -969,22 +969,31 @@ pub fn add_evidence(
     })
 }
 
+/// A claim's photos (at most a handful), as a page like every list.
 pub fn list_evidence(
     conn: &mut DbConnection,
     p: &Principal,
     claim_id: i64,
-) -> AppResult<Vec<EvidenceView>> {
+    page: &PageQuery,
+) -> AppResult<Page<EvidenceView>> {
     claim_for(conn, p, claim_id, Action::ViewClaim)?;
-    Ok(store::evidence_of(conn, claim_id)?
+    let request = page.request()?;
+    let rows: Vec<_> = store::evidence_of(conn, claim_id)?
         .into_iter()
-        .map(|(id, content_type, size_bytes, at)| EvidenceView {
+        .filter(|(id, ..)| request.after.is_none_or(|after| *id > after))
+        .collect();
+    Ok(Page::from_rows(
+        rows,
+        request,
+        |(id, ..)| *id,
+        |(id, content_type, size_bytes, at)| EvidenceView {
             id,
             claim_id,
             content_type,
             size_bytes,
             created_at: at.and_utc(),
-        })
-        .collect())
+        },
+    ))
 }
 
 /// A photo's type and bytes, for those who may see the claim.

@@ -42,13 +42,22 @@ type Json<T> = Result<web::Json<T>, AppError>;
 #[utoipa::path(
     tag = "shop",
     security(("bearer" = [])),
-    responses((status = 200, description = "The shops", body = Vec<ShopView>))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of shops", body = Page<ShopView>),
+        (status = 403, description = "Only staff see shops", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/shops")]
-async fn list_shops(state: web::Data<AppState>, p: Principal) -> Json<Vec<ShopView>> {
+async fn list_shops(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<ShopView>> {
     let shops = state
         .db
-        .run(move |conn| service::list_shops(conn, &p))
+        .run(move |conn| service::list_shops(conn, &p, &q.0))
         .await?;
     Ok(web::Json(shops))
 }
@@ -83,10 +92,11 @@ async fn create_shop(
 #[utoipa::path(
     tag = "shop",
     security(("bearer" = [])),
-    params(("shop_id" = i64, Path, description = "Shop id")),
+    params(("shop_id" = i64, Path, description = "Shop id"), PageQuery),
     responses(
-        (status = 200, description = "The goods", body = Vec<GoodsView>),
+        (status = 200, description = "A page of goods", body = Page<GoodsView>),
         (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/shops/{shop_id}/goods")]
@@ -94,11 +104,12 @@ async fn list_goods(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
-) -> Json<Vec<GoodsView>> {
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<GoodsView>> {
     let id = id.into_inner();
     let goods = state
         .db
-        .run(move |conn| service::list_goods(conn, &p, id))
+        .run(move |conn| service::list_goods(conn, &p, id, &q.0))
         .await?;
     Ok(web::Json(goods))
 }
@@ -418,10 +429,11 @@ async fn create_settlement(
 #[utoipa::path(
     tag = "shop",
     security(("bearer" = [])),
-    params(("shop_id" = i64, Path, description = "Shop id")),
+    params(("shop_id" = i64, Path, description = "Shop id"), PageQuery),
     responses(
-        (status = 200, description = "The statements", body = Vec<SettlementView>),
+        (status = 200, description = "A page of statements", body = Page<SettlementView>),
         (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/shops/{shop_id}/settlements")]
@@ -429,11 +441,12 @@ async fn list_settlements(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
-) -> Json<Vec<SettlementView>> {
+    q: ValidQuery<PageQuery>,
+) -> Json<Page<SettlementView>> {
     let id = id.into_inner();
     let list = state
         .db
-        .run(move |conn| settlement::list(conn, &p, id))
+        .run(move |conn| settlement::list(conn, &p, id, &q.0))
         .await?;
     Ok(web::Json(list))
 }

@@ -79,10 +79,21 @@ fn audit_shop(
 
 // ---- shops and goods -------------------------------------------------------
 
-pub fn list_shops(conn: &mut DbConnection, p: &Principal) -> AppResult<Vec<ShopView>> {
-    let rows = store::shops_of(conn, p.township_id)?;
+/// Shops of the township the caller may see, a page at a time (a page may hold fewer
+/// than `limit` when some shops are not the caller's).
+pub fn list_shops(
+    conn: &mut DbConnection,
+    p: &Principal,
+    page: &PageQuery,
+) -> AppResult<Page<ShopView>> {
+    if !p.is_staff() {
+        return Err(AppError::Forbidden("只有工作人员可以查看超市。"));
+    }
+    let request = page.request()?;
+    let rows = store::shops_of(conn, p.township_id, request)?;
+    let page = Page::from_rows(rows, request, |r| r.0, |r| r);
     let mut views = Vec::new();
-    for row in rows {
+    for row in page.items {
         if permits(
             p,
             Action::ViewShopRedemptions,
@@ -91,10 +102,10 @@ pub fn list_shops(conn: &mut DbConnection, p: &Principal) -> AppResult<Vec<ShopV
             views.push(shop_view(conn, row)?);
         }
     }
-    if views.is_empty() && !p.is_staff() {
-        return Err(AppError::Forbidden("只有工作人员可以查看超市。"));
-    }
-    Ok(views)
+    Ok(Page {
+        items: views,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// Opens a shop for one or more villages, with its keeper's account.
@@ -164,13 +175,13 @@ pub fn list_goods(
     conn: &mut DbConnection,
     p: &Principal,
     shop_id: i64,
-) -> AppResult<Vec<GoodsView>> {
+    page: &PageQuery,
+) -> AppResult<Page<GoodsView>> {
     let (target, _) = shop_target(conn, shop_id)?;
     authorize(p, Action::ManageGoods, &target)?;
-    Ok(store::goods_of_shop(conn, shop_id)?
-        .into_iter()
-        .map(goods_view)
-        .collect())
+    let request = page.request()?;
+    let rows = store::goods_of_shop(conn, shop_id, request)?;
+    Ok(Page::from_rows(rows, request, |g| g.id, goods_view))
 }
 
 pub fn create_goods(

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::ledger::model::{Actor, TxKind, settlement_legs};
 use crate::ledger::posting::{Posting, post};
 use crate::org::service::village_policy;
+use crate::paging::{Page, PageQuery};
 
 fn shop_target(conn: &mut DbConnection, shop_id: i64) -> AppResult<Target> {
     let (id, township_id, _, _) = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
@@ -283,15 +284,18 @@ pub fn get(conn: &mut DbConnection, p: &Principal, id: i64) -> AppResult<Settlem
     view(conn, row)
 }
 
+/// The shop's statements, newest first, a page at a time.
 pub fn list(
     conn: &mut DbConnection,
     p: &Principal,
     shop_id: i64,
-) -> AppResult<Vec<SettlementView>> {
+    page: &PageQuery,
+) -> AppResult<Page<SettlementView>> {
     let target = shop_target(conn, shop_id)?;
     authorize(p, Action::ViewShopRedemptions, &target)?;
-    let ids = store::settlements_of(conn, shop_id)?;
-    ids.into_iter().map(|id| get(conn, p, id)).collect()
+    let request = page.request()?;
+    let ids = store::settlements_of(conn, shop_id, request)?;
+    Page::from_rows(ids, request, |id| *id, |id| id).try_map(|id| get(conn, p, id))
 }
 
 /// Approves a draft: from here on its figures never change.

@@ -31,10 +31,13 @@ pub fn shop(
 pub fn shops_of(
     conn: &mut DbConnection,
     township_id: i64,
+    page: PageRequest,
 ) -> QueryResult<Vec<(i64, i64, String, NaiveDateTime)>> {
     shops::table
         .filter(shops::township_id.eq(township_id))
+        .filter(shops::id.gt(page.after.unwrap_or(0)))
         .order(shops::id)
+        .limit(page.limit + 1)
         .select((
             shops::id,
             shops::township_id,
@@ -100,10 +103,16 @@ pub fn goods_row(conn: &mut DbConnection, id: i64) -> QueryResult<Option<GoodsRo
         .optional()
 }
 
-pub fn goods_of_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<GoodsRow>> {
+pub fn goods_of_shop(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    page: PageRequest,
+) -> QueryResult<Vec<GoodsRow>> {
     goods::table
         .filter(goods::shop_id.eq(shop_id))
+        .filter(goods::id.gt(page.after.unwrap_or(0)))
         .order(goods::id)
+        .limit(page.limit + 1)
         .select(GoodsRow::as_select())
         .load(conn)
 }
@@ -657,11 +666,18 @@ pub fn settlement(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Settle
         .optional()
 }
 
-pub fn settlements_of(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<i64>> {
+/// The shop's statements, newest first, before id `after`.
+pub fn settlements_of(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    page: PageRequest,
+) -> QueryResult<Vec<i64>> {
     use crate::db::schema::settlements;
     settlements::table
         .filter(settlements::shop_id.eq(shop_id))
+        .filter(settlements::id.lt(page.after.unwrap_or(i64::MAX)))
         .order(settlements::id.desc())
+        .limit(page.limit + 1)
         .select(settlements::id)
         .load(conn)
 }

@@ -138,7 +138,8 @@ async fn counter(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let data = state
         .db
         .run(move |conn| {
-            let goods = crate::shop::service::list_goods(conn, &p, shop_id)?;
+            let goods =
+                crate::shop::service::list_goods(conn, &p, shop_id, &PageQuery::largest())?.items;
             let today = today(conn, &p, shop_id, &state2)?;
             Ok((
                 crate::shop::service::shop_name(conn, shop_id)?,
@@ -171,8 +172,10 @@ async fn goods_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     let data = state
         .db
         .run(move |conn| {
-            let goods = crate::shop::service::list_goods(conn, &p, shop_id)?;
-            let statements = crate::shop::settlement::list(conn, &p, shop_id)?;
+            let goods =
+                crate::shop::service::list_goods(conn, &p, shop_id, &PageQuery::largest())?.items;
+            let statements =
+                crate::shop::settlement::list(conn, &p, shop_id, &PageQuery::largest())?.items;
             Ok((
                 crate::shop::service::shop_name(conn, shop_id)?,
                 goods,

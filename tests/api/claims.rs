@@ -573,7 +573,7 @@ fn evidence_is_sniffed_limited_and_private() {
     );
 
     let photos = app.get(&path, Some(&w.committee));
-    let photo = photos.body[0]["id"].as_i64().unwrap();
+    let photo = photos.body["items"][0]["id"].as_i64().unwrap();
     let fetched = app.get(&format!("{path}/{photo}"), Some(&w.committee));
     assert_eq!(
         (fetched.status, fetched.header("content-type")),

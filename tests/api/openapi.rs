@@ -87,3 +87,75 @@ fn swagger_ui_is_served_without_other_hosts() {
         "Swagger UI loads from another host"
     );
 }
+
+/// Every list in the document answers `{items, next_cursor}` (API.md "Conventions"), as
+/// documented and as served.
+#[test]
+fn every_list_endpoint_answers_items_and_next_cursor() {
+    use serde_json::{Value, json};
+    let app = TestApp::start();
+    let s = crate::shop::shop_world(&app, "100");
+    let w = &s.w;
+    let item = crate::ledger::add_item(&app, w, "E01", "3");
+    let claim = app.post(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.committee),
+        json!({"household_id": w.households[0], "item_id": item, "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(claim.status, 201, "{}", claim.text);
+    let doc = serde_json::to_value(jifen::openapi::document()).unwrap();
+    let mut lists = 0;
+    for (template, path_item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = path_item.get("get") else {
+            continue;
+        };
+        let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_ne!(
+            schema["type"], "array",
+            "GET {template} answers a bare array"
+        );
+        let is_page = schema["$ref"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("#/components/schemas/Page_"));
+        if !is_page {
+            continue;
+        }
+        let path = template
+            .replace("{village_id}", &w.qingle.to_string())
+            .replace("{household_id}", &w.households[0].to_string())
+            .replace("{shop_id}", &s.id.to_string())
+            .replace("{claim_id}", &claim.id().to_string());
+        assert!(!path.contains('{'), "no id for {template}");
+        let token = if path.starts_with("/api/v1/shops") || path.starts_with("/api/v1/staff") {
+            &w.admin
+        } else {
+            &w.committee
+        };
+        for query in ["", "?limit=1"] {
+            let resp = app.get(&format!("{path}{query}"), Some(token));
+            assert_eq!(resp.status, 200, "GET {path}{query}: {}", resp.text);
+            assert!(
+                resp.body["items"].is_array(),
+                "GET {path}{query}: {}",
+                resp.text
+            );
+            let next = &resp.body["next_cursor"];
+            assert!(
+                resp.body.as_object().unwrap().contains_key("next_cursor")
+                    && (next.is_null() || next.is_string()),
+                "GET {path}{query}: {}",
+                resp.text
+            );
+            if let Value::String(cursor) = next {
+                let more = app.get(&format!("{path}?limit=1&cursor={cursor}"), Some(token));
+                assert_eq!(more.status, 200, "GET {path} next page: {}", more.text);
+                assert_ne!(
+                    more.body["items"], resp.body["items"],
+                    "GET {path} pages on"
+                );
+            }
+        }
+        lists += 1;
+    }
+    assert!(lists >= 15, "only {lists} lists found");
+}

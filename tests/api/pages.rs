@@ -452,7 +452,7 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
         Some(&w.committee),
     );
     assert_eq!(
-        evidence.body.as_array().map(Vec::len),
+        evidence.body["items"].as_array().map(Vec::len),
         Some(1),
         "{}",
         evidence.text

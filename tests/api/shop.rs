@@ -90,7 +90,7 @@ fn points(app: &TestApp, s: &Shop, household: i64) -> String {
 
 fn stock(app: &TestApp, s: &Shop, goods: i64) -> i64 {
     let list = app.get(&format!("/api/v1/shops/{}/goods", s.id), Some(&s.keeper));
-    list.body
+    list.body["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -137,11 +137,18 @@ async fn settlements(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         &state,
         "settlements",
         |conn, p, _| {
-            crate::shop::service::list_shops(conn, p)?
+            crate::shop::service::list_shops(conn, p, &PageQuery::largest())?
+                .items
                 .into_iter()
                 .map(|s| {
                     Ok(ShopStatements {
-                        statements: crate::shop::settlement::list(conn, p, s.id)?,
+                        statements: crate::shop::settlement::list(
+                            conn,
+                            p,
+                            s.id,
+                            &PageQuery::largest(),
+                        )?
+                        .items,
                         id: s.id,
                         name: s.name,
                     })

@@ -91,10 +91,7 @@ pub async fn desk(
     let villages = state
         .db
         .run(move |conn| {
-            let all = PageQuery {
-                limit: Some(500),
-                cursor: None,
-            };
+            let all = PageQuery::largest();
             Ok(crate::org::service::list_villages(conn, &viewer, &all)?.items)
         })
         .await

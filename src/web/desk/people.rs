@@ -45,10 +45,7 @@ pub fn households_by_group(
     p: &Principal,
     village_id: i64,
 ) -> AppResult<Vec<GroupOfHouseholds>> {
-    let all = PageQuery {
-        limit: Some(500),
-        cursor: None,
-    };
+    let all = PageQuery::largest();
     let groups = crate::org::service::list_groups(conn, p, village_id, &all)?.items;
     let mut found = Vec::new();
     let mut cursor = None;
@@ -105,10 +102,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         &state,
         "households",
         |conn, p, village_id| {
-            let all = PageQuery {
-                limit: Some(500),
-                cursor: None,
-            };
+            let all = PageQuery::largest();
             let groups = crate::org::service::list_groups(conn, p, village_id, &all)?
                 .items
                 .into_iter()

@@ -54,10 +54,12 @@ fn status_words(status: ClaimStatus) -> &'static str {
 fn line(conn: &mut DbConnection, p: &Principal, c: ClaimView) -> AppResult<ClaimLine> {
     let (door_no, head_name) = crate::org::service::household_label(conn, p, c.household_id)?;
     let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
-    let evidence = crate::claims::service::list_evidence(conn, p, c.id)?
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let evidence =
+        crate::claims::service::list_evidence(conn, p, c.id, &crate::paging::PageQuery::largest())?
+            .items
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
     Ok(ClaimLine {
         id: c.id,
         household: format!("{door_no} {head_name}"),
