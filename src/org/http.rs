@@ -378,12 +378,7 @@ async fn unbind_wechat(
     c: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, now) = (id.into_inner(), state.clock.now());
-    state
-        .db
-        .run(move |conn| service::sign_out_member(conn, &c, id, true, now))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    sign_out(&state, c, id.into_inner(), true).await
 }
 
 /// Ends all of a member's page sessions, refresh tokens and access tokens at once (a
@@ -405,10 +400,20 @@ async fn sign_out_member(
     c: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, now) = (id.into_inner(), state.clock.now());
+    sign_out(&state, c, id.into_inner(), false).await
+}
+
+/// Ends a member's sign-ins (and with `wechat` their WeChat bindings): 204.
+async fn sign_out(
+    state: &AppState,
+    c: Caller,
+    member_id: i64,
+    wechat: bool,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
     state
         .db
-        .run(move |conn| service::sign_out_member(conn, &c, id, false, now))
+        .run(move |conn| service::sign_out_member(conn, &c, member_id, wechat, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

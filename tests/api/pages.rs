@@ -471,6 +471,44 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
     );
 }
 
+/// Every tab of the desk.
+pub const DESK_PAGES: [&str; 11] = [
+    "/admin/",
+    "/admin/claims",
+    "/admin/objections",
+    "/admin/awards",
+    "/admin/households",
+    "/admin/checklist",
+    "/admin/propose",
+    "/admin/settings",
+    "/admin/audit",
+    "/admin/ledger",
+    "/admin/settlements",
+];
+
+/// A browser signed in at the staff sign-in page asking to go on to `next`, with the
+/// answer's status and where it sends the browser.
+pub fn staff_signed_in(app: &TestApp, username: &str, next: &str) -> (Client, u16, String) {
+    let b = browser();
+    let csrf = csrf_of(&page_text(app, &b, "/staff/login"));
+    let signed = b
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", crate::support::PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .unwrap();
+    let to = signed
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (b, signed.status().as_u16(), to)
+}
+
 fn staff_browser(app: &TestApp, username: &str) -> (Client, String) {
     let b = browser();
     let page = page_text(app, &b, "/staff/login");
@@ -486,17 +524,8 @@ fn staff_browser(app: &TestApp, username: &str) -> (Client, String) {
         .unwrap();
     assert_eq!(wrong.status(), 401);
     assert!(wrong.text().unwrap().contains("用户名或密码不对"));
-    let signed = b
-        .post(app.url("/staff/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", username),
-            ("password", crate::support::PASSWORD),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(signed.status(), 303);
-    let to = signed.headers()["location"].to_str().unwrap().to_owned();
+    let (b, status, to) = staff_signed_in(app, username, "");
+    assert_eq!(status, 303);
     (b, to)
 }
 
@@ -626,10 +655,8 @@ fn the_front_door_points_each_kind_of_user_to_their_screen() {
     }
 }
 
-#[test]
-fn a_group_leader_proposes_claims_for_the_own_group_from_the_desk() {
-    let app = TestApp::start();
-    let w = app.world();
+/// A checklist item group leaders may propose.
+fn leader_item(app: &TestApp, w: &crate::support::World) -> crate::support::Resp {
     let item = app.post(
         &format!("/api/v1/villages/{}/checklist", w.qingle),
         Some(&w.committee),
@@ -637,6 +664,14 @@ fn a_group_leader_proposes_claims_for_the_own_group_from_the_desk() {
                "period": "event", "cap_count": null, "proposers": ["group_leader"]}),
     );
     assert_eq!(item.status, 201, "{}", item.text);
+    item
+}
+
+#[test]
+fn a_group_leader_proposes_claims_for_the_own_group_from_the_desk() {
+    let app = TestApp::start();
+    let w = app.world();
+    let item = leader_item(&app, &w);
     let (leader, to) = staff_browser(&app, "qingle-leader");
     assert_eq!(to, "/admin/");
     let overview = page_text(&app, &leader, "/admin/");
@@ -778,12 +813,7 @@ fn the_whole_ledger_pages_back_twenty_entries_at_a_time() {
 fn a_group_leader_sees_only_masked_names_on_every_desk_page_and_api_answer() {
     let app = TestApp::start();
     let w = app.world();
-    let item = app.post(
-        &format!("/api/v1/villages/{}/checklist", w.qingle),
-        Some(&w.committee),
-        json!({"code": "G01", "category": "邻里互助", "title": "帮邻居收稻谷", "points": "3",
-               "period": "event", "cap_count": null, "proposers": ["group_leader"]}),
-    );
+    let item = leader_item(&app, &w);
     let proposed = app.post(
         &format!("/api/v1/villages/{}/claims", w.qingle),
         Some(&w.leader),
@@ -793,19 +823,7 @@ fn a_group_leader_sees_only_masked_names_on_every_desk_page_and_api_answer() {
     let full_names = ["张小明", "王德福", "黄炳坤"];
     let (leader, _) = staff_browser(&app, "qingle-leader");
     let mut seen_masked = false;
-    for page in [
-        "/admin/",
-        "/admin/claims",
-        "/admin/objections",
-        "/admin/awards",
-        "/admin/households",
-        "/admin/checklist",
-        "/admin/propose",
-        "/admin/settings",
-        "/admin/audit",
-        "/admin/ledger",
-        "/admin/settlements",
-    ] {
+    for page in DESK_PAGES {
         let html = page_text(&app, &leader, page);
         for name in full_names {
             assert!(

@@ -6,6 +6,8 @@ use diesel::RunQueryDsl;
 use serde_json::json;
 
 use crate::ledger::{add_item, award, ledger_world};
+use jifen::db::DbConnection;
+
 use crate::support::TestApp;
 
 fn award_some(app: &TestApp, w: &crate::support::World) {
@@ -58,8 +60,14 @@ fn raw_updates_and_deletes_of_history_are_refused() {
 }
 
 fn run_verify(app: &TestApp) -> (bool, String) {
+    verify_with(app, &[])
+}
+
+/// `jifen verify --village qingle` with more arguments: (sound, what it printed).
+fn verify_with(app: &TestApp, more: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_jifen"))
         .args(["verify", "--village", "qingle"])
+        .args(more)
         .env("JIFEN_DATABASE_URL", app.db.url())
         .env("JIFEN_LOG", "error")
         .output()
@@ -68,6 +76,41 @@ fn run_verify(app: &TestApp) -> (bool, String) {
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
+}
+
+/// Runs `edit` on a connection of the test's own with the append-only triggers of
+/// `tables` out of the way, as someone holding the database's password could.
+fn behind_the_triggers(app: &TestApp, tables: &[&str], edit: impl FnOnce(&mut DbConnection)) {
+    let mut conn = app.db.connect();
+    let toggle = |conn: &mut DbConnection, on: bool| {
+        for table in tables {
+            let statements = match (app.db.is_postgres(), on) {
+                (true, false) => vec![format!(
+                    "ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"
+                )],
+                (true, true) => vec![format!(
+                    "ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"
+                )],
+                (false, false) => vec![
+                    format!("DROP TRIGGER IF EXISTS {table}_no_update"),
+                    format!("DROP TRIGGER IF EXISTS {table}_no_delete"),
+                ],
+                (false, true) => vec![],
+            };
+            for sql in statements {
+                execute(conn, &sql);
+            }
+        }
+    };
+    toggle(&mut conn, false);
+    edit(&mut conn);
+    toggle(&mut conn, true);
+}
+
+fn execute(conn: &mut DbConnection, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 #[test]
@@ -79,24 +122,12 @@ fn an_amount_altered_behind_the_triggers_back_is_reported() {
     assert!(sound, "{text}");
     assert!(text.contains("qingle 庆乐村: 2 transactions"), "{text}");
 
-    let mut conn = app.db.connect();
-    let statements: &[&str] = if app.db.is_postgres() {
-        &[
-            "ALTER TABLE postings DISABLE TRIGGER postings_append_only",
+    behind_the_triggers(&app, &["postings"], |conn| {
+        execute(
+            conn,
             "UPDATE postings SET amount = amount + 100 WHERE id = (SELECT MIN(id) FROM postings)",
-            "ALTER TABLE postings ENABLE TRIGGER postings_append_only",
-        ]
-    } else {
-        &[
-            "DROP TRIGGER postings_no_update",
-            "UPDATE postings SET amount = amount + 100 WHERE id = (SELECT MIN(id) FROM postings)",
-        ]
-    };
-    for sql in statements {
-        diesel::sql_query(*sql)
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+        )
+    });
     let (sound, text) = run_verify(&app);
     assert!(!sound, "verify missed the tampering: {text}");
     assert!(
@@ -120,16 +151,7 @@ fn an_amount_altered_behind_the_triggers_back_is_reported() {
 }
 
 fn verify_expecting(app: &TestApp, mark: &str) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_jifen"))
-        .args(["verify", "--village", "qingle", "--expect", mark])
-        .env("JIFEN_DATABASE_URL", app.db.url())
-        .env("JIFEN_LOG", "error")
-        .output()
-        .expect("run jifen verify");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+    verify_with(app, &["--expect", mark])
 }
 
 #[test]
@@ -161,38 +183,16 @@ fn a_chain_cut_back_with_its_head_is_caught_by_a_head_someone_noted() {
 
     // Behind the triggers' back: the last link goes, the head and balances are rewound
     // to match, so the chain on its own looks whole.
-    let mut conn = app.db.connect();
-    let (off, on): (&[&str], &[&str]) = if app.db.is_postgres() {
-        (
-            &[
-                "ALTER TABLE postings DISABLE TRIGGER postings_append_only",
-                "ALTER TABLE ledger_transactions DISABLE TRIGGER ledger_transactions_append_only",
-            ],
-            &[
-                "ALTER TABLE postings ENABLE TRIGGER postings_append_only",
-                "ALTER TABLE ledger_transactions ENABLE TRIGGER ledger_transactions_append_only",
-            ],
-        )
-    } else {
-        (
-            &[
-                "DROP TRIGGER postings_no_delete",
-                "DROP TRIGGER ledger_transactions_no_delete",
-            ],
-            &[],
-        )
-    };
-    let rewind = [
-        "DELETE FROM postings WHERE transaction_id IN (SELECT id FROM ledger_transactions WHERE seq = 3)",
-        "DELETE FROM ledger_transactions WHERE seq = 3",
-        "UPDATE accounts SET balance = (SELECT COALESCE(SUM(amount), 0) FROM postings WHERE postings.account_id = accounts.id)",
-        "UPDATE chain_heads SET seq = 2, hash = (SELECT hash FROM ledger_transactions t WHERE t.village_id = chain_heads.village_id AND t.seq = 2)",
-    ];
-    for sql in off.iter().chain(&rewind).chain(on) {
-        diesel::sql_query(*sql)
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+    behind_the_triggers(&app, &["postings", "ledger_transactions"], |conn| {
+        for sql in [
+            "DELETE FROM postings WHERE transaction_id IN (SELECT id FROM ledger_transactions WHERE seq = 3)",
+            "DELETE FROM ledger_transactions WHERE seq = 3",
+            "UPDATE accounts SET balance = (SELECT COALESCE(SUM(amount), 0) FROM postings WHERE postings.account_id = accounts.id)",
+            "UPDATE chain_heads SET seq = 2, hash = (SELECT hash FROM ledger_transactions t WHERE t.village_id = chain_heads.village_id AND t.seq = 2)",
+        ] {
+            execute(conn, sql);
+        }
+    });
     let (sound, text) = run_verify(&app);
     assert!(sound, "without a noted head the cut is invisible: {text}");
 
@@ -221,24 +221,12 @@ fn who_made_a_transaction_is_part_of_its_hash() {
     let w = ledger_world(&app);
     award_some(&app, &w);
     assert!(run_verify(&app).0);
-    let mut conn = app.db.connect();
-    let statements: &[&str] = if app.db.is_postgres() {
-        &[
-            "ALTER TABLE ledger_transactions DISABLE TRIGGER ledger_transactions_append_only",
+    behind_the_triggers(&app, &["ledger_transactions"], |conn| {
+        execute(
+            conn,
             "UPDATE ledger_transactions SET actor_id = actor_id + 1",
-            "ALTER TABLE ledger_transactions ENABLE TRIGGER ledger_transactions_append_only",
-        ]
-    } else {
-        &[
-            "DROP TRIGGER ledger_transactions_no_update",
-            "UPDATE ledger_transactions SET actor_id = actor_id + 1",
-        ]
-    };
-    for sql in statements {
-        diesel::sql_query(*sql)
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
+        )
+    });
     let (sound, text) = run_verify(&app);
     assert!(!sound && text.contains("hash does not match"), "{text}");
 }
@@ -315,18 +303,7 @@ fn links_hashed_before_version_two_keep_verifying_and_the_chain_goes_on() {
     let app = TestApp::start();
     let w = ledger_world(&app);
     award_some(&app, &w);
-    let mut conn = app.db.connect();
-    let (off, on) = if app.db.is_postgres() {
-        (
-            "ALTER TABLE ledger_transactions DISABLE TRIGGER ledger_transactions_append_only",
-            "ALTER TABLE ledger_transactions ENABLE TRIGGER ledger_transactions_append_only",
-        )
-    } else {
-        ("DROP TRIGGER ledger_transactions_no_update", "SELECT 1")
-    };
-    diesel::sql_query(off).execute(&mut conn).unwrap();
-    rehash_as_version_one(&mut conn);
-    diesel::sql_query(on).execute(&mut conn).unwrap();
+    behind_the_triggers(&app, &["ledger_transactions"], rehash_as_version_one);
     let (sound, text) = run_verify(&app);
     assert!(sound, "version 1 links verify under version 1: {text}");
 
@@ -348,7 +325,7 @@ fn links_hashed_before_version_two_keep_verifying_and_the_chain_goes_on() {
     }
     let versions: Vec<i32> =
         diesel::sql_query("SELECT chain_version FROM ledger_transactions ORDER BY seq")
-            .load::<Version>(&mut conn)
+            .load::<Version>(&mut app.db.connect())
             .unwrap()
             .into_iter()
             .map(|v| v.chain_version)
