@@ -22,6 +22,8 @@ pub struct Settings {
     pub posting_interval_ms: u64,
     /// Connections in the database pool.
     pub pool_size: u32,
+    /// How long a request waits for a database connection before it is told 503 (ms).
+    pub db_acquire_timeout_ms: u64,
     /// How many proxies of the operator's stand in front: the client address is taken that
     /// many hops from the right of `X-Forwarded-For`; 0 uses the socket's address.
     pub trusted_proxies: u32,
@@ -46,6 +48,7 @@ impl Default for Settings {
             jwt_secret: None,
             pepper: None,
             pool_size: 8,
+            db_acquire_timeout_ms: 3_000,
             posting_interval_ms: 30_000,
             trusted_proxies: 0,
             trust_proxy: false,
@@ -67,6 +70,10 @@ impl Settings {
             .merge(Env::prefixed("JIFEN_").ignore(&["test_pg_url"]))
             .extract()
             .map_err(Box::new)
+    }
+
+    pub fn db_acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.db_acquire_timeout_ms.max(100))
     }
 
     /// Proxies in front whose `X-Forwarded-For` entries count.

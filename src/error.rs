@@ -64,7 +64,10 @@ pub enum AppError {
     #[error("service unavailable: {0}")]
     Unavailable(&'static str),
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(#[source] diesel::result::Error),
+    /// The database (or its disk) cannot serve right now; not the request's fault.
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(#[source] diesel::result::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -99,7 +102,7 @@ impl AppError {
             AppError::CodeUsed => "code_used",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
-            AppError::Unavailable(_) => "unavailable",
+            AppError::Unavailable(_) | AppError::DatabaseUnavailable(_) => "unavailable",
             AppError::Database(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -123,7 +126,7 @@ impl AppError {
             AppError::CodeUsed => "Payment code used",
             AppError::RateLimited { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Payload too large",
-            AppError::Unavailable(_) => "Service unavailable",
+            AppError::Unavailable(_) | AppError::DatabaseUnavailable(_) => "Service unavailable",
             AppError::Database(_) | AppError::Internal(_) => "Internal error",
         }
     }
@@ -161,6 +164,7 @@ impl AppError {
             }
             AppError::PayloadTooLarge => "上传的内容太大。".into(),
             AppError::Unavailable(why) => (*why).into(),
+            AppError::DatabaseUnavailable(_) => "数据库暂时不能用，请稍后再试。".into(),
             AppError::Database(_) | AppError::Internal(_) => "服务器出错了，请稍后再试。".into(),
         }
     }
@@ -201,7 +205,9 @@ impl ResponseError for AppError {
             AppError::CodeUsed => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::DatabaseUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -216,6 +222,9 @@ impl ResponseError for AppError {
         response.content_type("application/problem+json");
         if let AppError::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_OUTAGE));
         }
         if let AppError::Unauthenticated(_) = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -288,6 +297,19 @@ fn flatten_validation(
                     flatten_validation(&format!("{path}[{index}]"), inner, out);
                 }
             }
+        }
+    }
+}
+
+/// Seconds a client waits before trying again after a 503.
+const RETRY_AFTER_OUTAGE: &str = "5";
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        if crate::db::is_outage(&err) {
+            AppError::DatabaseUnavailable(err)
+        } else {
+            AppError::Database(err)
         }
     }
 }

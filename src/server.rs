@@ -59,7 +59,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// Opens the database, applies migrations and loads secrets.
 pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
-    let db = Db::open(&settings.database_url, settings.pool_size)?;
+    let db = Db::open(
+        &settings.database_url,
+        settings.pool_size,
+        settings.db_acquire_timeout(),
+    )?;
     let mut conn = db
         .pool()
         .get()

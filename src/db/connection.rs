@@ -69,12 +69,35 @@ impl ManageConnection for DbManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose transaction manager broke (the server went away mid-transaction)
+    /// is dropped, never handed out again.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConnection::Sqlite(c) => c.is_broken(),
+            DbConnection::Pg(c) => c.is_broken(),
+        }
     }
 }
 
 pub type DbPool = Pool<DbManager>;
+
+/// The pool retries a database that is down every few milliseconds; one line every ten
+/// seconds says so without flooding the log.
+#[derive(Debug, Default)]
+struct OutageLog {
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl r2d2::HandleError<r2d2::Error> for OutageLog {
+    fn handle_error(&self, error: r2d2::Error) {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
+            *last = Some(std::time::Instant::now());
+            tracing::warn!(error = %error, "cannot connect to the database");
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -97,7 +120,7 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn open(url: &str, pool_size: u32) -> Result<Self, OpenError> {
+    pub fn open(url: &str, pool_size: u32, acquire_timeout: Duration) -> Result<Self, OpenError> {
         let target = DbTarget::parse(url)?;
         if let DbTarget::Sqlite(path) = &target
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -111,7 +134,8 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30))
+            .connection_timeout(acquire_timeout)
+            .error_handler(Box::new(OutageLog::default()))
             .build(DbManager::new(target))?;
         Ok(Self { pool, backend })
     }
@@ -146,6 +170,66 @@ impl Db {
         T: Send + 'static,
     {
         self.run(move |conn| write_tx(conn, work)).await
+    }
+}
+
+/// Why the database cannot serve now, for `/readyz`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotReady {
+    /// No connection within the probe's time.
+    Unreachable,
+    /// Migrations are pending.
+    Behind,
+    /// It answers but takes no write (a full disk, a read-only file).
+    Unwritable,
+}
+
+/// How long `/readyz` waits for the database before saying it is not ready.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Db {
+    /// Whether the database answers within seconds, is migrated, and takes a write.
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get_timeout(PROBE_TIMEOUT)
+                .map_err(|_| NotReady::Unreachable)?;
+            if !super::migrate::is_current(&mut conn).map_err(|_| NotReady::Unreachable)? {
+                return Err(NotReady::Behind);
+            }
+            match probe_write(&mut conn) {
+                Ok(()) => Ok(()),
+                // Busy with other writers is not down.
+                Err(err) if super::fault::is_busy(&err) => Ok(()),
+                Err(err) => {
+                    tracing::warn!(error = %err, "the database takes no write");
+                    Err(NotReady::Unwritable)
+                }
+            }
+        })
+        .await
+        .unwrap_or(Err(NotReady::Unreachable))
+    }
+}
+
+/// Rewrites the readiness row; on SQLite without waiting long for the write lock.
+fn probe_write(conn: &mut DbConnection) -> QueryResult<()> {
+    use super::schema::readiness;
+    let write = |conn: &mut DbConnection| {
+        diesel::update(readiness::table.find(1))
+            .set(readiness::checked_at.eq(chrono::Utc::now().naive_utc()))
+            .execute(conn)
+            .map(drop)
+    };
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute("PRAGMA busy_timeout = 1000")?;
+            let result = write(conn);
+            conn.batch_execute("PRAGMA busy_timeout = 30000")?;
+            result
+        }
+        DbConnection::Pg(_) => write(conn),
     }
 }
 
@@ -194,12 +278,8 @@ fn in_transaction(conn: &mut DbConnection) -> bool {
     matches!(depth, Ok(Some(_)))
 }
 
-/// A SQLite writer that waited out the busy timeout is a load problem, not a bug.
+/// A SQLite writer that waited out the busy timeout, a connection cut mid-commit, a full
+/// disk: outages, answered 503 (see `fault.rs`); anything else is a bug.
 fn map_busy(err: diesel::result::Error) -> AppError {
-    match &err {
-        diesel::result::Error::DatabaseError(_, info) if info.message().contains("locked") => {
-            AppError::Unavailable("系统繁忙，请稍后再试。")
-        }
-        _ => AppError::Database(err),
-    }
+    err.into()
 }

@@ -14,9 +14,11 @@ macro_rules! per_backend {
 }
 
 mod connection;
+mod fault;
 pub mod migrate;
 pub mod schema;
 mod target;
 
-pub use connection::{Db, DbConnection, DbManager, DbPool, OpenError, write_tx};
+pub use connection::{Db, DbConnection, DbManager, DbPool, NotReady, OpenError, write_tx};
+pub use fault::is_outage;
 pub use target::{Backend, DbTarget, TargetError};

@@ -521,3 +521,10 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    readiness (id) {
+        id -> BigInt,
+        checked_at -> Timestamp,
+    }
+}

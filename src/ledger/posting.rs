@@ -67,7 +67,7 @@ impl From<PostingError> for AppError {
         match err {
             PostingError::Insufficient(_) => AppError::InsufficientPoints,
             PostingError::Legs(e) => AppError::internal(e),
-            PostingError::Database(e) => AppError::Database(e),
+            PostingError::Database(e) => e.into(),
         }
     }
 }

@@ -24,7 +24,7 @@ fn unique_or(err: diesel::result::Error, message: &str) -> AppError {
         Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
             AppError::Conflict(message.to_owned())
         }
-        other => AppError::Database(other),
+        other => other.into(),
     }
 }
 

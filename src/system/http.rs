@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::metrics::PoolUse;
-use crate::db::migrate;
+use crate::db::NotReady;
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
 
@@ -27,27 +27,22 @@ async fn healthz() -> web::Json<Status> {
     web::Json(Status { status: "ok" })
 }
 
-/// The database answers and every migration is applied.
+/// The database answers within seconds, every migration is applied, and it takes a
+/// write (not so with a full disk or a read-only file).
 #[utoipa::path(
     tag = "system",
     responses(
         (status = 200, description = "Ready to serve", body = Status),
-        (status = 503, description = "Database unreachable or migrations pending", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, unwritable or migrations pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, AppError> {
-    let current = state
-        .db
-        .run(|conn| {
-            migrate::is_current(conn).map_err(|_| AppError::Unavailable("数据库没有响应。"))
-        })
-        .await
-        .map_err(|_| AppError::Unavailable("数据库没有响应。"))?;
-    if current {
-        Ok(web::Json(Status { status: "ready" }))
-    } else {
-        Err(AppError::Unavailable("数据库结构尚未升级。"))
+    match state.db.readiness().await {
+        Ok(()) => Ok(web::Json(Status { status: "ready" })),
+        Err(NotReady::Unreachable) => Err(AppError::Unavailable("数据库没有响应。")),
+        Err(NotReady::Behind) => Err(AppError::Unavailable("数据库结构尚未升级。")),
+        Err(NotReady::Unwritable) => Err(AppError::Unavailable("数据库不能写入（磁盘满或只读）。")),
     }
 }
 

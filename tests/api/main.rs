@@ -10,6 +10,7 @@ mod browser;
 mod checklist;
 mod claims;
 mod e2e;
+mod faults;
 mod headers;
 mod imports;
 mod ledger;

@@ -53,7 +53,8 @@ fn select_every_column(conn: &mut DbConnection) {
         settlements,
         settlement_lines,
         household_cards,
-        web_sessions
+        web_sessions,
+        readiness
     );
 }
 
