@@ -52,22 +52,25 @@ impl Amount {
             .map_err(|_| AmountError::OutOfRange)
     }
 
+    /// Parses `^-?\d{1,15}(\.\d{1,2})?$` exactly: no plus sign, no spaces, no bare point,
+    /// no exponent.
     pub fn parse(text: &str) -> Result<Self, AmountError> {
-        let text = text.trim();
-        // Decimal also accepts forms like "1e3" or "_"; amounts are plain numbers only.
-        let plain = !text.is_empty()
-            && text
-                .trim_start_matches(['-', '+'])
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.');
-        if !plain {
+        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        let (whole, fraction) = match unsigned.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (unsigned, None),
+        };
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
             return Err(AmountError::NotANumber);
         }
-        let value: Decimal = text.parse().map_err(|e: rust_decimal::Error| match e {
-            rust_decimal::Error::ExceedsMaximumPossibleValue
-            | rust_decimal::Error::LessThanMinimumPossibleValue => AmountError::OutOfRange,
-            _ => AmountError::NotANumber,
-        })?;
+        if fraction.is_some_and(|f| f.len() > 2) {
+            return Err(AmountError::TooPrecise);
+        }
+        if whole.len() > 15 {
+            return Err(AmountError::OutOfRange);
+        }
+        let value: Decimal = text.parse().map_err(|_| AmountError::NotANumber)?;
         Self::from_decimal(value)
     }
 
@@ -123,6 +126,24 @@ mod tests {
         assert_eq!(Amount::parse(""), Err(AmountError::NotANumber));
         assert_eq!(
             Amount::parse("99999999999999999999"),
+            Err(AmountError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn only_the_documented_pattern_is_an_amount() {
+        for bad in [
+            "+5", " 5 ", "5.", ".5", "-", "-.5", "5..0", "5,00", "٥", "1_000",
+        ] {
+            assert_eq!(Amount::parse(bad), Err(AmountError::NotANumber), "{bad:?}");
+        }
+        assert_eq!(Amount::parse("-0.5").unwrap().minor(), -50);
+        assert_eq!(
+            Amount::parse("999999999999999.99").unwrap().minor(),
+            99_999_999_999_999_999
+        );
+        assert_eq!(
+            Amount::parse("1000000000000000"),
             Err(AmountError::OutOfRange)
         );
     }

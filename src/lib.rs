@@ -13,6 +13,7 @@ pub mod claims;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod date;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -73,6 +73,7 @@ pub struct AwardRequest {
     pub quantity: Option<i32>,
     /// When it happened (Asia/Shanghai date); not in the future.
     #[schema(value_type = String, format = Date, example = "2026-11-27")]
+    #[serde(deserialize_with = "crate::date::strict")]
     pub occurred_on: NaiveDate,
     #[validate(length(max = 200, message = "备注最多 200 个字"))]
     #[validate(custom(function = "crate::text::multi_line"))]
@@ -126,6 +127,7 @@ pub struct ClaimRequest {
     #[validate(range(min = 1, max = 100, message = "须在 1 到 100 之间"))]
     pub quantity: Option<i32>,
     #[schema(value_type = String, format = Date, example = "2026-11-27")]
+    #[serde(deserialize_with = "crate::date::strict")]
     pub occurred_on: NaiveDate,
     #[validate(length(max = 200, message = "备注最多 200 个字"))]
     #[validate(custom(function = "crate::text::multi_line"))]

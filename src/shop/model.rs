@@ -281,9 +281,11 @@ pub struct VoidRequest {
 pub struct CreateSettlement {
     /// First day (Asia/Shanghai) of the period, inclusive.
     #[schema(value_type = String, format = Date, example = "2026-11-01")]
+    #[serde(deserialize_with = "crate::date::strict")]
     pub period_start: chrono::NaiveDate,
     /// Last day of the period, inclusive.
     #[schema(value_type = String, format = Date, example = "2026-11-30")]
+    #[serde(deserialize_with = "crate::date::strict")]
     pub period_end: chrono::NaiveDate,
 }
 
@@ -297,6 +299,7 @@ pub struct PayRequest {
     pub reference: String,
     /// The day it was paid (default today).
     #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, deserialize_with = "crate::date::strict_option")]
     pub paid_on: Option<chrono::NaiveDate>,
 }
 

@@ -449,7 +449,10 @@ impl Api {
     ) -> reqwest::Result<(u16, bool, Value)> {
         let mut request = self
             .client
-            .request(method.parse().expect("method"), format!("{}{path}", self.base))
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", self.base),
+            )
             .json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -144,3 +144,54 @@ fn huge_numbers_and_strings_are_refused_cleanly() {
     );
     assert_eq!(resp.status, 404);
 }
+
+#[test]
+fn amounts_and_dates_are_taken_only_in_their_documented_form() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let path = format!("/api/v1/villages/{}/checklist", w.qingle);
+    for points in ["+5", " 5 ", "5.", ".5", "5e0", "5.000"] {
+        let resp = app.post(
+            &path,
+            Some(&w.committee),
+            json!({"code": "X01", "category": "类别", "title": "事项", "points": points,
+                   "period": "event", "cap_count": null, "proposers": ["committee"]}),
+        );
+        assert_eq!(
+            (resp.status, resp.fields()),
+            (422, vec!["points".to_owned()]),
+            "{points:?}: {}",
+            resp.text
+        );
+    }
+    let item = crate::ledger::add_item(&app, &w, "A01", "5");
+    for day in [
+        "0000-01-01",
+        "-2026-01-01",
+        "1999-12-31",
+        "2026-11-27T00:00:00",
+        "27/11/2026",
+    ] {
+        let resp = crate::ledger::award(
+            &app,
+            &w,
+            &format!("day-{day}"),
+            json!({"item_id": item, "household_ids": [w.households[0]], "occurred_on": day}),
+        );
+        assert_eq!(
+            (resp.status, resp.fields()),
+            (422, vec!["occurred_on".to_owned()]),
+            "{day}: {}",
+            resp.text
+        );
+    }
+    let ledger = app.get(
+        &format!("/api/v1/villages/{}/ledger", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        ledger.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing was awarded"
+    );
+}
