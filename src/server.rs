@@ -92,6 +92,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         pepper: Pepper::new(pepper),
         clock,
         limits: SignInLimits::default(),
+        passwords: Default::default(),
         metrics: Arc::new(Metrics::default()),
         wechat_ticket: Default::default(),
         settings: Arc::new(settings),

@@ -17,6 +17,7 @@ pub struct AppState {
     pub pepper: Pepper,
     pub clock: Arc<dyn Clock>,
     pub limits: SignInLimits,
+    pub passwords: crate::auth::password::PasswordWorkers,
     pub metrics: Arc<Metrics>,
     /// WeChat's jsapi_ticket while it lasts (the shop counter's scanner inside WeChat).
     pub wechat_ticket: crate::web::TicketCache,

@@ -101,11 +101,7 @@ async fn login(
     body: ValidJson<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, AppError> {
     let addr = client_addr(&req);
-    let state2 = state.clone();
-    let pair = state
-        .db
-        .run(move |conn| service::login(conn, &state2, &body.0, &addr))
-        .await?;
+    let pair = service::login(state.into_inner(), &body.0, &addr).await?;
     Ok(web::Json(pair))
 }
 

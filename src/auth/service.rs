@@ -6,7 +6,6 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
-use super::password;
 use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
 use super::store;
 use super::token::{ACCESS_TTL, REFRESH_TTL, Subject, Verified};
@@ -219,23 +218,28 @@ fn issue_pair(
 }
 
 /// Staff sign-in by username and password, limited per username and address.
-pub fn login(
-    conn: &mut DbConnection,
-    state: &AppState,
+pub async fn login(
+    state: std::sync::Arc<AppState>,
     req: &LoginRequest,
     addr: &str,
 ) -> AppResult<TokenPair> {
-    let subject = authenticate_staff(conn, state, req, addr)?;
-    write_tx(conn, |conn| {
-        issue_pair(conn, state, subject, None, state.clock.now())
-    })
+    let subject = authenticate_staff(&state, req, addr).await?;
+    let state2 = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            write_tx(conn, |conn| {
+                issue_pair(conn, &state2, subject, None, state2.clock.now())
+            })
+        })
+        .await
 }
 
-/// Checks a staff username and password (rate-limited, see [`SignInLimits`]).
+/// Checks a staff username and password (rate-limited, see [`SignInLimits`]). The
+/// password is checked on a password worker, holding no database connection.
 ///
 /// [`SignInLimits`]: super::rate_limit::SignInLimits
-pub fn authenticate_staff(
-    conn: &mut DbConnection,
+pub async fn authenticate_staff(
     state: &AppState,
     req: &LoginRequest,
     addr: &str,
@@ -243,11 +247,18 @@ pub fn authenticate_staff(
     let now = state.clock.now();
     let username = req.username.trim().to_lowercase();
     state.limits.check_password(&username, addr, now)?;
-    let staff = store::staff_by_username(conn, &username)?;
-    let password_ok = password::verify(
-        &req.password,
-        staff.as_ref().map(|s| s.password_hash.as_str()),
-    );
+    let lookup = username.clone();
+    let staff = state
+        .db
+        .run(move |conn| Ok(store::staff_by_username(conn, &lookup)?))
+        .await?;
+    let password_ok = state
+        .passwords
+        .verify(
+            req.password.clone(),
+            staff.as_ref().map(|s| s.password_hash.clone()),
+        )
+        .await?;
     let staff = staff.filter(|s| password_ok && s.active);
     let Some(staff) = staff else {
         state.limits.password_failed(&username, addr, now);

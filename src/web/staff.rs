@@ -73,15 +73,19 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
         password: form.password.clone(),
     };
     let state2 = state.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            let subject = authenticate_staff(conn, &state2, &credentials, &addr)?;
-            let principal = load_principal(conn, subject)?;
-            let cookie = write_tx(conn, |conn| session::start(conn, &state2, subject))?;
-            Ok((principal, cookie))
-        })
-        .await;
+    let result = match authenticate_staff(&state, &credentials, &addr).await {
+        Ok(subject) => {
+            state
+                .db
+                .run(move |conn| {
+                    let principal = load_principal(conn, subject)?;
+                    let cookie = write_tx(conn, |conn| session::start(conn, &state2, subject))?;
+                    Ok((principal, cookie))
+                })
+                .await
+        }
+        Err(err) => Err(err),
+    };
     match result {
         Ok((principal, cookie)) => {
             let to = safe_next(form.next.as_deref(), workplace(&principal));
