@@ -166,8 +166,9 @@ async fn guard(
     Ok(res)
 }
 
-/// Posts claims whose public notice has ended, on a timer, for as long as the server
-/// runs. Safe with several servers: each claim posts exactly once (see `post_due`).
+/// Posts claims whose public notice has ended (and forgets stale sign-in counters), on a
+/// timer, for as long as the server runs. Safe with several servers: each claim posts
+/// exactly once (see `post_due`).
 fn spawn_posting_job(state: web::Data<AppState>) {
     let every = Duration::from_millis(state.settings.posting_interval_ms.max(10));
     actix_web::rt::spawn(async move {
@@ -175,9 +176,13 @@ fn spawn_posting_job(state: web::Data<AppState>) {
         loop {
             ticker.tick().await;
             let now = state.clock.now();
+            let limits = state.limits;
             match state
                 .db
-                .run(move |conn| crate::claims::service::post_due(conn, now))
+                .run(move |conn| {
+                    limits.prune(conn, now)?;
+                    crate::claims::service::post_due(conn, now)
+                })
                 .await
             {
                 Ok(0) => {}

@@ -246,11 +246,14 @@ pub async fn authenticate_staff(
 ) -> AppResult<Subject> {
     let now = state.clock.now();
     let username = req.username.trim().to_lowercase();
-    state.limits.check_password(&username, addr, now)?;
-    let lookup = username.clone();
-    let staff = state
+    let (lookup, at) = (username.clone(), addr.to_owned());
+    let limits = state.limits;
+    let (attempt, staff) = state
         .db
-        .run(move |conn| Ok(store::staff_by_username(conn, &lookup)?))
+        .run(move |conn| {
+            let attempt = limits.password_attempt(conn, &lookup, &at, now)?;
+            Ok((attempt, store::staff_by_username(conn, &lookup)?))
+        })
         .await?;
     let password_ok = state
         .passwords
@@ -260,12 +263,17 @@ pub async fn authenticate_staff(
         )
         .await?;
     let staff = staff.filter(|s| password_ok && s.active);
+    let limits = state.limits;
     let Some(staff) = staff else {
-        state.limits.password_failed(&username, addr, now);
         tracing::info!(username = %username, addr = %addr, "staff sign-in refused");
+        // The attempt stays counted: it was a failure.
+        drop(attempt);
         return Err(AppError::Unauthenticated("用户名或密码不对。"));
     };
-    state.limits.password_accepted(&username, addr);
+    state
+        .db
+        .run(move |conn| limits.password_accepted(conn, attempt))
+        .await?;
     Ok(Subject {
         kind: PrincipalKind::Staff,
         id: staff.id,
@@ -339,28 +347,37 @@ fn normalize_invite(code: &str) -> AppResult<String> {
 }
 
 /// Uses up an invite code, inside the caller's transaction, and returns its member.
-/// Attempts are limited per address and by the township's budget.
+/// Run it through [`with_invite_attempt`], which limits the attempts.
 pub fn redeem_invite(
     conn: &mut DbConnection,
-    state: &AppState,
+    pepper: &Pepper,
     code: &str,
-    addr: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<i64> {
-    let now = state.clock.now();
-    state.limits.check_invite(addr, now)?;
     let code = normalize_invite(code)?;
-    match store::consume_invite(conn, &state.pepper.hash(&code), now.naive_utc())? {
-        Some(member_id) => {
-            state.limits.invite_accepted(addr, now);
-            Ok(member_id)
-        }
-        None => {
-            state.limits.invite_failed(addr, now);
-            Err(AppError::Unauthenticated(
-                "邀请码不对、已用过或已过期，请向村委会要一张新的。",
-            ))
-        }
+    store::consume_invite(conn, &pepper.hash(&code), now.naive_utc())?.ok_or(
+        AppError::Unauthenticated("邀请码不对、已用过或已过期，请向村委会要一张新的。"),
+    )
+}
+
+/// Runs an invite sign-in (`work`, its own transaction) as one counted attempt: outside
+/// that transaction, so a failure stays counted although the work rolls back. A refusal
+/// of the code counts as a failure; a malformed request counts for nothing.
+pub fn with_invite_attempt<T>(
+    conn: &mut DbConnection,
+    state: &AppState,
+    addr: &str,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    let now = state.clock.now();
+    let attempt = state.limits.invite_attempt(conn, addr, now)?;
+    let result = write_tx(conn, work);
+    match &result {
+        Ok(_) => state.limits.invite_accepted(conn, attempt, addr, now)?,
+        Err(AppError::Unauthenticated(_)) => drop(attempt),
+        Err(_) => state.limits.give_back(conn, attempt)?,
     }
+    result
 }
 
 /// Villager sign-in with a single-use invite code.
@@ -371,8 +388,8 @@ pub fn sign_in_with_invite(
     addr: &str,
 ) -> AppResult<TokenPair> {
     let now = state.clock.now();
-    write_tx(conn, |conn| {
-        let member_id = redeem_invite(conn, state, code, addr)?;
+    with_invite_attempt(conn, state, addr, |conn| {
+        let member_id = redeem_invite(conn, &state.pepper, code, now)?;
         let subject = Subject {
             kind: PrincipalKind::Villager,
             id: member_id,

@@ -9,6 +9,7 @@ use crate::db::schema::{
     households, invite_codes, members, refresh_tokens, role_bindings, staff, villages,
     web_sessions, wechat_bindings,
 };
+use crate::per_backend;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = staff)]
@@ -266,4 +267,75 @@ pub fn consume_invite(
     .set(invite_codes::used_at.eq(now))
     .execute(conn)?;
     Ok((updated == 1).then_some(member_id))
+}
+
+/// Counts one more attempt under `key` in a window of `window` (a new window when the
+/// last one ended), in one statement so racing attempts each get their own number;
+/// returns (count, when the window began).
+pub fn bump_counter(
+    conn: &mut DbConnection,
+    key: &str,
+    now: NaiveDateTime,
+    window: chrono::Duration,
+) -> QueryResult<(i32, NaiveDateTime)> {
+    use crate::db::schema::sign_in_counters as c;
+    use diesel::dsl::case_when;
+    use diesel::sql_types::{Integer, Timestamp};
+    let ended = c::window_start.le(now - window);
+    let fresh = (c::key.eq(key), c::window_start.eq(now), c::count.eq(1));
+    per_backend!(conn, |db| diesel::insert_into(c::table)
+        .values(fresh)
+        .on_conflict(c::key)
+        .do_update()
+        .set((
+            c::count.eq(case_when::<_, _, Integer>(ended, 1).otherwise(c::count + 1)),
+            c::window_start.eq(case_when::<_, _, Timestamp>(ended, now).otherwise(c::window_start)),
+        ))
+        .returning((c::count, c::window_start))
+        .get_result(db))
+}
+
+/// Takes one attempt back (it succeeded, so it was no failure).
+pub fn give_back(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+    use crate::db::schema::sign_in_counters as c;
+    diesel::update(c::table.filter(c::key.eq(key)).filter(c::count.gt(0)))
+        .set(c::count.eq(c::count - 1))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Forgets a counter altogether.
+pub fn forget_counter(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+    use crate::db::schema::sign_in_counters as c;
+    diesel::delete(c::table.filter(c::key.eq(key)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Marks `key` as seen now (an address that signed in).
+pub fn touch_counter(conn: &mut DbConnection, key: &str, now: NaiveDateTime) -> QueryResult<()> {
+    use crate::db::schema::sign_in_counters as c;
+    per_backend!(conn, |db| diesel::insert_into(c::table)
+        .values((c::key.eq(key), c::window_start.eq(now), c::count.eq(1)))
+        .on_conflict(c::key)
+        .do_update()
+        .set(c::window_start.eq(now))
+        .execute(db))
+    .map(drop)
+}
+
+/// When `key` was last counted or seen.
+pub fn counter_seen(conn: &mut DbConnection, key: &str) -> QueryResult<Option<NaiveDateTime>> {
+    use crate::db::schema::sign_in_counters as c;
+    c::table
+        .find(key)
+        .select(c::window_start)
+        .first(conn)
+        .optional()
+}
+
+/// Forgets counters whose window began before `before`.
+pub fn prune_counters(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    use crate::db::schema::sign_in_counters as c;
+    diesel::delete(c::table.filter(c::window_start.lt(before))).execute(conn)
 }

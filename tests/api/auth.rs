@@ -201,6 +201,54 @@ fn behind_a_proxy_the_address_is_the_one_the_proxy_saw_and_limits_follow_it() {
 }
 
 #[test]
+fn racing_sign_ins_from_one_address_never_pass_the_limit() {
+    let app = TestApp::start_with(|s| s.trusted_proxies = 1);
+    app.bootstrap();
+    let answers: Vec<u16> = std::thread::scope(|scope| {
+        let app = &app;
+        let handles: Vec<_> = (0..64)
+            .map(|i| {
+                scope.spawn(move || {
+                    login_from(app, "203.0.113.9", &format!("guess{i}"), "wrong-password")
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (20, 44), "{answers:?}");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn counters(app: &TestApp) -> i64 {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT COUNT(*) AS n FROM sign_in_counters")
+        .get_result::<Count>(&mut app.db.connect())
+        .unwrap()
+        .n
+}
+
+#[test]
+fn stale_sign_in_counters_are_forgotten() {
+    let app = TestApp::start();
+    app.bootstrap();
+    assert_eq!(app.login("admin", "wrong-password").status, 401);
+    assert!(counters(&app) > 0);
+    app.advance(Duration::days(2));
+    let started = std::time::Instant::now();
+    while counters(&app) > 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "never pruned");
+        std::thread::park_timeout(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn villagers_behind_one_proxy_do_not_share_a_counter() {
     let app = TestApp::start_with(|s| s.trust_proxy = true);
     let w = app.world();

@@ -33,7 +33,7 @@ fn free_port() -> u16 {
 
 /// The `jifen` binary serving `database_url`, killed when dropped.
 pub struct Jifen {
-    child: Child,
+    child: Option<Child>,
     pub base: String,
     env: Vec<(String, String)>,
     _data: tempfile::TempDir,
@@ -42,6 +42,28 @@ pub struct Jifen {
 impl Jifen {
     /// Migrates, bootstraps the township admin and starts serving.
     pub fn start(database_url: &str, extra: &[(&str, &str)]) -> Jifen {
+        let jifen = Jifen::configure(database_url, extra);
+        let run = |args: &[&str]| {
+            let status = Command::new(env!("CARGO_BIN_EXE_jifen"))
+                .args(args)
+                .envs(jifen.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .stdout(Stdio::null())
+                .status()
+                .expect("run jifen");
+            assert!(status.success(), "jifen {args:?} failed");
+        };
+        run(&["migrate"]);
+        run(&["bootstrap", "--username", "admin", "--password", PASSWORD]);
+        jifen.serve()
+    }
+
+    /// Another server on a database a first one prepared.
+    pub fn join(database_url: &str) -> Jifen {
+        Jifen::configure(database_url, &[]).serve()
+    }
+
+    /// The settings of a server on its own port and data directory (not started yet).
+    fn configure(database_url: &str, extra: &[(&str, &str)]) -> Jifen {
         let data = tempfile::tempdir().expect("data dir");
         let port = free_port();
         let mut env: Vec<(String, String)> = [
@@ -58,31 +80,39 @@ impl Jifen {
             ),
             ("JIFEN_LOG", "error".into()),
             ("JIFEN_POSTING_INTERVAL_MS", "200".into()),
+            ("JIFEN_TRUSTED_PROXIES", "1".into()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let run = |args: &[&str]| {
-            let status = Command::new(env!("CARGO_BIN_EXE_jifen"))
-                .args(args)
-                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .stdout(Stdio::null())
-                .status()
-                .expect("run jifen");
-            assert!(status.success(), "jifen {args:?} failed");
-        };
-        run(&["migrate"]);
-        run(&["bootstrap", "--username", "admin", "--password", PASSWORD]);
-        let child = spawn(&env);
-        let jifen = Jifen {
-            child,
+        Jifen {
+            child: None,
             base: format!("http://127.0.0.1:{port}"),
             env,
             _data: data,
-        };
-        jifen.wait_healthy();
-        jifen
+        }
+    }
+
+    fn serve(mut self) -> Jifen {
+        self.child = Some(spawn(&self.env));
+        self.wait_healthy();
+        self
+    }
+
+    /// `kill -9`.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// A new process on the same database and port.
+    fn restart(&mut self) {
+        self.kill();
+        self.child = Some(spawn(&self.env));
+        self.wait_healthy();
     }
 
     fn wait_healthy(&self) {
@@ -129,8 +159,10 @@ fn spawn(env: &[(String, String)]) -> Child {
 
 impl Drop for Jifen {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -614,11 +646,9 @@ fn nothing_acknowledged_is_lost_when_jifen_is_killed_under_load() {
         eventually("many acknowledged requests", || {
             count.load(std::sync::atomic::Ordering::SeqCst) >= 120
         });
-        jifen.child.kill().expect("kill -9");
+        jifen.kill();
     });
-    jifen.child.wait().expect("reap");
-    jifen.child = spawn(&jifen.env);
-    jifen.wait_healthy();
+    jifen.restart();
 
     let api = Api::of(&jifen);
     let committee = api.sign_in("committee");
@@ -693,5 +723,41 @@ fn nothing_acknowledged_is_lost_when_jifen_is_killed_under_load() {
     eprintln!(
         "{} acknowledged before kill -9, all replayed and in the ledger",
         acknowledged.len()
+    );
+}
+
+/// A staff sign-in through `jifen` from `addr` behind the proxy: the status.
+fn sign_in_from(jifen: &Jifen, addr: &str, password: &str) -> u16 {
+    client()
+        .post(jifen.url("/api/v1/auth/login"))
+        .header("X-Forwarded-For", addr)
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[test]
+fn sign_in_limits_hold_across_servers_and_restarts() {
+    let db = TestDb::fresh();
+    let mut first = Jifen::start(db.url(), &[]);
+    let second = Jifen::join(db.url());
+    // Five wrong passwords, alternating between the two servers.
+    for i in 0..5 {
+        let server = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(
+            sign_in_from(server, "203.0.113.77", "wrong"),
+            401,
+            "try {i}"
+        );
+    }
+    assert_eq!(sign_in_from(&first, "203.0.113.77", PASSWORD), 429);
+    assert_eq!(sign_in_from(&second, "203.0.113.77", PASSWORD), 429);
+    // A restart forgets nothing.
+    first.restart();
+    assert_eq!(sign_in_from(&first, "203.0.113.77", PASSWORD), 429);
+    assert_eq!(
+        sign_in_from(&first, "198.51.100.3", PASSWORD),
+        200,
+        "elsewhere"
     );
 }

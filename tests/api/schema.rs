@@ -54,7 +54,8 @@ fn select_every_column(conn: &mut DbConnection) {
         settlement_lines,
         household_cards,
         web_sessions,
-        readiness
+        readiness,
+        sign_in_counters
     );
 }
 

@@ -8,9 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::PrincipalKind;
-use crate::auth::service::redeem_invite;
+use crate::auth::service::{redeem_invite, with_invite_attempt};
 use crate::auth::token::Subject;
-use crate::db::write_tx;
 use crate::http::client_addr;
 use crate::state::AppState;
 use crate::web::page::{self, Chrome, failure, redirect, safe_next, show};
@@ -75,8 +74,9 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
     let result = state
         .db
         .run(move |conn| {
-            write_tx(conn, |conn| {
-                let member_id = redeem_invite(conn, &state2, &code, &addr)?;
+            let now = state2.clock.now();
+            with_invite_attempt(conn, &state2, &addr, |conn| {
+                let member_id = redeem_invite(conn, &state2.pepper, &code, now)?;
                 wechat::bind_pending(conn, &state2, openid.as_deref(), member_id)?;
                 let subject = Subject {
                     kind: PrincipalKind::Villager,
