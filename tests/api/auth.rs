@@ -243,7 +243,10 @@ fn stale_sign_in_counters_are_forgotten() {
     app.advance(Duration::days(2));
     let started = std::time::Instant::now();
     while counters(&app) > 0 {
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "never pruned");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "never pruned"
+        );
         std::thread::park_timeout(std::time::Duration::from_millis(50));
     }
 }

@@ -761,3 +761,219 @@ fn sign_in_limits_hold_across_servers_and_restarts() {
         "elsewhere"
     );
 }
+
+/// Runs `n` requests at once, `n / 2` through each server; the statuses.
+fn through_both(
+    servers: [&Api; 2],
+    n: usize,
+    request: impl Fn(&Api, usize) -> u16 + Sync,
+) -> Vec<u16> {
+    std::thread::scope(|scope| {
+        let request = &request;
+        let handles: Vec<_> = (0..n)
+            .map(|i| scope.spawn(move || request(servers[i % 2], i)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn two_servers_on_one_postgres_keep_every_race_exact() {
+    let db = TestDb::fresh();
+    if !db.is_postgres() {
+        eprintln!("skipped: two servers share a database in the PostgreSQL pass");
+        return;
+    }
+    let first = Jifen::start(db.url(), &[]);
+    let second = Jifen::join(db.url());
+    let (a, b) = (Api::of(&first), Api::of(&second));
+    let admin = a.sign_in("admin");
+    let village = a.expect(
+        201,
+        "POST",
+        "/api/v1/villages",
+        Some(&admin),
+        json!({"code": "qingle", "name": "庆乐村"}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    a.expect(201, "POST", "/api/v1/staff", Some(&admin), json!({"username": "committee", "password": PASSWORD, "name": "村委", "roles": [{"role": "committee", "scope_id": village}]}));
+    let shop = a.expect(201, "POST", "/api/v1/shops", Some(&admin), json!({"name": "超市", "village_ids": [village], "keeper": {"username": "keeper", "password": PASSWORD, "name": "店主"}}))["id"].as_i64().unwrap();
+    let committee = a.sign_in("committee");
+    let keeper = a.sign_in("keeper");
+    a.expect(
+        200,
+        "PATCH",
+        &format!("/api/v1/villages/{village}"),
+        Some(&committee),
+        json!({"policy": {"notice_days": 0, "card_daily_cap": "100000"}}),
+    );
+    let household = a.expect(
+        201,
+        "POST",
+        &format!("/api/v1/villages/{village}/households"),
+        Some(&committee),
+        json!({"door_no": "1号", "head_name": "张小明"}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let item = a.expect(201, "POST", &format!("/api/v1/villages/{village}/checklist"), Some(&committee), json!({"code": "A01", "category": "公益", "title": "打扫", "points": "1", "period": "event", "cap_count": null, "proposers": ["committee"]}))["id"].as_i64().unwrap();
+    a.expect(201, "POST", &format!("/api/v1/villages/{village}/awards"), Some(&committee), json!({"item_id": item, "household_ids": [household], "quantity": 100, "occurred_on": "2026-11-27"}));
+    let card = a.expect(
+        201,
+        "POST",
+        &format!("/api/v1/households/{household}/cards"),
+        Some(&committee),
+        json!({"pin": "2580"}),
+    )["card_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rice = a.expect(201, "POST", &format!("/api/v1/shops/{shop}/goods"), Some(&keeper), json!({"name": "大米", "unit": "袋", "points_price": "30", "cost_yuan": "25.00", "stock": 1000}))["id"].as_i64().unwrap();
+
+    // 30 redemptions of 30 points on 100 points, split across both: exactly 3.
+    let redeemed = through_both([&a, &b], 30, |api, i| {
+        api.send("POST", &format!("/api/v1/shops/{shop}/redemptions"), Some(&keeper), Some(&format!("r{i}")),
+            &json!({"card_token": card, "pin": "2580", "lines": [{"goods_id": rice, "quantity": 1}]}))
+            .map_or(0, |(status, _, _)| status)
+    });
+    assert_eq!(
+        redeemed.iter().filter(|s| **s == 201).count(),
+        3,
+        "{redeemed:?}"
+    );
+    assert!(
+        redeemed.iter().all(|s| [201, 422].contains(s)),
+        "{redeemed:?}"
+    );
+
+    // One payment code through both at once: exactly one redemption.
+    a.expect(201, "POST", &format!("/api/v1/villages/{village}/awards"), Some(&committee), json!({"item_id": item, "household_ids": [household], "quantity": 99, "occurred_on": "2026-11-27"}));
+    let member = a
+        .send(
+            "GET",
+            &format!("/api/v1/households/{household}/members"),
+            Some(&committee),
+            None,
+            &Value::Null,
+        )
+        .unwrap()
+        .2["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let invite = a.expect(
+        201,
+        "POST",
+        &format!("/api/v1/households/{household}/invites"),
+        Some(&committee),
+        json!({"member_id": member}),
+    );
+    let villager = a.expect(
+        200,
+        "POST",
+        "/api/v1/auth/invite",
+        None,
+        json!({"invite_code": invite["invite_code"]}),
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = a.expect(
+        201,
+        "POST",
+        &format!("/api/v1/households/{household}/payment-codes"),
+        Some(&villager),
+        json!({}),
+    )["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let spent = through_both([&a, &b], 2, |api, i| {
+        api.send(
+            "POST",
+            &format!("/api/v1/shops/{shop}/redemptions"),
+            Some(&keeper),
+            Some(&format!("code{i}")),
+            &json!({"code": code, "lines": [{"goods_id": rice, "quantity": 1}]}),
+        )
+        .map_or(0, |(status, _, _)| status)
+    });
+    let mut sorted = spent.clone();
+    sorted.sort();
+    assert_eq!(sorted, [201, 409], "one code, two counters: {spent:?}");
+
+    // A claim whose notice has run out is posted once, though both servers' jobs run.
+    a.expect(
+        200,
+        "PATCH",
+        &format!("/api/v1/villages/{village}"),
+        Some(&committee),
+        json!({"policy": {"notice_days": 1}}),
+    );
+    let claim = a.expect(
+        201,
+        "POST",
+        &format!("/api/v1/villages/{village}/awards"),
+        Some(&committee),
+        json!({"item_id": item, "household_ids": [household], "occurred_on": "2026-11-27"}),
+    )["claims"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut conn = db.connect();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("UPDATE claims SET notice_ends_at = notice_ends_at - INTERVAL '2 days' WHERE id = {claim}")),
+        &mut conn,
+    )
+    .unwrap();
+    eventually("the due claim to be posted", || {
+        a.send(
+            "GET",
+            &format!("/api/v1/claims/{claim}"),
+            Some(&committee),
+            None,
+            &Value::Null,
+        )
+        .is_ok_and(|(_, _, c)| c["status"] == "posted")
+    });
+    let ledger = a
+        .send(
+            "GET",
+            &format!("/api/v1/villages/{village}/ledger?limit=500"),
+            Some(&committee),
+            None,
+            &Value::Null,
+        )
+        .unwrap()
+        .2;
+    let posted = a
+        .send(
+            "GET",
+            &format!("/api/v1/claims/{claim}"),
+            Some(&committee),
+            None,
+            &Value::Null,
+        )
+        .unwrap()
+        .2;
+    let transaction = posted["transaction_id"].as_i64().unwrap();
+    assert_eq!(
+        ledger["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["id"] == transaction)
+            .count(),
+        1
+    );
+    // Every award posting in the ledger belongs to a distinct claim: none twice.
+    let award_count = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "award")
+        .count();
+    assert_eq!(
+        award_count, 3,
+        "two awards posted at once and the due claim once: {ledger}"
+    );
+}
