@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 /// An amount with two decimal places, e.g. `"12.50"` or `"-5.00"`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, ToSchema)]
-#[schema(value_type = String, example = "12.50", pattern = r"^-?\d{1,15}(\.\d{1,2})?$")]
+#[schema(value_type = String, example = "12.50", pattern = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")]
 pub struct Amount(i64);
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

@@ -61,6 +61,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The path exists, but not for this method; `allow` lists the methods it answers.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("service unavailable: {0}")]
     Unavailable(&'static str),
     #[error("database error: {0}")]
@@ -102,6 +105,7 @@ impl AppError {
             AppError::CodeUsed => "code_used",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::Unavailable(_) | AppError::DatabaseUnavailable(_) => "unavailable",
             AppError::Database(_) | AppError::Internal(_) => "internal",
         }
@@ -126,6 +130,7 @@ impl AppError {
             AppError::CodeUsed => "Payment code used",
             AppError::RateLimited { .. } => "Too many attempts",
             AppError::PayloadTooLarge => "Payload too large",
+            AppError::MethodNotAllowed { .. } => "Method not allowed",
             AppError::Unavailable(_) | AppError::DatabaseUnavailable(_) => "Service unavailable",
             AppError::Database(_) | AppError::Internal(_) => "Internal error",
         }
@@ -163,6 +168,7 @@ impl AppError {
                 )
             }
             AppError::PayloadTooLarge => "上传的内容太大。".into(),
+            AppError::MethodNotAllowed { .. } => "这个地址不支持这种请求方式。".into(),
             AppError::Unavailable(why) => (*why).into(),
             AppError::DatabaseUnavailable(_) => "数据库暂时不能用，请稍后再试。".into(),
             AppError::Database(_) | AppError::Internal(_) => "服务器出错了，请稍后再试。".into(),
@@ -205,6 +211,7 @@ impl ResponseError for AppError {
             AppError::CodeUsed => StatusCode::CONFLICT,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unavailable(_) | AppError::DatabaseUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -222,6 +229,9 @@ impl ResponseError for AppError {
         response.content_type("application/problem+json");
         if let AppError::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let AppError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_OUTAGE));

@@ -57,13 +57,71 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
 
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, AppError> {
     refuse_controls(bytes)?;
+    let value: T = match deserialize(bytes) {
+        Ok(value) => value,
+        Err(refused) => match whole_numbers_as_integers(bytes) {
+            Some(rewritten) => serde_path_to_error::deserialize(rewritten)
+                .map_err(|e| field_error(e.path().to_string(), &e.into_inner().to_string()))?,
+            None => return Err(refused),
+        },
+    };
+    value.validate()?;
+    Ok(value)
+}
+
+fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    // Every body is an object; serde would also fill a struct from an array.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(AppError::field("body", "请求内容须是一个 JSON 对象"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de)
+    let value = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| field_error(e.path().to_string(), &e.into_inner().to_string()))?;
     de.end()
         .map_err(|_| AppError::field("body", "JSON 后面有多余的内容"))?;
-    value.validate()?;
     Ok(value)
+}
+
+/// JSON Schema counts `2.0` as the integer 2 (and so does the OpenAPI document), serde
+/// does not: a body serde refused is read once more with every whole number written as
+/// an integer, when it holds any.
+fn whole_numbers_as_integers(bytes: &[u8]) -> Option<serde_json::Value> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    rewrite_whole_numbers(&mut value).then_some(value)
+}
+
+fn rewrite_whole_numbers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            // Past 2^53 a float no longer spells one integer.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            match number.as_f64() {
+                Some(float) if float.fract() == 0.0 && float.abs() <= EXACT => {
+                    *value = Value::from(float as i64);
+                    true
+                }
+                _ => false,
+            }
+        }
+        Value::Array(items) => {
+            items
+                .iter_mut()
+                .map(rewrite_whole_numbers)
+                .filter(|&rewritten| rewritten)
+                .count()
+                > 0
+        }
+        Value::Object(fields) => {
+            fields
+                .values_mut()
+                .map(rewrite_whole_numbers)
+                .filter(|&rewritten| rewritten)
+                .count()
+                > 0
+        }
+        _ => false,
+    }
 }
 
 /// Refuses a body whose strings hold control characters, naming each field (see
@@ -217,7 +275,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for IdempotentJson<T>
         Box::pin(async move {
             let bytes = body.await?;
             let body: T = parse_json(&bytes)?;
-            let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            // The digest reads `2.0` as `2`, as the body was read.
+            let value = whole_numbers_as_integers(&bytes)
+                .or_else(|| serde_json::from_slice(&bytes).ok())
+                .unwrap_or(serde_json::Value::Null);
             Ok(IdempotentJson {
                 body,
                 header,
@@ -281,32 +342,49 @@ pub const UPLOAD_LIMIT: usize = 5 * 1024 * 1024;
 
 /// A `multipart/form-data` upload with one file part named `file` (OpenAPI shape).
 #[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FileUpload {
     /// CSV (UTF-8) or XLSX.
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
 }
 
+/// A file in a response body, as bytes (OpenAPI shape: a binary string).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
+
 /// Reads the part named `file` of a multipart upload.
 pub async fn read_file_part(mut form: actix_multipart::Multipart) -> Result<Vec<u8>, AppError> {
     use futures_util::StreamExt;
     let bad_form = || AppError::field("file", "请用 multipart/form-data 上传一个名为 file 的文件");
-    while let Some(part) = form.next().await {
-        let mut part = part.map_err(|_| bad_form())?;
-        if part.content_disposition().and_then(|d| d.get_name()) != Some("file") {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|_| bad_form())?;
-            if bytes.len() + chunk.len() > UPLOAD_LIMIT {
-                return Err(AppError::PayloadTooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok(bytes);
+    // The first part is the file; like a JSON body's unknown field, another name is refused.
+    let Some(part) = form.next().await else {
+        return Err(bad_form());
+    };
+    let mut part = part.map_err(|_| bad_form())?;
+    if part.content_disposition().and_then(|d| d.get_name()) != Some("file") {
+        return Err(bad_form());
     }
-    Err(bad_form())
+    let mut bytes = Vec::new();
+    while let Some(chunk) = part.next().await {
+        let chunk = chunk.map_err(|_| bad_form())?;
+        if bytes.len() + chunk.len() > UPLOAD_LIMIT {
+            return Err(AppError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::error::AppError;
+use crate::openapi::methods::AllowedMethods;
 use crate::state::AppState;
 use crate::system::metrics::Metrics;
 
@@ -100,7 +101,16 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
 }
 
 /// Unknown addresses: problem+json for the API, a page in words for people.
-async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+/// Nothing answered: a documented path asked with another method is 405 with `Allow`,
+/// anything else is not found (a page for the pages, problem+json for the API).
+async fn not_found(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    allowed: web::Data<AllowedMethods>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(allow) = allowed.for_path(req.path()) {
+        return Err(AppError::MethodNotAllowed { allow });
+    }
     if crate::web::is_page(req.path()) {
         return Ok(crate::web::not_found(&req, &state));
     }
@@ -198,16 +208,18 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
     let bind = state.settings.bind.clone();
     let state = web::Data::new(state);
     spawn_posting_job(state.clone());
+    let api = crate::openapi::document();
+    let allowed = web::Data::new(AllowedMethods::from_document(&api));
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
-        let (app, api) = App::new()
+        let (app, _) = App::new()
             .into_utoipa_app()
-            .openapi(crate::openapi::base())
             .app_data(state.clone())
+            .app_data(allowed.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .configure(routes)
             .split_for_parts();
-        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api.clone()))
             .configure(crate::web::routes)
             .default_service(web::to(not_found))
             .wrap(from_fn(guard))

@@ -17,10 +17,10 @@ use crate::web::session;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
-        .service(refresh)
+        .service(refresh_tokens)
         .service(logout)
-        .service(invite)
-        .service(me);
+        .service(sign_in_with_invite)
+        .service(get_me);
 }
 
 impl FromRequest for Principal {
@@ -116,7 +116,7 @@ async fn login(
     )
 )]
 #[post("/auth/refresh")]
-async fn refresh(
+async fn refresh_tokens(
     state: web::Data<AppState>,
     body: ValidJson<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, AppError> {
@@ -162,7 +162,7 @@ async fn logout(
     )
 )]
 #[post("/auth/invite")]
-async fn invite(
+async fn sign_in_with_invite(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: ValidJson<InviteRequest>,
@@ -186,6 +186,6 @@ async fn invite(
     )
 )]
 #[get("/me")]
-async fn me(principal: Principal) -> web::Json<MeView> {
+async fn get_me(principal: Principal) -> web::Json<MeView> {
     web::Json(MeView::from(&principal))
 }

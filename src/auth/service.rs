@@ -18,28 +18,38 @@ pub const INVITE_DIGITS: usize = 10;
 pub const INVITE_TTL: Duration = Duration::days(14);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 64, message = "请填写用户名"))]
-    #[schema(example = "qingle-committee")]
+    #[schema(example = "qingle-committee", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub username: String,
     #[validate(length(min = 1, max = 256, message = "请填写密码"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 512, message = "请提供刷新凭证"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     /// The ten digits on the invite slip; spaces and dashes are ignored.
     #[validate(length(min = 1, max = 64, message = "请填写邀请码"))]
-    #[schema(example = "3841 0926 57")]
+    #[schema(
+        example = "3841 0926 57",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[ -]*([0-9][ -]*){10}$"
+    )]
     #[validate(custom(function = "crate::text::single_line"))]
     pub invite_code: String,
 }

@@ -15,7 +15,7 @@ use crate::ledger::verify::VerifyReport;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(verify);
+    cfg.service(verify_chain);
 }
 
 #[derive(Debug, Default, Deserialize, Validate, IntoParams)]
@@ -24,7 +24,7 @@ pub struct VerifyQuery {
     /// A chain position noted earlier, `SEQ:HASH` (a receipt, the notice board): the
     /// report is not `ok` unless the chain still holds that link with that hash.
     #[param(
-        pattern = r"^[0-9]+:[0-9a-fA-F]{64}$",
+        pattern = r"^[1-9][0-9]{0,17}:[0-9a-fA-F]{64}$",
         example = "12:3fa4c1d2e5b6a7980123456789abcdef0123456789abcdef0123456789abcdef"
     )]
     pub expect: Option<String>,
@@ -45,7 +45,7 @@ pub struct VerifyQuery {
     )
 )]
 #[get("/villages/{village_id}/ledger/verify")]
-async fn verify(
+async fn verify_chain(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,

@@ -14,11 +14,11 @@ use crate::paging::Page;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(revise)
-        .service(retire)
-        .service(import);
+    cfg.service(list_checklist)
+        .service(create_checklist_item)
+        .service(revise_checklist_item)
+        .service(retire_checklist_item)
+        .service(import_checklist);
 }
 
 /// Items in force (retired ones too with `include_retired=true`, for staff).
@@ -32,7 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/villages/{village_id}/checklist")]
-async fn list(
+async fn list_checklist(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
@@ -60,7 +60,7 @@ async fn list(
     )
 )]
 #[post("/villages/{village_id}/checklist")]
-async fn create(
+async fn create_checklist_item(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -89,7 +89,7 @@ async fn create(
     )
 )]
 #[put("/checklist/{item_id}")]
-async fn revise(
+async fn revise_checklist_item(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -115,7 +115,7 @@ async fn revise(
     )
 )]
 #[post("/checklist/{item_id}/retire")]
-async fn retire(
+async fn retire_checklist_item(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -142,7 +142,7 @@ async fn retire(
     )
 )]
 #[post("/villages/{village_id}/checklist/import")]
-async fn import(
+async fn import_checklist(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,

@@ -161,30 +161,40 @@ fn valid_proposers(list: &[Proposer]) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
     #[validate(custom(function = "valid_item_code"))]
-    #[schema(example = "A01")]
+    #[schema(
+        example = "A01",
+        pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F]{1,32}$"
+    )]
     #[validate(custom(function = "crate::text::single_line"))]
     pub code: String,
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的类别"))]
-    #[schema(example = "孝老爱亲")]
+    #[schema(example = "孝老爱亲", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub category: String,
     #[validate(length(min = 1, max = 64, message = "请填写 1–64 个字的事项"))]
-    #[schema(example = "照顾孤寡老人")]
+    #[schema(example = "照顾孤寡老人", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub title: String,
     #[validate(length(max = 500, message = "说明最多 500 个字"))]
     #[serde(default)]
     #[validate(custom(function = "crate::text::multi_line"))]
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: String,
     /// Points per unit: negative for a deduction, never zero, |points| ≤ 10000.
     #[validate(custom(function = "valid_points"))]
-    #[schema(value_type = String, example = "5.00")]
+    #[schema(example = "5.00")]
     pub points: Amount,
     pub period: Period,
     /// Most claims per household in one period; null for no cap.
     #[validate(range(min = 1, max = 1000, message = "须在 1 到 1000 之间"))]
+    #[schema(minimum = 1, maximum = 1000)]
     pub cap_count: Option<i32>,
     #[validate(custom(function = "valid_proposers"))]
+    /// At least one, none twice.
+    #[schema(min_items = 1, max_items = 3)]
     pub proposers: Vec<Proposer>,
     #[serde(default)]
     pub evidence_required: bool,
@@ -198,7 +208,7 @@ pub struct ItemView {
     pub category: String,
     pub title: String,
     pub description: String,
-    #[schema(value_type = String, example = "5.00")]
+    #[schema(example = "5.00")]
     pub points: Amount,
     pub period: Period,
     pub cap_count: Option<i32>,

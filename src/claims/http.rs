@@ -11,26 +11,27 @@ use super::service;
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
 use crate::http::{
-    FileUpload, IdempotentJson, ValidJson, ValidQuery, created, created_once, read_file_part,
+    FileBytes, FileUpload, IdempotentJson, ValidJson, ValidQuery, created, created_once,
+    read_file_part,
 };
 use crate::ledger::views::BalanceView;
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(award)
-        .service(submit)
-        .service(list)
+    cfg.service(award_households)
+        .service(submit_claim)
+        .service(list_claims)
         .service(get_claim)
-        .service(approve)
-        .service(reject)
-        .service(object)
-        .service(decide)
+        .service(approve_claim)
+        .service(reject_claim)
+        .service(object_to_claim)
+        .service(decide_objection)
         .service(add_evidence)
         .service(list_evidence)
-        .service(evidence)
-        .service(notice_board)
-        .service(balance);
+        .service(download_evidence)
+        .service(get_notice_board)
+        .service(get_balance);
 }
 
 type Json<T> = Result<web::Json<T>, AppError>;
@@ -55,7 +56,7 @@ type Json<T> = Result<web::Json<T>, AppError>;
     )
 )]
 #[post("/villages/{village_id}/awards")]
-async fn award(
+async fn award_households(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -84,7 +85,7 @@ async fn award(
     )
 )]
 #[post("/villages/{village_id}/claims")]
-async fn submit(
+async fn submit_claim(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -110,7 +111,7 @@ async fn submit(
     )
 )]
 #[get("/villages/{village_id}/claims")]
-async fn list(
+async fn list_claims(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
@@ -159,7 +160,11 @@ async fn get_claim(
     )
 )]
 #[post("/claims/{claim_id}/approve")]
-async fn approve(state: web::Data<AppState>, c: Caller, id: web::Path<i64>) -> Json<ClaimView> {
+async fn approve_claim(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+) -> Json<ClaimView> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let claim = state
         .db
@@ -183,7 +188,7 @@ async fn approve(state: web::Data<AppState>, c: Caller, id: web::Path<i64>) -> J
     )
 )]
 #[post("/claims/{claim_id}/reject")]
-async fn reject(
+async fn reject_claim(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -213,7 +218,7 @@ async fn reject(
     )
 )]
 #[post("/claims/{claim_id}/objections")]
-async fn object(
+async fn object_to_claim(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -242,7 +247,7 @@ async fn object(
     )
 )]
 #[post("/objections/{objection_id}/decide")]
-async fn decide(
+async fn decide_objection(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -319,12 +324,16 @@ async fn list_evidence(
     security(("bearer" = [])),
     params(("claim_id" = i64, Path, description = "Claim id"), ("evidence_id" = i64, Path, description = "Photo id")),
     responses(
-        (status = 200, description = "The image", content_type = "image/*"),
+        (status = 200, description = "The photo as uploaded; its type is sniffed from its bytes", content(
+            (FileBytes = "image/jpeg"),
+            (FileBytes = "image/png"),
+            (FileBytes = "image/webp"),
+        )),
         (status = 404, description = "No such photo in the caller's scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/claims/{claim_id}/evidence/{evidence_id}")]
-async fn evidence(
+async fn download_evidence(
     state: web::Data<AppState>,
     p: Principal,
     ids: web::Path<(i64, i64)>,
@@ -352,7 +361,10 @@ async fn evidence(
     )
 )]
 #[get("/villages/{village_code}/notice-board")]
-async fn notice_board(state: web::Data<AppState>, code: web::Path<String>) -> Json<NoticeBoard> {
+async fn get_notice_board(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Json<NoticeBoard> {
     let code = code.into_inner();
     let board = state
         .db
@@ -372,7 +384,7 @@ async fn notice_board(state: web::Data<AppState>, code: web::Path<String>) -> Js
     )
 )]
 #[get("/households/{household_id}/balance")]
-async fn balance(
+async fn get_balance(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,

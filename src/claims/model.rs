@@ -67,9 +67,12 @@ pub struct AwardRequest {
         length(min = 1, max = 500, message = "选 1 到 500 户"),
         custom(function = "distinct_ids")
     )]
+    /// Distinct ids of households of the village.
+    #[schema(min_items = 1, max_items = 500)]
     pub household_ids: Vec<i64>,
     /// How many times the item was earned (default 1).
     #[validate(range(min = 1, max = 100, message = "须在 1 到 100 之间"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub quantity: Option<i32>,
     /// When it happened (Asia/Shanghai date); not in the future.
     #[schema(value_type = String, format = Date, example = "2026-11-27")]
@@ -77,6 +80,10 @@ pub struct AwardRequest {
     pub occurred_on: NaiveDate,
     #[validate(length(max = 200, message = "备注最多 200 个字"))]
     #[validate(custom(function = "crate::text::multi_line"))]
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -98,10 +105,10 @@ pub struct ClaimView {
     pub item_id: i64,
     pub item_version: i32,
     /// Points per unit.
-    #[schema(value_type = String, example = "5.00")]
+    #[schema(example = "5.00")]
     pub points: Amount,
     pub quantity: i32,
-    #[schema(value_type = String, example = "10.00")]
+    #[schema(example = "10.00")]
     pub total: Amount,
     pub status: ClaimStatus,
     #[schema(value_type = String, format = Date)]
@@ -125,12 +132,17 @@ pub struct ClaimRequest {
     pub household_id: i64,
     pub item_id: i64,
     #[validate(range(min = 1, max = 100, message = "须在 1 到 100 之间"))]
+    #[schema(minimum = 1, maximum = 100)]
     pub quantity: Option<i32>,
     #[schema(value_type = String, format = Date, example = "2026-11-27")]
     #[serde(deserialize_with = "crate::date::strict")]
     pub occurred_on: NaiveDate,
     #[validate(length(max = 200, message = "备注最多 200 个字"))]
     #[validate(custom(function = "crate::text::multi_line"))]
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
     /// The household member the claim is about, if one.
     pub member_id: Option<i64>,
@@ -140,7 +152,12 @@ pub struct ClaimRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
     #[validate(length(min = 1, max = 200, message = "请写明原因（最多 200 字）"))]
-    #[schema(example = "材料不全")]
+    #[schema(
+        example = "材料不全",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     #[validate(custom(function = "crate::text::multi_line"))]
     pub reason: String,
 }
@@ -160,6 +177,11 @@ pub struct DecideRequest {
     pub outcome: Outcome,
     #[validate(length(min = 1, max = 200, message = "请写明理由（最多 200 字）"))]
     #[validate(custom(function = "crate::text::multi_line"))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: String,
 }
 
@@ -209,7 +231,7 @@ pub struct BoardClaim {
     pub household: String,
     pub category: String,
     pub item: String,
-    #[schema(value_type = String, example = "10.00")]
+    #[schema(example = "10.00")]
     pub points: Amount,
     pub quantity: i32,
     #[schema(value_type = String, format = Date)]

@@ -14,11 +14,11 @@ use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(household_ledger)
-        .service(village_ledger)
-        .service(reverse)
-        .service(head)
-        .service(audit);
+    cfg.service(get_household_ledger)
+        .service(get_village_ledger)
+        .service(reverse_transaction)
+        .service(get_chain_head)
+        .service(list_audit);
 }
 
 type Json<T> = Result<web::Json<T>, AppError>;
@@ -34,7 +34,7 @@ type Json<T> = Result<web::Json<T>, AppError>;
     )
 )]
 #[get("/households/{household_id}/ledger")]
-async fn household_ledger(
+async fn get_household_ledger(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
@@ -60,7 +60,7 @@ async fn household_ledger(
     )
 )]
 #[get("/villages/{village_id}/ledger")]
-async fn village_ledger(
+async fn get_village_ledger(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
@@ -92,7 +92,7 @@ async fn village_ledger(
     )
 )]
 #[post("/ledger/{transaction_id}/reverse")]
-async fn reverse(
+async fn reverse_transaction(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<i64>,
@@ -117,7 +117,7 @@ async fn reverse(
     )
 )]
 #[get("/villages/{village_code}/ledger/head")]
-async fn head(state: web::Data<AppState>, code: web::Path<String>) -> Json<HeadView> {
+async fn get_chain_head(state: web::Data<AppState>, code: web::Path<String>) -> Json<HeadView> {
     let code = code.into_inner();
     let head = state
         .db
@@ -138,7 +138,7 @@ async fn head(state: web::Data<AppState>, code: web::Path<String>) -> Json<HeadV
     )
 )]
 #[get("/villages/{village_id}/audit")]
-async fn audit(
+async fn list_audit(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,

@@ -451,10 +451,15 @@ impl std::str::FromStr for ChainMark {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         const FORM: &str = "须是“序号:哈希”，如 12:3fa4…（64 位十六进制）";
-        let (seq, hash) = text.trim().split_once(':').ok_or(FORM)?;
+        let (seq, hash) = text.split_once(':').ok_or(FORM)?;
+        // Exactly `^[1-9][0-9]{0,17}:[0-9a-fA-F]{64}$`, as the OpenAPI document says.
+        let digits = seq.bytes().all(|b| b.is_ascii_digit()) && !seq.starts_with('0');
+        if !digits || seq.len() > 18 {
+            return Err(FORM);
+        }
         let seq: i64 = seq.parse().map_err(|_| FORM)?;
         let hash = hash.to_ascii_lowercase();
-        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(FORM);
         }
         Ok(ChainMark { seq, hash })

@@ -12,13 +12,13 @@ use crate::amount::Amount;
 pub struct BalanceView {
     pub household_id: i64,
     /// Spendable points; negative means owed (after deductions), which blocks spending.
-    #[schema(value_type = String, example = "125.50")]
+    #[schema(example = "125.50")]
     pub points: Amount,
     /// Cumulative merit; drives stars and rankings.
-    #[schema(value_type = String, example = "180.00")]
+    #[schema(example = "180.00")]
     pub honour: Amount,
     /// Points approved and waiting out their public notice.
-    #[schema(value_type = String, example = "10.00")]
+    #[schema(example = "10.00")]
     pub pending: Amount,
     /// Stars reached by honour, per the village's thresholds.
     #[schema(example = 4)]
@@ -32,11 +32,11 @@ pub struct EntryView {
     pub transaction_id: i64,
     pub seq: i64,
     pub kind: TxKind,
-    #[schema(value_type = String, example = "5.00")]
+    #[schema(example = "5.00")]
     pub points: Amount,
-    #[schema(value_type = String, example = "5.00")]
+    #[schema(example = "5.00")]
     pub honour: Amount,
-    #[schema(value_type = String, example = "130.50")]
+    #[schema(example = "130.50")]
     pub points_after: Amount,
     pub memo: String,
     pub created_at: DateTime<Utc>,
@@ -49,9 +49,9 @@ pub struct PostingView {
     #[schema(example = "household:12:points:holdings")]
     pub account: String,
     pub asset: Asset,
-    #[schema(value_type = String, example = "-5.00")]
+    #[schema(example = "-5.00")]
     pub amount: Amount,
-    #[schema(value_type = String, example = "120.00")]
+    #[schema(example = "120.00")]
     pub balance_after: Amount,
 }
 
@@ -75,7 +75,12 @@ pub struct TransactionView {
 #[serde(deny_unknown_fields)]
 pub struct ReverseRequest {
     #[validate(length(min = 1, max = 200, message = "请写明冲正原因"))]
-    #[schema(example = "录入错误，重复奖励")]
+    #[schema(
+        example = "录入错误，重复奖励",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     #[validate(custom(function = "crate::text::multi_line"))]
     pub reason: String,
 }

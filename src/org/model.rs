@@ -96,7 +96,7 @@ pub struct VillageView {
 #[serde(deny_unknown_fields)]
 pub struct CreateVillage {
     #[validate(length(min = 1, max = 64, message = "请填写 1–64 个字的村名"))]
-    #[schema(example = "庆乐村")]
+    #[schema(example = "庆乐村", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(custom(function = "valid_code"))]
@@ -112,6 +112,7 @@ pub struct CreateVillage {
 pub struct PatchVillage {
     #[validate(length(min = 1, max = 64, message = "请填写 1–64 个字的村名"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub name: Option<String>,
     #[validate(nested)]
     pub policy: Option<PolicyPatch>,
@@ -130,7 +131,7 @@ pub struct GroupView {
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的组名"))]
-    #[schema(example = "第一村民小组")]
+    #[schema(example = "第一村民小组", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
 }
@@ -162,16 +163,16 @@ pub struct HouseholdView {
 #[serde(deny_unknown_fields)]
 pub struct CreateHousehold {
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的门牌号"))]
-    #[schema(example = "12号")]
+    #[schema(example = "12号", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub door_no: String,
     #[validate(length(min = 1, max = 32, message = "请填写户主姓名"))]
-    #[schema(example = "张小明")]
+    #[schema(example = "张小明", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub head_name: String,
     pub group_id: Option<i64>,
     #[validate(custom(function = "valid_phone"))]
-    #[schema(example = "13800138000")]
+    #[schema(example = "13800138000", pattern = "^[-+ ]*([0-9][-+ ]*){5,20}$")]
     #[validate(custom(function = "crate::text::single_line"))]
     pub phone: Option<String>,
 }
@@ -181,9 +182,11 @@ pub struct CreateHousehold {
 pub struct PatchHousehold {
     #[validate(length(min = 1, max = 32, message = "请填写 1–32 个字的门牌号"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 32)]
     pub door_no: Option<String>,
     #[validate(length(min = 1, max = 32, message = "请填写户主姓名"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 32)]
     pub head_name: Option<String>,
     /// A group id, or null to take the household out of its group.
     #[serde(default, deserialize_with = "double_option")]
@@ -192,7 +195,7 @@ pub struct PatchHousehold {
     /// A phone number, or null to remove it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "valid_phone"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[-+ ]*([0-9][-+ ]*){5,20}$")]
     #[validate(custom(function = "crate::text::single_line"))]
     pub phone: Option<Option<String>>,
     /// False deactivates the household (committee only): every member's sign-ins end.
@@ -223,14 +226,16 @@ pub struct MemberView {
 pub struct PatchMember {
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 32)]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 16, message = "请填写与户主的关系"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 16)]
     pub relation: Option<String>,
     /// A phone number, or null to remove it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "valid_phone"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[-+ ]*([0-9][-+ ]*){5,20}$")]
     #[validate(custom(function = "crate::text::single_line"))]
     pub phone: Option<Option<String>>,
     /// False deactivates the member: their sign-ins and WeChat bindings end.
@@ -241,11 +246,11 @@ pub struct PatchMember {
 #[serde(deny_unknown_fields)]
 pub struct CreateMember {
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
-    #[schema(example = "李秀英")]
+    #[schema(example = "李秀英", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 16, message = "请填写与户主的关系"))]
-    #[schema(example = "配偶")]
+    #[schema(example = "配偶", min_length = 1, max_length = 16)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub relation: String,
 }
@@ -277,17 +282,19 @@ pub struct RoleRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateStaff {
     #[validate(custom(function = "valid_username"))]
-    #[schema(example = "qingle-wang")]
+    #[schema(example = "qingle-wang", pattern = "^[a-z0-9._-]{3,32}$")]
     #[validate(custom(function = "crate::text::single_line"))]
     pub username: String,
     #[validate(length(min = 8, max = 256, message = "密码至少 8 位"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
-    #[schema(example = "王建国")]
+    #[schema(example = "王建国", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 20, message = "至少给一个角色"), nested)]
+    #[schema(min_items = 1, max_items = 20)]
     pub roles: Vec<RoleRequest>,
 }
 
@@ -307,6 +314,7 @@ pub struct HouseholdFilter {
     /// Part of a door number or head's name.
     #[validate(length(max = 32, message = "最多 32 个字"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[param(max_length = 32)]
     pub q: Option<String>,
     pub group_id: Option<i64>,
     #[validate(range(min = 1, max = 500, message = "须在 1 到 500 之间"))]

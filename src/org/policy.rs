@@ -67,7 +67,7 @@ pub struct PolicyPatch {
     #[schema(minimum = 0, maximum = 30)]
     pub notice_days: Option<u32>,
     pub allow_self_report: Option<bool>,
-    #[schema(value_type = Option<String>, example = "1.00")]
+    #[schema(example = "1.00")]
     pub yuan_per_point: Option<Amount>,
     pub expiry: Option<Expiry>,
     pub public_rankings: Option<bool>,
@@ -77,9 +77,9 @@ pub struct PolicyPatch {
     #[validate(range(min = 0, max = 1440, message = "须在 0 到 1440 分钟之间"))]
     #[schema(minimum = 0, maximum = 1440)]
     pub void_window_minutes: Option<u32>,
-    #[schema(value_type = Option<String>, example = "200.00")]
+    #[schema(example = "200.00")]
     pub card_daily_cap: Option<Amount>,
-    #[schema(value_type = Option<Vec<String>>)]
+
     pub star_thresholds: Option<Vec<Amount>>,
 }
 

@@ -7,7 +7,7 @@ use super::model::*;
 use super::{card, service, settlement};
 use crate::auth::{Caller, Principal};
 use crate::error::{AppError, Problem};
-use crate::http::{IdempotentJson, ValidJson, ValidQuery, created, created_once};
+use crate::http::{FileBytes, IdempotentJson, ValidJson, ValidQuery, created, created_once};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -18,13 +18,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create_goods)
         .service(patch_goods)
         .service(adjust_stock)
-        .service(issue_code)
-        .service(code_status)
-        .service(scan)
-        .service(redeem)
+        .service(issue_payment_code)
+        .service(get_payment_code)
+        .service(scan_payment)
+        .service(redeem_goods)
         .service(list_redemptions)
         .service(get_redemption)
-        .service(void)
+        .service(void_redemption)
         .service(create_settlement)
         .service(list_settlements)
         .service(get_settlement)
@@ -32,7 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(pay_settlement)
         .service(export_settlement)
         .service(issue_card)
-        .service(card_sheet)
+        .service(print_card_sheet)
         .service(unlock_card);
 }
 
@@ -212,7 +212,7 @@ async fn adjust_stock(
     )
 )]
 #[post("/households/{household_id}/payment-codes")]
-async fn issue_code(
+async fn issue_payment_code(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -239,7 +239,7 @@ async fn issue_code(
     )
 )]
 #[get("/payment-codes/{id}")]
-async fn code_status(
+async fn get_payment_code(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,
@@ -263,10 +263,11 @@ async fn code_status(
         (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`code_used`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`code_invalid` or `code_expired`", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/shops/{shop_id}/scan")]
-async fn scan(
+async fn scan_payment(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -295,11 +296,12 @@ async fn scan(
         (status = 201, description = "The receipt, with the ledger position", body = ReceiptView),
         (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`code_used`, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`insufficient_points`, `insufficient_stock`, `code_invalid`, `code_expired`, or a field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`insufficient_points`, `insufficient_stock`, `code_invalid`, `code_expired`, `pin_incorrect`, `cap_exceeded` (the card's daily cap), or a field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/shops/{shop_id}/redemptions")]
-async fn redeem(
+async fn redeem_goods(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -382,7 +384,7 @@ async fn get_redemption(
     )
 )]
 #[post("/redemptions/{id}/void")]
-async fn void(
+async fn void_redemption(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -537,7 +539,10 @@ async fn pay_settlement(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Statement id"), ExportQuery),
     responses(
-        (status = 200, description = "The file", content_type = "text/csv"),
+        (status = 200, description = "The statement as a file: CSV (UTF-8) or XLSX, as `format` asks", content(
+            (FileBytes = "text/csv"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
     )
@@ -611,7 +616,7 @@ async fn issue_card(
     )
 )]
 #[post("/villages/{village_id}/cards/sheet")]
-async fn card_sheet(
+async fn print_card_sheet(
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,

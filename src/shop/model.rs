@@ -25,14 +25,15 @@ fn not_negative(amount: &Amount) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct KeeperRequest {
     #[validate(length(min = 3, max = 32, message = "用户名为 3–32 个字符"))]
-    #[schema(example = "qingle-shop")]
+    #[schema(example = "qingle-shop", min_length = 3, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub username: String,
     #[validate(length(min = 8, max = 256, message = "密码至少 8 位"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
-    #[schema(example = "何美玲")]
+    #[schema(example = "何美玲", min_length = 1, max_length = 32)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
 }
@@ -41,10 +42,11 @@ pub struct KeeperRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateShop {
     #[validate(length(min = 1, max = 64, message = "请填写店名"))]
-    #[schema(example = "庆乐积分超市")]
+    #[schema(example = "庆乐积分超市", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 50, message = "至少服务一个村"))]
+    #[schema(min_items = 1, max_items = 50)]
     pub village_ids: Vec<i64>,
     #[validate(nested)]
     pub keeper: KeeperRequest,
@@ -62,20 +64,21 @@ pub struct ShopView {
 #[serde(deny_unknown_fields)]
 pub struct CreateGoods {
     #[validate(length(min = 1, max = 64, message = "请填写商品名"))]
-    #[schema(example = "食用油")]
+    #[schema(example = "食用油", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub name: String,
     #[validate(length(min = 1, max = 8, message = "请填写单位，如 瓶、袋"))]
-    #[schema(example = "瓶")]
+    #[schema(example = "瓶", min_length = 1, max_length = 8)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub unit: String,
     #[validate(custom(function = "positive"))]
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub points_price: Amount,
     #[validate(custom(function = "not_negative"))]
-    #[schema(value_type = String, example = "28.50")]
+    #[schema(example = "28.50")]
     pub cost_yuan: Amount,
     #[validate(range(min = 0, max = 1000000, message = "须在 0 到 1000000 之间"))]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub stock: i64,
 }
 
@@ -84,15 +87,17 @@ pub struct CreateGoods {
 pub struct PatchGoods {
     #[validate(length(min = 1, max = 64, message = "请填写商品名"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub name: Option<String>,
     #[validate(length(min = 1, max = 8, message = "请填写单位"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 8)]
     pub unit: Option<String>,
     #[validate(custom(function = "positive"))]
-    #[schema(value_type = Option<String>, example = "30.00")]
+    #[schema(example = "30.00")]
     pub points_price: Option<Amount>,
     #[validate(custom(function = "not_negative"))]
-    #[schema(value_type = Option<String>, example = "28.50")]
+    #[schema(example = "28.50")]
     pub cost_yuan: Option<Amount>,
     pub active: Option<bool>,
 }
@@ -103,9 +108,9 @@ pub struct GoodsView {
     pub shop_id: i64,
     pub name: String,
     pub unit: String,
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub points_price: Amount,
-    #[schema(value_type = String, example = "28.50")]
+    #[schema(example = "28.50")]
     pub cost_yuan: Amount,
     pub stock: i64,
     pub active: bool,
@@ -116,9 +121,10 @@ pub struct GoodsView {
 pub struct StockRequest {
     /// Units in (positive, a restock) or out (negative, an adjustment); never below 0.
     #[validate(range(min = -1000000, max = 1000000, message = "须在 -1000000 到 1000000 之间"))]
+    #[schema(minimum = -1000000, maximum = 1000000)]
     pub delta: i64,
     #[validate(length(min = 1, max = 200, message = "请写明原因"))]
-    #[schema(example = "进货")]
+    #[schema(example = "进货", min_length = 1, max_length = 200)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub reason: String,
 }
@@ -151,11 +157,12 @@ pub struct PaymentCodeStatus {
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
     #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
-    #[schema(example = "912345678901234563")]
+    #[schema(example = "912345678901234563", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 64, message = "请扫户卡"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub card_token: Option<String>,
 }
 
@@ -190,7 +197,7 @@ pub struct ScanView {
     #[schema(example = "张*明")]
     pub display_name: String,
     pub door_no: String,
-    #[schema(value_type = String, example = "125.00")]
+    #[schema(example = "125.00")]
     pub points: Amount,
 }
 
@@ -199,6 +206,7 @@ pub struct ScanView {
 pub struct LineRequest {
     pub goods_id: i64,
     #[validate(range(min = 1, max = 99, message = "须在 1 到 99 之间"))]
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i32,
 }
 
@@ -206,21 +214,25 @@ pub struct LineRequest {
 #[serde(deny_unknown_fields)]
 pub struct RedeemRequest {
     #[validate(length(min = 1, max = 64, message = "请扫码或输入付款码"))]
-    #[schema(example = "912345678901234563")]
+    #[schema(example = "912345678901234563", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub code: Option<String>,
     /// A household card's token, with its `pin`, instead of a code.
     #[validate(length(min = 1, max = 64, message = "请扫户卡"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub card_token: Option<String>,
     #[validate(length(min = 4, max = 6, message = "密码是 4 到 6 位数字"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 4, max_length = 6, pattern = "^[0-9]{4,6}$")]
     pub pin: Option<String>,
     #[validate(length(min = 1, max = 30, message = "选 1 到 30 种商品"), nested)]
+    #[schema(min_items = 1, max_items = 30)]
     pub lines: Vec<LineRequest>,
     /// Who collected the goods for the household (代兑), if not its own member.
     #[validate(length(min = 1, max = 32, message = "代兑人姓名最多 32 字"))]
     #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 1, max_length = 32)]
     pub proxy_name: Option<String>,
 }
 
@@ -230,9 +242,9 @@ pub struct ReceiptLine {
     pub name: String,
     pub unit: String,
     pub quantity: i32,
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub points_price: Amount,
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub points: Amount,
 }
 
@@ -255,9 +267,9 @@ pub struct ReceiptView {
     /// Per shop and day, without gaps: `<shop>-<YYYYMMDD>-<n>`.
     #[schema(example = "001-20261128-0007")]
     pub receipt_no: String,
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub total_points: Amount,
-    #[schema(value_type = String, example = "95.00")]
+    #[schema(example = "95.00")]
     pub points_after: Amount,
     pub lines: Vec<ReceiptLine>,
     pub transaction_id: i64,
@@ -271,7 +283,12 @@ pub struct ReceiptView {
 #[serde(deny_unknown_fields)]
 pub struct VoidRequest {
     #[validate(length(min = 1, max = 200, message = "请写明作废原因"))]
-    #[schema(example = "拿错了商品")]
+    #[schema(
+        example = "拿错了商品",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     #[validate(custom(function = "crate::text::multi_line"))]
     pub reason: String,
 }
@@ -294,7 +311,7 @@ pub struct CreateSettlement {
 pub struct PayRequest {
     /// The bank or cash reference of the payment.
     #[validate(length(min = 1, max = 64, message = "请填写付款凭证号"))]
-    #[schema(example = "转账 20261201-0031")]
+    #[schema(example = "转账 20261201-0031", min_length = 1, max_length = 64)]
     #[validate(custom(function = "crate::text::single_line"))]
     pub reference: String,
     /// The day it was paid (default today).
@@ -321,9 +338,9 @@ pub struct SettlementLineView {
     pub receipt_no: String,
     pub village_id: i64,
     /// Negative on a `void` line.
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub points: Amount,
-    #[schema(value_type = String, example = "30.00")]
+    #[schema(example = "30.00")]
     pub yuan: Amount,
     pub redeemed_at: DateTime<Utc>,
 }
@@ -343,10 +360,10 @@ pub struct SettlementView {
     pub redemptions: i32,
     /// How many voids of redemptions paid on earlier statements this one takes back.
     pub carried_voids: i32,
-    #[schema(value_type = String, example = "1250.00")]
+    #[schema(example = "1250.00")]
     pub points: Amount,
     /// Points converted at each village's `yuan_per_point`, rounded to the fen.
-    #[schema(value_type = String, example = "1250.00")]
+    #[schema(example = "1250.00")]
     pub yuan: Amount,
     pub created_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
@@ -362,6 +379,7 @@ pub struct SettlementView {
 pub struct ExportQuery {
     /// `csv` (default) or `xlsx`.
     #[validate(custom(function = "export_format"))]
+    #[param(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
 }
 
@@ -386,7 +404,7 @@ fn valid_pin(pin: &str) -> Result<(), ValidationError> {
 pub struct IssueCard {
     /// 4–6 digits chosen with the household; stored only as a keyed hash.
     #[validate(custom(function = "valid_pin"))]
-    #[schema(example = "2580")]
+    #[schema(example = "2580", pattern = "^[0-9]{4,6}$")]
     pub pin: String,
 }
 
@@ -409,6 +427,7 @@ pub struct CardView {
 pub struct SheetCard {
     pub household_id: i64,
     #[validate(custom(function = "valid_pin"))]
+    #[schema(pattern = "^[0-9]{4,6}$")]
     pub pin: String,
 }
 
@@ -416,6 +435,7 @@ pub struct SheetCard {
 #[serde(deny_unknown_fields)]
 pub struct CardSheetRequest {
     #[validate(length(min = 1, max = 200, message = "选 1 到 200 户"), nested)]
+    #[schema(min_items = 1, max_items = 200)]
     pub cards: Vec<SheetCard>,
 }
 

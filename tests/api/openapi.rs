@@ -159,3 +159,169 @@ fn every_list_endpoint_answers_items_and_next_cursor() {
     }
     assert!(lists >= 15, "only {lists} lists found");
 }
+
+/// A documented path asked with a method it does not declare answers 405 with `Allow`;
+/// a path the document does not have stays 404.
+#[test]
+fn an_undeclared_method_is_405_naming_the_methods_the_path_answers() {
+    use reqwest::Method;
+    let app = TestApp::start();
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/villages/1/claims", "GET, POST"),
+        (Method::PUT, "/api/v1/auth/login", "POST"),
+        (Method::TRACE, "/healthz", "GET"),
+        (Method::POST, "/api/v1/claims/7", "GET"),
+    ] {
+        let resp = app.send_method(method.clone(), path, None);
+        assert_eq!(
+            (resp.status, resp.header("allow"), resp.code()),
+            (405, Some(allow), "method_not_allowed"),
+            "{method} {path}: {}",
+            resp.text
+        );
+        assert_eq!(
+            resp.header("content-type"),
+            Some("application/problem+json")
+        );
+    }
+    let nothing = app.send_method(Method::DELETE, "/api/v1/nothing-here", None);
+    assert_eq!(nothing.status, 404, "{}", nothing.text);
+}
+
+/// What an operation can answer by its shape is in the document: 401/403/404 where a
+/// token is needed, 404 for a path id, 413/422 for a body, 422 for a query, 503 with
+/// `Retry-After` for anything that reads the database. Operation ids are unique and say
+/// what they do.
+#[test]
+fn every_operation_documents_what_its_shape_can_answer() {
+    let doc = serde_json::to_value(jifen::openapi::document()).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+            assert!(
+                id.contains('_')
+                    || ["login", "logout", "healthz", "readyz", "metrics"].contains(&id),
+                "{method} {path}: operationId {id:?} says too little"
+            );
+            let answers = op["responses"].as_object().unwrap();
+            let has = |status: &str| answers.contains_key(status);
+            let mut expected = Vec::new();
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                expected.extend(["401", "403", "404"]);
+            }
+            if path.contains('{') {
+                expected.push("404");
+            }
+            if op.get("requestBody").is_some() {
+                expected.extend(["413", "422"]);
+            }
+            let queried = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] != "path"));
+            if queried {
+                expected.push("422");
+            }
+            if path.starts_with("/api/") {
+                expected.push("503");
+                assert!(
+                    answers["503"]["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: 503 without Retry-After"
+                );
+            }
+            for status in expected {
+                assert!(has(status), "{method} {path} does not document {status}");
+                let problem = &answers[status]["content"]["application/problem+json"]["schema"];
+                assert_eq!(
+                    problem["$ref"], "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+}
+
+/// Every string a request may carry says what it may hold (a pattern, an enum or a binary
+/// format), and text over lines allows exactly what `crate::text` allows.
+#[test]
+fn every_request_string_says_what_it_may_hold() {
+    use serde_json::Value;
+    fn walk(
+        schema: &Value,
+        at: &str,
+        schemas: &Value,
+        seen: &mut Vec<String>,
+        found: &mut Vec<String>,
+    ) {
+        if let Some(name) = schema["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            if !seen.contains(&name.to_owned()) {
+                seen.push(name.to_owned());
+                walk(&schemas[name], name, schemas, seen, found);
+            }
+            return;
+        }
+        let is_string = schema["type"] == "string"
+            || schema["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&Value::from("string")));
+        if is_string {
+            let said = schema.get("pattern").is_some()
+                || schema.get("enum").is_some()
+                || schema["format"] == "binary";
+            if !said {
+                found.push(at.to_owned());
+            }
+            if let Some(pattern) = schema["pattern"].as_str()
+                && pattern.contains("\\u0008")
+            {
+                assert_eq!(pattern, jifen::openapi::MULTI_LINE, "{at}");
+            }
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            walk(property, &format!("{at}.{name}"), schemas, seen, found);
+        }
+        if schema["items"].is_object() {
+            walk(&schema["items"], &format!("{at}[]"), schemas, seen, found);
+        }
+        for key in ["oneOf", "allOf", "anyOf"] {
+            for option in schema[key].as_array().into_iter().flatten() {
+                walk(option, at, schemas, seen, found);
+            }
+        }
+    }
+    let doc = serde_json::to_value(jifen::openapi::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let (mut seen, mut found) = (Vec::new(), Vec::new());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for content in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                walk(
+                    &content.1["schema"],
+                    &format!("{method} {path}"),
+                    schemas,
+                    &mut seen,
+                    &mut found,
+                );
+            }
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] != "path" {
+                    let at = format!("{method} {path} {}", parameter["name"]);
+                    walk(&parameter["schema"], &at, schemas, &mut seen, &mut found);
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 30, "walked only {seen:?}");
+    assert!(
+        found.is_empty(),
+        "strings that say nothing of what they hold: {found:?}"
+    );
+}

@@ -293,6 +293,11 @@ impl TestApp {
         self.send(request, Some(token))
     }
 
+    /// A request with any method and no body (TRACE, OPTIONS, ...).
+    pub fn send_method(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> Resp {
+        self.send(self.client.request(method, self.url(path)), token)
+    }
+
     pub fn send_put(&self, path: &str, token: &str, body: Value) -> Resp {
         self.send(self.client.put(self.url(path)).json(&body), Some(token))
     }

@@ -195,3 +195,85 @@ fn amounts_and_dates_are_taken_only_in_their_documented_form() {
         "nothing was awarded"
     );
 }
+
+/// JSON Schema (and so the OpenAPI document) counts `2.0` as the integer 2: it is taken as
+/// one, in the body and in the idempotency digest. `2.5` stays a type error.
+#[test]
+fn whole_numbers_written_with_a_fraction_are_integers() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let item = crate::ledger::add_item(&app, &w, "A01", "5");
+    let body = |quantity: serde_json::Value| {
+        json!({"item_id": item, "household_ids": [w.households[0]], "quantity": quantity,
+               "occurred_on": "2026-11-27"})
+    };
+    let halves = crate::ledger::award(&app, &w, "halves", body(json!(2.5)));
+    assert_eq!(
+        (halves.status, halves.fields()),
+        (422, vec!["quantity".to_owned()]),
+        "{}",
+        halves.text
+    );
+    let awarded = crate::ledger::award(&app, &w, "whole", body(json!(2.0)));
+    assert_eq!(awarded.status, 201, "{}", awarded.text);
+    assert_eq!(awarded.body["claims"][0]["quantity"], 2, "{}", awarded.text);
+    let replayed = crate::ledger::award(&app, &w, "whole", body(json!(2)));
+    assert_eq!(
+        (replayed.status, replayed.header("Idempotency-Replayed")),
+        (201, Some("true")),
+        "2 and 2.0 are one request: {}",
+        replayed.text
+    );
+}
+
+/// Every body is a JSON object: serde alone would fill a struct from an array.
+#[test]
+fn a_body_that_is_not_an_object_is_refused() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let path = format!("/api/v1/villages/{}", w.qingle);
+    for body in [
+        json!([null, null]),
+        json!(["改名村", null]),
+        json!("庆乐村"),
+        json!(5),
+    ] {
+        let resp = app.patch(&path, Some(&w.committee), body.clone());
+        assert_eq!(
+            (resp.status, resp.fields()),
+            (422, vec!["body".to_owned()]),
+            "{body}: {}",
+            resp.text
+        );
+    }
+    let village = app.get(&path, Some(&w.committee));
+    assert_eq!(village.body["name"], "庆乐村", "{}", village.text);
+}
+
+/// An upload holds the one part the document names; another part is refused, like an
+/// unknown JSON field, and nothing is imported.
+#[test]
+fn an_upload_with_a_part_of_another_name_is_refused() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let path = format!("/api/v1/villages/{}/checklist/import", w.qingle);
+    let resp = app.post_raw(
+        &path,
+        Some(&w.committee),
+        b"--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n\
+--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\n\r\n\
+\xe7\xbc\x96\xe5\x8f\xb7\r\n--b--\r\n",
+        "multipart/form-data; boundary=b",
+    );
+    assert_eq!(
+        (resp.status, resp.fields()),
+        (422, vec!["file".to_owned()]),
+        "{}",
+        resp.text
+    );
+    let items = app.get(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(items.body["items"], json!([]), "{}", items.text);
+}

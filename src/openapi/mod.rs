@@ -7,6 +7,11 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
+mod contract;
+pub mod methods;
+
+pub use contract::{MULTI_LINE, SINGLE_LINE};
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -51,13 +56,15 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// The full document, as served at `/api-docs/openapi.json`.
+/// The full document, as served at `/api-docs/openapi.json`: the handlers' annotations,
+/// completed with what every operation of a kind answers (see `contract`).
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(base())
         .configure(crate::server::routes)
         .split_for_parts();
+    contract::complete(&mut api);
     api
 }
 
