@@ -90,6 +90,15 @@ fn whole_numbers_as_integers(bytes: &[u8]) -> Option<serde_json::Value> {
     rewrite_whole_numbers(&mut value).then_some(value)
 }
 
+/// Rewrites every value (no short cut), saying whether any changed.
+fn rewrite_each<'a>(values: impl Iterator<Item = &'a mut serde_json::Value>) -> bool {
+    values
+        .map(rewrite_whole_numbers)
+        .filter(|&rewritten| rewritten)
+        .count()
+        > 0
+}
+
 fn rewrite_whole_numbers(value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     match value {
@@ -104,22 +113,8 @@ fn rewrite_whole_numbers(value: &mut serde_json::Value) -> bool {
                 _ => false,
             }
         }
-        Value::Array(items) => {
-            items
-                .iter_mut()
-                .map(rewrite_whole_numbers)
-                .filter(|&rewritten| rewritten)
-                .count()
-                > 0
-        }
-        Value::Object(fields) => {
-            fields
-                .values_mut()
-                .map(rewrite_whole_numbers)
-                .filter(|&rewritten| rewritten)
-                .count()
-                > 0
-        }
+        Value::Array(items) => rewrite_each(items.iter_mut()),
+        Value::Object(fields) => rewrite_each(fields.values_mut()),
         _ => false,
     }
 }
