@@ -116,7 +116,7 @@ fn init_tracing(settings: &Settings) {
 }
 
 fn open_migrated(settings: &Settings) -> Result<Db, String> {
-    let db = Db::open(&settings.database_url, 2, settings.db_acquire_timeout())
+    let db = Db::open_for_command(&settings.database_url, 2, settings.db_acquire_timeout())
         .map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     migrate::run_pending(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
@@ -196,7 +196,7 @@ fn serve(settings: Settings) -> Result<(), String> {
 
 /// Verifies without changing anything: the database must already be migrated.
 fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> Result<(), String> {
-    let db = Db::open(&settings.database_url, 1, settings.db_acquire_timeout())
+    let db = Db::open_for_command(&settings.database_url, 1, settings.db_acquire_timeout())
         .map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     if !migrate::is_current(&mut conn).map_err(|e| e.to_string())? {

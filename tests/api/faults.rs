@@ -57,6 +57,16 @@ impl Jifen {
         jifen.serve()
     }
 
+    /// Runs a command (`migrate`, `verify`) with this server's settings; its exit status.
+    fn command(&self, args: &[&str]) -> std::process::ExitStatus {
+        Command::new(env!("CARGO_BIN_EXE_jifen"))
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .status()
+            .expect("run jifen")
+    }
+
     /// Another server on a database a first one prepared.
     pub fn join(database_url: &str) -> Jifen {
         Jifen::configure(database_url, &[]).serve()
@@ -976,4 +986,17 @@ fn two_servers_on_one_postgres_keep_every_race_exact() {
         award_count, 3,
         "two awards posted at once and the due claim once: {ledger}"
     );
+}
+
+/// A command exits cleanly every time: its pool opened a spare connection in the
+/// background, and exiting while libpq was in the middle of it crashed the process
+/// (SIGSEGV in 23 of 60 `jifen migrate` runs on PostgreSQL).
+#[test]
+fn commands_exit_cleanly_every_time() {
+    let db = TestDb::fresh();
+    let jifen = Jifen::configure(db.url(), &[]);
+    for run in 0..40 {
+        let status = jifen.command(&["migrate"]);
+        assert!(status.success(), "jifen migrate, run {run}: {status}");
+    }
 }
