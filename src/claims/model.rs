@@ -6,8 +6,21 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::amount::Amount;
+use crate::db::TextState;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     Submitted,
@@ -16,11 +29,22 @@ pub enum ClaimStatus {
     Objected,
     Overturned,
     Posted,
+    /// Shown, never stored: a posted claim whose transaction was reversed.
     Reversed,
 }
 
-impl ClaimStatus {
-    pub fn as_str(self) -> &'static str {
+impl TextState for ClaimStatus {
+    const ALL: &'static [Self] = &[
+        ClaimStatus::Submitted,
+        ClaimStatus::Rejected,
+        ClaimStatus::InNotice,
+        ClaimStatus::Objected,
+        ClaimStatus::Overturned,
+        ClaimStatus::Posted,
+        ClaimStatus::Reversed,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             ClaimStatus::Submitted => "submitted",
             ClaimStatus::Rejected => "rejected",
@@ -31,19 +55,65 @@ impl ClaimStatus {
             ClaimStatus::Reversed => "reversed",
         }
     }
+}
 
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            ClaimStatus::Submitted,
-            ClaimStatus::Rejected,
-            ClaimStatus::InNotice,
-            ClaimStatus::Objected,
-            ClaimStatus::Overturned,
-            ClaimStatus::Posted,
-            ClaimStatus::Reversed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+crate::text_state_column!(ClaimStatus);
+
+/// What happens to a claim; the lifecycle below says from where to where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimEvent {
+    /// 审核通过 with public notice.
+    Approve,
+    /// 审核通过 in a village without public notice: into the ledger at once.
+    PostAtOnce,
+    /// 驳回 by the committee.
+    Reject,
+    /// 异议 by a villager (a claim may carry several).
+    Object,
+    /// The supervisors uphold an objection: the claim is overturned.
+    Uphold,
+    /// The supervisors dismiss the last open objection: back on notice.
+    Dismiss,
+    /// The notice ended: into the ledger.
+    NoticeEnds,
+    /// The notice ended, but the item's cap was used up meanwhile: not posted.
+    CapUsedUp,
+}
+
+impl ClaimEvent {
+    pub const ALL: [ClaimEvent; 8] = [
+        ClaimEvent::Approve,
+        ClaimEvent::PostAtOnce,
+        ClaimEvent::Reject,
+        ClaimEvent::Object,
+        ClaimEvent::Uphold,
+        ClaimEvent::Dismiss,
+        ClaimEvent::NoticeEnds,
+        ClaimEvent::CapUsedUp,
+    ];
+
+    /// The claim lifecycle (DESIGN.md §4), one row per event: the states it moves a claim
+    /// out of (the condition of its update), and the state it leaves it in.
+    pub fn rule(self) -> (&'static [ClaimStatus], ClaimStatus) {
+        use ClaimStatus::*;
+        match self {
+            ClaimEvent::Approve => (&[Submitted], InNotice),
+            ClaimEvent::PostAtOnce => (&[Submitted], Posted),
+            ClaimEvent::Reject => (&[Submitted], Rejected),
+            ClaimEvent::Object => (&[InNotice, Objected], Objected),
+            ClaimEvent::Uphold => (&[Objected], Overturned),
+            ClaimEvent::Dismiss => (&[Objected], InNotice),
+            ClaimEvent::NoticeEnds => (&[InNotice], Posted),
+            ClaimEvent::CapUsedUp => (&[InNotice], Rejected),
+        }
+    }
+}
+
+impl ClaimStatus {
+    /// Where `event` takes a claim in this state, or `None` when it cannot happen here.
+    pub fn step(self, event: ClaimEvent) -> Option<ClaimStatus> {
+        let (from, to) = event.rule();
+        from.contains(&self).then_some(to)
     }
 }
 
@@ -250,4 +320,54 @@ pub struct NoticeBoard {
     /// The latest postings.
     pub recent_postings: Vec<BoardClaim>,
     pub head: crate::ledger::verify::HeadView,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClaimEvent::*;
+    use ClaimStatus::*;
+
+    /// Every step the lifecycle allows, written out once more by hand; every other pair of
+    /// state and event is refused.
+    #[test]
+    fn the_lifecycle_allows_exactly_its_steps() {
+        let allowed = [
+            (Submitted, Approve, InNotice),
+            (Submitted, PostAtOnce, Posted),
+            (Submitted, Reject, Rejected),
+            (InNotice, Object, Objected),
+            (Objected, Object, Objected),
+            (Objected, Uphold, Overturned),
+            (Objected, Dismiss, InNotice),
+            (InNotice, NoticeEnds, Posted),
+            (InNotice, CapUsedUp, Rejected),
+        ];
+        for &state in ClaimStatus::ALL {
+            for event in ClaimEvent::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(from, on, _)| *from == state && *on == event)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(state.step(event), expected, "{state:?} on {event:?}");
+            }
+        }
+        for state in [Rejected, Overturned, Posted, Reversed] {
+            assert!(
+                ClaimEvent::ALL.iter().all(|e| state.step(*e).is_none()),
+                "{state:?} is final"
+            );
+        }
+    }
+
+    #[test]
+    fn states_read_back_by_name_and_nothing_else() {
+        for &state in ClaimStatus::ALL {
+            assert_eq!(ClaimStatus::parse(state.as_str()), Some(state));
+            let json = serde_json::to_value(state).unwrap();
+            assert_eq!(json, state.as_str());
+        }
+        assert_eq!(ClaimStatus::parse("Submitted"), None);
+        assert_eq!(ClaimStatus::parse(""), None);
+    }
 }

@@ -46,7 +46,7 @@ fn one_view(conn: &mut DbConnection, id: i64) -> AppResult<ClaimView> {
 fn status_of(row: &ClaimRow, reversed: &[i64]) -> ClaimStatus {
     match row.transaction_id {
         Some(tx) if reversed.contains(&tx) => ClaimStatus::Reversed,
-        _ => ClaimStatus::parse(&row.status).unwrap_or(ClaimStatus::Submitted),
+        _ => row.status,
     }
 }
 
@@ -58,7 +58,7 @@ fn view(row: ClaimRow, events: &[store::EventRow], reversed: &[i64]) -> ClaimVie
             .filter(|e| e.0 == row.id)
             .map(
                 |(_, status, note, actor_kind, actor_id, at)| ClaimEventView {
-                    status: ClaimStatus::parse(status).unwrap_or(ClaimStatus::Submitted),
+                    status: *status,
                     note: note.clone(),
                     actor_kind: actor_kind.clone(),
                     actor_id: *actor_id,
@@ -117,7 +117,7 @@ fn event(
         &NewEvent {
             village_id: claim.village_id,
             claim_id: claim.id,
-            status: status.as_str(),
+            status,
             note,
             actor_kind: by.kind,
             actor_id: by.id,
@@ -126,10 +126,9 @@ fn event(
     )?)
 }
 
-/// One step of a claim's life: from which states, to which, and why.
+/// One step of a claim's life (`ClaimEvent::rule` says from where to where), and why.
 struct Step<'a> {
-    from: &'a [ClaimStatus],
-    to: ClaimStatus,
+    event: ClaimEvent,
     notice_ends_at: Option<chrono::NaiveDateTime>,
     note: &'a str,
 }
@@ -143,18 +142,18 @@ fn move_claim(
     by: &By,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    let from: Vec<&str> = step.from.iter().map(|s| s.as_str()).collect();
+    let (from, to) = step.event.rule();
     if !store::transition(
         conn,
         claim.id,
-        &from,
-        step.to.as_str(),
+        from,
+        to,
         step.notice_ends_at,
         now.naive_utc(),
     )? {
         return Ok(false);
     }
-    event(conn, claim, step.to, step.note, by, now)?;
+    event(conn, claim, to, step.note, by, now)?;
     Ok(true)
 }
 
@@ -203,22 +202,23 @@ fn item_of(conn: &mut DbConnection, claim: &ClaimRow) -> AppResult<ItemView> {
     Ok(item_in_village(conn, claim.item_id)?.1)
 }
 
-/// Posts a claim that is approved (`from` its current status): one ledger transaction,
-/// claim marked posted, and the claim recorded as the posting's idempotency key. Returns
-/// false when another request or server already moved the claim on.
+/// Posts an approved claim (`how`: at once, or at the end of its notice): one ledger
+/// transaction, claim marked posted, and the claim recorded as the posting's idempotency
+/// key. Returns false when another request or server already moved the claim on.
 fn post_claim(
     conn: &mut DbConnection,
     claim: &ClaimRow,
-    from: &[&str],
+    how: ClaimEvent,
     actor: Actor,
     by: &By,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    let (from, to) = how.rule();
     if !store::transition(
         conn,
         claim.id,
         from,
-        ClaimStatus::Posted.as_str(),
+        to,
         claim.notice_ends_at,
         now.naive_utc(),
     )? {
@@ -252,7 +252,7 @@ fn post_claim(
     event(
         conn,
         claim,
-        ClaimStatus::Posted,
+        to,
         &format!("已入账，账本第 {} 笔", posted.seq),
         by,
         now,
@@ -273,7 +273,7 @@ fn approve_row(
         post_claim(
             conn,
             claim,
-            &[ClaimStatus::Submitted.as_str()],
+            ClaimEvent::PostAtOnce,
             Actor::from(c),
             &by,
             now,
@@ -283,8 +283,7 @@ fn approve_row(
     let ends = notice_end(now, policy.notice_days);
     let note = format!("审核通过，公示 {} 天", policy.notice_days);
     let step = Step {
-        from: &[ClaimStatus::Submitted],
-        to: ClaimStatus::InNotice,
+        event: ClaimEvent::Approve,
         notice_ends_at: Some(ends.naive_utc()),
         note: &note,
     };
@@ -429,7 +428,7 @@ fn insert(
             item_version: checked.item.version,
             points: checked.item.points.minor(),
             quantity: checked.quantity,
-            status: ClaimStatus::Submitted.as_str(),
+            status: ClaimStatus::Submitted,
             occurred_on: req.occurred_on,
             note: req.note.as_deref().unwrap_or("").trim(),
             transaction_id: None,
@@ -455,7 +454,7 @@ fn claim_for(
 }
 
 fn require_status(claim: &ClaimRow, allowed: &[ClaimStatus], message: &str) -> AppResult<()> {
-    if allowed.iter().any(|s| s.as_str() == claim.status) {
+    if allowed.contains(&claim.status) {
         Ok(())
     } else {
         Err(AppError::InvalidState(message.to_owned()))
@@ -514,8 +513,7 @@ pub fn reject(
     write_tx(conn, |conn| {
         let claim = claim_for(conn, &c.principal, claim_id, Action::ReviewClaim)?;
         let step = Step {
-            from: &[ClaimStatus::Submitted],
-            to: ClaimStatus::Rejected,
+            event: ClaimEvent::Reject,
             notice_ends_at: None,
             note: reason.trim(),
         };
@@ -562,7 +560,7 @@ pub fn list(
         conn,
         store::ClaimQuery {
             village_id,
-            status: filter.status.map(ClaimStatus::as_str),
+            status: filter.status,
             households: own.as_deref(),
             groups: groups.as_deref(),
             page: request,
@@ -595,8 +593,7 @@ pub fn object(
         let target = village_target(conn, claim.village_id)?;
         authorize(&c.principal, Action::Object, &target)?;
         let step = Step {
-            from: &[ClaimStatus::InNotice, ClaimStatus::Objected],
-            to: ClaimStatus::Objected,
+            event: ClaimEvent::Object,
             notice_ends_at: claim.notice_ends_at,
             note: "有村民提出异议，等待村务监督委员会处理",
         };
@@ -644,7 +641,7 @@ fn objection_view(conn: &mut DbConnection, id: i64) -> AppResult<ObjectionView> 
         decision_note: row.decision_note,
         created_at: row.created_at.and_utc(),
         decided_at: row.decided_at.map(|t| t.and_utc()),
-        claim_status: ClaimStatus::parse(&claim.status).unwrap_or(ClaimStatus::Objected),
+        claim_status: claim.status,
     })
 }
 
@@ -677,14 +674,12 @@ pub fn decide(
             return Err(AppError::InvalidState("这条异议已经处理过了。".into()));
         }
         let by = By::from(c);
-        let objected = &[ClaimStatus::Objected];
         match req.outcome {
             Outcome::Upheld => {
                 store::close_objections(conn, claim.id, c.principal.id, note, now.naive_utc())?;
                 let note = format!("异议成立：{note}");
                 let step = Step {
-                    from: objected,
-                    to: ClaimStatus::Overturned,
+                    event: ClaimEvent::Uphold,
                     notice_ends_at: claim.notice_ends_at,
                     note: &note,
                 };
@@ -693,8 +688,7 @@ pub fn decide(
             Outcome::Dismissed if store::open_objections(conn, claim.id)? == 0 => {
                 let note = format!("异议不成立：{note}；继续公示");
                 let step = Step {
-                    from: objected,
-                    to: ClaimStatus::InNotice,
+                    event: ClaimEvent::Dismiss,
                     notice_ends_at: claim.notice_ends_at,
                     note: &note,
                 };
@@ -748,7 +742,7 @@ fn post_one_due(conn: &mut DbConnection, claim_id: i64, now: DateTime<Utc>) -> A
     let Some(claim) = store::claim(conn, claim_id)? else {
         return Ok(false);
     };
-    if claim.status != ClaimStatus::InNotice.as_str() {
+    if claim.status != ClaimStatus::InNotice {
         return Ok(false);
     }
     let item = item_of(conn, &claim)?;
@@ -763,8 +757,7 @@ fn post_one_due(conn: &mut DbConnection, claim_id: i64, now: DateTime<Utc>) -> A
     .is_err()
     {
         let step = Step {
-            from: &[ClaimStatus::InNotice],
-            to: ClaimStatus::Rejected,
+            event: ClaimEvent::CapUsedUp,
             notice_ends_at: claim.notice_ends_at,
             note: "公示期满时已超出该项的次数上限，未入账",
         };
@@ -775,14 +768,7 @@ fn post_one_due(conn: &mut DbConnection, claim_id: i64, now: DateTime<Utc>) -> A
         kind: "system",
         id: None,
     };
-    post_claim(
-        conn,
-        &claim,
-        &[ClaimStatus::InNotice.as_str()],
-        actor,
-        &SYSTEM,
-        now,
-    )
+    post_claim(conn, &claim, ClaimEvent::NoticeEnds, actor, &SYSTEM, now)
 }
 
 /// Points approved and on notice for a household.
@@ -1018,7 +1004,7 @@ fn board_claim(row: store::BoardRow) -> BoardClaim {
         points: Amount::from_minor(claim.total),
         quantity: claim.quantity,
         occurred_on: claim.occurred_on,
-        status: ClaimStatus::parse(&claim.status).unwrap_or(ClaimStatus::InNotice),
+        status: claim.status,
         notice_ends_at: claim.notice_ends_at.map(|t| t.and_utc()),
         posted_at: posted_at.map(|t| t.and_utc()),
     }
@@ -1028,8 +1014,13 @@ fn board_claim(row: store::BoardRow) -> BoardClaim {
 pub fn notice_board(conn: &mut DbConnection, code: &str) -> AppResult<NoticeBoard> {
     let village =
         crate::org::service::village_summary_by_code(conn, code)?.ok_or(AppError::NotFound)?;
-    let in_notice = store::board(conn, village.0, &["in_notice", "objected"], 200)?;
-    let recent = store::board(conn, village.0, &["posted"], 30)?;
+    let in_notice = store::board(
+        conn,
+        village.0,
+        &[ClaimStatus::InNotice, ClaimStatus::Objected],
+        200,
+    )?;
+    let recent = store::board(conn, village.0, &[ClaimStatus::Posted], 30)?;
     Ok(NoticeBoard {
         village_code: code.to_owned(),
         village_name: village.1,

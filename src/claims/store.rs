@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::model::ClaimStatus;
 use crate::db::DbConnection;
 use crate::db::schema::{
     checklist_item_versions, claim_events, claim_evidence, claims, households, idempotency_records,
@@ -22,7 +23,7 @@ pub struct ClaimRow {
     pub points: i64,
     pub quantity: i32,
     pub total: i64,
-    pub status: String,
+    pub status: ClaimStatus,
     pub occurred_on: NaiveDate,
     pub note: String,
     pub notice_ends_at: Option<NaiveDateTime>,
@@ -39,7 +40,7 @@ pub struct NewClaim<'a> {
     pub item_version: i32,
     pub points: i64,
     pub quantity: i32,
-    pub status: &'a str,
+    pub status: ClaimStatus,
     pub occurred_on: NaiveDate,
     pub note: &'a str,
     pub transaction_id: Option<i64>,
@@ -77,7 +78,7 @@ pub fn insert_claim(conn: &mut DbConnection, c: &NewClaim) -> QueryResult<i64> {
 pub struct NewEvent<'a> {
     pub village_id: i64,
     pub claim_id: i64,
-    pub status: &'a str,
+    pub status: ClaimStatus,
     pub note: &'a str,
     pub actor_kind: &'a str,
     pub actor_id: Option<i64>,
@@ -108,7 +109,7 @@ pub fn claims_by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Cl
 }
 
 /// (claim id, status, note, actor kind, actor id, at) in order.
-pub type EventRow = (i64, String, String, String, Option<i64>, NaiveDateTime);
+pub type EventRow = (i64, ClaimStatus, String, String, Option<i64>, NaiveDateTime);
 
 pub fn events_of(conn: &mut DbConnection, claim_ids: &[i64]) -> QueryResult<Vec<EventRow>> {
     claim_events::table
@@ -138,16 +139,15 @@ pub fn claim(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ClaimRow>> 
 pub fn transition(
     conn: &mut DbConnection,
     id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[ClaimStatus],
+    to: ClaimStatus,
     notice_ends_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
     let changed = diesel::update(
         claims::table
             .filter(claims::id.eq(id))
-            .filter(claims::status.eq_any(from)),
+            .filter(claims::status.eq_any(from.to_vec())),
     )
     .set((
         claims::status.eq(to),
@@ -168,7 +168,7 @@ pub fn set_transaction(conn: &mut DbConnection, id: i64, transaction_id: i64) ->
 /// Which claims a list shows.
 pub struct ClaimQuery<'a> {
     pub village_id: i64,
-    pub status: Option<&'a str>,
+    pub status: Option<ClaimStatus>,
     /// Only these households (a villager's own); `None` for all.
     pub households: Option<&'a [i64]>,
     /// Only households of these groups (a group leader's); `None` for all.
@@ -187,7 +187,7 @@ pub fn claims_page(conn: &mut DbConnection, q: ClaimQuery) -> QueryResult<Vec<i6
         .select(claims::id)
         .into_boxed();
     if let Some(status) = q.status {
-        query = query.filter(claims::status.eq(status.to_owned()));
+        query = query.filter(claims::status.eq(status));
     }
     if let Some(ids) = q.households {
         query = query.filter(claims::household_id.eq_any(ids.to_vec()));
@@ -199,7 +199,12 @@ pub fn claims_page(conn: &mut DbConnection, q: ClaimQuery) -> QueryResult<Vec<i6
 }
 
 /// Statuses that use up a cap.
-pub const COUNTED: [&str; 4] = ["submitted", "in_notice", "objected", "posted"];
+pub const COUNTED: [ClaimStatus; 4] = [
+    ClaimStatus::Submitted,
+    ClaimStatus::InNotice,
+    ClaimStatus::Objected,
+    ClaimStatus::Posted,
+];
 
 /// Units of an item claimed for a household in `[from, to)` (all time when `None`),
 /// not counting `except` nor claims whose posting was reversed.
@@ -236,7 +241,7 @@ pub fn cap_used(
 /// Claims whose notice has run out without an open objection.
 pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
     claims::table
-        .filter(claims::status.eq("in_notice"))
+        .filter(claims::status.eq(ClaimStatus::InNotice))
         .filter(claims::notice_ends_at.le(now))
         .order(claims::id)
         .limit(limit)
@@ -248,7 +253,7 @@ pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResu
 pub fn pending(conn: &mut DbConnection, household_id: i64) -> QueryResult<i64> {
     let totals: Vec<i64> = claims::table
         .filter(claims::household_id.eq(household_id))
-        .filter(claims::status.eq_any(["in_notice", "objected"]))
+        .filter(claims::status.eq_any([ClaimStatus::InNotice, ClaimStatus::Objected]))
         .select(claims::total)
         .load(conn)?;
     Ok(totals.into_iter().sum())
@@ -451,10 +456,9 @@ pub type BoardRow = (
 pub fn board(
     conn: &mut DbConnection,
     village_id: i64,
-    statuses: &[&str],
+    statuses: &[ClaimStatus],
     limit: i64,
 ) -> QueryResult<Vec<BoardRow>> {
-    let statuses: Vec<String> = statuses.iter().map(|s| (*s).to_owned()).collect();
     let rows: Vec<(ClaimRow, String, String, String, String)> = claims::table
         .inner_join(households::table.on(households::id.eq(claims::household_id)))
         .inner_join(
@@ -463,7 +467,7 @@ pub fn board(
                 .and(checklist_item_versions::version.eq(claims::item_version))),
         )
         .filter(claims::village_id.eq(village_id))
-        .filter(claims::status.eq_any(statuses))
+        .filter(claims::status.eq_any(statuses.to_vec()))
         .order(claims::updated_at.desc())
         .limit(limit)
         .select((

@@ -18,7 +18,11 @@ mod fault;
 pub mod migrate;
 pub mod schema;
 mod target;
+mod text_state;
 
-pub use connection::{Db, DbConnection, DbManager, DbPool, NotReady, OpenError, write_tx};
+pub use connection::{
+    Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, write_tx,
+};
 pub use fault::is_outage;
 pub use target::{Backend, DbTarget, TargetError};
+pub use text_state::TextState;

@@ -700,3 +700,30 @@ fn a_reversed_posting_shows_on_its_claim() {
         201
     );
 }
+
+/// A status the code does not know, written into the database by someone else, is an
+/// error on reading — never shown as some other status.
+#[test]
+fn an_unknown_status_in_the_database_is_an_error_not_a_default() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::start();
+    let w = app.world();
+    let item = item(&app, &w, "A01", json!({}));
+    let submitted = claim(&app, &w, &w.committee, w.households[0], item, "2026-11-27");
+    assert_eq!(submitted.status, 201, "{}", submitted.text);
+    let id = submitted.id();
+    let mut conn = app.db.connect();
+    diesel::sql_query(format!(
+        "UPDATE claims SET status = 'approved' WHERE id = {id}"
+    ))
+    .execute(&mut conn)
+    .expect("raw update");
+    let read = app.get(&format!("/api/v1/claims/{id}"), Some(&w.committee));
+    assert_eq!(
+        (read.status, read.code()),
+        (500, "internal"),
+        "an unknown status was read as something: {}",
+        read.text
+    );
+    assert!(!read.text.contains("approved"), "{}", read.text);
+}

@@ -1,0 +1,86 @@
+//! States kept in TEXT columns (claim status, ...): written by name, read back into the
+//! enum on both backends, and an unknown name in the database is an error, never a default.
+
+/// A closed set of states, each with the name it has in its column and in JSON.
+pub trait TextState: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+
+    fn as_str(self) -> &'static str;
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|state| state.as_str() == text)
+    }
+}
+
+/// Maps a [`TextState`] (deriving `AsExpression` and `FromSqlRow` with
+/// `#[diesel(sql_type = Text)]`) to TEXT on SQLite, PostgreSQL and the `MultiBackend`.
+#[macro_export]
+macro_rules! text_state_column {
+    ($state:ty) => {
+        const _: () = {
+            use diesel::deserialize::{self, FromSql};
+            use diesel::pg::Pg;
+            use diesel::serialize::{self, IsNull, Output, ToSql};
+            use diesel::sql_types::Text;
+            use diesel::sqlite::Sqlite;
+            use $crate::db::MultiBackend;
+            use $crate::db::TextState;
+
+            fn read(text: String) -> deserialize::Result<$state> {
+                <$state as TextState>::parse(&text).ok_or_else(|| {
+                    format!("unknown {} {text:?} in the database", stringify!($state)).into()
+                })
+            }
+
+            impl FromSql<Text, Sqlite> for $state {
+                fn from_sql(
+                    value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+                ) -> deserialize::Result<Self> {
+                    read(<String as FromSql<Text, Sqlite>>::from_sql(value)?)
+                }
+            }
+
+            impl FromSql<Text, Pg> for $state {
+                fn from_sql(
+                    value: <Pg as diesel::backend::Backend>::RawValue<'_>,
+                ) -> deserialize::Result<Self> {
+                    read(<String as FromSql<Text, Pg>>::from_sql(value)?)
+                }
+            }
+
+            impl FromSql<Text, MultiBackend> for $state {
+                fn from_sql(
+                    value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+                ) -> deserialize::Result<Self> {
+                    value.from_sql::<$state, Text>()
+                }
+            }
+
+            impl ToSql<Text, Sqlite> for $state {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                    out.set_value(TextState::as_str(*self));
+                    Ok(IsNull::No)
+                }
+            }
+
+            impl ToSql<Text, Pg> for $state {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                    <str as ToSql<Text, Pg>>::to_sql(TextState::as_str(*self), &mut out.reborrow())
+                }
+            }
+
+            impl ToSql<Text, MultiBackend> for $state {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut Output<'b, '_, MultiBackend>,
+                ) -> serialize::Result {
+                    out.set_value((Text, self));
+                    Ok(IsNull::No)
+                }
+            }
+        };
+    };
+}
