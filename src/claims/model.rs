@@ -241,6 +241,53 @@ pub enum Outcome {
     Dismissed,
 }
 
+/// Where an objection stands: waiting for the supervisors, or decided.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectionStatus {
+    Open,
+    Upheld,
+    Dismissed,
+}
+
+impl TextState for ObjectionStatus {
+    const ALL: &'static [Self] = &[
+        ObjectionStatus::Open,
+        ObjectionStatus::Upheld,
+        ObjectionStatus::Dismissed,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ObjectionStatus::Open => "open",
+            ObjectionStatus::Upheld => "upheld",
+            ObjectionStatus::Dismissed => "dismissed",
+        }
+    }
+}
+
+crate::text_state_column!(ObjectionStatus);
+
+impl From<Outcome> for ObjectionStatus {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Upheld => ObjectionStatus::Upheld,
+            Outcome::Dismissed => ObjectionStatus::Dismissed,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideRequest {
@@ -260,9 +307,7 @@ pub struct ObjectionView {
     pub id: i64,
     pub claim_id: i64,
     pub reason: String,
-    /// `open`, `upheld` or `dismissed`.
-    #[schema(example = "open")]
-    pub status: String,
+    pub status: ObjectionStatus,
     pub decision_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -362,12 +407,7 @@ mod tests {
 
     #[test]
     fn states_read_back_by_name_and_nothing_else() {
-        for &state in ClaimStatus::ALL {
-            assert_eq!(ClaimStatus::parse(state.as_str()), Some(state));
-            let json = serde_json::to_value(state).unwrap();
-            assert_eq!(json, state.as_str());
-        }
-        assert_eq!(ClaimStatus::parse("Submitted"), None);
-        assert_eq!(ClaimStatus::parse(""), None);
+        crate::db::assert_names_round_trip::<ClaimStatus>();
+        crate::db::assert_names_round_trip::<ObjectionStatus>();
     }
 }

@@ -13,7 +13,7 @@ use crate::auth::{Caller, Principal, RoleName};
 use crate::checklist::model::{ItemView, Proposer};
 use crate::checklist::service::item_in_village;
 use crate::clock::{notice_end, shanghai_today};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, TextState, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::model::{Actor, TxKind, issuance_legs};
 use crate::ledger::posting::{Posting, post};
@@ -659,10 +659,7 @@ pub fn decide(
         let target = village_target(conn, objection.village_id)?;
         authorize(&c.principal, Action::DecideObjection, &target)?;
         let claim = store::claim(conn, objection.claim_id)?.ok_or(AppError::NotFound)?;
-        let (status, note) = match req.outcome {
-            Outcome::Upheld => ("upheld", req.note.trim()),
-            Outcome::Dismissed => ("dismissed", req.note.trim()),
-        };
+        let (status, note) = (ObjectionStatus::from(req.outcome), req.note.trim());
         if !store::decide_objection(
             conn,
             objection.id,
@@ -710,7 +707,7 @@ pub fn decide(
             c,
             &claim,
             "objection_decide",
-            json!({"objection_id": objection.id, "outcome": status}),
+            json!({"objection_id": objection.id, "outcome": status.as_str()}),
             now,
         )?;
         objection_view(conn, objection.id)

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::ClaimStatus;
+use super::model::{ClaimStatus, ObjectionStatus};
 use crate::db::DbConnection;
 use crate::db::schema::{
     checklist_item_versions, claim_events, claim_evidence, claims, households, idempotency_records,
@@ -286,7 +286,7 @@ pub struct ObjectionRow {
     pub village_id: i64,
     pub claim_id: i64,
     pub reason: String,
-    pub status: String,
+    pub status: ObjectionStatus,
     pub decision_note: Option<String>,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
@@ -305,7 +305,7 @@ pub fn insert_objection(
             objections::claim_id.eq(claim.id),
             objections::member_id.eq(member_id),
             objections::reason.eq(reason),
-            objections::status.eq("open"),
+            objections::status.eq(ObjectionStatus::Open),
             objections::created_at.eq(now),
         ))
         .returning(objections::id)
@@ -324,7 +324,7 @@ pub fn objection(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Objecti
 pub fn open_objections_in(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<i64>> {
     objections::table
         .filter(objections::village_id.eq(village_id))
-        .filter(objections::status.eq("open"))
+        .filter(objections::status.eq(ObjectionStatus::Open))
         .order(objections::id.asc())
         .select(objections::id)
         .load(conn)
@@ -334,7 +334,7 @@ pub fn open_objections_in(conn: &mut DbConnection, village_id: i64) -> QueryResu
 pub fn decide_objection(
     conn: &mut DbConnection,
     id: i64,
-    status: &str,
+    status: ObjectionStatus,
     staff_id: i64,
     note: &str,
     now: NaiveDateTime,
@@ -342,7 +342,7 @@ pub fn decide_objection(
     let changed = diesel::update(
         objections::table
             .filter(objections::id.eq(id))
-            .filter(objections::status.eq("open")),
+            .filter(objections::status.eq(ObjectionStatus::Open)),
     )
     .set((
         objections::status.eq(status),
@@ -357,7 +357,7 @@ pub fn decide_objection(
 pub fn open_objections(conn: &mut DbConnection, claim_id: i64) -> QueryResult<i64> {
     objections::table
         .filter(objections::claim_id.eq(claim_id))
-        .filter(objections::status.eq("open"))
+        .filter(objections::status.eq(ObjectionStatus::Open))
         .count()
         .get_result(conn)
 }
@@ -373,10 +373,10 @@ pub fn close_objections(
     diesel::update(
         objections::table
             .filter(objections::claim_id.eq(claim_id))
-            .filter(objections::status.eq("open")),
+            .filter(objections::status.eq(ObjectionStatus::Open)),
     )
     .set((
-        objections::status.eq("upheld"),
+        objections::status.eq(ObjectionStatus::Upheld),
         objections::decided_by.eq(staff_id),
         objections::decision_note.eq(note),
         objections::decided_at.eq(now),

@@ -26,3 +26,5 @@ pub use connection::{
 pub use fault::is_outage;
 pub use target::{Backend, DbTarget, TargetError};
 pub use text_state::TextState;
+#[cfg(test)]
+pub use text_state::assert_names_round_trip;

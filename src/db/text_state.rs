@@ -84,3 +84,19 @@ macro_rules! text_state_column {
         };
     };
 }
+
+/// For each state's tests: every state reads back from its name, its JSON is that name,
+/// and other spellings are nothing.
+#[cfg(test)]
+pub fn assert_names_round_trip<S>()
+where
+    S: TextState + PartialEq + std::fmt::Debug + serde::Serialize,
+{
+    for &state in S::ALL {
+        assert_eq!(S::parse(state.as_str()), Some(state));
+        let json = serde_json::to_value(state).expect("a state serializes");
+        assert_eq!(json, state.as_str(), "{state:?}");
+        assert_eq!(S::parse(&state.as_str().to_uppercase()), None);
+    }
+    assert_eq!(S::parse(""), None);
+}

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::amount::Amount;
+use crate::db::TextState;
 
 fn positive(amount: &Amount) -> Result<(), ValidationError> {
     if amount.minor() <= 0 || amount.minor() > 100_000_000 {
@@ -345,6 +346,44 @@ pub struct SettlementLineView {
     pub redeemed_at: DateTime<Utc>,
 }
 
+/// A statement's life: a draft until the committee approves it, then paid by the township.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum SettlementStatus {
+    Draft,
+    Approved,
+    Paid,
+}
+
+impl TextState for SettlementStatus {
+    const ALL: &'static [Self] = &[
+        SettlementStatus::Draft,
+        SettlementStatus::Approved,
+        SettlementStatus::Paid,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SettlementStatus::Draft => "draft",
+            SettlementStatus::Approved => "approved",
+            SettlementStatus::Paid => "paid",
+        }
+    }
+}
+
+crate::text_state_column!(SettlementStatus);
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettlementView {
     pub id: i64,
@@ -353,9 +392,7 @@ pub struct SettlementView {
     pub period_start: chrono::NaiveDate,
     #[schema(value_type = String, format = Date)]
     pub period_end: chrono::NaiveDate,
-    /// `draft`, `approved` or `paid`.
-    #[schema(example = "draft")]
-    pub status: String,
+    pub status: SettlementStatus,
     /// How many redemptions (voided ones left out).
     pub redemptions: i32,
     /// How many voids of redemptions paid on earlier statements this one takes back.
@@ -447,4 +484,12 @@ pub struct CardStatus {
     #[schema(example = "active")]
     pub status: &'static str,
     pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn settlement_states_read_back_by_name_and_nothing_else() {
+        crate::db::assert_names_round_trip::<super::SettlementStatus>();
+    }
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::RoundingStrategy;
 use serde_json::json;
 
-use super::model::{CreateSettlement, LineKind, PayRequest, SettlementLineView, SettlementView};
+use super::model::{
+    CreateSettlement, LineKind, PayRequest, SettlementLineView, SettlementStatus, SettlementView,
+};
 use super::store::{self, SettlementRow};
 use crate::amount::Amount;
 use crate::audit::{self, Event};
@@ -195,7 +197,9 @@ pub fn on_void(conn: &mut DbConnection, redemption_id: i64) -> AppResult<VoidOnS
     else {
         return Ok(VoidOnStatement::Unsettled);
     };
-    if status == "draft" && store::remove_from_draft(conn, settlement_id, line_id, points, yuan)? {
+    if status == SettlementStatus::Draft
+        && store::remove_from_draft(conn, settlement_id, line_id, points, yuan)?
+    {
         return Ok(VoidOnStatement::LeftDraft(settlement_id));
     }
     Ok(VoidOnStatement::CarriedForward(settlement_id))
@@ -312,8 +316,8 @@ pub fn approve(
         if !store::settlement_transition(
             conn,
             id,
-            "draft",
-            "approved",
+            SettlementStatus::Draft,
+            SettlementStatus::Approved,
             c.principal.id,
             now.naive_utc(),
             None,
@@ -350,8 +354,8 @@ pub fn pay(
         if !store::settlement_transition(
             conn,
             id,
-            "approved",
-            "paid",
+            SettlementStatus::Approved,
+            SettlementStatus::Paid,
             c.principal.id,
             now.naive_utc(),
             Some((reference, paid_on)),

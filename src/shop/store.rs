@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::model::SettlementStatus;
 use crate::db::DbConnection;
 use crate::db::schema::{
     goods, payment_codes, receipt_counters, redemption_lines, redemption_voids, redemptions,
@@ -443,7 +444,7 @@ pub fn lock_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<()> {
 }
 
 /// The statement a redemption is on: (settlement, status, line, points, yuan).
-pub type StatementOf = (i64, String, i64, i64, i64);
+pub type StatementOf = (i64, SettlementStatus, i64, i64, i64);
 
 pub fn statement_of(
     conn: &mut DbConnection,
@@ -478,7 +479,7 @@ pub fn remove_from_draft(
     let changed = diesel::update(
         settlements::table
             .filter(settlements::id.eq(settlement_id))
-            .filter(settlements::status.eq("draft")),
+            .filter(settlements::status.eq(SettlementStatus::Draft)),
     )
     .set((
         settlements::redemptions.eq(settlements::redemptions - 1),
@@ -530,7 +531,7 @@ pub struct SettlementRow {
     pub shop_id: i64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub status: String,
+    pub status: SettlementStatus,
     pub redemptions: i32,
     pub points: i64,
     pub yuan: i64,
@@ -559,7 +560,7 @@ pub fn insert_settlement(conn: &mut DbConnection, s: &NewSettlement) -> QueryRes
             settlements::shop_id.eq(s.shop_id),
             settlements::period_start.eq(s.period_start),
             settlements::period_end.eq(s.period_end),
-            settlements::status.eq("draft"),
+            settlements::status.eq(SettlementStatus::Draft),
             settlements::redemptions.eq(s.redemptions),
             settlements::points.eq(s.points),
             settlements::yuan.eq(s.yuan),
@@ -725,7 +726,7 @@ pub fn expected_receivables(
     use crate::db::schema::{settlement_lines, settlements};
     let paid = settlement_lines::table
         .inner_join(settlements::table.on(settlements::id.eq(settlement_lines::settlement_id)))
-        .filter(settlements::status.eq("paid"));
+        .filter(settlements::status.eq(SettlementStatus::Paid));
     let paid_redemptions = paid
         .filter(settlement_lines::void_id.is_null())
         .select(settlement_lines::redemption_id);
@@ -758,8 +759,8 @@ pub fn expected_receivables(
 pub fn settlement_transition(
     conn: &mut DbConnection,
     id: i64,
-    from: &str,
-    to: &str,
+    from: SettlementStatus,
+    to: SettlementStatus,
     staff_id: i64,
     now: NaiveDateTime,
     payment: Option<(&str, NaiveDate)>,

@@ -14,7 +14,7 @@ use crate::clock::{shanghai, shanghai_today};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::paging::PageQuery;
-use crate::shop::model::{GoodsView, ReceiptView, SettlementView};
+use crate::shop::model::{GoodsView, ReceiptView, SettlementStatus, SettlementView};
 use crate::state::AppState;
 
 pub struct ReceiptLine {

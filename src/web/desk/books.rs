@@ -10,7 +10,7 @@ use crate::clock::shanghai_today;
 use crate::ledger::verify::VerifyReport;
 use crate::ledger::views::TransactionView;
 use crate::paging::PageQuery;
-use crate::shop::model::SettlementView;
+use crate::shop::model::{SettlementStatus, SettlementView};
 use crate::state::AppState;
 use crate::web::page::Chrome;
 
