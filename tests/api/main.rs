@@ -13,6 +13,7 @@ mod e2e;
 mod faults;
 mod headers;
 mod imports;
+mod layout;
 mod ledger;
 mod openapi;
 mod org;
