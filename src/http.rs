@@ -19,6 +19,9 @@ pub struct ValidJson<T>(pub T);
 /// A query string, deserialized and validated like [`ValidJson`].
 pub struct ValidQuery<T>(pub T);
 
+/// A JSON answer or a problem: what read handlers return.
+pub type Json<T> = Result<actix_web::web::Json<T>, AppError>;
+
 /// Largest JSON body accepted.
 const JSON_LIMIT: usize = 256 * 1024;
 

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{Caller, Principal};
 use super::service::{self, InviteRequest, LoginRequest, MeView, RefreshRequest, TokenPair};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::{ValidJson, client_addr};
 use crate::state::AppState;
 use crate::web::session;
@@ -89,9 +89,9 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in: an access token (15 minutes) and a refresh token", body = TokenPair),
-        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing or malformed field", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this username or address", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password"),
+        (status = 422, description = "Missing or malformed field"),
+        (status = 429, description = "Too many failed attempts for this username or address"),
     )
 )]
 #[post("/auth/login")]
@@ -111,8 +111,8 @@ async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 401, description = "Unknown, used, revoked or expired refresh token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, used, revoked or expired refresh token"),
+        (status = 422, description = "Missing field"),
     )
 )]
 #[post("/auth/refresh")]
@@ -134,7 +134,7 @@ async fn refresh_tokens(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out (also when the token was already unknown)"),
-        (status = 422, description = "Missing field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing field"),
     )
 )]
 #[post("/auth/logout")]
@@ -156,9 +156,9 @@ async fn logout(
     request_body = InviteRequest,
     responses(
         (status = 200, description = "Signed in as the household member the code was made for", body = TokenPair),
-        (status = 401, description = "Unknown, used or expired code", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not ten digits", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, used or expired code"),
+        (status = 422, description = "Not ten digits"),
+        (status = 429, description = "Too many failed attempts from this address"),
     )
 )]
 #[post("/auth/invite")]
@@ -182,7 +182,7 @@ async fn sign_in_with_invite(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = MeView),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token"),
     )
 )]
 #[get("/me")]

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use validator::Validate;
 
 use crate::auth::Principal;
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::ValidQuery;
 use crate::ledger::model::ChainMark;
 use crate::ledger::verify::VerifyReport;
@@ -39,9 +39,9 @@ pub struct VerifyQuery {
     params(("village_id" = i64, Path, description = "Village id"), VerifyQuery),
     responses(
         (status = 200, description = "`ok` is false when anything does not add up; `problems` says what", body = VerifyReport),
-        (status = 403, description = "Not allowed to verify", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`expect` is not `SEQ:HASH`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to verify"),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 422, description = "`expect` is not `SEQ:HASH`"),
     )
 )]
 #[get("/villages/{village_id}/ledger/verify")]

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::model::{ChecklistFilter, ItemInput, ItemView};
 use super::service;
 use crate::auth::{Caller, Principal};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
 use crate::org::model::ImportResult;
 use crate::paging::Page;
@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     params(("village_id" = i64, Path, description = "Village id"), ChecklistFilter),
     responses(
         (status = 200, description = "A page of items, current versions", body = Page<ItemView>),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}/checklist")]
@@ -54,9 +54,9 @@ async fn list_checklist(
     request_body = ItemInput,
     responses(
         (status = 201, description = "The new item", body = ItemView),
-        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code is taken in this village", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, e.g. zero points or more than two decimals", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee edits the checklist"),
+        (status = 409, description = "The code is taken in this village"),
+        (status = 422, description = "A field is invalid, e.g. zero points or more than two decimals"),
     )
 )]
 #[post("/villages/{village_id}/checklist")]
@@ -82,10 +82,10 @@ async fn create_checklist_item(
     request_body = ItemInput,
     responses(
         (status = 200, description = "The item at its new version", body = ItemView),
-        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such item in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code is taken by another item", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee edits the checklist"),
+        (status = 404, description = "No such item in the caller's scope"),
+        (status = 409, description = "The code is taken by another item"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[put("/checklist/{item_id}")]
@@ -110,8 +110,8 @@ async fn revise_checklist_item(
     params(("item_id" = i64, Path, description = "Item id")),
     responses(
         (status = 200, description = "The retired item", body = ItemView),
-        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such item in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee edits the checklist"),
+        (status = 404, description = "No such item in the caller's scope"),
     )
 )]
 #[post("/checklist/{item_id}/retire")]
@@ -136,9 +136,9 @@ async fn retire_checklist_item(
     request_body(content = FileUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Counts of items created and updated", body = ImportResult),
-        (status = 403, description = "Only the committee edits the checklist", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "File larger than 5 MB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every bad row, as `row N: column`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee edits the checklist"),
+        (status = 413, description = "File larger than 5 MB"),
+        (status = 422, description = "Every bad row, as `row N: column`"),
     )
 )]
 #[post("/villages/{village_id}/checklist/import")]

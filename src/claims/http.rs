@@ -9,9 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::model::*;
 use super::service;
 use crate::auth::{Caller, Principal};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::{
-    FileBytes, FileUpload, IdempotentJson, ValidJson, ValidQuery, created, created_once,
+    FileBytes, FileUpload, IdempotentJson, Json, ValidJson, ValidQuery, created, created_once,
     read_file_part,
 };
 use crate::ledger::views::BalanceView;
@@ -34,8 +34,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_balance);
 }
 
-type Json<T> = Result<web::Json<T>, AppError>;
-
 /// The committee awards or deducts an item to one or many households: all or none.
 /// Each becomes an approved claim that goes on public notice (or posts at once when the
 /// village's `notice_days` is 0).
@@ -49,10 +47,10 @@ type Json<T> = Result<web::Json<T>, AppError>;
     request_body = AwardRequest,
     responses(
         (status = 201, description = "One claim per household, on notice or posted", body = AwardResult),
-        (status = 403, description = "Only the committee awards", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid (e.g. `household_ids[2]` not of this village) or `cap_exceeded`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee awards"),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 409, description = "The Idempotency-Key was used for another request"),
+        (status = 422, description = "A field is invalid (e.g. `household_ids[2]` not of this village) or `cap_exceeded`"),
     )
 )]
 #[post("/villages/{village_id}/awards")]
@@ -79,9 +77,9 @@ async fn award_households(
     request_body = ClaimRequest,
     responses(
         (status = 201, description = "The claim, `submitted`", body = ClaimView),
-        (status = 403, description = "The caller may not propose this item for this household", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or `cap_exceeded`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not propose this item for this household"),
+        (status = 404, description = "No such household in the caller's scope"),
+        (status = 422, description = "A field is invalid, or `cap_exceeded`"),
     )
 )]
 #[post("/villages/{village_id}/claims")]
@@ -107,7 +105,7 @@ async fn submit_claim(
     params(("village_id" = i64, Path, description = "Village id"), ClaimFilter),
     responses(
         (status = 200, description = "A page of claims", body = Page<ClaimView>),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}/claims")]
@@ -132,7 +130,7 @@ async fn list_claims(
     params(("claim_id" = i64, Path, description = "Claim id")),
     responses(
         (status = 200, description = "The claim and its events", body = ClaimView),
-        (status = 404, description = "No such claim in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim in the caller's scope"),
     )
 )]
 #[get("/claims/{claim_id}")]
@@ -153,10 +151,10 @@ async fn get_claim(
     params(("claim_id" = i64, Path, description = "Claim id")),
     responses(
         (status = 200, description = "The claim, `in_notice` or `posted`", body = ClaimView),
-        (status = 403, description = "Only another committee member may approve", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such claim in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already reviewed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Evidence required but missing, or `cap_exceeded`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only another committee member may approve"),
+        (status = 404, description = "No such claim in the caller's scope"),
+        (status = 409, description = "Already reviewed"),
+        (status = 422, description = "Evidence required but missing, or `cap_exceeded`"),
     )
 )]
 #[post("/claims/{claim_id}/approve")]
@@ -181,10 +179,10 @@ async fn approve_claim(
     request_body = ReasonRequest,
     responses(
         (status = 200, description = "The claim, `rejected`", body = ClaimView),
-        (status = 403, description = "Only the committee reviews", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such claim in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already reviewed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee reviews"),
+        (status = 404, description = "No such claim in the caller's scope"),
+        (status = 409, description = "Already reviewed"),
+        (status = 422, description = "No reason"),
     )
 )]
 #[post("/claims/{claim_id}/reject")]
@@ -211,10 +209,10 @@ async fn reject_claim(
     request_body = ReasonRequest,
     responses(
         (status = 201, description = "The objection", body = ObjectionView),
-        (status = 403, description = "Only villagers of the village object", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such claim in the caller's village", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The claim is not on notice", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only villagers of the village object"),
+        (status = 404, description = "No such claim in the caller's village"),
+        (status = 409, description = "The claim is not on notice"),
+        (status = 422, description = "No reason"),
     )
 )]
 #[post("/claims/{claim_id}/objections")]
@@ -240,10 +238,10 @@ async fn object_to_claim(
     request_body = DecideRequest,
     responses(
         (status = 200, description = "The decided objection and the claim's new status", body = ObjectionView),
-        (status = 403, description = "Only supervisors decide", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such objection in the caller's village", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only supervisors decide"),
+        (status = 404, description = "No such objection in the caller's village"),
+        (status = 409, description = "Already decided"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[post("/objections/{objection_id}/decide")]
@@ -270,10 +268,10 @@ async fn decide_objection(
     request_body(content = FileUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The stored photo", body = EvidenceView),
-        (status = 404, description = "No such claim in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The claim no longer takes evidence", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than 5 MB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a photo, or already 4", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim in the caller's scope"),
+        (status = 409, description = "The claim no longer takes evidence"),
+        (status = 413, description = "Larger than 5 MB"),
+        (status = 422, description = "Not a photo, or already 4"),
     )
 )]
 #[post("/claims/{claim_id}/evidence")]
@@ -299,8 +297,8 @@ async fn add_evidence(
     params(("claim_id" = i64, Path, description = "Claim id"), PageQuery),
     responses(
         (status = 200, description = "The photos' descriptions", body = Page<EvidenceView>),
-        (status = 404, description = "No such claim in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim in the caller's scope"),
+        (status = 422, description = "`limit` or `cursor` is invalid"),
     )
 )]
 #[get("/claims/{claim_id}/evidence")]
@@ -329,7 +327,7 @@ async fn list_evidence(
             (FileBytes = "image/png"),
             (FileBytes = "image/webp"),
         )),
-        (status = 404, description = "No such photo in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such photo in the caller's scope"),
     )
 )]
 #[get("/claims/{claim_id}/evidence/{evidence_id}")]
@@ -357,7 +355,7 @@ async fn download_evidence(
     params(("village_code" = String, Path, description = "Village code, e.g. `qingle`")),
     responses(
         (status = 200, description = "The notice board", body = NoticeBoard),
-        (status = 404, description = "No such village", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village"),
     )
 )]
 #[get("/villages/{village_code}/notice-board")]
@@ -380,7 +378,7 @@ async fn get_notice_board(
     params(("household_id" = i64, Path, description = "Household id")),
     responses(
         (status = 200, description = "The balance", body = BalanceView),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope"),
     )
 )]
 #[get("/households/{household_id}/balance")]

@@ -6,22 +6,13 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool};
 
-use super::target::{Backend, DbTarget, TargetError};
+use super::target::{DbTarget, TargetError};
 use crate::error::{AppError, AppResult};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Sqlite(SqliteConnection),
     Pg(PgConnection),
-}
-
-impl DbConnection {
-    pub fn backend(&self) -> Backend {
-        match self {
-            DbConnection::Sqlite(_) => Backend::Sqlite,
-            DbConnection::Pg(_) => Backend::Postgres,
-        }
-    }
 }
 
 /// Per-connection SQLite settings live here, not in a migration (STACK.md trap 9).
@@ -116,7 +107,6 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
-    backend: Backend,
 }
 
 impl Db {
@@ -152,18 +142,13 @@ impl Db {
                 source,
             })?;
         }
-        let backend = target.backend();
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(min_idle)
             .connection_timeout(acquire_timeout)
             .error_handler(Box::new(OutageLog::default()))
             .build(DbManager::new(target))?;
-        Ok(Self { pool, backend })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(Self { pool })
     }
 
     pub fn pool(&self) -> &DbPool {

@@ -24,7 +24,7 @@ pub use connection::{
     Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, write_tx,
 };
 pub use fault::is_outage;
-pub use target::{Backend, DbTarget, TargetError};
+pub use target::{DbTarget, TargetError};
 pub use text_state::TextState;
 #[cfg(test)]
 pub use text_state::assert_names_round_trip;

@@ -3,12 +3,6 @@
 
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DbTarget {
     Sqlite(PathBuf),
@@ -43,13 +37,6 @@ impl DbTarget {
             |s| format!("{s}://…"),
         )))
     }
-
-    pub fn backend(&self) -> Backend {
-        match self {
-            DbTarget::Sqlite(_) => Backend::Sqlite,
-            DbTarget::Postgres(_) => Backend::Postgres,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -67,8 +54,8 @@ mod tests {
             Ok(DbTarget::Sqlite("/var/lib/jifen.db".into()))
         );
         assert_eq!(
-            DbTarget::parse("postgresql://u:p@h/db").map(|t| t.backend()),
-            Ok(Backend::Postgres)
+            DbTarget::parse("postgresql://u:p@h/db"),
+            Ok(DbTarget::Postgres("postgresql://u:p@h/db".into()))
         );
     }
 

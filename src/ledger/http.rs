@@ -8,8 +8,8 @@ use super::verify::HeadView;
 use super::views::{EntryView, ReverseRequest, TransactionView};
 use crate::audit::AuditView;
 use crate::auth::{Caller, Principal};
-use crate::error::{AppError, Problem};
-use crate::http::{IdempotentJson, ValidQuery, created_once};
+use crate::error::AppError;
+use crate::http::{IdempotentJson, Json, ValidQuery, created_once};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -21,8 +21,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_audit);
 }
 
-type Json<T> = Result<web::Json<T>, AppError>;
-
 /// A household's ledger, newest first, with each entry's hash and the points after it.
 #[utoipa::path(
     tag = "ledger",
@@ -30,7 +28,7 @@ type Json<T> = Result<web::Json<T>, AppError>;
     params(("household_id" = i64, Path, description = "Household id"), PageQuery),
     responses(
         (status = 200, description = "A page of entries", body = Page<EntryView>),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope"),
     )
 )]
 #[get("/households/{household_id}/ledger")]
@@ -55,8 +53,8 @@ async fn get_household_ledger(
     params(("village_id" = i64, Path, description = "Village id"), PageQuery),
     responses(
         (status = 200, description = "A page of transactions", body = Page<TransactionView>),
-        (status = 403, description = "Only the committee and supervisors read the village ledger", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee and supervisors read the village ledger"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}/ledger")]
@@ -85,10 +83,10 @@ async fn get_village_ledger(
     request_body = ReverseRequest,
     responses(
         (status = 201, description = "The reversal transaction", body = TransactionView),
-        (status = 403, description = "Only the committee reverses", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such transaction in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already reversed, a reversal itself, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing reason or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee reverses"),
+        (status = 404, description = "No such transaction in the caller's scope"),
+        (status = 409, description = "Already reversed, a reversal itself, or the key was used for another request"),
+        (status = 422, description = "Missing reason or Idempotency-Key"),
     )
 )]
 #[post("/ledger/{transaction_id}/reverse")]
@@ -113,7 +111,7 @@ async fn reverse_transaction(
     params(("village_code" = String, Path, description = "Village code, e.g. `qingle`")),
     responses(
         (status = 200, description = "Sequence number and hash of the latest transaction", body = HeadView),
-        (status = 404, description = "No such village", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village"),
     )
 )]
 #[get("/villages/{village_code}/ledger/head")]
@@ -133,8 +131,8 @@ async fn get_chain_head(state: web::Data<AppState>, code: web::Path<String>) -> 
     params(("village_id" = i64, Path, description = "Village id"), PageQuery),
     responses(
         (status = 200, description = "A page of audit events", body = Page<AuditView>),
-        (status = 403, description = "Only the committee and supervisors read the audit trail", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee and supervisors read the audit trail"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}/audit")]

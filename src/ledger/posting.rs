@@ -42,15 +42,6 @@ pub struct Posted {
     pub balances: Vec<(AccountKey, i64)>,
 }
 
-impl Posted {
-    pub fn balance_of(&self, key: &AccountKey) -> Option<i64> {
-        self.balances
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, b)| *b)
-    }
-}
-
 /// Why a posting was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PostingError {

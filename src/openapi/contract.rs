@@ -3,7 +3,7 @@
 //! rules mirror the extractors (`crate::http`, `crate::text`), so the document says what
 //! the server does without each annotation repeating it.
 
-use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::content::{Content, ContentBuilder};
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -27,6 +27,8 @@ const BUSINESS_DATE: &str = "^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$";
 
 /// `IdempotencyKey::new`: 1–128 visible ASCII characters.
 const IDEMPOTENCY_KEY: &str = "^[\\x21-\\x7E]{1,128}$";
+
+const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The header that says how many seconds to wait: the database cannot serve, sign-in is limited.
 const RETRY_AFTER: &str = "Retry-After";
@@ -101,6 +103,17 @@ fn add_common_answers(path: &str, operation: &mut Operation) {
             .flatten()
             .any(|p| !matches!(p.parameter_in, ParameterIn::Path));
     let answers = &mut operation.responses.responses;
+    // A refusal the annotation describes in words alone is a problem+json like all others.
+    for (status, answer) in answers.iter_mut() {
+        if let RefOr::T(answer) = answer
+            && answer.content.is_empty()
+            && status.starts_with(['4', '5'])
+        {
+            answer
+                .content
+                .insert(PROBLEM_JSON.to_owned(), problem_content());
+        }
+    }
     let mut add = |status: &str, description: &str| {
         answers
             .entry(status.to_owned())
@@ -136,12 +149,13 @@ fn add_common_answers(path: &str, operation: &mut Operation) {
 fn problem(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
-        .content(
-            "application/problem+json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
-        )
+        .content(PROBLEM_JSON, problem_content())
+        .build()
+}
+
+fn problem_content() -> Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
         .build()
 }
 

@@ -7,8 +7,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::model::*;
 use super::service;
 use crate::auth::{Caller, Principal};
-use crate::error::{AppError, Problem};
-use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
+use crate::error::AppError;
+use crate::http::{FileUpload, Json, ValidJson, ValidQuery, created, read_file_part};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -34,8 +34,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create_staff);
 }
 
-type Json<T> = Result<web::Json<T>, AppError>;
-
 /// Villages the caller works in (all of the township for its administrators).
 #[utoipa::path(
     tag = "organisation",
@@ -43,8 +41,8 @@ type Json<T> = Result<web::Json<T>, AppError>;
     params(PageQuery),
     responses(
         (status = 200, description = "A page of villages", body = Page<VillageView>),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Villagers cannot list villages", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Villagers cannot list villages"),
     )
 )]
 #[get("/villages")]
@@ -67,9 +65,9 @@ async fn list_villages(
     request_body = CreateVillage,
     responses(
         (status = 201, description = "The new village", body = VillageView),
-        (status = 403, description = "Only the township administrator opens villages", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township administrator opens villages"),
+        (status = 409, description = "The code is taken"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[post("/villages")]
@@ -93,7 +91,7 @@ async fn create_village(
     params(("village_id" = i64, Path, description = "Village id")),
     responses(
         (status = 200, description = "The village", body = VillageView),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}")]
@@ -118,9 +116,9 @@ async fn get_village(
     request_body = PatchVillage,
     responses(
         (status = 200, description = "The changed village", body = VillageView),
-        (status = 403, description = "Only the committee or township may change it", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, e.g. `policy.notice_days`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee or township may change it"),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 422, description = "A field is invalid, e.g. `policy.notice_days`"),
     )
 )]
 #[patch("/villages/{village_id}")]
@@ -145,7 +143,7 @@ async fn patch_village(
     params(("village_id" = i64, Path, description = "Village id"), PageQuery),
     responses(
         (status = 200, description = "A page of groups", body = Page<GroupView>),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}/groups")]
@@ -171,9 +169,9 @@ async fn list_groups(
     request_body = CreateGroup,
     responses(
         (status = 201, description = "The new group", body = GroupView),
-        (status = 403, description = "Only the committee adds groups", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A group of that name exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee adds groups"),
+        (status = 409, description = "A group of that name exists"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[post("/villages/{village_id}/groups")]
@@ -199,8 +197,8 @@ async fn create_group(
     params(("village_id" = i64, Path, description = "Village id"), HouseholdFilter),
     responses(
         (status = 200, description = "A page of households", body = Page<HouseholdView>),
-        (status = 403, description = "The caller may not list households", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller may not list households"),
+        (status = 404, description = "No such village in the caller's scope"),
     )
 )]
 #[get("/villages/{village_id}/households")]
@@ -226,9 +224,9 @@ async fn list_households(
     request_body = CreateHousehold,
     responses(
         (status = 201, description = "The new household", body = HouseholdView),
-        (status = 403, description = "Only the committee adds households", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The door number is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee adds households"),
+        (status = 409, description = "The door number is taken"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[post("/villages/{village_id}/households")]
@@ -255,9 +253,9 @@ async fn create_household(
     request_body(content = FileUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Counts of households created and updated", body = ImportResult),
-        (status = 403, description = "Only the committee imports", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "File larger than 5 MB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every bad row, as `row N: column`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee imports"),
+        (status = 413, description = "File larger than 5 MB"),
+        (status = 422, description = "Every bad row, as `row N: column`"),
     )
 )]
 #[post("/villages/{village_id}/households/import")]
@@ -283,7 +281,7 @@ async fn import_households(
     params(("household_id" = i64, Path, description = "Household id")),
     responses(
         (status = 200, description = "The household", body = HouseholdView),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope"),
     )
 )]
 #[get("/households/{household_id}")]
@@ -308,10 +306,10 @@ async fn get_household(
     request_body = PatchHousehold,
     responses(
         (status = 200, description = "The changed household", body = HouseholdView),
-        (status = 403, description = "Not allowed to change these fields", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The door number is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to change these fields"),
+        (status = 404, description = "No such household in the caller's scope"),
+        (status = 409, description = "The door number is taken"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[patch("/households/{household_id}")]
@@ -338,10 +336,10 @@ async fn patch_household(
     request_body = PatchMember,
     responses(
         (status = 200, description = "The changed member", body = MemberView),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only the committee manages members", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only the committee manages members"),
+        (status = 404, description = "No such member in the caller's scope"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[patch("/members/{member_id}")]
@@ -367,9 +365,9 @@ async fn patch_member(
     params(("member_id" = i64, Path, description = "Member id")),
     responses(
         (status = 204, description = "Unbound and signed out everywhere"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only the committee manages members", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only the committee manages members"),
+        (status = 404, description = "No such member in the caller's scope"),
     )
 )]
 #[delete("/members/{member_id}/wechat")]
@@ -389,9 +387,9 @@ async fn unbind_wechat(
     params(("member_id" = i64, Path, description = "Member id")),
     responses(
         (status = 204, description = "Signed out everywhere"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only the committee manages members", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such member in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only the committee manages members"),
+        (status = 404, description = "No such member in the caller's scope"),
     )
 )]
 #[delete("/members/{member_id}/sessions")]
@@ -425,7 +423,7 @@ async fn sign_out(
     params(("household_id" = i64, Path, description = "Household id")),
     responses(
         (status = 200, description = "All members (one page)", body = Page<MemberView>),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such household in the caller's scope"),
     )
 )]
 #[get("/households/{household_id}/members")]
@@ -450,9 +448,9 @@ async fn list_members(
     request_body = CreateMember,
     responses(
         (status = 201, description = "The new member", body = MemberView),
-        (status = 403, description = "Only the committee adds members", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee adds members"),
+        (status = 404, description = "No such household in the caller's scope"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[post("/households/{household_id}/members")]
@@ -479,9 +477,9 @@ async fn add_member(
     request_body = CreateInvite,
     responses(
         (status = 201, description = "The invite code, shown only this once", body = InviteView),
-        (status = 403, description = "Only the committee makes invites", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The member is not of this household", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee makes invites"),
+        (status = 404, description = "No such household in the caller's scope"),
+        (status = 422, description = "The member is not of this household"),
     )
 )]
 #[post("/households/{household_id}/invites")]
@@ -507,7 +505,7 @@ async fn create_invite(
     params(PageQuery),
     responses(
         (status = 200, description = "A page of staff accounts", body = Page<StaffView>),
-        (status = 403, description = "Only the township administrator manages staff", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township administrator manages staff"),
     )
 )]
 #[get("/staff")]
@@ -530,9 +528,9 @@ async fn list_staff(
     request_body = CreateStaff,
     responses(
         (status = 201, description = "The new account", body = StaffView),
-        (status = 403, description = "Only the township administrator manages staff", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, e.g. `roles[0].scope_id`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township administrator manages staff"),
+        (status = 409, description = "The username is taken"),
+        (status = 422, description = "A field is invalid, e.g. `roles[0].scope_id`"),
     )
 )]
 #[post("/staff")]

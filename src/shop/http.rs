@@ -6,8 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::model::*;
 use super::{card, service, settlement};
 use crate::auth::{Caller, Principal};
-use crate::error::{AppError, Problem};
-use crate::http::{FileBytes, IdempotentJson, ValidJson, ValidQuery, created, created_once};
+use crate::error::AppError;
+use crate::http::{FileBytes, IdempotentJson, Json, ValidJson, ValidQuery, created, created_once};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -36,8 +36,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(unlock_card);
 }
 
-type Json<T> = Result<web::Json<T>, AppError>;
-
 /// Shops of the township (a keeper sees their own).
 #[utoipa::path(
     tag = "shop",
@@ -45,8 +43,8 @@ type Json<T> = Result<web::Json<T>, AppError>;
     params(PageQuery),
     responses(
         (status = 200, description = "A page of shops", body = Page<ShopView>),
-        (status = 403, description = "Only staff see shops", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only staff see shops"),
+        (status = 422, description = "`limit` or `cursor` is invalid"),
     )
 )]
 #[get("/shops")]
@@ -69,9 +67,9 @@ async fn list_shops(
     request_body = CreateShop,
     responses(
         (status = 201, description = "The new shop", body = ShopView),
-        (status = 403, description = "Only the township administrator opens shops", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The keeper's username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, e.g. `village_ids[1]`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township administrator opens shops"),
+        (status = 409, description = "The keeper's username is taken"),
+        (status = 422, description = "A field is invalid, e.g. `village_ids[1]`"),
     )
 )]
 #[post("/shops")]
@@ -95,8 +93,8 @@ async fn create_shop(
     params(("shop_id" = i64, Path, description = "Shop id"), PageQuery),
     responses(
         (status = 200, description = "A page of goods", body = Page<GoodsView>),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 422, description = "`limit` or `cursor` is invalid"),
     )
 )]
 #[get("/shops/{shop_id}/goods")]
@@ -122,8 +120,8 @@ async fn list_goods(
     request_body = CreateGoods,
     responses(
         (status = 201, description = "The new goods", body = GoodsView),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[post("/shops/{shop_id}/goods")]
@@ -149,8 +147,8 @@ async fn create_goods(
     request_body = PatchGoods,
     responses(
         (status = 200, description = "The changed goods", body = GoodsView),
-        (status = 404, description = "No such goods in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such goods in the caller's scope"),
+        (status = 422, description = "A field is invalid"),
     )
 )]
 #[patch("/goods/{goods_id}")]
@@ -179,9 +177,9 @@ async fn patch_goods(
     request_body = StockRequest,
     responses(
         (status = 201, description = "The goods with their new stock", body = GoodsView),
-        (status = 404, description = "No such goods in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`insufficient_stock`, or a field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such goods in the caller's scope"),
+        (status = 409, description = "The key was used for another request"),
+        (status = 422, description = "`insufficient_stock`, or a field is invalid"),
     )
 )]
 #[post("/goods/{goods_id}/stock")]
@@ -207,8 +205,8 @@ async fn adjust_stock(
     params(("household_id" = i64, Path, description = "Household id")),
     responses(
         (status = 201, description = "The code, valid for the village's `code_ttl_seconds`", body = PaymentCodeView),
-        (status = 403, description = "Only the household's own villagers", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the household's own villagers"),
+        (status = 404, description = "No such household in the caller's scope"),
     )
 )]
 #[post("/households/{household_id}/payment-codes")]
@@ -235,7 +233,7 @@ async fn issue_payment_code(
     params(("id" = i64, Path, description = "Payment code id")),
     responses(
         (status = 200, description = "The code's status", body = PaymentCodeStatus),
-        (status = 404, description = "Not the caller's code", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not the caller's code"),
     )
 )]
 #[get("/payment-codes/{id}")]
@@ -260,10 +258,10 @@ async fn get_payment_code(
     request_body = ScanRequest,
     responses(
         (status = 200, description = "Whose code it is", body = ScanView),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`code_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`code_invalid` or `code_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 409, description = "`code_used`"),
+        (status = 422, description = "`code_invalid` or `code_expired`"),
+        (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it"),
     )
 )]
 #[post("/shops/{shop_id}/scan")]
@@ -294,10 +292,10 @@ async fn scan_payment(
     request_body = RedeemRequest,
     responses(
         (status = 201, description = "The receipt, with the ledger position", body = ReceiptView),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`code_used`, or the key was used for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`insufficient_points`, `insufficient_stock`, `code_invalid`, `code_expired`, `pin_incorrect`, `cap_exceeded` (the card's daily cap), or a field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 409, description = "`code_used`, or the key was used for another request"),
+        (status = 422, description = "`insufficient_points`, `insufficient_stock`, `code_invalid`, `code_expired`, `pin_incorrect`, `cap_exceeded` (the card's daily cap), or a field is invalid"),
+        (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it"),
     )
 )]
 #[post("/shops/{shop_id}/redemptions")]
@@ -323,7 +321,7 @@ async fn redeem_goods(
     params(("shop_id" = i64, Path, description = "Shop id"), PageQuery),
     responses(
         (status = 200, description = "A page of receipts", body = Page<ReceiptView>),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope"),
     )
 )]
 #[get("/shops/{shop_id}/redemptions")]
@@ -348,7 +346,7 @@ async fn list_redemptions(
     params(("id" = i64, Path, description = "Redemption id")),
     responses(
         (status = 200, description = "The receipt", body = ReceiptView),
-        (status = 404, description = "No such redemption in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such redemption in the caller's scope"),
     )
 )]
 #[get("/redemptions/{id}")]
@@ -377,10 +375,10 @@ async fn get_redemption(
     request_body = VoidRequest,
     responses(
         (status = 201, description = "The voided receipt", body = ReceiptView),
-        (status = 403, description = "Not allowed to void", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such redemption in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already voided, or past the shop's window", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to void"),
+        (status = 404, description = "No such redemption in the caller's scope"),
+        (status = 409, description = "Already voided, or past the shop's window"),
+        (status = 422, description = "No reason"),
     )
 )]
 #[post("/redemptions/{id}/void")]
@@ -407,9 +405,9 @@ async fn void_redemption(
     request_body = CreateSettlement,
     responses(
         (status = 201, description = "The draft statement with its redemptions", body = SettlementView),
-        (status = 403, description = "Only the township settles", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A period date is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township settles"),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 422, description = "A period date is invalid"),
     )
 )]
 #[post("/shops/{shop_id}/settlements")]
@@ -434,8 +432,8 @@ async fn create_settlement(
     params(("shop_id" = i64, Path, description = "Shop id"), PageQuery),
     responses(
         (status = 200, description = "A page of statements", body = Page<SettlementView>),
-        (status = 404, description = "No such shop in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 422, description = "`limit` or `cursor` is invalid"),
     )
 )]
 #[get("/shops/{shop_id}/settlements")]
@@ -460,7 +458,7 @@ async fn list_settlements(
     params(("id" = i64, Path, description = "Statement id")),
     responses(
         (status = 200, description = "The statement", body = SettlementView),
-        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such statement in the caller's scope"),
     )
 )]
 #[get("/settlements/{id}")]
@@ -484,9 +482,9 @@ async fn get_settlement(
     params(("id" = i64, Path, description = "Statement id")),
     responses(
         (status = 200, description = "The approved statement", body = SettlementView),
-        (status = 403, description = "Only the township settles", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township settles"),
+        (status = 404, description = "No such statement in the caller's scope"),
+        (status = 409, description = "Not a draft"),
     )
 )]
 #[post("/settlements/{id}/approve")]
@@ -512,10 +510,10 @@ async fn approve_settlement(
     request_body = PayRequest,
     responses(
         (status = 200, description = "The paid statement", body = SettlementView),
-        (status = 403, description = "Only the township settles", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not approved, or already paid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reference", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the township settles"),
+        (status = 404, description = "No such statement in the caller's scope"),
+        (status = 409, description = "Not approved, or already paid"),
+        (status = 422, description = "No reference"),
     )
 )]
 #[post("/settlements/{id}/pay")]
@@ -543,8 +541,8 @@ async fn pay_settlement(
             (FileBytes = "text/csv"),
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 404, description = "No such statement in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown format", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such statement in the caller's scope"),
+        (status = 422, description = "Unknown format"),
     )
 )]
 #[get("/settlements/{id}/export")]
@@ -578,9 +576,9 @@ async fn export_settlement(
     request_body = IssueCard,
     responses(
         (status = 201, description = "The card: serial, and the token for its QR (shown once)", body = CardView),
-        (status = 403, description = "Only the committee issues cards", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such household in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The PIN is not 4–6 digits", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee issues cards"),
+        (status = 404, description = "No such household in the caller's scope"),
+        (status = 422, description = "The PIN is not 4–6 digits"),
     )
 )]
 #[post("/households/{household_id}/cards")]
@@ -610,9 +608,9 @@ async fn issue_card(
     request_body = CardSheetRequest,
     responses(
         (status = 201, description = "The sheet to print", content_type = "text/html"),
-        (status = 403, description = "Only the committee issues cards", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such village in the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A household or PIN is invalid, e.g. `cards[2].pin`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee issues cards"),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 422, description = "A household or PIN is invalid, e.g. `cards[2].pin`"),
     )
 )]
 #[post("/villages/{village_id}/cards/sheet")]
@@ -642,8 +640,8 @@ async fn print_card_sheet(
     params(("serial" = String, Path, description = "Card serial, e.g. `C1-000012`")),
     responses(
         (status = 200, description = "The card, active again", body = CardStatus),
-        (status = 403, description = "Only the committee unlocks", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such card in the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the committee unlocks"),
+        (status = 404, description = "No such card in the caller's scope"),
     )
 )]
 #[post("/cards/{serial}/unlock")]

@@ -7,7 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::metrics::PoolUse;
 use crate::db::NotReady;
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -33,7 +33,7 @@ async fn healthz() -> web::Json<Status> {
     tag = "system",
     responses(
         (status = 200, description = "Ready to serve", body = Status),
-        (status = 503, description = "Database unreachable, unwritable or migrations pending", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable, unwritable or migrations pending"),
     )
 )]
 #[get("/readyz")]
