@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde_json::json;
 
-use super::model::{CardSheetRequest, CardStatus, CardView, IssueCard};
+use super::model::{CardSheetRequest, CardState, CardStatus, CardView, IssueCard};
 use super::store::{self, CardRow};
 use crate::audit::{self, Event};
 use crate::auth::Caller;
@@ -253,15 +253,15 @@ pub fn sheet_html(cards: &[CardView], stylesheet: &str) -> String {
     html
 }
 
-fn status_of(card: &CardRow, now: NaiveDateTime) -> &'static str {
+fn status_of(card: &CardRow, now: NaiveDateTime) -> CardState {
     if card.revoked_at.is_some() {
-        "revoked"
+        CardState::Revoked
     } else if card.held {
-        "held"
+        CardState::Held
     } else if card.locked_until.is_some_and(|t| t > now) {
-        "locked"
+        CardState::Locked
     } else {
-        "active"
+        CardState::Active
     }
 }
 

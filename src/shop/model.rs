@@ -143,11 +143,19 @@ pub struct PaymentCodeView {
     pub qr_png: String,
 }
 
+/// Where a payment code stands: it pays once, before it expires or a newer one ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeState {
+    Active,
+    Used,
+    /// Past its time, or ended by a newer code.
+    Expired,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentCodeStatus {
-    /// `active`, `used` or `expired` (a newer code ends an older one).
-    #[schema(example = "active")]
-    pub status: &'static str,
+    pub status: CodeState,
     pub expires_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redemption: Option<ReceiptView>,
@@ -476,13 +484,24 @@ pub struct CardSheetRequest {
     pub cards: Vec<SheetCard>,
 }
 
+/// Where a household card stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CardState {
+    Active,
+    /// Wrong PINs: locked for a while.
+    Locked,
+    /// Too many wrong PINs: held until the committee unlocks it.
+    Held,
+    /// Replaced by a newer card.
+    Revoked,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CardStatus {
     pub serial: String,
     pub household_id: i64,
-    /// `active`, `locked` (for a while), `held` (until the committee unlocks) or `revoked`.
-    #[schema(example = "active")]
-    pub status: &'static str,
+    pub status: CardState,
     pub locked_until: Option<DateTime<Utc>>,
 }
 

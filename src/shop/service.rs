@@ -375,13 +375,13 @@ pub fn issue_code(
     })
 }
 
-fn code_state(row: &store::CodeRow, now: DateTime<Utc>) -> &'static str {
+fn code_state(row: &store::CodeRow, now: DateTime<Utc>) -> CodeState {
     if row.used_at.is_some() {
-        "used"
+        CodeState::Used
     } else if row.ended_at.is_some() || row.expires_at <= now.naive_utc() {
-        "expired"
+        CodeState::Expired
     } else {
-        "active"
+        CodeState::Active
     }
 }
 
@@ -422,9 +422,9 @@ fn live_code(
     let row = store::code_by_hash(conn, &pepper.hash(&text))?
         .ok_or(AppError::CodeInvalid("付款码不对，请重新扫码。"))?;
     match code_state(&row, now) {
-        "used" => return Err(AppError::CodeUsed),
-        "expired" => return Err(AppError::CodeExpired),
-        _ => {}
+        CodeState::Used => return Err(AppError::CodeUsed),
+        CodeState::Expired => return Err(AppError::CodeExpired),
+        CodeState::Active => {}
     }
     // A code shown on a phone since signed out (lost), or of a member or household
     // deactivated since, pays for nothing.

@@ -62,8 +62,8 @@ async fn code_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 }
 
 #[derive(serde::Serialize)]
-struct CodeState {
-    status: &'static str,
+struct CodeWatch {
+    status: crate::shop::model::CodeState,
     /// What was redeemed, in words, once the shop has scanned the code.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
@@ -105,7 +105,7 @@ async fn code_status(
             });
             HttpResponse::Ok()
                 .insert_header((CACHE_CONTROL, "no-store"))
-                .json(CodeState {
+                .json(CodeWatch {
                     status: found.status,
                     text,
                 })
