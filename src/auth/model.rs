@@ -3,7 +3,22 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+use crate::db::TextState;
+
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleName {
     TownshipAdmin,
@@ -14,8 +29,17 @@ pub enum RoleName {
     Villager,
 }
 
-impl RoleName {
-    pub fn as_str(self) -> &'static str {
+impl TextState for RoleName {
+    const ALL: &'static [Self] = &[
+        RoleName::TownshipAdmin,
+        RoleName::Committee,
+        RoleName::Supervisor,
+        RoleName::GroupLeader,
+        RoleName::Shopkeeper,
+        RoleName::Villager,
+    ];
+
+    fn as_str(self) -> &'static str {
         match self {
             RoleName::TownshipAdmin => "township_admin",
             RoleName::Committee => "committee",
@@ -25,20 +49,11 @@ impl RoleName {
             RoleName::Villager => "villager",
         }
     }
+}
 
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            RoleName::TownshipAdmin,
-            RoleName::Committee,
-            RoleName::Supervisor,
-            RoleName::GroupLeader,
-            RoleName::Shopkeeper,
-            RoleName::Villager,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
-    }
+crate::text_state_column!(RoleName);
 
+impl RoleName {
     /// What kind of thing `scope_id` names for this role.
     pub fn scope(self) -> ScopeKind {
         match self {
@@ -129,5 +144,13 @@ impl Principal {
 
     pub fn has_role(&self, role: RoleName) -> bool {
         self.roles.iter().any(|b| b.role == role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn roles_read_back_by_name_and_nothing_else() {
+        crate::db::assert_names_round_trip::<super::RoleName>();
     }
 }

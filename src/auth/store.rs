@@ -41,7 +41,7 @@ pub fn staff_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Staff
 }
 
 pub fn roles_of_staff(conn: &mut DbConnection, staff_id: i64) -> QueryResult<Vec<RoleBinding>> {
-    let rows: Vec<(String, i64, Option<i64>)> = role_bindings::table
+    let rows: Vec<(RoleName, i64, Option<i64>)> = role_bindings::table
         .filter(role_bindings::staff_id.eq(staff_id))
         .order(role_bindings::id)
         .select((
@@ -52,12 +52,10 @@ pub fn roles_of_staff(conn: &mut DbConnection, staff_id: i64) -> QueryResult<Vec
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(role, scope_id, village_id)| {
-            RoleName::parse(&role).map(|role| RoleBinding {
-                role,
-                scope_id,
-                village_id,
-            })
+        .map(|(role, scope_id, village_id)| RoleBinding {
+            role,
+            scope_id,
+            village_id,
         })
         .collect())
 }

@@ -13,7 +13,7 @@ use crate::auth::policy::{Action, Target, authorize, permits, visible_groups};
 use crate::auth::secrets::Pepper;
 use crate::auth::service::{InviteFor, RoleView, issue_invite, roles_view};
 use crate::auth::{Caller, Principal, RoleName, password};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, TextState, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::paging::{Page, PageQuery, PageRequest};
 
@@ -280,7 +280,7 @@ pub fn bootstrap(
         store::insert_role(
             conn,
             staff.id,
-            RoleName::TownshipAdmin.as_str(),
+            RoleName::TownshipAdmin,
             township.id,
             None,
             now.naive_utc(),
@@ -1061,7 +1061,7 @@ pub fn create_staff(
             store::insert_role(
                 conn,
                 row.id,
-                role.role.as_str(),
+                role.role,
                 role.scope_id,
                 village_id,
                 now.naive_utc(),

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::model::RoleName;
 use crate::db::DbConnection;
 use crate::db::schema::{
     households, members, role_bindings, shop_villages, shops, staff, townships, village_groups,
@@ -455,7 +456,7 @@ pub fn insert_staff(conn: &mut DbConnection, s: NewStaff) -> QueryResult<StaffRo
 pub fn insert_role(
     conn: &mut DbConnection,
     staff_id: i64,
-    role: &str,
+    role: RoleName,
     scope_id: i64,
     village_id: Option<i64>,
     now: NaiveDateTime,

@@ -15,7 +15,7 @@ use crate::auth::secrets::write_private;
 use crate::auth::service::load_principal;
 use crate::auth::token::Subject;
 use crate::auth::{Caller, PrincipalKind, RoleName};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, TextState, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
 use crate::org::policy::PolicyPatch;
