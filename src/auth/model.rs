@@ -3,55 +3,16 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::TextState;
-
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleName {
-    TownshipAdmin,
-    Committee,
-    Supervisor,
-    GroupLeader,
-    Shopkeeper,
-    Villager,
-}
-
-impl TextState for RoleName {
-    const ALL: &'static [Self] = &[
-        RoleName::TownshipAdmin,
-        RoleName::Committee,
-        RoleName::Supervisor,
-        RoleName::GroupLeader,
-        RoleName::Shopkeeper,
-        RoleName::Villager,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            RoleName::TownshipAdmin => "township_admin",
-            RoleName::Committee => "committee",
-            RoleName::Supervisor => "supervisor",
-            RoleName::GroupLeader => "group_leader",
-            RoleName::Shopkeeper => "shopkeeper",
-            RoleName::Villager => "villager",
-        }
+crate::text_state! {
+    pub enum RoleName {
+        TownshipAdmin = "township_admin",
+        Committee = "committee",
+        Supervisor = "supervisor",
+        GroupLeader = "group_leader",
+        Shopkeeper = "shopkeeper",
+        Villager = "villager",
     }
 }
-
-crate::text_state_column!(RoleName);
 
 impl RoleName {
     /// What kind of thing `scope_id` names for this role.

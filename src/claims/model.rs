@@ -6,58 +6,19 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::amount::Amount;
-use crate::db::TextState;
-
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimStatus {
-    Submitted,
-    Rejected,
-    InNotice,
-    Objected,
-    Overturned,
-    Posted,
-    /// Shown, never stored: a posted claim whose transaction was reversed.
-    Reversed,
-}
-
-impl TextState for ClaimStatus {
-    const ALL: &'static [Self] = &[
-        ClaimStatus::Submitted,
-        ClaimStatus::Rejected,
-        ClaimStatus::InNotice,
-        ClaimStatus::Objected,
-        ClaimStatus::Overturned,
-        ClaimStatus::Posted,
-        ClaimStatus::Reversed,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            ClaimStatus::Submitted => "submitted",
-            ClaimStatus::Rejected => "rejected",
-            ClaimStatus::InNotice => "in_notice",
-            ClaimStatus::Objected => "objected",
-            ClaimStatus::Overturned => "overturned",
-            ClaimStatus::Posted => "posted",
-            ClaimStatus::Reversed => "reversed",
-        }
+crate::text_state! {
+    /// Where a claim stands (DESIGN.md §4).
+    pub enum ClaimStatus {
+        Submitted = "submitted",
+        Rejected = "rejected",
+        InNotice = "in_notice",
+        Objected = "objected",
+        Overturned = "overturned",
+        Posted = "posted",
+        /// Shown, never stored: a posted claim whose transaction was reversed.
+        Reversed = "reversed",
     }
 }
-
-crate::text_state_column!(ClaimStatus);
 
 /// What happens to a claim; the lifecycle below says from where to where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,43 +202,14 @@ pub enum Outcome {
     Dismissed,
 }
 
-/// Where an objection stands: waiting for the supervisors, or decided.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectionStatus {
-    Open,
-    Upheld,
-    Dismissed,
-}
-
-impl TextState for ObjectionStatus {
-    const ALL: &'static [Self] = &[
-        ObjectionStatus::Open,
-        ObjectionStatus::Upheld,
-        ObjectionStatus::Dismissed,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            ObjectionStatus::Open => "open",
-            ObjectionStatus::Upheld => "upheld",
-            ObjectionStatus::Dismissed => "dismissed",
-        }
+crate::text_state! {
+    /// Where an objection stands: waiting for the supervisors, or decided.
+    pub enum ObjectionStatus {
+        Open = "open",
+        Upheld = "upheld",
+        Dismissed = "dismissed",
     }
 }
-
-crate::text_state_column!(ObjectionStatus);
 
 impl From<Outcome> for ObjectionStatus {
     fn from(outcome: Outcome) -> Self {
@@ -370,6 +302,7 @@ pub struct NoticeBoard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::TextState;
     use ClaimEvent::*;
     use ClaimStatus::*;
 

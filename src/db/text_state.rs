@@ -15,8 +15,62 @@ pub trait TextState: Sized + Copy + 'static {
     }
 }
 
+/// Declares a state enum with the name of each variant in its column (the snake case
+/// of the variant, as in JSON), and maps it to TEXT:
+///
+/// ```text
+/// text_state! {
+///     /// Where an objection stands.
+///     pub enum ObjectionStatus { Open = "open", Upheld = "upheld", Dismissed = "dismissed", }
+/// }
+/// ```
+#[macro_export]
+macro_rules! text_state {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+            diesel::expression::AsExpression,
+            diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        // JSON spells each variant in snake case; the column name must be that spelling
+        // too (`assert_names_round_trip` checks it for every state).
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$variant_meta])* $variant, )+
+        }
+
+        impl $crate::db::TextState for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        $crate::text_state_column!($name);
+    };
+}
+
 /// Maps a [`TextState`] (deriving `AsExpression` and `FromSqlRow` with
-/// `#[diesel(sql_type = Text)]`) to TEXT on SQLite, PostgreSQL and the `MultiBackend`.
+/// `#[diesel(sql_type = Text)]`) to TEXT on SQLite, PostgreSQL and the `MultiBackend`;
+/// [`text_state!`] calls it.
 #[macro_export]
 macro_rules! text_state_column {
     ($state:ty) => {

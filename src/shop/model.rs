@@ -6,8 +6,6 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::amount::Amount;
-use crate::db::TextState;
-
 fn positive(amount: &Amount) -> Result<(), ValidationError> {
     if amount.minor() <= 0 || amount.minor() > 100_000_000 {
         return Err(ValidationError::new("amount").with_message("须大于 0，最多 1000000".into()));
@@ -354,43 +352,14 @@ pub struct SettlementLineView {
     pub redeemed_at: DateTime<Utc>,
 }
 
-/// A statement's life: a draft until the committee approves it, then paid by the township.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum SettlementStatus {
-    Draft,
-    Approved,
-    Paid,
-}
-
-impl TextState for SettlementStatus {
-    const ALL: &'static [Self] = &[
-        SettlementStatus::Draft,
-        SettlementStatus::Approved,
-        SettlementStatus::Paid,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            SettlementStatus::Draft => "draft",
-            SettlementStatus::Approved => "approved",
-            SettlementStatus::Paid => "paid",
-        }
+crate::text_state! {
+    /// A statement's life: a draft until the committee approves it, then paid by the township.
+    pub enum SettlementStatus {
+        Draft = "draft",
+        Approved = "approved",
+        Paid = "paid",
     }
 }
-
-crate::text_state_column!(SettlementStatus);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettlementView {
