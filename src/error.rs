@@ -82,6 +82,11 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// Whether a unique index refused the write (see `db::is_duplicate`).
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, AppError::Database(err) if crate::db::is_duplicate(err))
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         AppError::Internal(err.to_string())
     }

@@ -725,10 +725,7 @@ pub fn post_due(conn: &mut DbConnection, now: DateTime<Utc>) -> AppResult<usize>
             Ok(true) => posted += 1,
             Ok(false) => {}
             // A duplicate key means another server posted it first.
-            Err(AppError::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ))) => {}
+            Err(err) if err.is_duplicate() => {}
             Err(err) => tracing::error!(claim_id, error = %err, "posting a due claim failed"),
         }
     }

@@ -42,6 +42,15 @@ pub fn is_outage(err: &Error) -> bool {
     }
 }
 
+/// A unique index refused the write: the row is there already (another request, another
+/// server, or the same value twice).
+pub fn is_duplicate(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
 /// SQLite's write lock held by other writers past the wait: busy, not down.
 pub fn is_busy(err: &Error) -> bool {
     matches!(err, Error::DatabaseError(_, info) if info.message().contains("database is locked"))
@@ -79,5 +88,17 @@ mod tests {
             "no such column: nope"
         )));
         assert!(!is_outage(&Error::NotFound));
+    }
+
+    #[test]
+    fn a_duplicate_is_told_by_its_kind_not_its_words() {
+        assert!(is_duplicate(&database_error(
+            DatabaseErrorKind::UniqueViolation,
+            "whatever the backend says"
+        )));
+        assert!(!is_duplicate(&database_error(
+            DatabaseErrorKind::Unknown,
+            "UNIQUE constraint failed"
+        )));
     }
 }

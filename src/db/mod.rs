@@ -23,7 +23,7 @@ mod text_state;
 pub use connection::{
     Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, write_tx,
 };
-pub use fault::is_outage;
+pub use fault::{is_duplicate, is_outage};
 pub use target::{DbTarget, TargetError};
 pub use text_state::TextState;
 #[cfg(test)]

@@ -112,13 +112,12 @@ pub fn run_once(
     });
     match result {
         // A concurrent duplicate committed first (PostgreSQL): ours rolled back whole.
-        Err(AppError::Database(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => match store::idempotency_record(conn, &key.scope, &key.key)? {
-            Some(record) => replay(record, key),
-            None => Err(AppError::Unavailable("请稍后重试。")),
-        },
+        Err(err) if err.is_duplicate() => {
+            match store::idempotency_record(conn, &key.scope, &key.key)? {
+                Some(record) => replay(record, key),
+                None => Err(AppError::Unavailable("请稍后重试。")),
+            }
+        }
         other => other,
     }
 }

@@ -19,12 +19,10 @@ use crate::paging::{Page, PageQuery, PageRequest};
 
 /// A unique index refused the write: someone else has the same value.
 fn unique_or(err: diesel::result::Error, message: &str) -> AppError {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match err {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            AppError::Conflict(message.to_owned())
-        }
-        other => other.into(),
+    if crate::db::is_duplicate(&err) {
+        AppError::Conflict(message.to_owned())
+    } else {
+        err.into()
     }
 }
 
