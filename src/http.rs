@@ -274,9 +274,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for IdempotentJson<T>
             let bytes = body.await?;
             let body: T = parse_json(&bytes)?;
             // The digest reads `2.0` as `2`, as the body was read.
-            let value = whole_numbers_as_integers(&bytes)
-                .or_else(|| serde_json::from_slice(&bytes).ok())
-                .unwrap_or(serde_json::Value::Null);
+            let mut value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            rewrite_whole_numbers(&mut value);
             Ok(IdempotentJson {
                 body,
                 header,
