@@ -8,22 +8,12 @@ import and reports the answer and the server's RSS before and after.
 """
 import argparse
 import json
-import os
-import socket
-import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
 
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from jifen_bench import ADMIN_PASSWORD, rss_mb, serving
 
 
 def call(base, method, path, token=None, body=None, raw=None, content_type="application/json"):
@@ -44,30 +34,13 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--rows", type=int, default=838850)
     args = parser.parse_args()
-    work = tempfile.mkdtemp()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, JIFEN_DATABASE_URL=f"sqlite://{work}/jifen.db",
-               JIFEN_BIND=f"127.0.0.1:{port}", JIFEN_DATA_DIR=work, JIFEN_LOG="error")
-    subprocess.run([args.binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([args.binary, "bootstrap", "--username", "admin", "--password", "correct-horse-42"],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
-    server = subprocess.Popen([args.binary], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        _, login = call(base, "POST", "/api/v1/auth/login", body={"username": "admin", "password": "correct-horse-42"})
+    with serving(args.binary) as (base, server):
+        _, login = call(base, "POST", "/api/v1/auth/login", body={"username": "admin", "password": ADMIN_PASSWORD})
         token = login["access_token"]
         _, village = call(base, "POST", "/api/v1/villages", token, {"code": "qingle", "name": "庆乐村"})
-        call(base, "POST", "/api/v1/staff", token, {"username": "committee", "password": "correct-horse-42",
+        call(base, "POST", "/api/v1/staff", token, {"username": "committee", "password": ADMIN_PASSWORD,
              "name": "村委", "roles": [{"role": "committee", "scope_id": village["id"]}]})
-        _, login = call(base, "POST", "/api/v1/auth/login", body={"username": "committee", "password": "correct-horse-42"})
+        _, login = call(base, "POST", "/api/v1/auth/login", body={"username": "committee", "password": ADMIN_PASSWORD})
         token = login["access_token"]
         boundary = uuid.uuid4().hex
         csv = "门牌号\n" + "1\n" * args.rows
@@ -81,8 +54,6 @@ def main():
         print(json.dumps({"rows": args.rows, "upload_mb": round(len(body) / 1e6, 1), "status": status,
                           "message": ((answer or {}).get("errors") or [answer or {}])[0].get("message") or (answer or {}).get("detail"),
                           "rss_before_mb": round(before, 1), "rss_after_mb": round(after, 1)}, ensure_ascii=False))
-    finally:
-        server.kill()
 
 
 if __name__ == "__main__":

@@ -11,32 +11,16 @@ samples RSS while they run, and reports peak and settled RSS.
 import argparse
 import concurrent.futures
 import json
-import os
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from jifen_bench import ADMIN_PASSWORD, rss_mb, serving
 
 
 def sign_in(base, i):
-    password = "correct-horse-42" if i % 2 == 0 else "wrong-password"
+    password = ADMIN_PASSWORD if i % 2 == 0 else "wrong-password"
     body = json.dumps({"username": "admin", "password": password}).encode()
     request = urllib.request.Request(
         f"{base}/api/v1/auth/login",
@@ -55,30 +39,7 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--burst", type=int, default=200)
     args = parser.parse_args()
-    work = tempfile.mkdtemp()
-    port = free_port()
-    env = dict(
-        os.environ,
-        JIFEN_DATABASE_URL=f"sqlite://{work}/jifen.db",
-        JIFEN_BIND=f"127.0.0.1:{port}",
-        JIFEN_DATA_DIR=work,
-        JIFEN_TRUSTED_PROXIES="1",
-        JIFEN_LOG="error",
-    )
-    subprocess.run([args.binary, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        [args.binary, "bootstrap", "--username", "admin", "--password", "correct-horse-42"],
-        env=env, check=True, stdout=subprocess.DEVNULL,
-    )
-    server = subprocess.Popen([args.binary], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serving(args.binary, JIFEN_TRUSTED_PROXIES="1") as (base, server):
         # Warm up: one sign-in so the allocator and pools are in their working state.
         sign_in(base, 0)
         time.sleep(1)
@@ -110,8 +71,6 @@ def main():
             "rss_peak_mb": round(peak[0], 1),
             "rss_settled_mb": round(settled, 1),
         }))
-    finally:
-        server.kill()
 
 
 if __name__ == "__main__":

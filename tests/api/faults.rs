@@ -544,6 +544,26 @@ impl Api {
         );
         body["access_token"].as_str().expect("token").to_owned()
     }
+
+    /// As the township admin: village `qingle` with a committee member `committee` and a
+    /// shop kept by `keeper`; their ids.
+    fn village_with_shop(&self) -> (i64, i64) {
+        let admin = self.sign_in("admin");
+        let village = self.expect(
+            201,
+            "POST",
+            "/api/v1/villages",
+            Some(&admin),
+            json!({"code": "qingle", "name": "庆乐村"}),
+        )["id"]
+            .as_i64()
+            .unwrap();
+        self.expect(201, "POST", "/api/v1/staff", Some(&admin), json!({"username": "committee", "password": PASSWORD, "name": "村委", "roles": [{"role": "committee", "scope_id": village}]}));
+        let shop = self.expect(201, "POST", "/api/v1/shops", Some(&admin), json!({"name": "庆乐积分超市", "village_ids": [village], "keeper": {"username": "keeper", "password": PASSWORD, "name": "店主"}}))["id"]
+            .as_i64()
+            .unwrap();
+        (village, shop)
+    }
 }
 
 /// One request a client sent and was answered 201 for.
@@ -559,20 +579,7 @@ fn nothing_acknowledged_is_lost_when_jifen_is_killed_under_load() {
     let db = TestDb::fresh();
     let mut jifen = Jifen::start(db.url(), &[]);
     let api = Api::of(&jifen);
-    let admin = api.sign_in("admin");
-    let village = api.expect(
-        201,
-        "POST",
-        "/api/v1/villages",
-        Some(&admin),
-        json!({"code": "qingle", "name": "庆乐村"}),
-    )["id"]
-        .as_i64()
-        .unwrap();
-    api.expect(201, "POST", "/api/v1/staff", Some(&admin), json!({"username": "committee", "password": PASSWORD, "name": "村委", "roles": [{"role": "committee", "scope_id": village}]}));
-    let shop = api.expect(201, "POST", "/api/v1/shops", Some(&admin), json!({"name": "庆乐积分超市", "village_ids": [village], "keeper": {"username": "keeper", "password": PASSWORD, "name": "店主"}}))["id"]
-        .as_i64()
-        .unwrap();
+    let (village, shop) = api.village_with_shop();
     let committee = api.sign_in("committee");
     let keeper = api.sign_in("keeper");
     api.expect(
@@ -797,18 +804,7 @@ fn two_servers_on_one_postgres_keep_every_race_exact() {
     let first = Jifen::start(db.url(), &[]);
     let second = Jifen::join(db.url());
     let (a, b) = (Api::of(&first), Api::of(&second));
-    let admin = a.sign_in("admin");
-    let village = a.expect(
-        201,
-        "POST",
-        "/api/v1/villages",
-        Some(&admin),
-        json!({"code": "qingle", "name": "庆乐村"}),
-    )["id"]
-        .as_i64()
-        .unwrap();
-    a.expect(201, "POST", "/api/v1/staff", Some(&admin), json!({"username": "committee", "password": PASSWORD, "name": "村委", "roles": [{"role": "committee", "scope_id": village}]}));
-    let shop = a.expect(201, "POST", "/api/v1/shops", Some(&admin), json!({"name": "超市", "village_ids": [village], "keeper": {"username": "keeper", "password": PASSWORD, "name": "店主"}}))["id"].as_i64().unwrap();
+    let (village, shop) = a.village_with_shop();
     let committee = a.sign_in("committee");
     let keeper = a.sign_in("keeper");
     a.expect(
