@@ -578,6 +578,11 @@ mod tests {
             "0:ab",
             &format!("12:{}", "g".repeat(64)),
             "12:abc",
+            // Exactly the documented pattern: no spaces, sign or leading zero.
+            &format!(" 12:{hash}"),
+            &format!("+12:{hash}"),
+            &format!("012:{hash}"),
+            &format!("12:{hash} "),
         ] {
             assert!(bad.parse::<ChainMark>().is_err(), "{bad}");
         }

@@ -223,6 +223,12 @@ fn every_operation_documents_what_its_shape_can_answer() {
             if queried {
                 expected.push("422");
             }
+            if has("429") {
+                assert!(
+                    answers["429"]["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: 429 without Retry-After"
+                );
+            }
             if path.starts_with("/api/") {
                 expected.push("503");
                 assert!(

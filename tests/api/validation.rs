@@ -277,3 +277,35 @@ fn an_upload_with_a_part_of_another_name_is_refused() {
     );
     assert_eq!(items.body["items"], json!([]), "{}", items.text);
 }
+
+/// Sign-in, refresh and invite bodies refuse a field they do not have, as every other body
+/// does (and as the document says: `additionalProperties: false`).
+#[test]
+fn sign_in_bodies_refuse_fields_they_do_not_have() {
+    let app = TestApp::start();
+    for (path, body, field) in [
+        (
+            "/api/v1/auth/login",
+            json!({"username": "admin", "password": "x", "remember": true}),
+            "remember",
+        ),
+        (
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": "x", "extra": 1}),
+            "extra",
+        ),
+        (
+            "/api/v1/auth/invite",
+            json!({"invite_code": "1234567890", "extra": 1}),
+            "extra",
+        ),
+    ] {
+        let resp = app.post(path, None, body);
+        assert_eq!(
+            (resp.status, resp.fields()),
+            (422, vec![field.to_owned()]),
+            "{path}: {}",
+            resp.text
+        );
+    }
+}
