@@ -7,8 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::db::DbConnection;
 use crate::db::schema::audit_events;
+use crate::db::{DbConnection, Tx};
 use crate::paging::PageRequest;
 
 pub struct Event<'a> {
@@ -20,7 +20,7 @@ pub struct Event<'a> {
 }
 
 pub fn record(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     caller: &Caller,
     event: Event,
     at: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub fn record(
             audit_events::addr.eq(&caller.addr),
             audit_events::created_at.eq(at.naive_utc()),
         ))
-        .execute(conn)
+        .execute(&mut **tx)
         .map(drop)
 }
 

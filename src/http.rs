@@ -9,8 +9,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
+use crate::db::idempotency::{IdempotencyKey, Outcome};
 use crate::error::{AppError, FieldError};
-use crate::ledger::idempotency::{IdempotencyKey, Outcome};
 use crate::state::AppState;
 
 /// A JSON body, deserialized with the path of any bad field and then validated.
@@ -301,32 +301,6 @@ pub fn outcome_response(outcome: Outcome) -> actix_web::HttpResponse {
         response.insert_header(("Idempotency-Replayed", "true"));
     }
     response.body(outcome.body)
-}
-
-/// Runs a use case once per idempotency key and answers `201 Created` with its result,
-/// or with the stored outcome of an earlier run under the same key.
-pub async fn created_once<T, F>(
-    state: &AppState,
-    key: IdempotencyKey,
-    work: F,
-) -> Result<actix_web::HttpResponse, AppError>
-where
-    T: serde::Serialize,
-    F: FnOnce(&mut crate::db::DbConnection, chrono::DateTime<chrono::Utc>) -> Result<T, AppError>
-        + Send
-        + 'static,
-{
-    let now = state.clock.now();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            crate::ledger::idempotency::run_once(conn, &key, now, |conn| {
-                let view = work(conn, now)?;
-                Ok((201, serde_json::to_value(view).map_err(AppError::internal)?))
-            })
-        })
-        .await?;
-    Ok(outcome_response(outcome))
 }
 
 /// `201 Created` with a JSON body.

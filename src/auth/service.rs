@@ -9,7 +9,7 @@ use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
 use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
 use super::store;
 use super::token::{ACCESS_TTL, REFRESH_TTL, Subject, Verified};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -138,21 +138,17 @@ pub fn load_token_principal(conn: &mut DbConnection, token: Verified) -> AppResu
 
 /// Ends every sign-in of a member at once: refresh tokens, page sessions, and (through
 /// the member's `signed_out_at`, which the caller sets) access tokens already issued.
-pub fn end_member_sign_ins(
-    conn: &mut DbConnection,
-    member_id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
+pub fn end_member_sign_ins(tx: &mut Tx<'_>, member_id: i64, now: DateTime<Utc>) -> AppResult<()> {
     Ok(store::revoke_member_sign_ins(
-        conn,
+        tx,
         member_id,
         now.naive_utc(),
     )?)
 }
 
 /// Forgets the member's WeChat openids; how many there were.
-pub fn unbind_wechat(conn: &mut DbConnection, member_id: i64) -> AppResult<usize> {
-    Ok(store::unbind_wechat(conn, member_id)?)
+pub fn unbind_wechat(tx: &mut Tx<'_>, member_id: i64) -> AppResult<usize> {
+    Ok(store::unbind_wechat(tx, member_id)?)
 }
 
 /// Which of these members have WeChat bound.
@@ -194,13 +190,13 @@ pub fn load_principal(conn: &mut DbConnection, subject: Subject) -> AppResult<Pr
 }
 
 fn issue_pair(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     state: &AppState,
     subject: Subject,
     family: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<TokenPair> {
-    let principal = load_principal(conn, subject)?;
+    let principal = load_principal(tx, subject)?;
     let refresh_token = random_token();
     let family = family.map_or_else(random_token, str::to_owned);
     let (staff_id, member_id) = match subject.kind {
@@ -208,7 +204,7 @@ fn issue_pair(
         PrincipalKind::Villager => (None, Some(subject.id)),
     };
     store::insert_refresh_token(
-        conn,
+        tx,
         &store::NewRefreshToken {
             token_hash: &sha256_hex(&refresh_token),
             family: &family,
@@ -359,13 +355,13 @@ fn normalize_invite(code: &str) -> AppResult<String> {
 /// Uses up an invite code, inside the caller's transaction, and returns its member.
 /// Run it through [`with_invite_attempt`], which limits the attempts.
 pub fn redeem_invite(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     pepper: &Pepper,
     code: &str,
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
     let code = normalize_invite(code)?;
-    store::consume_invite(conn, &pepper.hash(&code), now.naive_utc())?.ok_or(
+    store::consume_invite(tx, &pepper.hash(&code), now.naive_utc())?.ok_or(
         AppError::Unauthenticated("邀请码不对、已用过或已过期，请向村委会要一张新的。"),
     )
 }
@@ -377,7 +373,7 @@ pub fn with_invite_attempt<T>(
     conn: &mut DbConnection,
     state: &AppState,
     addr: &str,
-    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+    work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
     let now = state.clock.now();
     let attempt = state.limits.invite_attempt(conn, addr, now)?;
@@ -411,7 +407,7 @@ pub fn sign_in_with_invite(
 /// A fresh invite code for a member; earlier unused codes for the member stop working.
 /// Runs inside the caller's transaction.
 pub fn issue_invite(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     pepper: &Pepper,
     member: InviteFor,
     now: DateTime<Utc>,
@@ -419,7 +415,7 @@ pub fn issue_invite(
     let code = random_digits(INVITE_DIGITS);
     let expires_at = now + INVITE_TTL;
     store::replace_invite(
-        conn,
+        tx,
         &store::NewInvite {
             village_id: member.village_id,
             household_id: member.household_id,

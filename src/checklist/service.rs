@@ -8,7 +8,7 @@ use super::store;
 use crate::audit::{self, Event};
 use crate::auth::policy::{Action, authorize};
 use crate::auth::{Caller, Principal};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::org::model::ImportResult;
 use crate::org::service::village_target;
@@ -52,15 +52,15 @@ fn code_free(
 }
 
 fn create_in(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     p: &Principal,
     village_id: i64,
     input: &ItemInput,
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
-    code_free(conn, village_id, &input.code, None)?;
-    let id = store::insert_item(conn, village_id, &input.code, now.naive_utc())?;
-    store::insert_version(conn, village_id, id, 1, input, p.id, now.naive_utc())?;
+    code_free(tx, village_id, &input.code, None)?;
+    let id = store::insert_item(tx, village_id, &input.code, now.naive_utc())?;
+    store::insert_version(tx, village_id, id, 1, input, p.id, now.naive_utc())?;
     Ok(id)
 }
 
@@ -84,7 +84,7 @@ pub fn create(
 
 /// Records a change of the checklist with the item as it now stands.
 fn audit_item(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     village_id: i64,
     action: &str,
@@ -98,7 +98,7 @@ fn audit_item(
         subject_id: Some(item.id),
         detail: serde_json::to_value(item).unwrap_or_default(),
     };
-    Ok(audit::record(conn, c, event, now)?)
+    Ok(audit::record(tx, c, event, now)?)
 }
 
 /// Loads an item the caller may manage.

@@ -11,7 +11,7 @@ use super::service;
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
 use crate::http::{
-    FileBytes, FileUpload, IdempotentJson, Json, ValidJson, ValidQuery, created, created_once,
+    FileBytes, FileUpload, IdempotentJson, Json, ValidJson, ValidQuery, created, outcome_response,
     read_file_part,
 };
 use crate::ledger::views::BalanceView;
@@ -62,10 +62,12 @@ async fn award_households(
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&caller.principal)?;
     let id = id.into_inner();
-    created_once(&state, key, move |conn, now| {
-        service::award(conn, &caller, id, &body.body, now)
-    })
-    .await
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .run(move |conn| service::award(conn, &key, &caller, id, &body.body, now))
+        .await?;
+    Ok(outcome_response(outcome))
 }
 
 /// 申报: a villager for their own household (when the village allows it), a group leader

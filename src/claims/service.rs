@@ -13,7 +13,8 @@ use crate::auth::{Caller, Principal, RoleName};
 use crate::checklist::model::{ItemView, Proposer};
 use crate::checklist::service::item_in_village;
 use crate::clock::{notice_end, shanghai_today};
-use crate::db::{DbConnection, TextState, write_tx};
+use crate::db::idempotency::{self, IdempotencyKey, created_once};
+use crate::db::{DbConnection, TextState, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::model::{Actor, TxKind, issuance_legs};
 use crate::ledger::posting::{Posting, post};
@@ -105,7 +106,7 @@ const SYSTEM: By<'static> = By {
 };
 
 fn event(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     claim: &ClaimRow,
     status: ClaimStatus,
     note: &str,
@@ -113,7 +114,7 @@ fn event(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     Ok(store::insert_event(
-        conn,
+        tx,
         &NewEvent {
             village_id: claim.village_id,
             claim_id: claim.id,
@@ -136,29 +137,22 @@ struct Step<'a> {
 /// Moves a claim by a conditional update and records the event; false when the claim was
 /// no longer in any of `from` (another request or server got there first).
 fn move_claim(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     claim: &ClaimRow,
     step: Step,
     by: &By,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
     let (from, to) = step.event.rule();
-    if !store::transition(
-        conn,
-        claim.id,
-        from,
-        to,
-        step.notice_ends_at,
-        now.naive_utc(),
-    )? {
+    if !store::transition(tx, claim.id, from, to, step.notice_ends_at, now.naive_utc())? {
         return Ok(false);
     }
-    event(conn, claim, to, step.note, by, now)?;
+    event(tx, claim, to, step.note, by, now)?;
     Ok(true)
 }
 
 fn audit_claim(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     claim: &ClaimRow,
     action: &str,
@@ -172,7 +166,7 @@ fn audit_claim(
         subject_id: Some(claim.id),
         detail,
     };
-    Ok(audit::record(conn, c, entry, now)?)
+    Ok(audit::record(tx, c, entry, now)?)
 }
 
 /// Refuses a claim that would take the household past the item's cap for the period
@@ -206,7 +200,7 @@ fn item_of(conn: &mut DbConnection, claim: &ClaimRow) -> AppResult<ItemView> {
 /// transaction, claim marked posted, and the claim recorded as the posting's idempotency
 /// key. Returns false when another request or server already moved the claim on.
 fn post_claim(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     claim: &ClaimRow,
     how: ClaimEvent,
     actor: Actor,
@@ -215,7 +209,7 @@ fn post_claim(
 ) -> AppResult<bool> {
     let (from, to) = how.rule();
     if !store::transition(
-        conn,
+        tx,
         claim.id,
         from,
         to,
@@ -224,7 +218,7 @@ fn post_claim(
     )? {
         return Ok(false);
     }
-    let item = item_of(conn, claim)?;
+    let item = item_of(tx, claim)?;
     let kind = if claim.total > 0 {
         TxKind::Award
     } else {
@@ -237,7 +231,7 @@ fn post_claim(
     };
     let legs = issuance_legs(claim.village_id, claim.household_id, claim.total);
     let posted = post(
-        conn,
+        tx,
         Posting {
             kind,
             memo: &memo,
@@ -247,10 +241,10 @@ fn post_claim(
             at: now,
         },
     )?;
-    store::set_transaction(conn, claim.id, posted.transaction_id)?;
-    store::record_posting(conn, claim.id, posted.transaction_id, now.naive_utc())?;
+    store::set_transaction(tx, claim.id, posted.transaction_id)?;
+    store::record_posting(tx, claim.id, posted.transaction_id, now.naive_utc())?;
     event(
-        conn,
+        tx,
         claim,
         to,
         &format!("已入账，账本第 {} 笔", posted.seq),
@@ -262,7 +256,7 @@ fn post_claim(
 
 /// After approval: public notice for `notice_days`, or straight into the ledger.
 fn approve_row(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     claim: &ClaimRow,
     policy: &VillagePolicy,
@@ -270,14 +264,7 @@ fn approve_row(
 ) -> AppResult<()> {
     let by = By::from(c);
     if policy.notice_days == 0 {
-        post_claim(
-            conn,
-            claim,
-            ClaimEvent::PostAtOnce,
-            Actor::from(c),
-            &by,
-            now,
-        )?;
+        post_claim(tx, claim, ClaimEvent::PostAtOnce, Actor::from(c), &by, now)?;
         return Ok(());
     }
     let ends = notice_end(now, policy.notice_days);
@@ -287,7 +274,7 @@ fn approve_row(
         notice_ends_at: Some(ends.naive_utc()),
         note: &note,
     };
-    if !move_claim(conn, claim, step, &by, now)? {
+    if !move_claim(tx, claim, step, &by, now)? {
         return Err(AppError::InvalidState("这条申报已经处理过了。".into()));
     }
     Ok(())
@@ -409,7 +396,7 @@ pub fn submit(
 
 #[allow(clippy::too_many_arguments)]
 fn insert(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     village_id: i64,
     household_id: i64,
@@ -419,7 +406,7 @@ fn insert(
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
     Ok(store::insert_claim(
-        conn,
+        tx,
         &NewClaim {
             village_id,
             household_id,
@@ -732,16 +719,16 @@ pub fn post_due(conn: &mut DbConnection, now: DateTime<Utc>) -> AppResult<usize>
     Ok(posted)
 }
 
-fn post_one_due(conn: &mut DbConnection, claim_id: i64, now: DateTime<Utc>) -> AppResult<bool> {
-    let Some(claim) = store::claim(conn, claim_id)? else {
+fn post_one_due(tx: &mut Tx<'_>, claim_id: i64, now: DateTime<Utc>) -> AppResult<bool> {
+    let Some(claim) = store::claim(tx, claim_id)? else {
         return Ok(false);
     };
     if claim.status != ClaimStatus::InNotice {
         return Ok(false);
     }
-    let item = item_of(conn, &claim)?;
+    let item = item_of(tx, &claim)?;
     if check_cap(
-        conn,
+        tx,
         &item,
         claim.household_id,
         claim.occurred_on,
@@ -755,14 +742,14 @@ fn post_one_due(conn: &mut DbConnection, claim_id: i64, now: DateTime<Utc>) -> A
             notice_ends_at: claim.notice_ends_at,
             note: "公示期满时已超出该项的次数上限，未入账",
         };
-        move_claim(conn, &claim, step, &SYSTEM, now)?;
+        move_claim(tx, &claim, step, &SYSTEM, now)?;
         return Ok(false);
     }
     let actor = Actor {
         kind: "system",
         id: None,
     };
-    post_claim(conn, &claim, ClaimEvent::NoticeEnds, actor, &SYSTEM, now)
+    post_claim(tx, &claim, ClaimEvent::NoticeEnds, actor, &SYSTEM, now)
 }
 
 /// Points approved and on notice for a household.
@@ -772,23 +759,34 @@ pub fn pending(conn: &mut DbConnection, household_id: i64) -> AppResult<Amount> 
 
 /// The committee awards (or deducts) an item to households, all or none. Each becomes an
 /// approved claim that goes on notice or posts at once, as the village's policy says.
-/// Runs inside the caller's (idempotent) transaction.
+/// Once per idempotency key.
 pub fn award(
     conn: &mut DbConnection,
+    key: &IdempotencyKey,
+    c: &Caller,
+    village_id: i64,
+    req: &AwardRequest,
+    now: DateTime<Utc>,
+) -> AppResult<idempotency::Outcome> {
+    created_once(conn, key, now, |tx| award_in(tx, c, village_id, req, now))
+}
+
+fn award_in(
+    tx: &mut Tx<'_>,
     c: &Caller,
     village_id: i64,
     req: &AwardRequest,
     now: DateTime<Utc>,
 ) -> AppResult<AwardResult> {
-    let target = village_target(conn, village_id)?;
+    let target = village_target(tx, village_id)?;
     authorize(&c.principal, Action::Award, &target)?;
     if req.occurred_on > shanghai_today(now) {
         return Err(AppError::field("occurred_on", "日期不能在今天之后"));
     }
-    let item = check_item(conn, village_id, req.item_id)?;
-    check_households(conn, village_id, &req.household_ids)?;
+    let item = check_item(tx, village_id, req.item_id)?;
+    check_households(tx, village_id, &req.household_ids)?;
     let quantity = req.quantity.unwrap_or(1);
-    let policy = village_policy(conn, village_id)?;
+    let policy = village_policy(tx, village_id)?;
     let claim_req = ClaimRequest {
         household_id: 0,
         item_id: item.id,
@@ -801,7 +799,7 @@ pub fn award(
     let mut ids = Vec::with_capacity(req.household_ids.len());
     for household_id in &req.household_ids {
         check_cap(
-            conn,
+            tx,
             &checked.item,
             *household_id,
             req.occurred_on,
@@ -809,7 +807,7 @@ pub fn award(
             None,
         )?;
         let id = insert(
-            conn,
+            tx,
             c,
             village_id,
             *household_id,
@@ -818,16 +816,16 @@ pub fn award(
             &claim_req,
             now,
         )?;
-        let claim = store::claim(conn, id)?.ok_or(AppError::NotFound)?;
+        let claim = store::claim(tx, id)?.ok_or(AppError::NotFound)?;
         event(
-            conn,
+            tx,
             &claim,
             ClaimStatus::Submitted,
             "村委会直接评定",
             &By::from(c),
             now,
         )?;
-        approve_row(conn, c, &claim, &policy, now)?;
+        approve_row(tx, c, &claim, &policy, now)?;
         ids.push(id);
     }
     let kind = if checked.item.points.is_negative() {
@@ -844,9 +842,9 @@ pub fn award(
         subject_id: Some(checked.item.id),
         detail,
     };
-    audit::record(conn, c, entry, now)?;
+    audit::record(tx, c, entry, now)?;
     Ok(AwardResult {
-        claims: views(conn, &ids)?,
+        claims: views(tx, &ids)?,
     })
 }
 

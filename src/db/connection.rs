@@ -173,7 +173,7 @@ impl Db {
     /// Like [`Db::run`], inside one write transaction.
     pub async fn write<T, F>(&self, work: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.run(move |conn| write_tx(conn, work)).await
@@ -240,17 +240,48 @@ fn probe_write(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// A write transaction in progress. Only [`write_tx`] (and [`Db::write`]) makes one, so a
+/// function that takes `&mut Tx` cannot be called outside a transaction: code holding only
+/// a pooled connection does not compile. Reads inside the transaction use it as a
+/// connection (it dereferences to one).
+pub struct Tx<'c> {
+    conn: &'c mut DbConnection,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+impl Tx<'_> {
+    /// Runs `work` in a savepoint: an error from it undoes what it wrote and leaves the
+    /// transaction open.
+    pub fn savepoint<T>(&mut self, work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>) -> AppResult<T> {
+        Connection::transaction(&mut *self.conn, |conn| work(&mut Tx { conn }))
+    }
+}
+
 /// Runs `work` in one transaction that takes the write lock up front on SQLite
 /// (`BEGIN IMMEDIATE`), so two writers never deadlock on a lock upgrade
 /// (STACK.md trap 10). PostgreSQL runs READ COMMITTED with conditional updates.
 pub fn write_tx<T>(
     conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+    work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
     type Manager = <DbConnection as Connection>::TransactionManager;
     if in_transaction(conn) {
-        // A use case called from inside another joins the outer transaction.
-        return work(conn);
+        // A use case run as part of a larger one (the demo seed, a claim with its photo)
+        // joins the larger one's transaction.
+        return work(&mut Tx { conn });
     }
     match conn {
         DbConnection::Sqlite(inner) => {
@@ -259,7 +290,7 @@ pub fn write_tx<T>(
         DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction(inner),
     }
     .map_err(map_busy)?;
-    match work(conn) {
+    match work(&mut Tx { conn: &mut *conn }) {
         Ok(value) => {
             Manager::commit_transaction(conn).map_err(map_busy)?;
             Ok(value)

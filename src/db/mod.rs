@@ -15,13 +15,14 @@ macro_rules! per_backend {
 
 mod connection;
 mod fault;
+pub mod idempotency;
 pub mod migrate;
 pub mod schema;
 mod target;
 mod text_state;
 
 pub use connection::{
-    Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, write_tx,
+    Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, Tx, write_tx,
 };
 pub use fault::{is_duplicate, is_outage};
 pub use target::{DbTarget, TargetError};

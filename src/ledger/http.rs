@@ -9,7 +9,7 @@ use super::views::{EntryView, ReverseRequest, TransactionView};
 use crate::audit::AuditView;
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
-use crate::http::{IdempotentJson, Json, ValidQuery, created_once};
+use crate::http::{IdempotentJson, Json, ValidQuery, outcome_response};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -98,10 +98,12 @@ async fn reverse_transaction(
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&caller.principal)?;
     let id = id.into_inner();
-    created_once(&state, key, move |conn, now| {
-        service::reverse(conn, &caller, id, &body.body.reason, now)
-    })
-    .await
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .run(move |conn| service::reverse(conn, &key, &caller, id, &body.body.reason, now))
+        .await?;
+    Ok(outcome_response(outcome))
 }
 
 /// The village's chain head, public: anyone may note it and later check that history

@@ -1,8 +1,7 @@
 //! The ledger (DESIGN.md §4): accounts, transactions, postings, balances, the per-village
-//! hash chain, idempotency, verification and the audit trail.
+//! hash chain, verification and the audit trail.
 
 pub mod http;
-pub mod idempotency;
 pub mod model;
 pub mod posting;
 pub mod service;

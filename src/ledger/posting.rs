@@ -1,6 +1,6 @@
 //! The one posting function every feature calls (DESIGN.md §4).
 //!
-//! Inside the caller's database transaction, in this order:
+//! Inside the caller's write transaction ([`Tx`]), in this order:
 //! 1. check the legs (pure: zero-sum per asset, one village, no zero legs);
 //! 2. lock the village's chain head (insert-if-missing, then `SELECT … FOR UPDATE` on
 //!    PostgreSQL; SQLite's immediate transaction already serialises writers);
@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::{AccountKey, Actor, ChainEntry, ChainVersion, Floor, Leg, TxKind, check_legs};
 use super::store;
-use crate::db::DbConnection;
+use crate::db::Tx;
 use crate::error::AppError;
 
 pub struct Posting<'a> {
@@ -49,6 +49,8 @@ pub enum PostingError {
     Insufficient(AccountKey),
     #[error(transparent)]
     Legs(#[from] super::model::LegError),
+    #[error("no account was found or made for {0:?}")]
+    NoAccount(AccountKey),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -57,23 +59,23 @@ impl From<PostingError> for AppError {
     fn from(err: PostingError) -> Self {
         match err {
             PostingError::Insufficient(_) => AppError::InsufficientPoints,
-            PostingError::Legs(e) => AppError::internal(e),
+            PostingError::Legs(_) | PostingError::NoAccount(_) => AppError::internal(err),
             PostingError::Database(e) => e.into(),
         }
     }
 }
 
-/// Posts one transaction. Must run inside a write transaction (it joins the caller's).
-pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, PostingError> {
+/// Posts one transaction, inside the caller's write transaction.
+pub fn post(tx: &mut Tx<'_>, posting: Posting) -> Result<Posted, PostingError> {
     check_legs(&posting.legs)?;
     let village_id = posting.legs[0].account.village_id;
     let now = posting.at.naive_utc();
-    let (head_seq, head_hash) = store::lock_head(conn, village_id, now)?;
+    let (head_seq, head_hash) = store::lock_head(tx, village_id, now)?;
 
     let mut keys: Vec<AccountKey> = posting.legs.iter().map(|l| l.account).collect();
     keys.sort();
     keys.dedup();
-    let mut ids = store::account_ids(conn, &keys, now)?;
+    let mut ids = store::account_ids(tx, &keys, now)?;
     ids.sort_by_key(|(_, id)| *id);
 
     let mut balances = Vec::with_capacity(ids.len());
@@ -84,13 +86,13 @@ pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, Posting
             .clone()
             .fold(0i64, |sum, l| sum.saturating_add(l.amount));
         let floor_zero = amount < 0 && legs.clone().any(|l| l.floor == Floor::Zero);
-        let balance = store::apply(conn, *id, amount, floor_zero, now)?
+        let balance = store::apply(tx, *id, amount, floor_zero, now)?
             .ok_or(PostingError::Insufficient(*key))?;
         balances.push((*key, balance));
     }
 
     let reverses_seq = match posting.reverses {
-        Some(id) => Some(store::seq_of(conn, id)?),
+        Some(id) => Some(store::seq_of(tx, id)?),
         None => None,
     };
     let seq = head_seq + 1;
@@ -112,7 +114,7 @@ pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, Posting
     };
     let hash = entry.hash(&head_hash);
     let transaction_id = store::insert_transaction(
-        conn,
+        tx,
         &store::NewTransaction {
             village_id,
             seq,
@@ -127,28 +129,25 @@ pub fn post(conn: &mut DbConnection, posting: Posting) -> Result<Posted, Posting
             chain_version: ChainVersion::CURRENT.number(),
         },
     )?;
-    let rows: Vec<store::NewPosting> = posting
+    // `ids` and `balances` hold the same accounts in the same order.
+    let rows = posting
         .legs
         .iter()
         .map(|leg| {
-            let account_id = ids
+            let at = ids
                 .iter()
-                .find(|(k, _)| *k == leg.account)
-                .map_or(0, |(_, id)| *id);
-            let balance_after = balances
-                .iter()
-                .find(|(k, _)| *k == leg.account)
-                .map_or(0, |(_, b)| *b);
-            store::NewPosting {
-                account_id,
+                .position(|(k, _)| *k == leg.account)
+                .ok_or(PostingError::NoAccount(leg.account))?;
+            Ok(store::NewPosting {
+                account_id: ids[at].1,
                 asset: leg.account.asset.as_str(),
                 amount: leg.amount,
-                balance_after,
-            }
+                balance_after: balances[at].1,
+            })
         })
-        .collect();
-    store::insert_postings(conn, village_id, transaction_id, &rows)?;
-    store::set_head(conn, village_id, seq, &hash, now)?;
+        .collect::<Result<Vec<_>, PostingError>>()?;
+    store::insert_postings(tx, village_id, transaction_id, &rows)?;
+    store::set_head(tx, village_id, seq, &hash, now)?;
     Ok(Posted {
         transaction_id,
         seq,

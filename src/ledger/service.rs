@@ -11,7 +11,8 @@ use crate::amount::Amount;
 use crate::audit::{self, AuditView, Event};
 use crate::auth::policy::{Action, Target, authorize};
 use crate::auth::{Caller, Principal};
-use crate::db::DbConnection;
+use crate::db::idempotency::{IdempotencyKey, Outcome, created_once};
+use crate::db::{DbConnection, Tx};
 use crate::error::{AppError, AppResult};
 use crate::org::policy::VillagePolicy;
 use crate::org::service::{household_target, village_by_code, village_policy, village_target};
@@ -181,16 +182,29 @@ pub fn village_ledger(
 }
 
 /// Reverses a transaction with its mirror image; at most one reversal per transaction.
-/// Runs inside the caller's (idempotent) transaction.
+/// Once per idempotency key.
 pub fn reverse(
     conn: &mut DbConnection,
+    key: &IdempotencyKey,
+    caller: &Caller,
+    transaction_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    created_once(conn, key, now, |tx| {
+        reverse_in(tx, caller, transaction_id, reason, now)
+    })
+}
+
+fn reverse_in(
+    tx: &mut Tx<'_>,
     caller: &Caller,
     transaction_id: i64,
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<TransactionView> {
-    let original = store::transaction(conn, transaction_id)?.ok_or(AppError::NotFound)?;
-    let target = village_target(conn, original.village_id)?;
+    let original = store::transaction(tx, transaction_id)?.ok_or(AppError::NotFound)?;
+    let target = village_target(tx, original.village_id)?;
     authorize(&caller.principal, Action::Reverse, &target)?;
     if original.kind == TxKind::Reversal.as_str() {
         return Err(AppError::InvalidState("冲正记录不能再冲正。".into()));
@@ -202,11 +216,11 @@ pub fn reverse(
         ));
     }
     // Under the chain-head lock, so two racing reversals see each other.
-    store::lock_head(conn, original.village_id, now.naive_utc())?;
-    if store::reversal_of(conn, transaction_id)?.is_some() {
+    store::lock_head(tx, original.village_id, now.naive_utc())?;
+    if store::reversal_of(tx, transaction_id)?.is_some() {
         return Err(AppError::Conflict("这笔记录已经冲正过了。".into()));
     }
-    let postings = store::postings_of(conn, &[transaction_id])?;
+    let postings = store::postings_of(tx, &[transaction_id])?;
     let legs = postings
         .iter()
         .map(|p| {
@@ -222,7 +236,7 @@ pub fn reverse(
         .collect::<AppResult<Vec<_>>>()?;
     let memo = format!("冲正 #{}：{}", original.seq, reason.trim());
     let posted = post(
-        conn,
+        tx,
         Posting {
             kind: TxKind::Reversal,
             memo: &memo,
@@ -233,7 +247,7 @@ pub fn reverse(
         },
     )?;
     audit::record(
-        conn,
+        tx,
         caller,
         Event {
             village_id: Some(original.village_id),
@@ -244,15 +258,15 @@ pub fn reverse(
         },
         now,
     )?;
-    let row = store::transaction(conn, posted.transaction_id)?.ok_or(AppError::NotFound)?;
-    let postings = store::postings_of(conn, &[posted.transaction_id])?;
+    let row = store::transaction(tx, posted.transaction_id)?.ok_or(AppError::NotFound)?;
+    let postings = store::postings_of(tx, &[posted.transaction_id])?;
     Ok(transaction_view(row, &postings))
 }
 
 /// Takes the village's chain-head lock for the rest of the transaction, so checks made
 /// after it see every posting committed before.
-pub fn lock_chain(conn: &mut DbConnection, village_id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    store::lock_head(conn, village_id, now.naive_utc())?;
+pub fn lock_chain(tx: &mut Tx<'_>, village_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    store::lock_head(tx, village_id, now.naive_utc())?;
     Ok(())
 }
 

@@ -6,9 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{AccountKey, GENESIS_HASH};
 use crate::db::DbConnection;
-use crate::db::schema::{
-    accounts, chain_heads, idempotency_records, ledger_transactions, postings,
-};
+use crate::db::schema::{accounts, chain_heads, ledger_transactions, postings};
 use crate::per_backend;
 
 /// Makes sure the village has a chain head, then locks it until the transaction ends:
@@ -501,47 +499,4 @@ pub fn receivables(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<
         .order(accounts::owner_id)
         .select((accounts::owner_id, accounts::balance))
         .load(conn)
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = idempotency_records)]
-pub struct IdempotencyRow {
-    pub request_hash: String,
-    pub status: i32,
-    pub body: String,
-}
-
-pub fn idempotency_record(
-    conn: &mut DbConnection,
-    scope: &str,
-    key: &str,
-) -> QueryResult<Option<IdempotencyRow>> {
-    idempotency_records::table
-        .filter(idempotency_records::scope.eq(scope))
-        .filter(idempotency_records::idem_key.eq(key))
-        .select(IdempotencyRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn insert_idempotency_record(
-    conn: &mut DbConnection,
-    scope: &str,
-    key: &str,
-    request_hash: &str,
-    status: i32,
-    body: &str,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(idempotency_records::table)
-        .values((
-            idempotency_records::scope.eq(scope),
-            idempotency_records::idem_key.eq(key),
-            idempotency_records::request_hash.eq(request_hash),
-            idempotency_records::status.eq(status),
-            idempotency_records::body.eq(body),
-            idempotency_records::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
 }

@@ -13,7 +13,7 @@ use crate::auth::policy::{Action, Target, authorize, permits, visible_groups};
 use crate::auth::secrets::Pepper;
 use crate::auth::service::{InviteFor, RoleView, issue_invite, roles_view};
 use crate::auth::{Caller, Principal, RoleName, password};
-use crate::db::{DbConnection, TextState, write_tx};
+use crate::db::{DbConnection, TextState, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::paging::{Page, PageQuery, PageRequest};
 
@@ -168,7 +168,7 @@ pub fn village_policy(conn: &mut DbConnection, village_id: i64) -> AppResult<Vil
 
 /// Records an organisation change in the village's audit trail.
 fn audit_change(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     village_id: i64,
     action: &str,
@@ -183,7 +183,7 @@ fn audit_change(
         subject_id: Some(subject.1),
         detail,
     };
-    Ok(audit::record(conn, c, event, now)?)
+    Ok(audit::record(tx, c, event, now)?)
 }
 
 fn village_in_scope(
@@ -292,14 +292,14 @@ pub fn township_is_empty(conn: &mut DbConnection) -> AppResult<bool> {
 }
 
 pub fn open_shop(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     township_id: i64,
     name: &str,
     village_ids: &[i64],
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
     Ok(store::insert_shop(
-        conn,
+        tx,
         township_id,
         name,
         village_ids,
@@ -474,7 +474,7 @@ pub fn list_households(
 
 /// Adds a household and its head as the first member.
 fn insert_household_with_head(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     village_id: i64,
     group_id: Option<i64>,
     door_no: &str,
@@ -482,11 +482,11 @@ fn insert_household_with_head(
     phone: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<HouseholdRow> {
-    if store::household_by_door(conn, village_id, door_no)?.is_some() {
+    if store::household_by_door(tx, village_id, door_no)?.is_some() {
         return Err(AppError::Conflict(format!("门牌号 {door_no} 已有住户")));
     }
     let id = store::insert_household(
-        conn,
+        tx,
         store::NewHousehold {
             village_id,
             group_id,
@@ -497,8 +497,8 @@ fn insert_household_with_head(
         },
     )
     .map_err(|e| unique_or(e, "门牌号已有住户"))?;
-    let row = store::household(conn, id)?.ok_or(AppError::NotFound)?;
-    store::insert_member(conn, &row, head_name, "户主", now.naive_utc())?;
+    let row = store::household(tx, id)?.ok_or(AppError::NotFound)?;
+    store::insert_member(tx, &row, head_name, "户主", now.naive_utc())?;
     Ok(row)
 }
 
@@ -631,15 +631,11 @@ pub fn patch_household(
 /// Ends every way a member is signed in, at once: refresh tokens and page sessions go,
 /// access tokens issued before now stop counting, and WeChat no longer signs them in (the
 /// binding is how a lost phone would sign in again).
-fn end_sign_ins(
-    conn: &mut DbConnection,
-    member: &mut MemberRow,
-    now: DateTime<Utc>,
-) -> AppResult<usize> {
+fn end_sign_ins(tx: &mut Tx<'_>, member: &mut MemberRow, now: DateTime<Utc>) -> AppResult<usize> {
     member.signed_out_at = Some(now.naive_utc());
-    store::update_member(conn, member)?;
-    crate::auth::service::end_member_sign_ins(conn, member.id, now)?;
-    crate::auth::service::unbind_wechat(conn, member.id)
+    store::update_member(tx, member)?;
+    crate::auth::service::end_member_sign_ins(tx, member.id, now)?;
+    crate::auth::service::unbind_wechat(tx, member.id)
 }
 
 /// A member the committee of their village manages, with the household's place.

@@ -15,7 +15,7 @@ use crate::auth::secrets::write_private;
 use crate::auth::service::load_principal;
 use crate::auth::token::Subject;
 use crate::auth::{Caller, PrincipalKind, RoleName};
-use crate::db::{DbConnection, TextState, write_tx};
+use crate::db::{DbConnection, TextState, Tx, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
 use crate::org::policy::PolicyPatch;
@@ -170,7 +170,7 @@ pub fn load_demo(
     let text = read("township.toml").ok_or_else(|| invalid("township.toml missing".into()))?;
     let text = String::from_utf8(text).map_err(|_| invalid("township.toml is not UTF-8".into()))?;
     let demo: Demo = toml::from_str(&text).map_err(|e| invalid(format!("township.toml: {e}")))?;
-    let accounts = write_tx(conn, |conn| Loader::new(conn, now).load(&demo))?;
+    let accounts = write_tx(conn, |tx| Loader::new(tx, now).load(&demo))?;
     std::fs::create_dir_all(data_dir).map_err(AppError::internal)?;
     let file = data_dir.join("demo-credentials.txt");
     let credentials = DemoCredentials {
@@ -181,8 +181,8 @@ pub fn load_demo(
     Ok(credentials)
 }
 
-struct Loader<'c> {
-    conn: &'c mut DbConnection,
+struct Loader<'c, 't> {
+    tx: &'c mut Tx<'t>,
     now: DateTime<Utc>,
     villages: HashMap<String, i64>,
     groups: HashMap<(String, String), i64>,
@@ -190,10 +190,10 @@ struct Loader<'c> {
     accounts: Vec<(String, String, String)>,
 }
 
-impl<'c> Loader<'c> {
-    fn new(conn: &'c mut DbConnection, now: DateTime<Utc>) -> Self {
+impl<'c, 't> Loader<'c, 't> {
+    fn new(tx: &'c mut Tx<'t>, now: DateTime<Utc>) -> Self {
         Self {
-            conn,
+            tx,
             now,
             villages: HashMap::new(),
             groups: HashMap::new(),
@@ -221,7 +221,7 @@ impl<'c> Loader<'c> {
                 .map(|code| self.village_id(code))
                 .collect::<AppResult<Vec<_>>>()?;
             let id = org::open_shop(
-                self.conn,
+                self.tx,
                 admin.principal.township_id,
                 &shop.name,
                 &ids,
@@ -252,7 +252,7 @@ impl<'c> Loader<'c> {
     fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Caller> {
         let password = generate_password();
         let id = org::bootstrap(
-            self.conn,
+            self.tx,
             township,
             &staff.username,
             &password,
@@ -264,7 +264,7 @@ impl<'c> Loader<'c> {
             password,
             format!("{} 乡镇管理员", staff.name),
         ));
-        seed_caller(self.conn, id)
+        seed_caller(self.tx, id)
     }
 
     fn village_id(&self, code: &str) -> AppResult<i64> {
@@ -283,7 +283,7 @@ impl<'c> Loader<'c> {
                 ..PolicyPatch::default()
             }),
         };
-        let view = org::create_village(self.conn, admin, &request, self.now)?;
+        let view = org::create_village(self.tx, admin, &request, self.now)?;
         self.villages.insert(v.code.clone(), view.id);
         Ok(())
     }
@@ -291,10 +291,10 @@ impl<'c> Loader<'c> {
     /// Someone on the village committee, to add what only a committee may add.
     fn committee_of(&mut self, village_id: i64) -> AppResult<Caller> {
         for (username, _, _) in self.accounts.clone() {
-            let Some(id) = crate::auth::service::staff_id_by_username(self.conn, &username)? else {
+            let Some(id) = crate::auth::service::staff_id_by_username(self.tx, &username)? else {
                 continue;
             };
-            let caller = seed_caller(self.conn, id)?;
+            let caller = seed_caller(self.tx, id)?;
             let target = Target::village(caller.principal.township_id, village_id);
             if authorize(&caller.principal, Action::ManageHouseholds, &target).is_ok() {
                 return Ok(caller);
@@ -310,7 +310,7 @@ impl<'c> Loader<'c> {
         let committee = self.committee_of(village_id)?;
         for name in &v.groups {
             let group = org::create_group(
-                self.conn,
+                self.tx,
                 &committee,
                 village_id,
                 &CreateGroup { name: name.clone() },
@@ -319,10 +319,10 @@ impl<'c> Loader<'c> {
             self.groups.insert((v.code.clone(), name.clone()), group.id);
         }
         if let Some(csv) = read(&format!("households/{}.csv", v.code)) {
-            org::import_households(self.conn, &committee, village_id, &csv, self.now)?;
+            org::import_households(self.tx, &committee, village_id, &csv, self.now)?;
         }
         if let Some(csv) = read("checklist.csv") {
-            crate::checklist::service::import(self.conn, &committee, village_id, &csv, self.now)?;
+            crate::checklist::service::import(self.tx, &committee, village_id, &csv, self.now)?;
         }
         Ok(())
     }
@@ -343,7 +343,7 @@ impl<'c> Loader<'c> {
                 cost_yuan: amount(&item.cost)?,
                 stock: item.stock,
             };
-            crate::shop::service::create_goods(self.conn, admin, shop_id, &request, self.now)?;
+            crate::shop::service::create_goods(self.tx, admin, shop_id, &request, self.now)?;
         }
         Ok(())
     }
@@ -394,7 +394,7 @@ impl<'c> Loader<'c> {
             name: staff.name.clone(),
             roles,
         };
-        org::create_staff(self.conn, admin, &request, self.now)?;
+        org::create_staff(self.tx, admin, &request, self.now)?;
         self.accounts.push((
             staff.username.clone(),
             password,

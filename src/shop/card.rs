@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize};
 use crate::auth::secrets::{Pepper, random_digits};
 use crate::clock::{shanghai_midnight, shanghai_today};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::org::model::mask_name;
 use crate::org::service::{household_brief, household_target, village_policy, village_target};
@@ -82,13 +82,13 @@ pub fn live_card(
 /// Checks the PIN on the card's locked row. A wrong one is counted (and stays counted:
 /// the caller keeps this refusal's effects) and may lock the card.
 pub fn check_pin(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     pepper: &Pepper,
     card: CardRow,
     pin: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CardRow> {
-    let card = store::lock_card(conn, card.id)?;
+    let card = store::lock_card(tx, card.id)?;
     check_open(&card, now.naive_utc())?;
     if pin_hash(pepper, &card.serial, pin) == card.pin_hash {
         if card.failures != 0 {
@@ -96,12 +96,12 @@ pub fn check_pin(
                 failures: 0,
                 ..card.clone()
             };
-            store::save_card_state(conn, &reset)?;
+            store::save_card_state(tx, &reset)?;
         }
         return Ok(card);
     }
     let counted = after_failure(card, shanghai_today(now), now.naive_utc());
-    store::save_card_state(conn, &counted)?;
+    store::save_card_state(tx, &counted)?;
     Err(match check_open(&counted, now.naive_utc()) {
         Err(locked) => locked,
         Ok(()) => AppError::PinIncorrect,
@@ -133,19 +133,19 @@ pub fn check_daily_cap(
 /// Makes a card for a household (the old one stops working). Runs in the caller's
 /// transaction.
 fn make_card(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     pepper: &Pepper,
     household_id: i64,
     pin: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CardView> {
-    let (village_id, target) = household_target(conn, household_id)?;
+    let (village_id, target) = household_target(tx, household_id)?;
     authorize(&c.principal, Action::ManageHouseholds, &target)?;
-    crate::org::service::ensure_active_household(conn, household_id)?;
+    crate::org::service::ensure_active_household(tx, household_id)?;
     let token = random_digits(TOKEN_DIGITS);
     let id = store::replace_card(
-        conn,
+        tx,
         &store::NewCard {
             village_id,
             household_id,
@@ -155,7 +155,7 @@ fn make_card(
         },
     )?;
     let serial = format!("C{village_id}-{id:06}");
-    store::set_card_identity(conn, id, &serial, &pin_hash(pepper, &serial, pin))?;
+    store::set_card_identity(tx, id, &serial, &pin_hash(pepper, &serial, pin))?;
     let entry = Event {
         village_id: Some(village_id),
         action: "card_issue",
@@ -163,8 +163,8 @@ fn make_card(
         subject_id: Some(household_id),
         detail: json!({"serial": serial}),
     };
-    audit::record(conn, c, entry, now)?;
-    let (_, door_no, head_name) = household_brief(conn, household_id)?;
+    audit::record(tx, c, entry, now)?;
+    let (_, door_no, head_name) = household_brief(tx, household_id)?;
     Ok(CardView {
         qr_svg: super::code::qr_svg(&token)
             .ok_or_else(|| AppError::internal("QR rendering failed"))?,

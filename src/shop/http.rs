@@ -7,7 +7,9 @@ use super::model::*;
 use super::{card, service, settlement};
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
-use crate::http::{FileBytes, IdempotentJson, Json, ValidJson, ValidQuery, created, created_once};
+use crate::http::{
+    FileBytes, IdempotentJson, Json, ValidJson, ValidQuery, created, outcome_response,
+};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -191,10 +193,12 @@ async fn adjust_stock(
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&c.principal)?;
     let id = id.into_inner();
-    created_once(&state, key, move |conn, now| {
-        service::adjust_stock(conn, &c, id, &body.body, now)
-    })
-    .await
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .run(move |conn| service::adjust_stock(conn, &key, &c, id, &body.body, now))
+        .await?;
+    Ok(outcome_response(outcome))
 }
 
 /// A one-time payment code for the signed-in villager, with its QR; the villager's
@@ -308,10 +312,12 @@ async fn redeem_goods(
     let key = body.key(&c.principal)?;
     let id = id.into_inner();
     let pepper = state.pepper.clone();
-    created_once(&state, key, move |conn, now| {
-        service::redeem(conn, &c, &pepper, id, &body.body, now)
-    })
-    .await
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .run(move |conn| service::redeem(conn, &key, &c, &pepper, id, &body.body, now))
+        .await?;
+    Ok(outcome_response(outcome))
 }
 
 /// The shop's redemptions, newest first.
@@ -390,10 +396,12 @@ async fn void_redemption(
 ) -> Result<HttpResponse, AppError> {
     let key = body.key(&c.principal)?;
     let id = id.into_inner();
-    created_once(&state, key, move |conn, now| {
-        service::void(conn, &c, id, &body.body.reason, now)
-    })
-    .await
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .run(move |conn| service::void(conn, &key, &c, id, &body.body.reason, now))
+        .await?;
+    Ok(outcome_response(outcome))
 }
 
 /// A draft statement of the shop's redemptions in a period, net of voids, in points and

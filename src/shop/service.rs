@@ -16,7 +16,8 @@ use crate::auth::policy::{Action, Target, authorize, permits};
 use crate::auth::secrets::Pepper;
 use crate::auth::{Caller, Principal, RoleName};
 use crate::clock::shanghai_today;
-use crate::db::{DbConnection, write_tx};
+use crate::db::idempotency::{IdempotencyKey, Outcome, created_once};
+use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::model::{Actor, TxKind, redemption_legs, void_legs};
 use crate::ledger::posting::{Posting, PostingError, post};
@@ -60,7 +61,7 @@ fn goods_view(row: GoodsRow) -> GoodsView {
 }
 
 fn audit_shop(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     action: &str,
     subject: (&str, i64),
@@ -74,7 +75,7 @@ fn audit_shop(
         subject_id: Some(subject.1),
         detail,
     };
-    Ok(audit::record(conn, c, entry, now)?)
+    Ok(audit::record(tx, c, entry, now)?)
 }
 
 // ---- shops and goods -------------------------------------------------------
@@ -272,7 +273,7 @@ pub fn patch_goods(
 /// Moves stock and records the movement; refuses to go below zero.
 #[allow(clippy::too_many_arguments)]
 fn move_stock(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     shop_id: i64,
     goods_id: i64,
@@ -281,10 +282,10 @@ fn move_stock(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
-    let stock_after = store::move_stock(conn, goods_id, delta, now.naive_utc())?
+    let stock_after = store::move_stock(tx, goods_id, delta, now.naive_utc())?
         .ok_or(AppError::InsufficientStock)?;
     store::insert_movement(
-        conn,
+        tx,
         &store::NewMovement {
             shop_id,
             goods_id,
@@ -301,16 +302,28 @@ fn move_stock(
     Ok(stock_after)
 }
 
-/// Restock (positive) or adjustment (negative), with a reason. Runs inside the caller's
-/// idempotent transaction.
+/// Restock (positive) or adjustment (negative), with a reason; once per idempotency key.
 pub fn adjust_stock(
     conn: &mut DbConnection,
+    key: &IdempotencyKey,
+    c: &Caller,
+    goods_id: i64,
+    req: &StockRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    created_once(conn, key, now, |tx| {
+        adjust_stock_in(tx, c, goods_id, req, now)
+    })
+}
+
+fn adjust_stock_in(
+    tx: &mut Tx<'_>,
     c: &Caller,
     goods_id: i64,
     req: &StockRequest,
     now: DateTime<Utc>,
 ) -> AppResult<GoodsView> {
-    let row = managed_goods(conn, &c.principal, goods_id)?;
+    let row = managed_goods(tx, &c.principal, goods_id)?;
     if req.delta == 0 {
         return Err(AppError::field("delta", "数量不能为 0"));
     }
@@ -320,7 +333,7 @@ pub fn adjust_stock(
         "adjustment"
     };
     move_stock(
-        conn,
+        tx,
         c,
         row.shop_id,
         goods_id,
@@ -329,7 +342,7 @@ pub fn adjust_stock(
         req.reason.trim(),
         now,
     )?;
-    store::goods_row(conn, goods_id)?
+    store::goods_row(tx, goods_id)?
         .map(goods_view)
         .ok_or(AppError::NotFound)
 }
@@ -468,12 +481,11 @@ fn payer(
     pepper: &Pepper,
     shop_id: i64,
     with: PayWith,
-    spend: bool,
     now: DateTime<Utc>,
 ) -> AppResult<Payer> {
-    let (token, pin) = match with {
+    let token = match with {
         PayWith::Code(text) => return live_code(conn, pepper, shop_id, text, now).map(Payer::Code),
-        PayWith::Card { token, pin } => (token, pin),
+        PayWith::Card { token, .. } => token,
     };
     let found = card::live_card(conn, pepper, token, now)?;
     if ensure_active_household(conn, found.household_id).is_err() {
@@ -482,11 +494,28 @@ fn payer(
     if !store::villages_of_shop(conn, shop_id)?.contains(&found.village_id) {
         return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
     }
-    if !spend {
-        return Ok(Payer::Card(found));
+    Ok(Payer::Card(found))
+}
+
+/// The payer of a redemption: a card's PIN is checked, and a wrong one counts.
+fn paying(
+    tx: &mut Tx<'_>,
+    pepper: &Pepper,
+    shop_id: i64,
+    with: PayWith,
+    now: DateTime<Utc>,
+) -> AppResult<Payer> {
+    let pin = match with {
+        PayWith::Card { pin, .. } => pin,
+        PayWith::Code(_) => None,
+    };
+    match payer(tx, pepper, shop_id, with, now)? {
+        Payer::Card(found) => {
+            let pin = pin.ok_or_else(|| AppError::field("pin", "用户卡兑换要输入密码"))?;
+            card::check_pin(tx, pepper, found, pin, now).map(Payer::Card)
+        }
+        code => Ok(code),
     }
-    let pin = pin.ok_or_else(|| AppError::field("pin", "用户卡兑换要输入密码"))?;
-    card::check_pin(conn, pepper, found, pin, now).map(Payer::Card)
 }
 
 /// Who the code or card belongs to, masked, and their points; consumes nothing.
@@ -501,7 +530,7 @@ pub fn scan(
     let (target, _) = shop_target(conn, shop_id)?;
     authorize(&c.principal, Action::ShopCounter, &target)?;
     let with = pay_with(req.code.as_deref(), req.card_token.as_deref(), None)?;
-    let who = payer(conn, pepper, shop_id, with, false, now)?;
+    let who = payer(conn, pepper, shop_id, with, now)?;
     let (village_id, door_no, head_name) = household_brief(conn, who.household_id())?;
     Ok(ScanView {
         household_id: who.household_id(),
@@ -516,7 +545,7 @@ pub fn scan(
 /// Takes the lines' stock (in goods id order, so racing counters never deadlock) and
 /// returns the goods with quantities and the total.
 fn take_stock(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     shop_id: i64,
     lines: &[LineRequest],
     now: DateTime<Utc>,
@@ -532,12 +561,12 @@ fn take_stock(
     let mut taken = Vec::with_capacity(wanted.len());
     let mut total = 0i64;
     for (index, (goods_id, quantity)) in wanted.into_iter().enumerate() {
-        let row = store::goods_row(conn, goods_id)?
+        let row = store::goods_row(tx, goods_id)?
             .filter(|g| g.shop_id == shop_id && g.active)
             .ok_or_else(|| {
                 AppError::field(format!("lines[{index}].goods_id"), "本店没有这件商品")
             })?;
-        store::move_stock(conn, goods_id, -i64::from(quantity), now.naive_utc())?
+        store::move_stock(tx, goods_id, -i64::from(quantity), now.naive_utc())?
             .ok_or(AppError::InsufficientStock)?;
         total = row
             .points_price
@@ -553,17 +582,31 @@ fn receipt_no(shop_id: i64, day: chrono::NaiveDate, seq: i32) -> String {
     format!("{shop_id:03}-{}-{seq:04}", day.format("%Y%m%d"))
 }
 
-/// One atomic redemption. Runs inside the caller's idempotent transaction; any refusal
-/// rolls back everything it did.
+/// One atomic redemption, once per idempotency key (a retry replays the receipt); any
+/// refusal rolls back everything it did.
 pub fn redeem(
     conn: &mut DbConnection,
+    key: &IdempotencyKey,
+    c: &Caller,
+    pepper: &Pepper,
+    shop_id: i64,
+    req: &RedeemRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    created_once(conn, key, now, |tx| {
+        redeem_in(tx, c, pepper, shop_id, req, now)
+    })
+}
+
+fn redeem_in(
+    tx: &mut Tx<'_>,
     c: &Caller,
     pepper: &Pepper,
     shop_id: i64,
     req: &RedeemRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ReceiptView> {
-    let (target, _) = shop_target(conn, shop_id)?;
+    let (target, _) = shop_target(tx, shop_id)?;
     authorize(&c.principal, Action::ShopCounter, &target)?;
     let with = pay_with(
         req.code.as_deref(),
@@ -571,13 +614,13 @@ pub fn redeem(
         req.pin.as_deref(),
     )?;
     // First, so that a wrong PIN is counted before anything else is touched.
-    let who = payer(conn, pepper, shop_id, with, true, now)?;
+    let who = paying(tx, pepper, shop_id, with, now)?;
     let (village_id, household_id) = (who.village_id(), who.household_id());
     // The chain before the stock, as voids take them: racing writers never deadlock.
-    lock_chain(conn, village_id, now)?;
-    let (taken, total) = take_stock(conn, shop_id, &req.lines, now)?;
+    lock_chain(tx, village_id, now)?;
+    let (taken, total) = take_stock(tx, shop_id, &req.lines, now)?;
     if let Payer::Card(card) = &who {
-        card::check_daily_cap(conn, card, total, now)?;
+        card::check_daily_cap(tx, card, total, now)?;
     }
     let memo = taken
         .iter()
@@ -585,7 +628,7 @@ pub fn redeem(
         .collect::<Vec<_>>()
         .join("、");
     let posted = post(
-        conn,
+        tx,
         Posting {
             kind: TxKind::Redemption,
             memo: &memo,
@@ -605,9 +648,9 @@ pub fn redeem(
         .find(|(k, _)| k.is_household())
         .map_or(0, |(_, b)| *b);
     let day = shanghai_today(now);
-    let number = receipt_no(shop_id, day, store::next_receipt_seq(conn, shop_id, day)?);
+    let number = receipt_no(shop_id, day, store::next_receipt_seq(tx, shop_id, day)?);
     let redemption_id = store::insert_redemption(
-        conn,
+        tx,
         &store::NewRedemption {
             shop_id,
             village_id,
@@ -630,15 +673,15 @@ pub fn redeem(
         },
     )?;
     if let Payer::Code(code) = &who
-        && !store::consume_code(conn, code.id, redemption_id, now.naive_utc())?
+        && !store::consume_code(tx, code.id, redemption_id, now.naive_utc())?
     {
         return Err(AppError::CodeUsed);
     }
     for (goods, quantity) in &taken {
-        store::insert_line(conn, redemption_id, goods, *quantity)?;
-        let stock_after = store::goods_row(conn, goods.id)?.map_or(0, |g| g.stock);
+        store::insert_line(tx, redemption_id, goods, *quantity)?;
+        let stock_after = store::goods_row(tx, goods.id)?.map_or(0, |g| g.stock);
         store::insert_movement(
-            conn,
+            tx,
             &store::NewMovement {
                 shop_id,
                 goods_id: goods.id,
@@ -661,8 +704,8 @@ pub fn redeem(
         subject_id: Some(redemption_id),
         detail,
     };
-    audit::record(conn, c, entry, now)?;
-    receipt(conn, redemption_id)
+    audit::record(tx, c, entry, now)?;
+    receipt(tx, redemption_id)
 }
 
 /// A redemption as its receipt shows it.
@@ -736,23 +779,36 @@ pub fn list_redemptions(
 }
 
 /// Voids a redemption: points and stock return in one reversal. The shop may do it within
-/// the village's `void_window_minutes`; the committee at any time; never twice. Runs
-/// inside the caller's idempotent transaction.
+/// the village's `void_window_minutes`; the committee at any time; never twice. Once per
+/// idempotency key.
 pub fn void(
     conn: &mut DbConnection,
+    key: &IdempotencyKey,
+    c: &Caller,
+    redemption_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    created_once(conn, key, now, |tx| {
+        void_in(tx, c, redemption_id, reason, now)
+    })
+}
+
+fn void_in(
+    tx: &mut Tx<'_>,
     c: &Caller,
     redemption_id: i64,
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<ReceiptView> {
-    let row = store::redemption(conn, redemption_id)?.ok_or(AppError::NotFound)?;
-    let (shop, _) = shop_target(conn, row.shop_id)?;
-    let village = village_target(conn, row.village_id)?;
+    let row = store::redemption(tx, redemption_id)?.ok_or(AppError::NotFound)?;
+    let (shop, _) = shop_target(tx, row.shop_id)?;
+    let village = village_target(tx, row.village_id)?;
     let as_shop = permits(&c.principal, Action::VoidRedemption, &shop);
     if !as_shop {
         authorize(&c.principal, Action::VoidRedemption, &village)?;
     }
-    let window = i64::from(village_policy(conn, row.village_id)?.void_window_minutes);
+    let window = i64::from(village_policy(tx, row.village_id)?.void_window_minutes);
     let in_window = now.naive_utc() <= row.created_at + Duration::minutes(window);
     let committee = permits(&c.principal, Action::VoidRedemption, &village);
     if as_shop && !committee && !in_window {
@@ -760,18 +816,18 @@ pub fn void(
             "超过 {window} 分钟的兑换只能由村委会作废。"
         )));
     }
-    store::lock_shop(conn, row.shop_id)?;
-    if !committee && settlement::is_on_statement(conn, row.id)? {
+    store::lock_shop(tx, row.shop_id)?;
+    if !committee && settlement::is_on_statement(tx, row.id)? {
         return Err(AppError::InvalidState(
             "这笔兑换已进入结算单，只能由村委会作废。".into(),
         ));
     }
-    lock_chain(conn, row.village_id, now)?;
-    if store::is_voided(conn, row.id)? {
+    lock_chain(tx, row.village_id, now)?;
+    if store::is_voided(tx, row.id)? {
         return Err(AppError::Conflict("这笔兑换已经作废了。".into()));
     }
     let posted = post(
-        conn,
+        tx,
         Posting {
             kind: TxKind::Void,
             memo: &format!("作废 {}：{}", row.receipt_no, reason.trim()),
@@ -787,19 +843,19 @@ pub fn void(
         },
     )?;
     store::insert_void(
-        conn,
+        tx,
         row.id,
         posted.transaction_id,
         reason.trim(),
         c.principal.id,
         now.naive_utc(),
     )?;
-    let statement = settlement::on_void(conn, row.id)?;
-    for (goods_id, _, _, quantity, _) in store::lines_of(conn, row.id)? {
-        let stock_after = store::move_stock(conn, goods_id, i64::from(quantity), now.naive_utc())?
+    let statement = settlement::on_void(tx, row.id)?;
+    for (goods_id, _, _, quantity, _) in store::lines_of(tx, row.id)? {
+        let stock_after = store::move_stock(tx, goods_id, i64::from(quantity), now.naive_utc())?
             .ok_or(AppError::InsufficientStock)?;
         store::insert_movement(
-            conn,
+            tx,
             &store::NewMovement {
                 shop_id: row.shop_id,
                 goods_id,
@@ -832,6 +888,6 @@ pub fn void(
         subject_id: Some(row.id),
         detail,
     };
-    audit::record(conn, c, entry, now)?;
-    receipt(conn, redemption_id)
+    audit::record(tx, c, entry, now)?;
+    receipt(tx, redemption_id)
 }

@@ -15,7 +15,7 @@ use crate::audit::{self, Event};
 use crate::auth::policy::{Action, Target, authorize};
 use crate::auth::{Caller, Principal};
 use crate::clock::{shanghai_midnight, shanghai_today};
-use crate::db::{DbConnection, write_tx};
+use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::ledger::model::{Actor, TxKind, settlement_legs};
 use crate::ledger::posting::{Posting, post};
@@ -191,14 +191,14 @@ pub fn create(
 /// Where a voided redemption's statement leaves it. Runs inside the void's transaction,
 /// under the shop's lock: a draft drops the line (its totals change); an approved or
 /// paid statement keeps it, and the shop's next statement carries the void back.
-pub fn on_void(conn: &mut DbConnection, redemption_id: i64) -> AppResult<VoidOnStatement> {
+pub fn on_void(tx: &mut Tx<'_>, redemption_id: i64) -> AppResult<VoidOnStatement> {
     let Some((settlement_id, status, line_id, points, yuan)) =
-        store::statement_of(conn, redemption_id)?
+        store::statement_of(tx, redemption_id)?
     else {
         return Ok(VoidOnStatement::Unsettled);
     };
     if status == SettlementStatus::Draft
-        && store::remove_from_draft(conn, settlement_id, line_id, points, yuan)?
+        && store::remove_from_draft(tx, settlement_id, line_id, points, yuan)?
     {
         return Ok(VoidOnStatement::LeftDraft(settlement_id));
     }
@@ -258,7 +258,7 @@ pub fn receivable_problems(conn: &mut DbConnection, village_id: i64) -> AppResul
 }
 
 fn record(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     c: &Caller,
     id: i64,
     action: &str,
@@ -272,7 +272,7 @@ fn record(
         subject_id: Some(id),
         detail,
     };
-    Ok(audit::record(conn, c, entry, now)?)
+    Ok(audit::record(tx, c, entry, now)?)
 }
 
 /// A statement its shop's keeper or the township may read.

@@ -13,7 +13,7 @@ use crate::auth::Principal;
 use crate::auth::secrets::{random_token, sha256_hex};
 use crate::auth::service::load_principal;
 use crate::auth::token::Subject;
-use crate::db::DbConnection;
+use crate::db::Tx;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -63,17 +63,13 @@ pub fn csrf_header_ok(req: &HttpRequest) -> bool {
 }
 
 /// Starts a session for `subject` in the caller's transaction; the cookie to set.
-pub fn start(
-    conn: &mut DbConnection,
-    state: &AppState,
-    subject: Subject,
-) -> AppResult<Cookie<'static>> {
+pub fn start(tx: &mut Tx<'_>, state: &AppState, subject: Subject) -> AppResult<Cookie<'static>> {
     // Only someone who may sign in gets a session (a deactivated member does not).
-    crate::auth::service::load_principal(conn, subject)?;
+    crate::auth::service::load_principal(tx, subject)?;
     let token = random_token();
     let now = state.clock.now();
     store::create(
-        conn,
+        tx,
         &sha256_hex(&token),
         subject,
         now.naive_utc(),

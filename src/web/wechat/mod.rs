@@ -24,7 +24,7 @@ use super::session;
 use crate::auth::PrincipalKind;
 use crate::auth::secrets::{random_token, sha256_hex};
 use crate::auth::token::Subject;
-use crate::db::{DbConnection, write_tx};
+use crate::db::{Tx, write_tx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -294,13 +294,13 @@ pub fn pending_openid(req: &HttpRequest, state: &AppState) -> Option<String> {
 
 /// Binds the pending openid (if any) to the member who just proved who they are.
 pub fn bind_pending(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     state: &AppState,
     openid: Option<&str>,
     member_id: i64,
 ) -> Result<(), AppError> {
     if let Some(openid) = openid {
-        store::bind(conn, openid, member_id, state.clock.now().naive_utc())?;
+        store::bind(tx, openid, member_id, state.clock.now().naive_utc())?;
         tracing::info!(member_id, "WeChat openid bound");
     }
     Ok(())
