@@ -1,6 +1,8 @@
 //! One error type for the whole service, rendered as RFC 9457 problem+json with the
 //! stable `code` values of API.md.
 
+pub mod fault;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -82,9 +84,9 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// Whether a unique index refused the write (see `db::is_duplicate`).
+    /// Whether a unique index refused the write (see `fault::is_duplicate`).
     pub fn is_duplicate(&self) -> bool {
-        matches!(self, AppError::Database(err) if crate::db::is_duplicate(err))
+        matches!(self, AppError::Database(err) if fault::is_duplicate(err))
     }
 
     pub fn internal(err: impl std::fmt::Display) -> Self {
@@ -321,7 +323,7 @@ const RETRY_AFTER_OUTAGE: &str = "5";
 
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
-        if crate::db::is_outage(&err) {
+        if fault::is_outage(&err) {
             AppError::DatabaseUnavailable(err)
         } else {
             AppError::Database(err)

@@ -9,9 +9,9 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
+use crate::config::Settings;
 use crate::db::idempotency::{IdempotencyKey, Outcome};
 use crate::error::{AppError, FieldError};
-use crate::state::AppState;
 
 /// A JSON body, deserialized with the path of any bad field and then validated.
 pub struct ValidJson<T>(pub T);
@@ -200,8 +200,8 @@ fn field_error(path: String, message: &str) -> AppError {
 /// is read from `X-Forwarded-For` (see [`forwarded_client`]); `Forwarded` is ignored.
 pub fn client_addr(req: &HttpRequest) -> String {
     let hops = req
-        .app_data::<web::Data<AppState>>()
-        .map_or(0, |s| s.settings.proxy_hops());
+        .app_data::<web::Data<Settings>>()
+        .map_or(0, |s| s.proxy_hops());
     let peer = || {
         req.peer_addr()
             .map(|a| a.ip().to_string())
@@ -246,9 +246,8 @@ pub struct IdempotentJson<T> {
 }
 
 impl<T> IdempotentJson<T> {
-    /// The key in the caller's namespace.
-    pub fn key(&self, principal: &crate::auth::Principal) -> Result<IdempotencyKey, AppError> {
-        let scope = format!("{:?}:{}", principal.kind, principal.id);
+    /// The key in the caller's namespace (`Principal::idempotency_scope`).
+    pub fn key(&self, scope: String) -> Result<IdempotencyKey, AppError> {
         IdempotencyKey::new(
             scope,
             self.header.as_deref(),

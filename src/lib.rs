@@ -5,6 +5,8 @@
 //! `http` the actix handlers.
 
 pub mod amount;
+pub mod api;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod books;

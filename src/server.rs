@@ -11,9 +11,9 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing::Instrument;
 use utoipa_actix_web::AppExt;
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::Auth;
 use crate::auth::rate_limit::SignInLimits;
 use crate::auth::secrets::{self, Pepper};
 use crate::auth::token::TokenKeys;
@@ -42,20 +42,6 @@ pub enum StartError {
     },
     #[error(transparent)]
     Io(#[from] std::io::Error),
-}
-
-/// Every route of the service; shared by the server and the OpenAPI document.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.configure(crate::system::http::routes).service(
-        utoipa_actix_web::scope("/api/v1")
-            .configure(crate::auth::http::routes)
-            .configure(crate::org::http::routes)
-            .configure(crate::checklist::http::routes)
-            .configure(crate::ledger::http::routes)
-            .configure(crate::books::http::routes)
-            .configure(crate::claims::http::routes)
-            .configure(crate::shop::http::routes),
-    );
 }
 
 /// Opens the database, applies migrations and loads secrets.
@@ -87,16 +73,21 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         &settings.data_dir,
         "pepper.key",
     )?;
-    Ok(AppState {
-        db,
-        keys: Arc::new(TokenKeys::new(&jwt).map_err(|e| StartError::Jwt(e.to_string()))?),
+    let settings = Arc::new(settings);
+    let auth = Auth {
+        db: db.clone(),
+        keys: TokenKeys::new(&jwt).map_err(|e| StartError::Jwt(e.to_string()))?,
         pepper: Pepper::new(pepper),
-        clock,
         limits: SignInLimits::default(),
         passwords: Default::default(),
-        metrics: Arc::new(Metrics::default()),
-        wechat_ticket: Default::default(),
-        settings: Arc::new(settings),
+        clock: clock.clone(),
+        settings: settings.clone(),
+    };
+    Ok(AppState {
+        db,
+        settings,
+        clock,
+        auth: Arc::new(auth),
     })
 }
 
@@ -186,7 +177,7 @@ fn spawn_posting_job(state: web::Data<AppState>) {
         loop {
             ticker.tick().await;
             let now = state.clock.now();
-            let limits = state.limits;
+            let limits = state.auth.limits;
             match state
                 .db
                 .run(move |conn| {
@@ -210,14 +201,23 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
     spawn_posting_job(state.clone());
     let api = crate::openapi::document();
     let allowed = web::Data::new(AllowedMethods::from_document(&api));
+    // Shared by every worker, so each is made once, here.
+    let auth = web::Data::from(state.auth.clone());
+    let settings = web::Data::from(state.settings.clone());
+    let metrics = web::Data::new(Metrics::default());
+    let ticket = web::Data::new(crate::web::TicketCache::default());
     let server = HttpServer::new(move || {
-        let metrics = state.metrics.clone();
+        let observed = metrics.clone();
         let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(state.clone())
+            .app_data(auth.clone())
+            .app_data(settings.clone())
+            .app_data(metrics.clone())
+            .app_data(ticket.clone())
             .app_data(allowed.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
-            .configure(routes)
+            .configure(crate::api::routes)
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api.clone()))
             .configure(crate::web::routes)
@@ -228,7 +228,7 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
                 let request_id = uuid::Uuid::new_v4().to_string();
                 let method = req.method().to_string();
                 let span = tracing::info_span!("request", id = %request_id, method = %method, path = %req.path());
-                let metrics = metrics.clone();
+                let metrics = observed.clone();
                 let call = srv.call(req);
                 async move {
                     let mut res = call.await?;

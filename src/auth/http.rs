@@ -8,12 +8,13 @@ use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::context::Auth;
 use super::model::{Caller, Principal};
 use super::service::{self, InviteRequest, LoginRequest, MeView, RefreshRequest, TokenPair};
 use crate::error::AppError;
 use crate::http::{ValidJson, client_addr};
-use crate::state::AppState;
-use crate::web::session;
+
+pub mod cookies;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -28,17 +29,16 @@ impl FromRequest for Principal {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let auth = req.app_data::<web::Data<Auth>>().cloned();
         let token = bearer(req);
         let req = req.clone();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let auth = auth.ok_or_else(|| AppError::internal("sign-in state missing"))?;
             let Some(token) = token else {
-                return from_page_session(&req, &state).await;
+                return from_page_session(&req, &auth).await;
             };
-            let token = state.keys.verify(&token, state.clock.now())?;
-            state
-                .db
+            let token = auth.keys.verify(&token, auth.clock.now())?;
+            auth.db
                 .run(move |conn| service::load_token_principal(conn, token))
                 .await
         })
@@ -64,12 +64,12 @@ impl FromRequest for Caller {
 /// Our own pages call the API with their session cookie. Another site can make a browser
 /// send that cookie too, so anything but a read must also carry the CSRF token, which only
 /// our pages can know.
-async fn from_page_session(req: &HttpRequest, state: &AppState) -> Result<Principal, AppError> {
+async fn from_page_session(req: &HttpRequest, auth: &Auth) -> Result<Principal, AppError> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !safe && !session::csrf_header_ok(req) {
+    if !safe && !cookies::csrf_header_ok(req) {
         return Err(AppError::Unauthenticated("请先登录。"));
     }
-    session::principal(req, state)
+    cookies::principal(req, auth)
         .await?
         .ok_or(AppError::Unauthenticated("请先登录。"))
 }
@@ -96,12 +96,12 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 )]
 #[post("/auth/login")]
 async fn login(
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     req: HttpRequest,
     body: ValidJson<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, AppError> {
-    let addr = client_addr(&req);
-    let pair = service::login(state.into_inner(), &body.0, &addr).await?;
+    let (addr, now) = (client_addr(&req), auth.clock.now());
+    let pair = service::login(auth.into_inner(), &body.0, &addr, now).await?;
     Ok(web::Json(pair))
 }
 
@@ -117,13 +117,13 @@ async fn login(
 )]
 #[post("/auth/refresh")]
 async fn refresh_tokens(
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     body: ValidJson<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, AppError> {
-    let state2 = state.clone();
-    let pair = state
+    let (now, auth2) = (auth.clock.now(), auth.clone());
+    let pair = auth
         .db
-        .run(move |conn| service::refresh(conn, &state2, &body.0.refresh_token))
+        .run(move |conn| service::refresh(conn, &auth2.keys, &body.0.refresh_token, now))
         .await?;
     Ok(web::Json(pair))
 }
@@ -139,13 +139,12 @@ async fn refresh_tokens(
 )]
 #[post("/auth/logout")]
 async fn logout(
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     body: ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let state2 = state.clone();
-    state
-        .db
-        .run(move |conn| service::logout(conn, &state2, &body.0.refresh_token))
+    let now = auth.clock.now();
+    auth.db
+        .run(move |conn| service::logout(conn, &body.0.refresh_token, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -163,15 +162,15 @@ async fn logout(
 )]
 #[post("/auth/invite")]
 async fn sign_in_with_invite(
-    state: web::Data<AppState>,
+    auth: web::Data<Auth>,
     req: HttpRequest,
     body: ValidJson<InviteRequest>,
 ) -> Result<web::Json<TokenPair>, AppError> {
-    let addr = client_addr(&req);
-    let state2 = state.clone();
-    let pair = state
+    let (addr, now, auth2) = (client_addr(&req), auth.clock.now(), auth.clone());
+    let code = body.0.invite_code;
+    let pair = auth
         .db
-        .run(move |conn| service::sign_in_with_invite(conn, &state2, &body.0.invite_code, &addr))
+        .run(move |conn| service::sign_in_with_invite(conn, &auth2, &code, &addr, now))
         .await?;
     Ok(web::Json(pair))
 }

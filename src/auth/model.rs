@@ -83,6 +83,11 @@ impl Caller {
 }
 
 impl Principal {
+    /// Idempotency keys are per caller, so two clerks' keys never collide.
+    pub fn idempotency_scope(&self) -> String {
+        format!("{:?}:{}", self.kind, self.id)
+    }
+
     /// The household a villager acts for.
     pub fn household_id(&self) -> Option<i64> {
         self.roles

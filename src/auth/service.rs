@@ -5,13 +5,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::context::Auth;
 use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
+use super::rate_limit::SignInLimits;
 use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
 use super::store;
+use super::token::TokenKeys;
 use super::token::{ACCESS_TTL, REFRESH_TTL, Subject, Verified};
 use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
 /// Invite codes are ten digits: easy to type on a phone, rate-limited against guessing.
 pub const INVITE_DIGITS: usize = 10;
@@ -191,7 +193,7 @@ pub fn load_principal(conn: &mut DbConnection, subject: Subject) -> AppResult<Pr
 
 fn issue_pair(
     tx: &mut Tx<'_>,
-    state: &AppState,
+    keys: &TokenKeys,
     subject: Subject,
     family: Option<&str>,
     now: DateTime<Utc>,
@@ -215,7 +217,7 @@ fn issue_pair(
         },
     )?;
     Ok(TokenPair {
-        access_token: state.keys.issue(subject, now)?,
+        access_token: keys.issue(subject, now)?,
         refresh_token,
         token_type: "Bearer",
         expires_in: ACCESS_TTL.num_seconds(),
@@ -225,19 +227,14 @@ fn issue_pair(
 
 /// Staff sign-in by username and password, limited per username and address.
 pub async fn login(
-    state: std::sync::Arc<AppState>,
+    auth: std::sync::Arc<Auth>,
     req: &LoginRequest,
     addr: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<TokenPair> {
-    let subject = authenticate_staff(&state, req, addr).await?;
-    let state2 = state.clone();
-    state
-        .db
-        .run(move |conn| {
-            write_tx(conn, |conn| {
-                issue_pair(conn, &state2, subject, None, state2.clock.now())
-            })
-        })
+    let subject = authenticate_staff(&auth, req, addr, now).await?;
+    let db = auth.db.clone();
+    db.run(move |conn| write_tx(conn, |tx| issue_pair(tx, &auth.keys, subject, None, now)))
         .await
 }
 
@@ -246,22 +243,22 @@ pub async fn login(
 ///
 /// [`SignInLimits`]: super::rate_limit::SignInLimits
 pub async fn authenticate_staff(
-    state: &AppState,
+    auth: &Auth,
     req: &LoginRequest,
     addr: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<Subject> {
-    let now = state.clock.now();
     let username = req.username.trim().to_lowercase();
     let (lookup, at) = (username.clone(), addr.to_owned());
-    let limits = state.limits;
-    let (attempt, staff) = state
+    let limits = auth.limits;
+    let (attempt, staff) = auth
         .db
         .run(move |conn| {
             let attempt = limits.password_attempt(conn, &lookup, &at, now)?;
             Ok((attempt, store::staff_by_username(conn, &lookup)?))
         })
         .await?;
-    let password_ok = state
+    let password_ok = auth
         .passwords
         .verify(
             req.password.clone(),
@@ -269,21 +266,17 @@ pub async fn authenticate_staff(
         )
         .await?;
     let staff = staff.filter(|s| password_ok && s.active);
-    let limits = state.limits;
+    let limits = auth.limits;
     let Some(staff) = staff else {
         tracing::info!(username = %username, addr = %addr, "staff sign-in refused");
         // The attempt stays counted: it was a failure.
         drop(attempt);
         return Err(AppError::Unauthenticated("用户名或密码不对。"));
     };
-    state
-        .db
+    auth.db
         .run(move |conn| limits.password_accepted(conn, attempt))
         .await?;
-    Ok(Subject {
-        kind: PrincipalKind::Staff,
-        id: staff.id,
-    })
+    Ok(Subject::staff(staff.id))
 }
 
 enum Rotation {
@@ -293,8 +286,12 @@ enum Rotation {
 
 /// Trades a refresh token for a new pair. A token presented twice means it leaked or a
 /// client misbehaved: the whole family is revoked.
-pub fn refresh(conn: &mut DbConnection, state: &AppState, token: &str) -> AppResult<TokenPair> {
-    let now = state.clock.now();
+pub fn refresh(
+    conn: &mut DbConnection,
+    keys: &TokenKeys,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<TokenPair> {
     let hash = sha256_hex(token);
     let rotation = write_tx(conn, |conn| {
         let Some(row) = store::refresh_token_by_hash(conn, &hash)? else {
@@ -312,17 +309,11 @@ pub fn refresh(conn: &mut DbConnection, state: &AppState, token: &str) -> AppRes
             return Ok(Rotation::Refused);
         }
         let subject = match (row.staff_id, row.member_id) {
-            (Some(id), _) => Subject {
-                kind: PrincipalKind::Staff,
-                id,
-            },
-            (None, Some(id)) => Subject {
-                kind: PrincipalKind::Villager,
-                id,
-            },
+            (Some(id), _) => Subject::staff(id),
+            (None, Some(id)) => Subject::villager(id),
             (None, None) => return Ok(Rotation::Refused),
         };
-        issue_pair(conn, state, subject, Some(&row.family), now)
+        issue_pair(conn, keys, subject, Some(&row.family), now)
             .map(|p| Rotation::Issued(Box::new(p)))
     })?;
     match rotation {
@@ -332,8 +323,8 @@ pub fn refresh(conn: &mut DbConnection, state: &AppState, token: &str) -> AppRes
 }
 
 /// Revokes the refresh token and every token rotated from the same sign-in.
-pub fn logout(conn: &mut DbConnection, state: &AppState, token: &str) -> AppResult<()> {
-    let now = state.clock.now().naive_utc();
+pub fn logout(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> AppResult<()> {
+    let now = now.naive_utc();
     let hash = sha256_hex(token);
     write_tx(conn, |conn| {
         if let Some(row) = store::refresh_token_by_hash(conn, &hash)? {
@@ -371,17 +362,17 @@ pub fn redeem_invite(
 /// of the code counts as a failure; a malformed request counts for nothing.
 pub fn with_invite_attempt<T>(
     conn: &mut DbConnection,
-    state: &AppState,
+    limits: &SignInLimits,
     addr: &str,
+    now: DateTime<Utc>,
     work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
-    let now = state.clock.now();
-    let attempt = state.limits.invite_attempt(conn, addr, now)?;
+    let attempt = limits.invite_attempt(conn, addr, now)?;
     let result = write_tx(conn, work);
     match &result {
-        Ok(_) => state.limits.invite_accepted(conn, attempt, addr, now)?,
+        Ok(_) => limits.invite_accepted(conn, attempt, addr, now)?,
         Err(AppError::Unauthenticated(_)) => drop(attempt),
-        Err(_) => state.limits.give_back(conn, attempt)?,
+        Err(_) => limits.give_back(conn, attempt)?,
     }
     result
 }
@@ -389,18 +380,14 @@ pub fn with_invite_attempt<T>(
 /// Villager sign-in with a single-use invite code.
 pub fn sign_in_with_invite(
     conn: &mut DbConnection,
-    state: &AppState,
+    auth: &Auth,
     code: &str,
     addr: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<TokenPair> {
-    let now = state.clock.now();
-    with_invite_attempt(conn, state, addr, |conn| {
-        let member_id = redeem_invite(conn, &state.pepper, code, now)?;
-        let subject = Subject {
-            kind: PrincipalKind::Villager,
-            id: member_id,
-        };
-        issue_pair(conn, state, subject, None, now)
+    with_invite_attempt(conn, &auth.limits, addr, now, |tx| {
+        let member_id = redeem_invite(tx, &auth.pepper, code, now)?;
+        issue_pair(tx, &auth.keys, Subject::villager(member_id), None, now)
     })
 }
 

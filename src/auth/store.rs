@@ -1,13 +1,15 @@
-//! Queries behind sign-in: staff credentials, role bindings, refresh tokens, invites.
+//! Queries behind sign-in: staff credentials, role bindings, refresh tokens, invites,
+//! page sessions and WeChat openids. The only writer of those tables.
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::{RoleBinding, RoleName};
+use super::model::{PrincipalKind, RoleBinding, RoleName};
+use super::token::Subject;
 use crate::db::DbConnection;
 use crate::db::schema::{
     households, invite_codes, members, refresh_tokens, role_bindings, staff, villages,
-    web_sessions, wechat_bindings,
+    web_sessions, wechat_bindings, wechat_codes,
 };
 use crate::per_backend;
 
@@ -336,4 +338,128 @@ pub fn counter_seen(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Na
 pub fn prune_counters(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     use crate::db::schema::sign_in_counters as c;
     diesel::delete(c::table.filter(c::window_start.lt(before))).execute(conn)
+}
+
+// ---- page sessions ---------------------------------------------------------
+
+pub fn insert_session(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    subject: Subject,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    let (member_id, staff_id) = match subject.kind {
+        PrincipalKind::Villager => (Some(subject.id), None),
+        PrincipalKind::Staff => (None, Some(subject.id)),
+    };
+    diesel::insert_into(web_sessions::table)
+        .values((
+            web_sessions::token_hash.eq(token_hash),
+            web_sessions::member_id.eq(member_id),
+            web_sessions::staff_id.eq(staff_id),
+            web_sessions::created_at.eq(now),
+            web_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Who is behind a live session.
+pub fn session_subject(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Subject>> {
+    let found = web_sessions::table
+        .filter(web_sessions::token_hash.eq(token_hash))
+        .filter(web_sessions::revoked_at.is_null())
+        .filter(web_sessions::expires_at.gt(now))
+        .select((web_sessions::member_id, web_sessions::staff_id))
+        .first::<(Option<i64>, Option<i64>)>(conn)
+        .optional()?;
+    Ok(match found {
+        Some((Some(id), _)) => Some(Subject::villager(id)),
+        Some((None, Some(id))) => Some(Subject::staff(id)),
+        _ => None,
+    })
+}
+
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(web_sessions::table.filter(web_sessions::token_hash.eq(token_hash)))
+        .set(web_sessions::revoked_at.eq(now))
+        .execute(conn)
+        .map(drop)
+}
+
+// ---- WeChat openids and exchanged codes -------------------------------------
+
+/// The member bound to an openid.
+pub fn bound_member(conn: &mut DbConnection, openid: &str) -> QueryResult<Option<i64>> {
+    wechat_bindings::table
+        .filter(wechat_bindings::openid.eq(openid))
+        .select(wechat_bindings::member_id)
+        .first(conn)
+        .optional()
+}
+
+/// Binds an openid to a member; an openid already bound keeps its first member.
+pub fn bind_openid(
+    conn: &mut DbConnection,
+    openid: &str,
+    member_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let row = (
+        wechat_bindings::openid.eq(openid),
+        wechat_bindings::member_id.eq(member_id),
+        wechat_bindings::created_at.eq(now),
+    );
+    per_backend!(conn, |c| diesel::insert_into(wechat_bindings::table)
+        .values(row)
+        .on_conflict(wechat_bindings::openid)
+        .do_nothing()
+        .execute(c))
+    .map(drop)
+}
+
+/// The openid a code (with its state) was exchanged for at or after `since`.
+pub fn exchanged_code(
+    conn: &mut DbConnection,
+    key: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    wechat_codes::table
+        .find(key)
+        .filter(wechat_codes::created_at.ge(since))
+        .select(wechat_codes::openid)
+        .first(conn)
+        .optional()
+}
+
+/// Remembers an exchanged code for `keep`; older ones go.
+pub fn record_code_exchange(
+    conn: &mut DbConnection,
+    key: &str,
+    openid: &str,
+    now: NaiveDateTime,
+    keep: Duration,
+) -> QueryResult<()> {
+    diesel::delete(wechat_codes::table.filter(wechat_codes::created_at.lt(now - keep)))
+        .execute(conn)?;
+    let row = (
+        wechat_codes::code_hash.eq(key),
+        wechat_codes::openid.eq(openid),
+        wechat_codes::created_at.eq(now),
+    );
+    per_backend!(conn, |c| diesel::insert_into(wechat_codes::table)
+        .values(row)
+        .on_conflict(wechat_codes::code_hash)
+        .do_nothing()
+        .execute(c))
+    .map(drop)
 }

@@ -27,6 +27,22 @@ pub struct Subject {
     pub id: i64,
 }
 
+impl Subject {
+    pub fn staff(id: i64) -> Self {
+        Self {
+            kind: PrincipalKind::Staff,
+            id,
+        }
+    }
+
+    pub fn villager(member_id: i64) -> Self {
+        Self {
+            kind: PrincipalKind::Villager,
+            id: member_id,
+        }
+    }
+}
+
 /// A valid access token: who it speaks for and when it was issued (seconds since the
 /// epoch), so that tokens issued before a member was signed out everywhere can be refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -60,7 +60,7 @@ async fn award_households(
     id: web::Path<i64>,
     body: IdempotentJson<AwardRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&caller.principal)?;
+    let key = body.key(caller.principal.idempotency_scope())?;
     let id = id.into_inner();
     let now = state.clock.now();
     let outcome = state

@@ -242,7 +242,14 @@ fn post_claim(
         },
     )?;
     store::set_transaction(tx, claim.id, posted.transaction_id)?;
-    store::record_posting(tx, claim.id, posted.transaction_id, now.naive_utc())?;
+    // A second poster of the same claim fails here, as a duplicate.
+    idempotency::mark_done(
+        tx,
+        "claim-posting",
+        &format!("claim:{}", claim.id),
+        &format!("{{\"transaction_id\":{}}}", posted.transaction_id),
+        now.naive_utc(),
+    )?;
     event(
         tx,
         claim,
@@ -889,6 +896,25 @@ fn sniff_image(data: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// A claim from the villager's page: submitted with its photo, if one was taken, or not
+/// at all (a photo that is refused refuses the claim, so nothing is half sent).
+pub fn submit_with_photo(
+    conn: &mut DbConnection,
+    c: &Caller,
+    village_id: i64,
+    req: &ClaimRequest,
+    photo: &[u8],
+    now: DateTime<Utc>,
+) -> AppResult<ClaimView> {
+    write_tx(conn, |tx| {
+        let claim = submit(tx, c, village_id, req, now)?;
+        if !photo.is_empty() {
+            add_evidence(tx, c, claim.id, photo, now)?;
+        }
+        Ok(claim)
+    })
 }
 
 /// Adds a photo to a claim still before review or on notice; by its proposer's side or

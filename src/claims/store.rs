@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::model::{ClaimStatus, ObjectionStatus};
 use crate::db::DbConnection;
 use crate::db::schema::{
-    checklist_item_versions, claim_events, claim_evidence, claims, households, idempotency_records,
-    ledger_transactions, objections,
+    checklist_item_versions, claim_events, claim_evidence, claims, households, ledger_transactions,
+    objections,
 };
 use crate::paging::PageRequest;
 
@@ -257,26 +257,6 @@ pub fn pending(conn: &mut DbConnection, household_id: i64) -> QueryResult<i64> {
         .select(claims::total)
         .load(conn)?;
     Ok(totals.into_iter().sum())
-}
-
-/// Marks a claim's posting in the idempotency store: a second poster fails here.
-pub fn record_posting(
-    conn: &mut DbConnection,
-    claim_id: i64,
-    transaction_id: i64,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(idempotency_records::table)
-        .values((
-            idempotency_records::scope.eq("claim-posting"),
-            idempotency_records::idem_key.eq(format!("claim:{claim_id}")),
-            idempotency_records::request_hash.eq(""),
-            idempotency_records::status.eq(201),
-            idempotency_records::body.eq(format!("{{\"transaction_id\":{transaction_id}}}")),
-            idempotency_records::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
 }
 
 #[derive(Queryable, Selectable)]

@@ -208,7 +208,7 @@ impl Db {
             match probe_write(&mut conn) {
                 Ok(()) => Ok(()),
                 // Busy with other writers is not down.
-                Err(err) if super::fault::is_busy(&err) => Ok(()),
+                Err(err) if crate::error::fault::is_busy(&err) => Ok(()),
                 Err(err) => {
                     tracing::warn!(error = %err, "the database takes no write");
                     Err(NotReady::Unwritable)

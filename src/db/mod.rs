@@ -14,7 +14,6 @@ macro_rules! per_backend {
 }
 
 mod connection;
-mod fault;
 pub mod idempotency;
 pub mod migrate;
 pub mod schema;
@@ -24,7 +23,6 @@ mod text_state;
 pub use connection::{
     Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, Tx, write_tx,
 };
-pub use fault::{is_duplicate, is_outage};
 pub use target::{DbTarget, TargetError};
 pub use text_state::TextState;
 #[cfg(test)]

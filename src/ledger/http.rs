@@ -96,7 +96,7 @@ async fn reverse_transaction(
     id: web::Path<i64>,
     body: IdempotentJson<ReverseRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&caller.principal)?;
+    let key = body.key(caller.principal.idempotency_scope())?;
     let id = id.into_inner();
     let now = state.clock.now();
     let outcome = state

@@ -62,7 +62,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(base())
-        .configure(crate::server::routes)
+        .configure(crate::api::routes)
         .split_for_parts();
     contract::complete(&mut api);
     api

@@ -490,7 +490,7 @@ async fn create_invite(
     body: ValidJson<CreateInvite>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let pepper = state.pepper.clone();
+    let pepper = state.auth.pepper.clone();
     let invite = state
         .db
         .run(move |conn| service::create_invite(conn, &pepper, &c, id, &body.0, now))

@@ -19,7 +19,7 @@ use crate::paging::{Page, PageQuery, PageRequest};
 
 /// A unique index refused the write: someone else has the same value.
 fn unique_or(err: diesel::result::Error, message: &str) -> AppError {
-    if crate::db::is_duplicate(&err) {
+    if crate::error::fault::is_duplicate(&err) {
         AppError::Conflict(message.to_owned())
     } else {
         err.into()
@@ -867,6 +867,44 @@ pub fn create_invite(
             expires_at,
             member_id: member.id,
         })
+    })
+}
+
+/// An invite slip for a household's head: the household and the fresh code.
+pub struct HeadInvite {
+    pub door_no: String,
+    pub head_name: String,
+    pub invite: InviteView,
+}
+
+/// Invites the head of each household, all or none (the desk prints them as slips; a new
+/// slip ends the head's earlier one).
+pub fn invite_heads(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    c: &Caller,
+    household_ids: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<HeadInvite>> {
+    write_tx(conn, |tx| {
+        household_ids
+            .iter()
+            .map(|&household_id| {
+                let (_, door_no, head_name) = household_brief(tx, household_id)?;
+                let head = list_members(tx, &c.principal, household_id)?
+                    .items
+                    .into_iter()
+                    .next()
+                    .ok_or(AppError::field("household_ids", "这一户还没有成员"))?;
+                let request = CreateInvite { member_id: head.id };
+                let invite = create_invite(tx, pepper, c, household_id, &request, now)?;
+                Ok(HeadInvite {
+                    door_no,
+                    head_name,
+                    invite,
+                })
+            })
+            .collect()
     })
 }
 

@@ -191,7 +191,7 @@ async fn adjust_stock(
     id: web::Path<i64>,
     body: IdempotentJson<StockRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&c.principal)?;
+    let key = body.key(c.principal.idempotency_scope())?;
     let id = id.into_inner();
     let now = state.clock.now();
     let outcome = state
@@ -220,7 +220,7 @@ async fn issue_payment_code(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let pepper = state.pepper.clone();
+    let pepper = state.auth.pepper.clone();
     let view = state
         .db
         .run(move |conn| service::issue_code(conn, &c, &pepper, id, now))
@@ -276,7 +276,7 @@ async fn scan_payment(
     body: ValidJson<ScanRequest>,
 ) -> Json<ScanView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let pepper = state.pepper.clone();
+    let pepper = state.auth.pepper.clone();
     let view = state
         .db
         .run(move |conn| service::scan(conn, &c, &pepper, id, &body.0, now))
@@ -309,9 +309,9 @@ async fn redeem_goods(
     id: web::Path<i64>,
     body: IdempotentJson<RedeemRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&c.principal)?;
+    let key = body.key(c.principal.idempotency_scope())?;
     let id = id.into_inner();
-    let pepper = state.pepper.clone();
+    let pepper = state.auth.pepper.clone();
     let now = state.clock.now();
     let outcome = state
         .db
@@ -394,7 +394,7 @@ async fn void_redemption(
     id: web::Path<i64>,
     body: IdempotentJson<VoidRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let key = body.key(&c.principal)?;
+    let key = body.key(c.principal.idempotency_scope())?;
     let id = id.into_inner();
     let now = state.clock.now();
     let outcome = state
@@ -597,7 +597,7 @@ async fn issue_card(
     body: ValidJson<IssueCard>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let pepper = state.pepper.clone();
+    let pepper = state.auth.pepper.clone();
     let view = state
         .db
         .run(move |conn| card::issue(conn, &c, &pepper, id, &body.0, now))
@@ -629,12 +629,12 @@ async fn print_card_sheet(
     body: ValidJson<CardSheetRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let pepper = state.pepper.clone();
+    let pepper = state.auth.pepper.clone();
     let cards = state
         .db
         .run(move |conn| card::issue_sheet(conn, &c, &pepper, id, &body.0, now))
         .await?;
-    let html = card::sheet_html(&cards, crate::web::css_path());
+    let html = card::sheet_html(&cards, crate::assets::css_path());
     Ok(HttpResponse::Created()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

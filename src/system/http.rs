@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::metrics::PoolUse;
+use super::metrics::{Metrics, PoolUse};
 use crate::db::NotReady;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -52,10 +52,10 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, AppErro
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
 )]
 #[get("/metrics")]
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
     let pool = state.db.pool();
     let pool_state = pool.state();
-    let text = state.metrics.render(&PoolUse {
+    let text = metrics.render(&PoolUse {
         connections: pool_state.connections,
         idle: pool_state.idle_connections,
         max: pool.max_size(),

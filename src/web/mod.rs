@@ -6,13 +6,10 @@ mod assets;
 mod desk;
 mod h5;
 mod page;
-pub(crate) mod session;
 mod shop;
 mod staff;
-mod store;
 mod wechat;
 
-pub use assets::css_path;
 pub use wechat::TicketCache;
 
 use actix_web::http::StatusCode;

@@ -6,8 +6,9 @@ use actix_web::http::header::{CACHE_CONTROL, HeaderValue, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 
-use super::assets::{css_path, js_path};
-use super::{session, wechat};
+use super::wechat;
+use crate::assets::{css_path, js_path};
+use crate::auth::http::cookies;
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -51,11 +52,11 @@ pub fn show<T: Template>(
     status: StatusCode,
     build: impl FnOnce(Chrome) -> T,
 ) -> HttpResponse {
-    let (csrf, cookie) = session::csrf(req, state);
+    let (csrf, cookie) = cookies::csrf(req, &state.auth);
     let body = render(&build(Chrome {
         css: css_path(),
         js: js_path(),
-        desk_js: super::assets::desk_js_path(),
+        desk_js: crate::assets::desk_js_path(),
         csrf,
     }));
     let mut response = personal(status);
@@ -138,7 +139,7 @@ fn here(req: &HttpRequest) -> String {
 /// The signed-in villager, or where to send the visitor: inside WeChat (when configured)
 /// straight into the silent WeChat sign-in, elsewhere to the invite-code page.
 pub async fn villager(req: &HttpRequest, state: &AppState) -> Result<Principal, HttpResponse> {
-    match session::principal(req, state).await {
+    match cookies::principal(req, &state.auth).await {
         Ok(Some(p)) if p.kind == PrincipalKind::Villager && p.household_id().is_some() => Ok(p),
         Ok(_) => {
             let start = if wechat::silent_sign_in(req, state) {
@@ -154,7 +155,7 @@ pub async fn villager(req: &HttpRequest, state: &AppState) -> Result<Principal, 
 
 /// The signed-in staff member, or the staff sign-in page.
 pub async fn staff(req: &HttpRequest, state: &AppState) -> Result<Principal, HttpResponse> {
-    match session::principal(req, state).await {
+    match cookies::principal(req, &state.auth).await {
         Ok(Some(p)) if p.kind == PrincipalKind::Staff => Ok(p),
         Ok(_) => Err(redirect(&format!("/staff/login?next={}", here(req))).finish()),
         Err(err) => Err(failure(req, state, &err)),
@@ -184,7 +185,7 @@ pub fn form<T: serde::de::DeserializeOwned + Default>(
     body: &[u8],
 ) -> Result<T, HttpResponse> {
     let token: CsrfField = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    if !session::csrf_ok(req, &token.csrf) {
+    if !cookies::csrf_ok(req, &token.csrf) {
         return Err(error_page(
             req,
             state,
@@ -209,6 +210,6 @@ pub async fn sign_out(req: &HttpRequest, state: &AppState, body: &[u8], to: &str
     if let Err(response) = form::<CsrfField>(req, state, body) {
         return response;
     }
-    session::end(req, state).await;
-    redirect(to).cookie(session::expired_session()).finish()
+    cookies::end(req, &state.auth).await;
+    redirect(to).cookie(cookies::expired_session()).finish()
 }

@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-use super::assets::shop_js_path;
 use super::page::{Chrome, error_page, failure, show, staff};
+use crate::assets::shop_js_path;
 use crate::auth::{Principal, RoleName};
 use crate::clock::{shanghai, shanghai_today};
 use crate::db::DbConnection;

@@ -6,10 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::{self, Chrome, failure, redirect, safe_next, show};
-use super::session;
-use crate::auth::service::{LoginRequest, authenticate_staff, load_principal};
-use crate::auth::{Principal, RoleName};
-use crate::db::write_tx;
+use crate::auth::http::cookies;
+use crate::auth::service::LoginRequest;
+use crate::auth::{Principal, RoleName, session};
 use crate::http::client_addr;
 use crate::state::AppState;
 
@@ -72,24 +71,13 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
         username: form.username.clone(),
         password: form.password.clone(),
     };
-    let state2 = state.clone();
-    let result = match authenticate_staff(&state, &credentials, &addr).await {
-        Ok(subject) => {
-            state
-                .db
-                .run(move |conn| {
-                    let principal = load_principal(conn, subject)?;
-                    let cookie = write_tx(conn, |conn| session::start(conn, &state2, subject))?;
-                    Ok((principal, cookie))
-                })
-                .await
-        }
-        Err(err) => Err(err),
-    };
-    match result {
-        Ok((principal, cookie)) => {
+    let now = state.clock.now();
+    match session::with_password(&state.auth, &credentials, &addr, now).await {
+        Ok((principal, token)) => {
             let to = safe_next(form.next.as_deref(), workplace(&principal));
-            redirect(&to).cookie(cookie).finish()
+            redirect(&to)
+                .cookie(cookies::session_cookie(&state.auth, token))
+                .finish()
         }
         Err(err) if err.problem().status < 500 => {
             let (status, message) = page::words(&err);

@@ -6,15 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
 use super::{Desk, Nav, desk, render, when};
+use crate::auth::http::cookies;
 use crate::auth::{Caller, Principal};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::client_addr;
-use crate::org::model::{CreateInvite, HouseholdFilter, HouseholdView, MemberView};
+use crate::org::model::{HouseholdFilter, HouseholdView, MemberView};
+use crate::org::service::HeadInvite;
 use crate::paging::PageQuery;
 use crate::state::AppState;
 use crate::web::page::{Chrome, error_page, failure, show};
-use crate::web::session;
 
 pub struct HouseholdLine {
     pub id: i64,
@@ -182,32 +183,13 @@ fn grouped(code: &str) -> String {
     format!("{a} {b}")
 }
 
-fn invite_for(
-    conn: &mut DbConnection,
-    state: &AppState,
-    c: &Caller,
-    household_id: i64,
-) -> AppResult<Slip> {
-    let (_, door_no, name) = crate::org::service::household_brief(conn, household_id)?;
-    let head = crate::org::service::list_members(conn, &c.principal, household_id)?
-        .items
-        .into_iter()
-        .next()
-        .ok_or(AppError::field("household_ids", "这一户还没有成员"))?;
-    let invite = crate::org::service::create_invite(
-        conn,
-        &state.pepper,
-        c,
-        household_id,
-        &CreateInvite { member_id: head.id },
-        state.clock.now(),
-    )?;
-    Ok(Slip {
-        door_no,
-        name,
-        code: grouped(&invite.invite_code),
-        expires: when(invite.expires_at),
-    })
+fn slip(invite: HeadInvite) -> Slip {
+    Slip {
+        door_no: invite.door_no,
+        name: invite.head_name,
+        code: grouped(&invite.invite.invite_code),
+        expires: when(invite.invite.expires_at),
+    }
 }
 
 /// Issues an invite for each ticked household's head and shows the slips to print
@@ -231,7 +213,7 @@ async fn invite_slips(
             _ => {}
         }
     }
-    if !session::csrf_ok(&req, &csrf) {
+    if !cookies::csrf_ok(&req, &csrf) {
         return error_page(
             &req,
             &state,
@@ -251,17 +233,12 @@ async fn invite_slips(
         principal: p,
         addr: client_addr(&req),
     };
-    let state2 = state.clone();
+    let (pepper, now) = (state.auth.pepper.clone(), state.clock.now());
     let slips = state
         .db
-        .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                ids.iter()
-                    .map(|&id| invite_for(conn, &state2, &caller, id))
-                    .collect::<AppResult<Vec<_>>>()
-            })
-        })
-        .await;
+        .run(move |conn| crate::org::service::invite_heads(conn, &pepper, &caller, &ids, now))
+        .await
+        .map(|invites| invites.into_iter().map(slip).collect());
     let board_url = format!("{}/h5/", state.settings.browse_url());
     match slips {
         Ok(slips) => show(&req, &state, StatusCode::OK, |chrome| SlipsPage {

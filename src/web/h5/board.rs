@@ -7,12 +7,12 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use crate::auth::PrincipalKind;
+use crate::auth::http::cookies;
 use crate::clock::shanghai;
 use crate::error::AppError;
 use crate::http::client_addr;
 use crate::state::AppState;
 use crate::web::page::{self, Chrome, error_page, failure, redirect, show, signed, villager};
-use crate::web::session;
 
 struct BoardLine {
     id: i64,
@@ -93,7 +93,7 @@ async fn board(
         }
         Err(err) => return failure(&req, &state, &err),
     };
-    let viewer = session::principal(&req, &state).await.ok().flatten();
+    let viewer = cookies::principal(&req, &state.auth).await.ok().flatten();
     let can_object = viewer.is_some_and(|p| {
         p.kind == PrincipalKind::Villager
             && village_id.is_some_and(|v| p.village_ids().contains(&v))

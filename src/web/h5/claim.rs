@@ -10,16 +10,15 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use validator::Validate;
 
+use crate::auth::http::cookies;
 use crate::auth::{Caller, Principal};
 use crate::checklist::model::{ChecklistFilter, ItemView, Proposer};
 use crate::claims::model::ClaimRequest;
 use crate::clock::shanghai_today;
-use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use crate::http::client_addr;
 use crate::state::AppState;
 use crate::web::page::{Chrome, failure, redirect, show, villager};
-use crate::web::session;
 
 /// Photos from phones are large; the evidence check itself allows 5 MB.
 const FORM_LIMIT: usize = 6 * 1024 * 1024;
@@ -239,7 +238,7 @@ async fn submit_claim(
         Ok(form) => form,
         Err(err) => return failure(&req, &state, &err),
     };
-    if !session::csrf_ok(&req, &form.csrf) {
+    if !cookies::csrf_ok(&req, &form.csrf) {
         return crate::web::page::error_page(
             &req,
             &state,
@@ -259,20 +258,14 @@ async fn submit_claim(
         .db
         .run(move |conn| {
             let request = request(&form, household_id)?;
-            write_tx(conn, |conn| {
-                let claim =
-                    crate::claims::service::submit(conn, &caller, village_id, &request, now)?;
-                if !form.photo.is_empty() {
-                    crate::claims::service::add_evidence(
-                        conn,
-                        &caller,
-                        claim.id,
-                        &form.photo,
-                        now,
-                    )?;
-                }
-                Ok(claim)
-            })
+            crate::claims::service::submit_with_photo(
+                conn,
+                &caller,
+                village_id,
+                &request,
+                &form.photo,
+                now,
+            )
         })
         .await;
     match result {

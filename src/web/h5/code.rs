@@ -42,7 +42,7 @@ async fn code_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         principal: p,
         addr: client_addr(&req),
     };
-    let (pepper, now) = (state.pepper.clone(), state.clock.now());
+    let (pepper, now) = (state.auth.pepper.clone(), state.clock.now());
     let issued = state
         .db
         .run(move |conn| {

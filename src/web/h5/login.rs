@@ -7,13 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::PrincipalKind;
-use crate::auth::service::{redeem_invite, with_invite_attempt};
-use crate::auth::token::Subject;
+use crate::auth::http::cookies;
+use crate::auth::session;
 use crate::http::client_addr;
 use crate::state::AppState;
 use crate::web::page::{self, Chrome, failure, redirect, safe_next, show};
-use crate::web::{session, wechat};
+use crate::web::wechat;
 
 #[derive(Template)]
 #[template(path = "h5/login.html", config = "src/web/askama.toml")]
@@ -70,25 +69,18 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
     };
     let addr = client_addr(&req);
     let openid = wechat::pending_openid(&req, &state);
-    let (code, state2) = (form.invite_code.clone(), state.clone());
+    let (code, auth, now) = (
+        form.invite_code.clone(),
+        state.auth.clone(),
+        state.clock.now(),
+    );
     let result = state
         .db
-        .run(move |conn| {
-            let now = state2.clock.now();
-            with_invite_attempt(conn, &state2, &addr, |conn| {
-                let member_id = redeem_invite(conn, &state2.pepper, &code, now)?;
-                wechat::bind_pending(conn, &state2, openid.as_deref(), member_id)?;
-                let subject = Subject {
-                    kind: PrincipalKind::Villager,
-                    id: member_id,
-                };
-                session::start(conn, &state2, subject)
-            })
-        })
+        .run(move |conn| session::with_invite(conn, &auth, &code, openid.as_deref(), &addr, now))
         .await;
     match result {
-        Ok(cookie) => redirect(&safe_next(form.next.as_deref(), "/h5/"))
-            .cookie(cookie)
+        Ok(token) => redirect(&safe_next(form.next.as_deref(), "/h5/"))
+            .cookie(cookies::session_cookie(&state.auth, token))
             .cookie(wechat::forget_pending())
             .finish(),
         Err(err) if err.problem().status < 500 => {

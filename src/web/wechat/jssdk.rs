@@ -10,11 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
-use super::{CLIENT, credentials};
-use crate::auth::RoleName;
+use crate::auth::http::cookies;
 use crate::auth::secrets::random_token;
-use crate::state::AppState;
-use crate::web::session;
+use crate::auth::wechat::CLIENT;
+use crate::auth::{Auth, RoleName};
 
 /// The jsapi_ticket and when to fetch a new one.
 #[derive(Default)]
@@ -56,16 +55,16 @@ async fn call(url: String, query: &[(&str, &str)]) -> Result<Answer, String> {
 }
 
 /// The current jsapi_ticket: `cgi-bin/token`, then `cgi-bin/ticket/getticket`.
-async fn ticket(state: &AppState) -> Result<String, String> {
-    let now = state.clock.now();
-    if let Ok(cache) = state.wechat_ticket.0.lock()
+async fn ticket(auth: &Auth, cache: &TicketCache) -> Result<String, String> {
+    let now = auth.clock.now();
+    if let Ok(cache) = cache.0.lock()
         && let Some((ticket, until)) = cache.as_ref()
         && now < *until
     {
         return Ok(ticket.clone());
     }
-    let (appid, secret) = credentials(state).ok_or("WeChat is not configured")?;
-    let base = state.settings.wechat_api_base.trim_end_matches('/');
+    let (appid, secret) = auth.wechat_app().ok_or("WeChat is not configured")?;
+    let base = auth.settings.wechat_api_base.trim_end_matches('/');
     let token = call(
         format!("{base}/cgi-bin/token"),
         &[
@@ -85,7 +84,7 @@ async fn ticket(state: &AppState) -> Result<String, String> {
     let ticket = answer.ticket.ok_or("no ticket")?;
     // Renew five minutes early; WeChat's tickets live 7200 s.
     let until = now + Duration::seconds(answer.expires_in.unwrap_or(7200) - 300);
-    if let Ok(mut cache) = state.wechat_ticket.0.lock() {
+    if let Ok(mut cache) = cache.0.lock() {
         *cache = Some((ticket.clone(), until));
     }
     Ok(ticket)
@@ -108,19 +107,23 @@ struct ConfigQuery {
 
 /// `wx.config` data for the page at `url` (the address without its `#` part), for shopkeepers.
 #[get("/shop/wechat-config")]
-async fn config(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let keeper = session::principal(&req, &state).await.ok().flatten();
+async fn config(
+    req: HttpRequest,
+    auth: web::Data<Auth>,
+    cache: web::Data<TicketCache>,
+) -> HttpResponse {
+    let keeper = cookies::principal(&req, &auth).await.ok().flatten();
     if !keeper.is_some_and(|p| p.has_role(RoleName::Shopkeeper)) {
         return HttpResponse::Unauthorized().finish();
     }
     let query: ConfigQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let Some((appid, _)) = credentials(&state) else {
+    let Some((appid, _)) = auth.wechat_app() else {
         return HttpResponse::NotFound().finish();
     };
-    match ticket(&state).await {
+    match ticket(&auth, &cache).await {
         Ok(ticket) => {
             let nonce_str: String = random_token().chars().take(16).collect();
-            let timestamp = state.clock.now().timestamp();
+            let timestamp = auth.clock.now().timestamp();
             HttpResponse::Ok()
                 .insert_header((CACHE_CONTROL, "no-store"))
                 .json(JsConfig {
