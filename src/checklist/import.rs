@@ -52,7 +52,7 @@ pub fn parse_items(bytes: &[u8]) -> Result<Vec<(usize, ItemInput)>, AppError> {
                 Amount::ZERO
             }
         };
-        let period = Period::parse(&text(period)).unwrap_or_else(|| {
+        let period = Period::from_name(&text(period)).unwrap_or_else(|| {
             errors.push(bad(row, "period", "周期须为 每次/每月/每季度/每半年/每年"));
             Period::Event
         });

@@ -5,37 +5,20 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use crate::amount::Amount;
+use crate::db::TextState;
 
-/// How often an item can be earned; caps count per period (Asia/Shanghai).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Period {
-    Event,
-    Month,
-    Quarter,
-    HalfYear,
-    Year,
+crate::text_state! {
+    /// How often an item can be earned; caps count per period (Asia/Shanghai).
+    pub enum Period {
+        Event = "event",
+        Month = "month",
+        Quarter = "quarter",
+        HalfYear = "half_year",
+        Year = "year",
+    }
 }
 
 impl Period {
-    pub const ALL: [Period; 5] = [
-        Period::Event,
-        Period::Month,
-        Period::Quarter,
-        Period::HalfYear,
-        Period::Year,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Event => "event",
-            Period::Month => "month",
-            Period::Quarter => "quarter",
-            Period::HalfYear => "half_year",
-            Period::Year => "year",
-        }
-    }
-
     pub fn chinese(self) -> &'static str {
         match self {
             Period::Event => "每次",
@@ -46,15 +29,14 @@ impl Period {
         }
     }
 
-    /// From the stored or imported name, in English or Chinese.
-    pub fn parse(text: &str) -> Option<Self> {
+    /// From an imported name, in English or Chinese.
+    pub fn from_name(text: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|p| p.as_str() == text || p.chinese() == text)
     }
-}
 
-impl Period {
     /// The period containing `date` as `[start, end)`; `None` for `event` (all time).
     pub fn bounds(self, date: chrono::NaiveDate) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
         use chrono::{Datelike, NaiveDate};
@@ -250,6 +232,11 @@ pub struct ChecklistFilter {
 mod tests {
     use super::*;
 
+    #[test]
+    fn periods_are_stored_by_their_json_names() {
+        crate::db::assert_names_round_trip::<Period>();
+    }
+
     fn input(points: &str) -> serde_json::Value {
         serde_json::json!({"code": "A01", "category": "孝老爱亲", "title": "照顾老人", "points": points,
                            "period": "month", "cap_count": 2, "proposers": ["villager", "committee"]})
@@ -295,8 +282,8 @@ mod tests {
 
     #[test]
     fn periods_and_proposers_read_english_or_chinese() {
-        assert_eq!(Period::parse("每半年"), Some(Period::HalfYear));
-        assert_eq!(Period::parse("half_year"), Some(Period::HalfYear));
+        assert_eq!(Period::from_name("每半年"), Some(Period::HalfYear));
+        assert_eq!(Period::from_name("half_year"), Some(Period::HalfYear));
         assert_eq!(Proposer::parse("组长"), Some(Proposer::GroupLeader));
         assert_eq!(
             Proposer::split("villager,committee"),

@@ -9,79 +9,42 @@ use crate::db::DbConnection;
 use crate::db::schema::{checklist_item_versions as versions, checklist_items as items};
 use crate::paging::PageRequest;
 
-type ItemRow = (
-    i64,
-    bool,
-    i32,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i32>,
-    String,
-    bool,
-);
-
-fn columns() -> (
-    items::id,
-    items::active,
-    versions::version,
-    versions::code,
-    versions::category,
-    versions::title,
-    versions::description,
-    versions::points,
-    versions::period,
-    versions::cap_count,
-    versions::proposers,
-    versions::evidence_required,
-) {
-    (
-        items::id,
-        items::active,
-        versions::version,
-        versions::code,
-        versions::category,
-        versions::title,
-        versions::description,
-        versions::points,
-        versions::period,
-        versions::cap_count,
-        versions::proposers,
-        versions::evidence_required,
-    )
+/// An item joined with its current version.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = versions)]
+struct ItemRow {
+    #[diesel(select_expression = items::id)]
+    id: i64,
+    #[diesel(select_expression = items::active)]
+    active: bool,
+    version: i32,
+    code: String,
+    category: String,
+    title: String,
+    description: String,
+    points: i64,
+    period: Period,
+    cap_count: Option<i32>,
+    proposers: String,
+    evidence_required: bool,
 }
 
-fn view(row: ItemRow) -> ItemView {
-    let (
-        id,
-        active,
-        version,
-        code,
-        category,
-        title,
-        description,
-        points,
-        period,
-        cap_count,
-        proposers,
-        evidence_required,
-    ) = row;
-    ItemView {
-        id,
-        version,
-        code,
-        category,
-        title,
-        description,
-        points: Amount::from_minor(points),
-        period: Period::parse(&period).unwrap_or(Period::Event),
-        cap_count,
-        proposers: Proposer::split(&proposers),
-        evidence_required,
-        active,
+impl From<ItemRow> for ItemView {
+    fn from(row: ItemRow) -> Self {
+        ItemView {
+            id: row.id,
+            version: row.version,
+            code: row.code,
+            category: row.category,
+            title: row.title,
+            description: row.description,
+            points: Amount::from_minor(row.points),
+            period: row.period,
+            cap_count: row.cap_count,
+            proposers: Proposer::split(&row.proposers),
+            evidence_required: row.evidence_required,
+            active: row.active,
+        }
     }
 }
 
@@ -94,10 +57,10 @@ pub fn item(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(i64, ItemVi
                 .and(versions::version.eq(items::current_version))),
         )
         .filter(items::id.eq(id))
-        .select((items::village_id, columns()))
+        .select((items::village_id, ItemRow::as_select()))
         .first::<(i64, ItemRow)>(conn)
         .optional()
-        .map(|row| row.map(|(village_id, row)| (village_id, view(row))))
+        .map(|row| row.map(|(village_id, row)| (village_id, row.into())))
 }
 
 pub fn item_id_by_code(
@@ -129,12 +92,16 @@ pub fn items_page(
         .filter(items::id.gt(page.after.unwrap_or(0)))
         .order(items::id)
         .limit(page.limit + 1)
-        .select(columns())
+        .select(ItemRow::as_select())
         .into_boxed();
     if !include_retired {
         query = query.filter(items::active.eq(true));
     }
-    Ok(query.load::<ItemRow>(conn)?.into_iter().map(view).collect())
+    Ok(query
+        .load::<ItemRow>(conn)?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 pub fn insert_item(
@@ -176,7 +143,7 @@ pub fn insert_version(
             versions::title.eq(input.title.trim()),
             versions::description.eq(input.description.trim()),
             versions::points.eq(input.points.minor()),
-            versions::period.eq(input.period.as_str()),
+            versions::period.eq(input.period),
             versions::cap_count.eq(input.cap_count),
             versions::proposers.eq(Proposer::join(&input.proposers)),
             versions::evidence_required.eq(input.evidence_required),

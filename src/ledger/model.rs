@@ -2,33 +2,19 @@
 //! canonical bytes.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Asset {
-    /// Spendable points.
-    Points,
-    /// Cumulative merit for rankings and stars; never spent or expired.
-    Honour,
-}
+use crate::db::TextState;
 
-impl Asset {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Asset::Points => "points",
-            Asset::Honour => "honour",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Asset::Points, Asset::Honour]
-            .into_iter()
-            .find(|a| a.as_str() == text)
+crate::text_state! {
+    /// What an amount counts.
+    #[derive(PartialOrd, Ord)]
+    pub enum Asset {
+        /// Spendable points.
+        Points = "points",
+        /// Cumulative merit for rankings and stars; never spent or expired.
+        Honour = "honour",
     }
 }
 
@@ -39,30 +25,20 @@ pub enum Owner {
     Shop(i64),
 }
 
-/// What an account is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Purpose {
-    /// A household's own points or honour.
-    Holdings,
-    /// Where a village's points come from: negative by what it has issued.
-    Issuance,
-    /// Points taken back by expiry.
-    Expired,
-    /// Points a shop has been paid for.
-    Settled,
-    /// Points a shop has redeemed and is owed for.
-    Receivable,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Holdings => "holdings",
-            Purpose::Issuance => "issuance",
-            Purpose::Expired => "expired",
-            Purpose::Settled => "settled",
-            Purpose::Receivable => "receivable",
-        }
+crate::text_state! {
+    /// What an account is for.
+    #[derive(PartialOrd, Ord)]
+    pub enum Purpose {
+        /// A household's own points or honour.
+        Holdings = "holdings",
+        /// Where a village's points come from: negative by what it has issued.
+        Issuance = "issuance",
+        /// Points taken back by expiry.
+        Expired = "expired",
+        /// Points a shop has been paid for.
+        Settled = "settled",
+        /// Points a shop has redeemed and is owed for.
+        Receivable = "receivable",
     }
 }
 
@@ -126,43 +102,16 @@ impl AccountKey {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TxKind {
-    Award,
-    Deduction,
-    Redemption,
-    Void,
-    Reversal,
-    Expiry,
-    Settlement,
-}
-
-impl TxKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TxKind::Award => "award",
-            TxKind::Deduction => "deduction",
-            TxKind::Redemption => "redemption",
-            TxKind::Void => "void",
-            TxKind::Reversal => "reversal",
-            TxKind::Expiry => "expiry",
-            TxKind::Settlement => "settlement",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            TxKind::Award,
-            TxKind::Deduction,
-            TxKind::Redemption,
-            TxKind::Void,
-            TxKind::Reversal,
-            TxKind::Expiry,
-            TxKind::Settlement,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+crate::text_state! {
+    /// What a ledger transaction records.
+    pub enum TxKind {
+        Award = "award",
+        Deduction = "deduction",
+        Redemption = "redemption",
+        Void = "void",
+        Reversal = "reversal",
+        Expiry = "expiry",
+        Settlement = "settlement",
     }
 }
 
@@ -470,6 +419,13 @@ impl std::str::FromStr for ChainMark {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn ledger_states_are_stored_by_their_json_names() {
+        crate::db::assert_names_round_trip::<Asset>();
+        crate::db::assert_names_round_trip::<Purpose>();
+        crate::db::assert_names_round_trip::<TxKind>();
+    }
 
     fn leg(account: AccountKey, amount: i64) -> Leg {
         Leg {

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::{AccountKey, Actor, ChainEntry, ChainVersion, Floor, Leg, TxKind, check_legs};
 use super::store;
-use crate::db::Tx;
+use crate::db::{TextState, Tx};
 use crate::error::AppError;
 
 pub struct Posting<'a> {
@@ -118,7 +118,7 @@ pub fn post(tx: &mut Tx<'_>, posting: Posting) -> Result<Posted, PostingError> {
         &store::NewTransaction {
             village_id,
             seq,
-            kind: posting.kind.as_str(),
+            kind: posting.kind,
             memo: posting.memo,
             reverses_id: posting.reverses,
             actor_kind: posting.actor.kind,

@@ -12,54 +12,59 @@ use crate::audit::{self, AuditView, Event};
 use crate::auth::policy::{Action, Target, authorize};
 use crate::auth::{Caller, Principal};
 use crate::db::idempotency::{IdempotencyKey, Outcome, created_once};
-use crate::db::{DbConnection, Tx};
+use crate::db::{DbConnection, TextState, Tx};
 use crate::error::{AppError, AppResult};
 use crate::org::policy::VillagePolicy;
 use crate::org::service::{household_target, village_by_code, village_policy, village_target};
 use crate::paging::{Page, PageQuery};
 
+/// A name in the ledger's rows that jifen does not know: the database was changed
+/// behind its back, and nothing is read as if it were something else.
+fn unknown(what: &str, text: &str) -> AppError {
+    AppError::internal(format!("unknown {what} {text:?} in the ledger"))
+}
+
 impl AccountKeyText {
-    fn to_key(&self, village_id: i64) -> Option<AccountKey> {
+    fn to_key(&self, village_id: i64) -> AppResult<AccountKey> {
         let owner = match self.owner_kind.as_str() {
             "household" => Owner::Household(self.owner_id),
             "village" => Owner::Village(self.owner_id),
             "shop" => Owner::Shop(self.owner_id),
-            _ => return None,
+            other => return Err(unknown("account owner", other)),
         };
-        let purpose = [
-            Purpose::Holdings,
-            Purpose::Issuance,
-            Purpose::Expired,
-            Purpose::Settled,
-            Purpose::Receivable,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == self.purpose)?;
-        Some(AccountKey {
+        Ok(AccountKey {
             village_id,
             owner,
-            asset: Asset::parse(&self.asset)?,
-            purpose,
+            asset: self.asset()?,
+            purpose: Purpose::parse(&self.purpose)
+                .ok_or_else(|| unknown("account purpose", &self.purpose))?,
         })
+    }
+
+    fn asset(&self) -> AppResult<Asset> {
+        Asset::parse(&self.asset).ok_or_else(|| unknown("asset", &self.asset))
     }
 }
 
-fn transaction_view(tx: TransactionRow, postings: &[PostingRow]) -> TransactionView {
-    TransactionView {
-        postings: postings
-            .iter()
-            .filter(|p| p.transaction_id == tx.id)
-            .map(|p| PostingView {
+fn transaction_view(tx: TransactionRow, postings: &[PostingRow]) -> AppResult<TransactionView> {
+    let postings = postings
+        .iter()
+        .filter(|p| p.transaction_id == tx.id)
+        .map(|p| {
+            Ok(PostingView {
                 account: p.key.canonical(),
-                asset: Asset::parse(&p.key.asset).unwrap_or(Asset::Points),
+                asset: p.key.asset()?,
                 amount: Amount::from_minor(p.amount),
                 balance_after: Amount::from_minor(p.balance_after),
             })
-            .collect(),
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(TransactionView {
+        postings,
         id: tx.id,
         village_id: tx.village_id,
         seq: tx.seq,
-        kind: TxKind::parse(&tx.kind).unwrap_or(TxKind::Award),
+        kind: tx.kind,
         memo: tx.memo,
         reverses_id: tx.reverses_id,
         actor_kind: tx.actor_kind,
@@ -67,7 +72,7 @@ fn transaction_view(tx: TransactionRow, postings: &[PostingRow]) -> TransactionV
         created_at: tx.created_at.and_utc(),
         prev_hash: tx.prev_hash,
         hash: tx.hash,
-    }
+    })
 }
 
 /// Stars reached: how many thresholds the honour meets.
@@ -144,7 +149,7 @@ pub fn household_ledger(
         entries.push(EntryView {
             transaction_id: tx.id,
             seq: tx.seq,
-            kind: TxKind::parse(&tx.kind).unwrap_or(TxKind::Award),
+            kind: tx.kind,
             points: Amount::from_minor(points_posting.map_or(0, |p| p.amount)),
             honour: Amount::from_minor(honour_delta),
             points_after: Amount::from_minor(points_after),
@@ -173,12 +178,11 @@ pub fn village_ledger(
     let rows = store::transactions_before(conn, village_id, request.after, request.limit + 1)?;
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
     let postings = store::postings_of(conn, &ids)?;
-    Ok(Page::from_rows(
-        rows,
-        request,
-        |t| t.seq,
-        |t| transaction_view(t, &postings),
-    ))
+    let views = rows
+        .into_iter()
+        .map(|t| transaction_view(t, &postings))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page::from_rows(views, request, |t| t.seq, |t| t))
 }
 
 /// Reverses a transaction with its mirror image; at most one reversal per transaction.
@@ -206,10 +210,10 @@ fn reverse_in(
     let original = store::transaction(tx, transaction_id)?.ok_or(AppError::NotFound)?;
     let target = village_target(tx, original.village_id)?;
     authorize(&caller.principal, Action::Reverse, &target)?;
-    if original.kind == TxKind::Reversal.as_str() {
+    if original.kind == TxKind::Reversal {
         return Err(AppError::InvalidState("冲正记录不能再冲正。".into()));
     }
-    if ![TxKind::Award.as_str(), TxKind::Deduction.as_str()].contains(&original.kind.as_str()) {
+    if ![TxKind::Award, TxKind::Deduction].contains(&original.kind) {
         // Redemptions are voided at the shop, so stock returns with the points.
         return Err(AppError::InvalidState(
             "兑换请在超市作废，其他记录不能在这里冲正。".into(),
@@ -224,14 +228,11 @@ fn reverse_in(
     let legs = postings
         .iter()
         .map(|p| {
-            p.key
-                .to_key(original.village_id)
-                .map(|account| Leg {
-                    account,
-                    amount: -p.amount,
-                    floor: Floor::None,
-                })
-                .ok_or_else(|| AppError::internal("unknown account key in a posting"))
+            p.key.to_key(original.village_id).map(|account| Leg {
+                account,
+                amount: -p.amount,
+                floor: Floor::None,
+            })
         })
         .collect::<AppResult<Vec<_>>>()?;
     let memo = format!("冲正 #{}：{}", original.seq, reason.trim());
@@ -260,7 +261,7 @@ fn reverse_in(
     )?;
     let row = store::transaction(tx, posted.transaction_id)?.ok_or(AppError::NotFound)?;
     let postings = store::postings_of(tx, &[posted.transaction_id])?;
-    Ok(transaction_view(row, &postings))
+    transaction_view(row, &postings)
 }
 
 /// Takes the village's chain-head lock for the rest of the transaction, so checks made

@@ -4,8 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{AccountKey, GENESIS_HASH};
+use super::model::{AccountKey, GENESIS_HASH, TxKind};
 use crate::db::DbConnection;
+use crate::db::TextState;
 use crate::db::schema::{accounts, chain_heads, ledger_transactions, postings};
 use crate::per_backend;
 
@@ -160,7 +161,7 @@ pub fn apply(
 pub struct NewTransaction<'a> {
     pub village_id: i64,
     pub seq: i64,
-    pub kind: &'a str,
+    pub kind: TxKind,
     pub memo: &'a str,
     pub reverses_id: Option<i64>,
     pub actor_kind: &'a str,
@@ -227,6 +228,23 @@ pub fn insert_postings(
 pub struct TransactionRow {
     pub id: i64,
     pub village_id: i64,
+    pub seq: i64,
+    pub kind: TxKind,
+    pub memo: String,
+    pub reverses_id: Option<i64>,
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A chain link exactly as stored, for `verify`: the kind stays text, so a name that was
+/// tampered with is reported at its link rather than failing the read.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = ledger_transactions)]
+pub struct StoredLink {
+    pub id: i64,
     pub seq: i64,
     pub kind: String,
     pub memo: String,
@@ -369,13 +387,13 @@ pub fn transactions_after(
     village_id: i64,
     after_seq: i64,
     limit: i64,
-) -> QueryResult<Vec<TransactionRow>> {
+) -> QueryResult<Vec<StoredLink>> {
     ledger_transactions::table
         .filter(ledger_transactions::village_id.eq(village_id))
         .filter(ledger_transactions::seq.gt(after_seq))
         .order(ledger_transactions::seq)
         .limit(limit)
-        .select(TransactionRow::as_select())
+        .select(StoredLink::as_select())
         .load(conn)
 }
 

@@ -332,3 +332,37 @@ fn links_hashed_before_version_two_keep_verifying_and_the_chain_goes_on() {
             .collect();
     assert_eq!(versions, [1, 1, 2]);
 }
+
+#[test]
+fn a_kind_renamed_behind_the_triggers_is_refused_by_reads_and_reported_by_verify() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    award_some(&app, &w);
+    behind_the_triggers(&app, &["ledger_transactions"], |conn| {
+        execute(
+            conn,
+            "UPDATE ledger_transactions SET kind = 'gift' WHERE seq = 1",
+        )
+    });
+    // Read as nothing it is not: before typed states, an unknown kind was read as `award`.
+    let ledger = app.get(
+        &format!("/api/v1/villages/{}/ledger", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        (ledger.status, ledger.code()),
+        (500, "internal"),
+        "{}",
+        ledger.text
+    );
+    assert!(!ledger.text.contains("award"), "{}", ledger.text);
+    // Verify reads the link as stored and says where it broke.
+    let report = app.get(
+        &format!("/api/v1/villages/{}/ledger/verify", w.qingle),
+        Some(&w.supervisor),
+    );
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(report.body["ok"], false, "{}", report.text);
+    let (sound, text) = run_verify(&app);
+    assert!(!sound && text.contains("hash does not match"), "{text}");
+}

@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::{Nav, render};
 use crate::checklist::model::{ChecklistFilter, ItemView, Period, Proposer};
+use crate::db::TextState;
 use crate::state::AppState;
 use crate::web::page::Chrome;
 
