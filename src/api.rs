@@ -10,7 +10,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::auth::http::routes)
             .configure(crate::org::http::routes)
             .configure(crate::checklist::http::routes)
-            .configure(crate::ledger::http::routes)
+            .configure(crate::reports::http::routes)
             .configure(crate::books::http::routes)
             .configure(crate::claims::http::routes)
             .configure(crate::shop::http::routes),

@@ -11,6 +11,16 @@ use crate::db::schema::audit_events;
 use crate::db::{DbConnection, Tx};
 use crate::paging::PageRequest;
 
+/// The ledger records who caused a transaction as the audit trail does.
+impl From<&Caller> for crate::ledger::model::Actor {
+    fn from(caller: &Caller) -> Self {
+        Self {
+            kind: caller.kind(),
+            id: Some(caller.principal.id),
+        }
+    }
+}
+
 pub struct Event<'a> {
     pub village_id: Option<i64>,
     pub action: &'a str,

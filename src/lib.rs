@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod org;
 pub mod paging;
+pub mod reports;
 pub mod seed;
 pub mod server;
 pub mod shop;

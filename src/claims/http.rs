@@ -14,8 +14,8 @@ use crate::http::{
     FileBytes, FileUpload, IdempotentJson, Json, ValidJson, ValidQuery, created, outcome_response,
     read_file_part,
 };
-use crate::ledger::views::BalanceView;
 use crate::paging::{Page, PageQuery};
+use crate::reports::BalanceView;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -394,7 +394,7 @@ async fn get_balance(
         .db
         .run(move |conn| {
             let pending = service::pending(conn, id)?;
-            crate::ledger::service::balance(conn, &p, id, pending)
+            crate::reports::balance(conn, &p, id, pending)
         })
         .await?;
     Ok(web::Json(view))

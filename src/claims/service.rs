@@ -1044,7 +1044,7 @@ pub fn notice_board(conn: &mut DbConnection, code: &str) -> AppResult<NoticeBoar
         village_name: village.1,
         in_notice: in_notice.into_iter().map(board_claim).collect(),
         recent_postings: recent.into_iter().map(board_claim).collect(),
-        head: crate::ledger::service::head_by_code(conn, code)?,
+        head: crate::books::head_by_code(conn, code)?,
     })
 }
 

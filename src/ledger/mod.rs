@@ -1,7 +1,6 @@
 //! The ledger (DESIGN.md §4): accounts, transactions, postings, balances, the per-village
 //! hash chain, verification and the audit trail.
 
-pub mod http;
 pub mod model;
 pub mod posting;
 pub mod service;

@@ -226,15 +226,6 @@ pub struct Actor {
     pub id: Option<i64>,
 }
 
-impl From<&crate::auth::Caller> for Actor {
-    fn from(caller: &crate::auth::Caller) -> Self {
-        Actor {
-            kind: caller.kind(),
-            id: Some(caller.principal.id),
-        }
-    }
-}
-
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LegError {
     #[error("a transaction needs postings")]

@@ -1,22 +1,17 @@
-//! Ledger use cases: balances, ledgers, reversal, the public head, verification, audit.
+//! What the ledger answers and does for the features above it, who have authorised the
+//! caller themselves: holdings, entries, transactions, reversal, the chain head.
 
 use chrono::{DateTime, Utc};
 
-use super::model::{AccountKey, Asset, Floor, Leg, Owner, Purpose, TxKind};
-use super::posting::{Posting, post};
+use super::model::{AccountKey, Actor, Asset, Floor, Leg, Owner, Purpose, TxKind};
+use super::posting::{Posted, Posting, post};
 use super::store::{self, AccountKeyText, PostingRow, TransactionRow};
 use super::verify::HeadView;
 use super::views::*;
 use crate::amount::Amount;
-use crate::audit::{self, AuditView, Event};
-use crate::auth::policy::{Action, Target, authorize};
-use crate::auth::{Caller, Principal};
-use crate::db::idempotency::{IdempotencyKey, Outcome, created_once};
 use crate::db::{DbConnection, TextState, Tx};
 use crate::error::{AppError, AppResult};
-use crate::org::policy::VillagePolicy;
-use crate::org::service::{household_target, village_by_code, village_policy, village_target};
-use crate::paging::{Page, PageQuery};
+use crate::paging::{Page, PageRequest};
 
 /// A name in the ledger's rows that jifen does not know: the database was changed
 /// behind its back, and nothing is read as if it were something else.
@@ -75,23 +70,53 @@ fn transaction_view(tx: TransactionRow, postings: &[PostingRow]) -> AppResult<Tr
     })
 }
 
-/// Stars reached: how many thresholds the honour meets.
-pub fn stars(policy: &VillagePolicy, honour: Amount) -> usize {
-    policy
-        .star_thresholds
-        .iter()
-        .filter(|t| **t <= honour)
-        .count()
+/// Takes the village's chain-head lock for the rest of the transaction, so checks made
+/// after it see every posting committed before.
+pub fn lock_chain(tx: &mut Tx<'_>, village_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    store::lock_head(tx, village_id, now.naive_utc())?;
+    Ok(())
 }
 
-pub fn balance(
+/// A household's spendable points, for callers that have authorised the read themselves.
+pub fn household_points(
     conn: &mut DbConnection,
-    p: &Principal,
+    village_id: i64,
     household_id: i64,
-    pending: Amount,
-) -> AppResult<BalanceView> {
-    let (village_id, target) = household_target(conn, household_id)?;
-    authorize(p, Action::ViewBalance, &target)?;
+) -> AppResult<Amount> {
+    let key = AccountKey::household(village_id, household_id, Asset::Points);
+    Ok(Amount::from_minor(
+        store::account_balance(conn, &key)?.map_or(0, |(b, _)| b),
+    ))
+}
+
+/// What each shop is owed in the village's books: (shop, hundredths).
+pub fn shop_receivables(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<(i64, i64)>> {
+    Ok(store::receivables(conn, village_id)?)
+}
+
+/// Sequence number and hash of a transaction, for receipts.
+pub fn chain_position(conn: &mut DbConnection, transaction_id: i64) -> AppResult<(i64, String)> {
+    let tx = store::transaction(conn, transaction_id)?.ok_or(AppError::NotFound)?;
+    Ok((tx.seq, tx.hash))
+}
+
+/// Which of these transactions have been reversed.
+pub fn reversed_among(conn: &mut DbConnection, transaction_ids: &[i64]) -> AppResult<Vec<i64>> {
+    Ok(store::reversed_among(conn, transaction_ids)?)
+}
+
+/// A household's points and honour, and when either last moved.
+pub struct Holdings {
+    pub points: Amount,
+    pub honour: Amount,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+pub fn holdings(
+    conn: &mut DbConnection,
+    village_id: i64,
+    household_id: i64,
+) -> AppResult<Holdings> {
     let points = store::account_balance(
         conn,
         &AccountKey::household(village_id, household_id, Asset::Points),
@@ -100,31 +125,25 @@ pub fn balance(
         conn,
         &AccountKey::household(village_id, household_id, Asset::Honour),
     )?;
-    let honour_amount = Amount::from_minor(honour.map_or(0, |(b, _)| b));
     let updated_at = [points, honour]
         .into_iter()
         .flatten()
-        .map(|(_, at)| at)
+        .map(|(_, at)| at.and_utc())
         .max();
-    Ok(BalanceView {
-        household_id,
+    Ok(Holdings {
         points: Amount::from_minor(points.map_or(0, |(b, _)| b)),
-        honour: honour_amount,
-        pending,
-        stars: stars(&village_policy(conn, village_id)?, honour_amount),
-        updated_at: updated_at.map(|t| t.and_utc()),
+        honour: Amount::from_minor(honour.map_or(0, |(b, _)| b)),
+        updated_at,
     })
 }
 
-pub fn household_ledger(
+/// A page of a household's entries, newest first, each with the points after it.
+pub fn household_entries(
     conn: &mut DbConnection,
-    p: &Principal,
+    village_id: i64,
     household_id: i64,
-    page: &PageQuery,
+    request: PageRequest,
 ) -> AppResult<Page<EntryView>> {
-    let (village_id, target) = household_target(conn, household_id)?;
-    authorize(p, Action::ViewBalance, &target)?;
-    let request = page.request()?;
     let points = store::account_id(
         conn,
         &AccountKey::household(village_id, household_id, Asset::Points),
@@ -166,15 +185,12 @@ pub fn household_ledger(
     ))
 }
 
-pub fn village_ledger(
+/// A page of the village's transactions with their postings, newest first.
+pub fn village_transactions(
     conn: &mut DbConnection,
-    p: &Principal,
     village_id: i64,
-    page: &PageQuery,
+    request: PageRequest,
 ) -> AppResult<Page<TransactionView>> {
-    let target = village_target(conn, village_id)?;
-    authorize(p, Action::ViewVillageLedger, &target)?;
-    let request = page.request()?;
     let rows = store::transactions_before(conn, village_id, request.after, request.limit + 1)?;
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
     let postings = store::postings_of(conn, &ids)?;
@@ -185,31 +201,22 @@ pub fn village_ledger(
     Ok(Page::from_rows(views, request, |t| t.seq, |t| t))
 }
 
-/// Reverses a transaction with its mirror image; at most one reversal per transaction.
-/// Once per idempotency key.
-pub fn reverse(
-    conn: &mut DbConnection,
-    key: &IdempotencyKey,
-    caller: &Caller,
-    transaction_id: i64,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> AppResult<Outcome> {
-    created_once(conn, key, now, |tx| {
-        reverse_in(tx, caller, transaction_id, reason, now)
-    })
+/// The village whose books hold a transaction.
+pub fn village_of(conn: &mut DbConnection, transaction_id: i64) -> AppResult<i64> {
+    store::transaction(conn, transaction_id)?
+        .map(|t| t.village_id)
+        .ok_or(AppError::NotFound)
 }
 
-fn reverse_in(
+/// Reverses an award or a deduction with its mirror image, at most once.
+pub fn reverse(
     tx: &mut Tx<'_>,
-    caller: &Caller,
+    actor: Actor,
     transaction_id: i64,
     reason: &str,
     now: DateTime<Utc>,
-) -> AppResult<TransactionView> {
+) -> AppResult<(TransactionView, Posted)> {
     let original = store::transaction(tx, transaction_id)?.ok_or(AppError::NotFound)?;
-    let target = village_target(tx, original.village_id)?;
-    authorize(&caller.principal, Action::Reverse, &target)?;
     if original.kind == TxKind::Reversal {
         return Err(AppError::InvalidState("冲正记录不能再冲正。".into()));
     }
@@ -243,65 +250,17 @@ fn reverse_in(
             memo: &memo,
             legs,
             reverses: Some(transaction_id),
-            actor: caller.into(),
+            actor,
             at: now,
         },
     )?;
-    audit::record(
-        tx,
-        caller,
-        Event {
-            village_id: Some(original.village_id),
-            action: "reverse",
-            subject_kind: "transaction",
-            subject_id: Some(transaction_id),
-            detail: serde_json::json!({"reason": reason.trim(), "reversal_id": posted.transaction_id, "seq": posted.seq}),
-        },
-        now,
-    )?;
     let row = store::transaction(tx, posted.transaction_id)?.ok_or(AppError::NotFound)?;
     let postings = store::postings_of(tx, &[posted.transaction_id])?;
-    transaction_view(row, &postings)
+    Ok((transaction_view(row, &postings)?, posted))
 }
 
-/// Takes the village's chain-head lock for the rest of the transaction, so checks made
-/// after it see every posting committed before.
-pub fn lock_chain(tx: &mut Tx<'_>, village_id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    store::lock_head(tx, village_id, now.naive_utc())?;
-    Ok(())
-}
-
-/// A household's spendable points, for callers that have authorised the read themselves.
-pub fn household_points(
-    conn: &mut DbConnection,
-    village_id: i64,
-    household_id: i64,
-) -> AppResult<Amount> {
-    let key = AccountKey::household(village_id, household_id, Asset::Points);
-    Ok(Amount::from_minor(
-        store::account_balance(conn, &key)?.map_or(0, |(b, _)| b),
-    ))
-}
-
-/// What each shop is owed in the village's books: (shop, hundredths).
-pub fn shop_receivables(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<(i64, i64)>> {
-    Ok(store::receivables(conn, village_id)?)
-}
-
-/// Sequence number and hash of a transaction, for receipts.
-pub fn chain_position(conn: &mut DbConnection, transaction_id: i64) -> AppResult<(i64, String)> {
-    let tx = store::transaction(conn, transaction_id)?.ok_or(AppError::NotFound)?;
-    Ok((tx.seq, tx.hash))
-}
-
-/// Which of these transactions have been reversed.
-pub fn reversed_among(conn: &mut DbConnection, transaction_ids: &[i64]) -> AppResult<Vec<i64>> {
-    Ok(store::reversed_among(conn, transaction_ids)?)
-}
-
-/// The public chain head (no sign-in), by village code.
-pub fn head_by_code(conn: &mut DbConnection, code: &str) -> AppResult<HeadView> {
-    let village_id = village_by_code(conn, code)?.ok_or(AppError::NotFound)?;
+/// The village's chain head: its last link, or the genesis before the first.
+pub fn head(conn: &mut DbConnection, village_id: i64) -> AppResult<HeadView> {
     Ok(match store::head(conn, village_id)? {
         Some((seq, hash, at)) => HeadView {
             seq,
@@ -314,17 +273,4 @@ pub fn head_by_code(conn: &mut DbConnection, code: &str) -> AppResult<HeadView> 
             at: None,
         },
     })
-}
-
-pub fn audit_events(
-    conn: &mut DbConnection,
-    p: &Principal,
-    village_id: i64,
-    page: &PageQuery,
-) -> AppResult<Page<AuditView>> {
-    let target: Target = village_target(conn, village_id)?;
-    authorize(p, Action::ViewAudit, &target)?;
-    let request = page.request()?;
-    let rows = audit::page(conn, village_id, request)?;
-    Ok(Page::from_rows(rows, request, |e| e.id, |e| e))
 }

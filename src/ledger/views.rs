@@ -1,30 +1,11 @@
 //! What the ledger's endpoints answer.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
-use validator::Validate;
 
 use super::model::{Asset, TxKind};
 use crate::amount::Amount;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BalanceView {
-    pub household_id: i64,
-    /// Spendable points; negative means owed (after deductions), which blocks spending.
-    #[schema(example = "125.50")]
-    pub points: Amount,
-    /// Cumulative merit; drives stars and rankings.
-    #[schema(example = "180.00")]
-    pub honour: Amount,
-    /// Points approved and waiting out their public notice.
-    #[schema(example = "10.00")]
-    pub pending: Amount,
-    /// Stars reached by honour, per the village's thresholds.
-    #[schema(example = 4)]
-    pub stars: usize,
-    pub updated_at: Option<DateTime<Utc>>,
-}
 
 /// One line of a household's ledger.
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,18 +50,4 @@ pub struct TransactionView {
     pub prev_hash: String,
     pub hash: String,
     pub postings: Vec<PostingView>,
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReverseRequest {
-    #[validate(length(min = 1, max = 200, message = "请写明冲正原因"))]
-    #[schema(
-        example = "录入错误，重复奖励",
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
-    )]
-    #[validate(custom(function = "crate::text::multi_line"))]
-    pub reason: String,
 }

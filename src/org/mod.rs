@@ -7,4 +7,4 @@ pub mod policy;
 pub mod service;
 mod store;
 
-pub use service::{bootstrap, create_township_if_none, open_shop, township_is_empty};
+pub use service::{bootstrap, create_township_if_none, township_is_empty};

@@ -291,22 +291,6 @@ pub fn township_is_empty(conn: &mut DbConnection) -> AppResult<bool> {
     Ok(store::count_townships(conn)? == 0)
 }
 
-pub fn open_shop(
-    tx: &mut Tx<'_>,
-    township_id: i64,
-    name: &str,
-    village_ids: &[i64],
-    now: DateTime<Utc>,
-) -> AppResult<i64> {
-    Ok(store::insert_shop(
-        tx,
-        township_id,
-        name,
-        village_ids,
-        now.naive_utc(),
-    )?)
-}
-
 // ---- villages --------------------------------------------------------------
 
 pub fn list_villages(

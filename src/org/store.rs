@@ -6,8 +6,7 @@ use diesel::prelude::*;
 use crate::auth::model::RoleName;
 use crate::db::DbConnection;
 use crate::db::schema::{
-    households, members, role_bindings, shop_villages, shops, staff, townships, village_groups,
-    villages,
+    households, members, role_bindings, shops, staff, townships, village_groups, villages,
 };
 use crate::paging::PageRequest;
 
@@ -479,32 +478,6 @@ pub fn shop_township(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Optio
         .select(shops::township_id)
         .first(conn)
         .optional()
-}
-
-pub fn insert_shop(
-    conn: &mut DbConnection,
-    township_id: i64,
-    name: &str,
-    village_ids: &[i64],
-    now: NaiveDateTime,
-) -> QueryResult<i64> {
-    let id: i64 = diesel::insert_into(shops::table)
-        .values((
-            shops::township_id.eq(township_id),
-            shops::name.eq(name),
-            shops::created_at.eq(now),
-        ))
-        .returning(shops::id)
-        .get_result(conn)?;
-    for village_id in village_ids {
-        diesel::insert_into(shop_villages::table)
-            .values((
-                shop_villages::shop_id.eq(id),
-                shop_villages::village_id.eq(village_id),
-            ))
-            .execute(conn)?;
-    }
-    Ok(id)
 }
 
 pub fn count_townships(conn: &mut DbConnection) -> QueryResult<i64> {

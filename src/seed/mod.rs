@@ -220,7 +220,7 @@ impl<'c, 't> Loader<'c, 't> {
                 .iter()
                 .map(|code| self.village_id(code))
                 .collect::<AppResult<Vec<_>>>()?;
-            let id = org::open_shop(
+            let id = crate::shop::service::open_shop(
                 self.tx,
                 admin.principal.township_id,
                 &shop.name,

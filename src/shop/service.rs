@@ -109,6 +109,23 @@ pub fn list_shops(
     })
 }
 
+/// Opens a shop for villages of the township (the township's `create_shop`, the demo seed).
+pub fn open_shop(
+    tx: &mut Tx<'_>,
+    township_id: i64,
+    name: &str,
+    village_ids: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(store::insert_shop(
+        tx,
+        township_id,
+        name,
+        village_ids,
+        now.naive_utc(),
+    )?)
+}
+
 /// Opens a shop for one or more villages, with its keeper's account.
 pub fn create_shop(
     conn: &mut DbConnection,
@@ -135,7 +152,7 @@ pub fn create_shop(
         let mut villages = req.village_ids.clone();
         villages.sort_unstable();
         villages.dedup();
-        let shop_id = crate::org::open_shop(conn, p.township_id, req.name.trim(), &villages, now)?;
+        let shop_id = open_shop(conn, p.township_id, req.name.trim(), &villages, now)?;
         let keeper = CreateStaff {
             username: req.keeper.username.clone(),
             password: req.keeper.password.clone(),

@@ -918,3 +918,29 @@ pub fn card_spent(
     // Saturating: a sum past the range is past any cap too.
     Ok(totals.into_iter().fold(0i64, i64::saturating_add))
 }
+
+pub fn insert_shop(
+    conn: &mut DbConnection,
+    township_id: i64,
+    name: &str,
+    village_ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let id: i64 = diesel::insert_into(shops::table)
+        .values((
+            shops::township_id.eq(township_id),
+            shops::name.eq(name),
+            shops::created_at.eq(now),
+        ))
+        .returning(shops::id)
+        .get_result(conn)?;
+    for village_id in village_ids {
+        diesel::insert_into(shop_villages::table)
+            .values((
+                shop_villages::shop_id.eq(id),
+                shop_villages::village_id.eq(village_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(id)
+}

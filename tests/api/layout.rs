@@ -19,6 +19,21 @@ fn no_import_circle_between_top_level_folders() {
     );
 }
 
+/// The ledger is the bottom of the domain: claims, shop, books and reports use it, it
+/// uses none of them (nor sign-in, the audit trail or HTTP), only the database layer and
+/// the plain helpers every folder shares.
+#[test]
+fn the_ledger_depends_on_nothing_above_the_database() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let graph = import_graph(&src);
+    let below: BTreeSet<String> = ["db", "error", "amount", "clock", "date", "paging", "text"]
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect();
+    let above: Vec<&String> = graph["ledger"].difference(&below).collect();
+    assert!(above.is_empty(), "the ledger imports {above:?}");
+}
+
 /// Top-level module → the top-level modules its files name as `crate::…` outside comments.
 fn import_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let tops: BTreeSet<String> = std::fs::read_dir(src)

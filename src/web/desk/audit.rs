@@ -104,7 +104,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 limit: Some(200),
                 cursor: None,
             };
-            Ok(crate::ledger::service::audit_events(conn, p, village_id, &latest)?.items)
+            Ok(crate::books::audit_events(conn, p, village_id, &latest)?.items)
         },
         |chrome, nav, events| AuditPage {
             chrome,

@@ -50,7 +50,7 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 cursor: None,
             };
             let transactions = if reads {
-                crate::ledger::service::village_ledger(conn, p, village_id, &latest)?.items
+                crate::books::village_ledger(conn, p, village_id, &latest)?.items
             } else {
                 Vec::new()
             };

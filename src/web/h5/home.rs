@@ -62,13 +62,12 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         .db
         .run(move |conn| {
             let pending = crate::claims::service::pending(conn, household_id)?;
-            let balance = crate::ledger::service::balance(conn, &p, household_id, pending)?;
+            let balance = crate::reports::balance(conn, &p, household_id, pending)?;
             let recent = PageQuery {
                 limit: Some(5),
                 cursor: None,
             };
-            let entries =
-                crate::ledger::service::household_ledger(conn, &p, household_id, &recent)?;
+            let entries = crate::reports::household_ledger(conn, &p, household_id, &recent)?;
             let (_, door_no, head_name) = crate::org::service::household_brief(conn, household_id)?;
             let village = crate::org::service::get_village(conn, &p, village_id)?;
             Ok((balance, entries, door_no, head_name, village))
@@ -123,7 +122,7 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     };
     let entries = state
         .db
-        .run(move |conn| crate::ledger::service::household_ledger(conn, &p, household_id, &page))
+        .run(move |conn| crate::reports::household_ledger(conn, &p, household_id, &page))
         .await;
     match entries {
         Ok(entries) => show(&req, &state, StatusCode::OK, |chrome| LedgerPage {
