@@ -73,8 +73,10 @@ pub enum AppError {
     /// The database (or its disk) cannot serve right now; not the request's fault.
     #[error("database unavailable: {0}")]
     DatabaseUnavailable(#[source] diesel::result::Error),
+    /// A bug or a failure nobody expected. The cause is kept, for the log line of the
+    /// request that met it; the client only hears that something went wrong.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -89,8 +91,8 @@ impl AppError {
         matches!(self, AppError::Database(err) if fault::is_duplicate(err))
     }
 
-    pub fn internal(err: impl std::fmt::Display) -> Self {
-        AppError::Internal(err.to_string())
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(cause.into())
     }
 
     pub fn code(&self) -> &'static str {
@@ -229,7 +231,9 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            // Inside the request's span, so the line carries its id.
+            let cause = std::error::Error::source(self).map(|c| format!("{c:?}"));
+            tracing::error!(error = %self, cause, "request failed");
         }
         let problem = self.problem();
         let mut response = HttpResponse::build(status);
@@ -335,5 +339,24 @@ impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         tracing::error!(error = %err, "database pool exhausted or unreachable");
         AppError::Unavailable("数据库暂时无法连接，请稍后再试。")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_and_tells_the_client_nothing_of_it() {
+        let disk = std::io::Error::other("disk at /var/lib/jifen is full");
+        let err = AppError::internal(disk);
+        let cause = std::error::Error::source(&err).expect("the cause is kept");
+        assert!(
+            cause.downcast_ref::<std::io::Error>().is_some(),
+            "{cause:?}"
+        );
+        let problem = serde_json::to_string(&err.problem()).unwrap();
+        assert!(!problem.contains("/var/lib"), "{problem}");
+        assert_eq!(err.problem().status, 500);
     }
 }
