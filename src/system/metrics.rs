@@ -1,25 +1,22 @@
 //! Request counts and latencies by route and status, and pool use, in the Prometheus
-//! text format. Small enough to keep here rather than pull in a metrics stack.
+//! text format (the `prometheus` crate, one registry per server).
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
-#[derive(Default)]
-struct Series {
-    count: u64,
-    sum_seconds: f64,
-    buckets: [u64; BUCKETS.len()],
-}
+const LABELS: [&str; 3] = ["method", "route", "status"];
 
-type Key = (String, String, u16);
-
-#[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<Key, Series>>,
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+    pool_max: IntGauge,
 }
 
 /// How full the database pool is.
@@ -29,80 +26,74 @@ pub struct PoolUse {
     pub max: u32,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "jifen_http_requests_total",
+                "HTTP requests by route and status.",
+            ),
+            &LABELS,
+        )
+        .expect("a valid counter");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "jifen_http_request_duration_seconds",
+                "HTTP request latency.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &LABELS,
+        )
+        .expect("a valid histogram");
+        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("a valid gauge");
+        let metrics = Self {
+            pool_connections: gauge("jifen_db_pool_connections", "Open database connections."),
+            pool_idle: gauge("jifen_db_pool_idle", "Idle database connections."),
+            pool_max: gauge(
+                "jifen_db_pool_max",
+                "Largest number of database connections.",
+            ),
+            requests,
+            latency,
+            registry,
+        };
+        for collector in [
+            Box::new(metrics.requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(metrics.latency.clone()),
+            Box::new(metrics.pool_connections.clone()),
+            Box::new(metrics.pool_idle.clone()),
+            Box::new(metrics.pool_max.clone()),
+        ] {
+            metrics
+                .registry
+                .register(collector)
+                .expect("each metric registered once");
+        }
+        metrics
+    }
+}
+
 impl Metrics {
     /// `route` is the matched pattern (`/api/v1/households/{household_id}`), never the
     /// raw path, so ids do not explode the number of series.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = series
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
-        entry.count += 1;
-        entry.sum_seconds += seconds;
-        for (bucket, bound) in entry.buckets.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *bucket += 1;
-            }
-        }
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(seconds);
     }
 
     pub fn render(&self, pool: &PoolUse) -> String {
-        let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = String::new();
-        out.push_str("# HELP jifen_http_requests_total HTTP requests by route and status.\n");
-        out.push_str("# TYPE jifen_http_requests_total counter\n");
-        for ((method, route, status), s) in series.iter() {
-            let _ = writeln!(
-                out,
-                "jifen_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                s.count
-            );
+        self.pool_connections.set(i64::from(pool.connections));
+        self.pool_idle.set(i64::from(pool.idle));
+        self.pool_max.set(i64::from(pool.max));
+        let mut out = Vec::new();
+        if let Err(err) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %err, "metrics could not be written");
         }
-        out.push_str("# HELP jifen_http_request_duration_seconds HTTP request latency.\n");
-        out.push_str("# TYPE jifen_http_request_duration_seconds histogram\n");
-        for ((method, route, status), s) in series.iter() {
-            let labels = format!(
-                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
-                escape(route)
-            );
-            for (count, bound) in s.buckets.iter().zip(BUCKETS) {
-                let _ = writeln!(
-                    out,
-                    "jifen_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "jifen_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "jifen_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum_seconds
-            );
-            let _ = writeln!(
-                out,
-                "jifen_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
-        }
-        out.push_str("# HELP jifen_db_pool_connections Open database connections.\n");
-        out.push_str("# TYPE jifen_db_pool_connections gauge\n");
-        let _ = writeln!(out, "jifen_db_pool_connections {}", pool.connections);
-        out.push_str("# HELP jifen_db_pool_idle Idle database connections.\n");
-        out.push_str("# TYPE jifen_db_pool_idle gauge\n");
-        let _ = writeln!(out, "jifen_db_pool_idle {}", pool.idle);
-        out.push_str("# HELP jifen_db_pool_max Largest number of database connections.\n");
-        out.push_str("# TYPE jifen_db_pool_max gauge\n");
-        let _ = writeln!(out, "jifen_db_pool_max {}", pool.max);
-        out
+        String::from_utf8_lossy(&out).into_owned()
     }
-}
-
-fn escape(label: &str) -> String {
-    label.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 #[cfg(test)]
@@ -119,11 +110,14 @@ mod tests {
             idle: 1,
             max: 8,
         });
-        assert!(text.contains(
-            r#"jifen_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
-        ));
-        assert!(text.contains(r#"le="0.005"} 1"#));
-        assert!(text.contains(r#"le="+Inf"} 2"#));
-        assert!(text.contains("jifen_db_pool_max 8"));
+        assert!(
+            text.contains(
+                r#"jifen_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"le="0.005"} 1"#), "{text}");
+        assert!(text.contains(r#"le="+Inf"} 2"#), "{text}");
+        assert!(text.contains("jifen_db_pool_max 8"), "{text}");
     }
 }
