@@ -22,6 +22,16 @@ pub struct ValidQuery<T>(pub T);
 /// A JSON answer or a problem: what read handlers return.
 pub type Json<T> = Result<actix_web::web::Json<T>, AppError>;
 
+/// Runs `work` with a pooled connection off the async workers and answers its result as
+/// JSON: the body of most handlers.
+pub async fn json<T, F>(db: &crate::db::Db, work: F) -> Json<T>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    Ok(web::Json(db.run(work).await?))
+}
+
 /// Largest JSON body accepted.
 const JSON_LIMIT: usize = 256 * 1024;
 

@@ -11,7 +11,7 @@ use super::ReverseRequest;
 use crate::audit::AuditView;
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
-use crate::http::{IdempotentJson, Json, ValidQuery, outcome_response};
+use crate::http::{IdempotentJson, Json, ValidQuery, json, outcome_response};
 use crate::ledger::model::ChainMark;
 use crate::ledger::verify::{HeadView, VerifyReport};
 use crate::ledger::views::TransactionView;
@@ -67,11 +67,7 @@ async fn verify_chain(
         ],
         None => Vec::new(),
     };
-    let report = state
-        .db
-        .run(move |conn| super::verify(conn, &p, id, &marks))
-        .await?;
-    Ok(web::Json(report))
+    json(&state.db, move |conn| super::verify(conn, &p, id, &marks)).await
 }
 
 /// The village's transactions with their postings, newest first.
@@ -93,11 +89,10 @@ async fn get_village_ledger(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<TransactionView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| super::village_ledger(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        super::village_ledger(conn, &p, id, &q.0)
+    })
+    .await
 }
 
 /// Reverses a transaction; a transaction is reversed at most once.
@@ -147,11 +142,7 @@ async fn reverse_transaction(
 #[get("/villages/{village_code}/ledger/head")]
 async fn get_chain_head(state: web::Data<AppState>, code: web::Path<String>) -> Json<HeadView> {
     let code = code.into_inner();
-    let head = state
-        .db
-        .run(move |conn| super::head_by_code(conn, &code))
-        .await?;
-    Ok(web::Json(head))
+    json(&state.db, move |conn| super::head_by_code(conn, &code)).await
 }
 
 /// Who did what, when, from where; newest first.
@@ -173,9 +164,8 @@ async fn list_audit(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<AuditView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| super::audit_events(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        super::audit_events(conn, &p, id, &q.0)
+    })
+    .await
 }

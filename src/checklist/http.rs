@@ -8,7 +8,7 @@ use super::model::{ChecklistFilter, ItemInput, ItemView};
 use super::service;
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
-use crate::http::{FileUpload, ValidJson, ValidQuery, created, read_file_part};
+use crate::http::{FileUpload, ValidJson, ValidQuery, created, json, read_file_part};
 use crate::org::model::ImportResult;
 use crate::paging::Page;
 use crate::state::AppState;
@@ -39,11 +39,7 @@ async fn list_checklist(
     q: ValidQuery<ChecklistFilter>,
 ) -> Result<web::Json<Page<ItemView>>, AppError> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| service::list(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| service::list(conn, &p, id, &q.0)).await
 }
 
 /// Adds an item (version 1).
@@ -96,11 +92,10 @@ async fn revise_checklist_item(
     body: ValidJson<ItemInput>,
 ) -> Result<web::Json<ItemView>, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let item = state
-        .db
-        .run(move |conn| service::revise(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(item))
+    json(&state.db, move |conn| {
+        service::revise(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// Retires an item: no new claims against it.
@@ -121,11 +116,7 @@ async fn retire_checklist_item(
     id: web::Path<i64>,
 ) -> Result<web::Json<ItemView>, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let item = state
-        .db
-        .run(move |conn| service::retire(conn, &c, id, now))
-        .await?;
-    Ok(web::Json(item))
+    json(&state.db, move |conn| service::retire(conn, &c, id, now)).await
 }
 
 /// Imports items from CSV or XLSX: all rows or none.
@@ -150,9 +141,8 @@ async fn import_checklist(
 ) -> Result<web::Json<ImportResult>, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let file = read_file_part(form).await?;
-    let result = state
-        .db
-        .run(move |conn| service::import(conn, &c, id, &file, now))
-        .await?;
-    Ok(web::Json(result))
+    json(&state.db, move |conn| {
+        service::import(conn, &c, id, &file, now)
+    })
+    .await
 }

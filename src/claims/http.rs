@@ -11,8 +11,8 @@ use super::service;
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
 use crate::http::{
-    FileBytes, FileUpload, IdempotentJson, Json, ValidJson, ValidQuery, created, outcome_response,
-    read_file_part,
+    FileBytes, FileUpload, IdempotentJson, Json, ValidJson, ValidQuery, created, json,
+    outcome_response, read_file_part,
 };
 use crate::paging::{Page, PageQuery};
 use crate::reports::BalanceView;
@@ -118,11 +118,7 @@ async fn list_claims(
     q: ValidQuery<ClaimFilter>,
 ) -> Json<Page<ClaimView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| service::list(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| service::list(conn, &p, id, &q.0)).await
 }
 
 /// One claim with its whole history.
@@ -166,11 +162,7 @@ async fn approve_claim(
     id: web::Path<i64>,
 ) -> Json<ClaimView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let claim = state
-        .db
-        .run(move |conn| service::approve(conn, &c, id, now))
-        .await?;
-    Ok(web::Json(claim))
+    json(&state.db, move |conn| service::approve(conn, &c, id, now)).await
 }
 
 /// Rejects a submitted claim, with the reason.
@@ -195,11 +187,10 @@ async fn reject_claim(
     body: ValidJson<ReasonRequest>,
 ) -> Json<ClaimView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let claim = state
-        .db
-        .run(move |conn| service::reject(conn, &c, id, &body.0.reason, now))
-        .await?;
-    Ok(web::Json(claim))
+    json(&state.db, move |conn| {
+        service::reject(conn, &c, id, &body.0.reason, now)
+    })
+    .await
 }
 
 /// 异议: a villager of the village objects to a claim on notice; it waits for the
@@ -254,11 +245,10 @@ async fn decide_objection(
     body: ValidJson<DecideRequest>,
 ) -> Json<ObjectionView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let objection = state
-        .db
-        .run(move |conn| service::decide(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(objection))
+    json(&state.db, move |conn| {
+        service::decide(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// Adds a photo (JPEG, PNG or WebP, at most 5 MB, at most 4 per claim), told by its
@@ -311,11 +301,10 @@ async fn list_evidence(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<EvidenceView>> {
     let id = id.into_inner();
-    let photos = state
-        .db
-        .run(move |conn| service::list_evidence(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(photos))
+    json(&state.db, move |conn| {
+        service::list_evidence(conn, &p, id, &q.0)
+    })
+    .await
 }
 
 /// One photo, for those who may see the claim.
@@ -366,11 +355,7 @@ async fn get_notice_board(
     code: web::Path<String>,
 ) -> Json<NoticeBoard> {
     let code = code.into_inner();
-    let board = state
-        .db
-        .run(move |conn| service::notice_board(conn, &code))
-        .await?;
-    Ok(web::Json(board))
+    json(&state.db, move |conn| service::notice_board(conn, &code)).await
 }
 
 /// A household's points, honour, points pending in notice, and stars.
@@ -390,12 +375,9 @@ async fn get_balance(
     id: web::Path<i64>,
 ) -> Json<BalanceView> {
     let id = id.into_inner();
-    let view = state
-        .db
-        .run(move |conn| {
-            let pending = service::pending(conn, id)?;
-            crate::reports::balance(conn, &p, id, pending)
-        })
-        .await?;
-    Ok(web::Json(view))
+    json(&state.db, move |conn| {
+        let pending = service::pending(conn, id)?;
+        crate::reports::balance(conn, &p, id, pending)
+    })
+    .await
 }

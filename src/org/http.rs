@@ -8,7 +8,7 @@ use super::model::*;
 use super::service;
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
-use crate::http::{FileUpload, Json, ValidJson, ValidQuery, created, read_file_part};
+use crate::http::{FileUpload, Json, ValidJson, ValidQuery, created, json, read_file_part};
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -51,11 +51,10 @@ async fn list_villages(
     p: Principal,
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<VillageView>> {
-    let page = state
-        .db
-        .run(move |conn| service::list_villages(conn, &p, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        service::list_villages(conn, &p, &q.0)
+    })
+    .await
 }
 
 /// Opens a village with its policy (defaults where not given).
@@ -101,11 +100,7 @@ async fn get_village(
     id: web::Path<i64>,
 ) -> Json<VillageView> {
     let id = id.into_inner();
-    let village = state
-        .db
-        .run(move |conn| service::get_village(conn, &p, id))
-        .await?;
-    Ok(web::Json(village))
+    json(&state.db, move |conn| service::get_village(conn, &p, id)).await
 }
 
 /// Renames a village or changes the policy fields named in `policy`.
@@ -129,11 +124,10 @@ async fn patch_village(
     body: ValidJson<PatchVillage>,
 ) -> Json<VillageView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let village = state
-        .db
-        .run(move |conn| service::patch_village(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(village))
+    json(&state.db, move |conn| {
+        service::patch_village(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// The village's groups (村民小组).
@@ -154,11 +148,10 @@ async fn list_groups(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<GroupView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| service::list_groups(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        service::list_groups(conn, &p, id, &q.0)
+    })
+    .await
 }
 
 /// Adds a group to the village.
@@ -209,11 +202,10 @@ async fn list_households(
     q: ValidQuery<HouseholdFilter>,
 ) -> Json<Page<HouseholdView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| service::list_households(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        service::list_households(conn, &p, id, &q.0)
+    })
+    .await
 }
 
 /// Adds a household; its head becomes its first member.
@@ -267,11 +259,10 @@ async fn import_households(
 ) -> Json<ImportResult> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let file = read_file_part(form).await?;
-    let result = state
-        .db
-        .run(move |conn| service::import_households(conn, &c, id, &file, now))
-        .await?;
-    Ok(web::Json(result))
+    json(&state.db, move |conn| {
+        service::import_households(conn, &c, id, &file, now)
+    })
+    .await
 }
 
 /// One household.
@@ -291,11 +282,7 @@ async fn get_household(
     id: web::Path<i64>,
 ) -> Json<HouseholdView> {
     let id = id.into_inner();
-    let household = state
-        .db
-        .run(move |conn| service::get_household(conn, &p, id))
-        .await?;
-    Ok(web::Json(household))
+    json(&state.db, move |conn| service::get_household(conn, &p, id)).await
 }
 
 /// Changes a household; a villager may change only their own phone number.
@@ -320,11 +307,10 @@ async fn patch_household(
     body: ValidJson<PatchHousehold>,
 ) -> Json<HouseholdView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let household = state
-        .db
-        .run(move |conn| service::patch_household(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(household))
+    json(&state.db, move |conn| {
+        service::patch_household(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// Changes a member: name, relation, phone, or standing (`active: false` ends every
@@ -350,11 +336,10 @@ async fn patch_member(
     body: ValidJson<PatchMember>,
 ) -> Json<MemberView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let member = state
-        .db
-        .run(move |conn| service::patch_member(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(member))
+    json(&state.db, move |conn| {
+        service::patch_member(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// Unbinds every WeChat openid of a member (a lost phone) and ends all of the member's
@@ -433,11 +418,7 @@ async fn list_members(
     id: web::Path<i64>,
 ) -> Json<Page<MemberView>> {
     let id = id.into_inner();
-    let members = state
-        .db
-        .run(move |conn| service::list_members(conn, &p, id))
-        .await?;
-    Ok(web::Json(members))
+    json(&state.db, move |conn| service::list_members(conn, &p, id)).await
 }
 
 /// Adds a member to a household.
@@ -514,11 +495,7 @@ async fn list_staff(
     p: Principal,
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<StaffView>> {
-    let page = state
-        .db
-        .run(move |conn| service::list_staff(conn, &p, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| service::list_staff(conn, &p, &q.0)).await
 }
 
 /// Creates a staff account with its role bindings.

@@ -4,7 +4,7 @@ use actix_web::{get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Principal;
-use crate::http::{Json, ValidQuery};
+use crate::http::{Json, ValidQuery, json};
 use crate::ledger::views::EntryView;
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
@@ -31,9 +31,8 @@ async fn get_household_ledger(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<EntryView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| super::household_ledger(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        super::household_ledger(conn, &p, id, &q.0)
+    })
+    .await
 }

@@ -8,7 +8,7 @@ use super::{card, service, settlement};
 use crate::auth::{Caller, Principal};
 use crate::error::AppError;
 use crate::http::{
-    FileBytes, IdempotentJson, Json, ValidJson, ValidQuery, created, outcome_response,
+    FileBytes, IdempotentJson, Json, ValidJson, ValidQuery, created, json, outcome_response,
 };
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
@@ -55,11 +55,7 @@ async fn list_shops(
     p: Principal,
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<ShopView>> {
-    let shops = state
-        .db
-        .run(move |conn| service::list_shops(conn, &p, &q.0))
-        .await?;
-    Ok(web::Json(shops))
+    json(&state.db, move |conn| service::list_shops(conn, &p, &q.0)).await
 }
 
 /// Opens a shop for one or more villages, with its keeper's account.
@@ -107,11 +103,10 @@ async fn list_goods(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<GoodsView>> {
     let id = id.into_inner();
-    let goods = state
-        .db
-        .run(move |conn| service::list_goods(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(goods))
+    json(&state.db, move |conn| {
+        service::list_goods(conn, &p, id, &q.0)
+    })
+    .await
 }
 
 /// Adds goods; the opening stock is recorded as a restock.
@@ -161,11 +156,10 @@ async fn patch_goods(
     body: ValidJson<PatchGoods>,
 ) -> Json<GoodsView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let goods = state
-        .db
-        .run(move |conn| service::patch_goods(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(goods))
+    json(&state.db, move |conn| {
+        service::patch_goods(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// Restocks (positive) or adjusts (negative) with a reason; stock never goes below 0.
@@ -247,11 +241,10 @@ async fn get_payment_code(
     id: web::Path<i64>,
 ) -> Json<PaymentCodeStatus> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let status = state
-        .db
-        .run(move |conn| service::code_status(conn, &p, id, now))
-        .await?;
-    Ok(web::Json(status))
+    json(&state.db, move |conn| {
+        service::code_status(conn, &p, id, now)
+    })
+    .await
 }
 
 /// Resolves a code to the masked household and its points; consumes nothing.
@@ -277,11 +270,10 @@ async fn scan_payment(
 ) -> Json<ScanView> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let pepper = state.auth.pepper.clone();
-    let view = state
-        .db
-        .run(move |conn| service::scan(conn, &c, &pepper, id, &body.0, now))
-        .await?;
-    Ok(web::Json(view))
+    json(&state.db, move |conn| {
+        service::scan(conn, &c, &pepper, id, &body.0, now)
+    })
+    .await
 }
 
 /// One atomic redemption: the code is consumed, stock taken, points debited, the shop's
@@ -338,11 +330,10 @@ async fn list_redemptions(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<ReceiptView>> {
     let id = id.into_inner();
-    let page = state
-        .db
-        .run(move |conn| service::list_redemptions(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(page))
+    json(&state.db, move |conn| {
+        service::list_redemptions(conn, &p, id, &q.0)
+    })
+    .await
 }
 
 /// One receipt.
@@ -362,11 +353,7 @@ async fn get_redemption(
     id: web::Path<i64>,
 ) -> Json<ReceiptView> {
     let id = id.into_inner();
-    let view = state
-        .db
-        .run(move |conn| service::get_redemption(conn, &p, id))
-        .await?;
-    Ok(web::Json(view))
+    json(&state.db, move |conn| service::get_redemption(conn, &p, id)).await
 }
 
 /// Voids a redemption: points and stock return. The shop within the village's
@@ -452,11 +439,7 @@ async fn list_settlements(
     q: ValidQuery<PageQuery>,
 ) -> Json<Page<SettlementView>> {
     let id = id.into_inner();
-    let list = state
-        .db
-        .run(move |conn| settlement::list(conn, &p, id, &q.0))
-        .await?;
-    Ok(web::Json(list))
+    json(&state.db, move |conn| settlement::list(conn, &p, id, &q.0)).await
 }
 
 /// One statement with its redemptions.
@@ -476,11 +459,7 @@ async fn get_settlement(
     id: web::Path<i64>,
 ) -> Json<SettlementView> {
     let id = id.into_inner();
-    let statement = state
-        .db
-        .run(move |conn| settlement::get(conn, &p, id))
-        .await?;
-    Ok(web::Json(statement))
+    json(&state.db, move |conn| settlement::get(conn, &p, id)).await
 }
 
 /// Approves a draft; its figures never change afterwards.
@@ -502,11 +481,10 @@ async fn approve_settlement(
     id: web::Path<i64>,
 ) -> Json<SettlementView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let statement = state
-        .db
-        .run(move |conn| settlement::approve(conn, &c, id, now))
-        .await?;
-    Ok(web::Json(statement))
+    json(&state.db, move |conn| {
+        settlement::approve(conn, &c, id, now)
+    })
+    .await
 }
 
 /// Records the payment of an approved statement; the settled points leave the shop's
@@ -532,11 +510,10 @@ async fn pay_settlement(
     body: ValidJson<PayRequest>,
 ) -> Json<SettlementView> {
     let (id, now) = (id.into_inner(), state.clock.now());
-    let statement = state
-        .db
-        .run(move |conn| settlement::pay(conn, &c, id, &body.0, now))
-        .await?;
-    Ok(web::Json(statement))
+    json(&state.db, move |conn| {
+        settlement::pay(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// The statement as CSV or XLSX, for the township's accounts.
@@ -659,9 +636,5 @@ async fn unlock_card(
     serial: web::Path<String>,
 ) -> Json<CardStatus> {
     let (serial, now) = (serial.into_inner(), state.clock.now());
-    let status = state
-        .db
-        .run(move |conn| card::unlock(conn, &c, &serial, now))
-        .await?;
-    Ok(web::Json(status))
+    json(&state.db, move |conn| card::unlock(conn, &c, &serial, now)).await
 }
