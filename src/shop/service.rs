@@ -20,7 +20,7 @@ use crate::db::idempotency::{IdempotencyKey, Outcome, created_once};
 use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::model::{Actor, TxKind, redemption_legs, void_legs};
-use crate::ledger::posting::{Posting, PostingError, post};
+use crate::ledger::posting::{Posted, Posting, PostingError, post};
 use crate::ledger::service::{chain_position, household_points, lock_chain};
 use crate::org::model::{CreateStaff, RoleRequest, mask_name};
 use crate::org::service::{
@@ -632,24 +632,60 @@ fn redeem_in(
     )?;
     // First, so that a wrong PIN is counted before anything else is touched.
     let who = paying(tx, pepper, shop_id, with, now)?;
-    let (village_id, household_id) = (who.village_id(), who.household_id());
     // The chain before the stock, as voids take them: racing writers never deadlock.
-    lock_chain(tx, village_id, now)?;
+    lock_chain(tx, who.village_id(), now)?;
     let (taken, total) = take_stock(tx, shop_id, &req.lines, now)?;
     if let Payer::Card(card) = &who {
         card::check_daily_cap(tx, card, total, now)?;
     }
-    let memo = taken
+    let sale = Sale {
+        shop_id,
+        who: &who,
+        taken: &taken,
+        total,
+    };
+    let posted = post_sale(tx, c, &sale, now)?;
+    let (redemption_id, number) = record_sale(tx, c, &sale, &posted, req, now)?;
+    let detail = json!({"receipt_no": number, "total": Amount::from_minor(total), "proxy_name": req.proxy_name});
+    let entry = Event {
+        village_id: Some(who.village_id()),
+        action: "redeem",
+        subject_kind: "redemption",
+        subject_id: Some(redemption_id),
+        detail,
+    };
+    audit::record(tx, c, entry, now)?;
+    receipt(tx, redemption_id)
+}
+
+/// What a redemption hands over: to whom, which goods, for how many points.
+struct Sale<'a> {
+    shop_id: i64,
+    who: &'a Payer,
+    taken: &'a [(GoodsRow, i32)],
+    total: i64,
+}
+
+/// Points out of the household and into the shop's receivable, on the chain.
+fn post_sale(
+    tx: &mut Tx<'_>,
+    c: &Caller,
+    sale: &Sale<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<Posted> {
+    let memo = sale
+        .taken
         .iter()
         .map(|(g, q)| format!("{} {q}{}", g.name, g.unit))
         .collect::<Vec<_>>()
         .join("、");
-    let posted = post(
+    let (village_id, household_id) = (sale.who.village_id(), sale.who.household_id());
+    post(
         tx,
         Posting {
             kind: TxKind::Redemption,
             memo: &memo,
-            legs: redemption_legs(village_id, household_id, shop_id, total),
+            legs: redemption_legs(village_id, household_id, sale.shop_id, sale.total),
             reverses: None,
             actor: Actor::from(c),
             at: now,
@@ -658,29 +694,41 @@ fn redeem_in(
     .map_err(|err| match err {
         PostingError::Insufficient(_) => AppError::InsufficientPoints,
         other => other.into(),
-    })?;
+    })
+}
+
+/// The numbered receipt with its lines and stock movements; the code is used up. The
+/// redemption's id and receipt number.
+fn record_sale(
+    tx: &mut Tx<'_>,
+    c: &Caller,
+    sale: &Sale<'_>,
+    posted: &Posted,
+    req: &RedeemRequest,
+    now: DateTime<Utc>,
+) -> AppResult<(i64, String)> {
     let points_after = posted
         .balances
         .iter()
         .find(|(k, _)| k.is_household())
         .map_or(0, |(_, b)| *b);
-    let day = shanghai_today(now);
+    let (shop_id, day) = (sale.shop_id, shanghai_today(now));
     let number = receipt_no(shop_id, day, store::next_receipt_seq(tx, shop_id, day)?);
     let redemption_id = store::insert_redemption(
         tx,
         &store::NewRedemption {
             shop_id,
-            village_id,
-            household_id,
+            village_id: sale.who.village_id(),
+            household_id: sale.who.household_id(),
             receipt_no: &number,
-            total_points: total,
+            total_points: sale.total,
             points_after,
             transaction_id: posted.transaction_id,
-            payment_code_id: match &who {
+            payment_code_id: match sale.who {
                 Payer::Code(code) => Some(code.id),
                 Payer::Card(_) => None,
             },
-            card_id: match &who {
+            card_id: match sale.who {
                 Payer::Card(card) => Some(card.id),
                 Payer::Code(_) => None,
             },
@@ -689,12 +737,12 @@ fn redeem_in(
             now: now.naive_utc(),
         },
     )?;
-    if let Payer::Code(code) = &who
+    if let Payer::Code(code) = sale.who
         && !store::consume_code(tx, code.id, redemption_id, now.naive_utc())?
     {
         return Err(AppError::CodeUsed);
     }
-    for (goods, quantity) in &taken {
+    for (goods, quantity) in sale.taken {
         store::insert_line(tx, redemption_id, goods, *quantity)?;
         let stock_after = store::goods_row(tx, goods.id)?.map_or(0, |g| g.stock);
         store::insert_movement(
@@ -713,16 +761,7 @@ fn redeem_in(
             },
         )?;
     }
-    let detail = json!({"receipt_no": number, "total": Amount::from_minor(total), "proxy_name": req.proxy_name});
-    let entry = Event {
-        village_id: Some(village_id),
-        action: "redeem",
-        subject_kind: "redemption",
-        subject_id: Some(redemption_id),
-        detail,
-    };
-    audit::record(tx, c, entry, now)?;
-    receipt(tx, redemption_id)
+    Ok((redemption_id, number))
 }
 
 /// A redemption as its receipt shows it.
