@@ -34,18 +34,10 @@ fn the_ledger_depends_on_nothing_above_the_database() {
     assert!(above.is_empty(), "the ledger imports {above:?}");
 }
 
-/// Top-level module → the top-level modules its files name as `crate::…` outside comments.
-fn import_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let tops: BTreeSet<String> = std::fs::read_dir(src)
-        .expect("src")
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            let module = name.strip_suffix(".rs").unwrap_or(&name).to_owned();
-            (!["lib", "main"].contains(&module.as_str())).then_some(module)
-        })
-        .collect();
-    let mut graph: BTreeMap<String, BTreeSet<String>> =
-        tops.iter().map(|t| (t.clone(), BTreeSet::new())).collect();
+/// Every `.rs` file under `src/` with the top-level module it belongs to (`db` for
+/// `src/db/fault.rs`, `api` for `src/api.rs`); `lib.rs` and `main.rs` belong to none.
+fn sources(src: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
     let mut pending = vec![src.to_path_buf()];
     while let Some(path) = pending.pop() {
         if path.is_dir() {
@@ -63,24 +55,88 @@ fn import_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
             .as_os_str()
             .to_string_lossy();
         let top = first.strip_suffix(".rs").unwrap_or(&first).to_owned();
-        let Some(edges) = graph.get_mut(&top) else {
-            continue;
-        };
-        let text = std::fs::read_to_string(&path).unwrap();
-        for line in text.lines() {
-            let code = line.split("//").next().unwrap_or("");
-            for (at, _) in code.match_indices("crate::") {
-                let name: String = code[at + 7..]
+        if !["lib", "main"].contains(&top.as_str()) {
+            files.push((top, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    files
+}
+
+/// The code of a line, without its comment.
+fn code(line: &str) -> &str {
+    line.split("//").next().unwrap_or("")
+}
+
+/// Top-level module → the top-level modules its files name as `crate::…` outside comments.
+fn import_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let files = sources(src);
+    let tops: BTreeSet<String> = files.iter().map(|(top, _)| top.clone()).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> =
+        tops.iter().map(|t| (t.clone(), BTreeSet::new())).collect();
+    for (top, text) in &files {
+        let edges = graph.get_mut(top).unwrap();
+        for line in text.lines().map(code) {
+            for (at, _) in line.match_indices("crate::") {
+                let name: String = line[at + 7..]
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
-                if name != top && tops.contains(&name) {
+                if &name != top && tops.contains(&name) {
                     edges.insert(name);
                 }
             }
         }
     }
     graph
+}
+
+/// Each table is written (inserted into, updated, deleted from) by one top-level folder
+/// only: the others ask that folder's service.
+#[test]
+fn each_table_has_one_writer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut writers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (top, text) in sources(&src) {
+        // Other names for a table: `use crate::db::schema::sign_in_counters as c;` writes
+        // `c::table`, `let target = accounts::table.filter(…)` writes `target`.
+        let mut aliases = BTreeMap::new();
+        for line in text.lines().map(code) {
+            for part in line.split([',', '{', '}', ';']) {
+                if let Some((table, alias)) = part.trim().split_once(" as ") {
+                    aliases.insert(alias.trim().to_owned(), table.trim().to_owned());
+                }
+            }
+            if let Some((name, value)) = line
+                .trim()
+                .strip_prefix("let ")
+                .and_then(|l| l.split_once(" = "))
+                && let Some((table, _)) = value.split_once("::table")
+            {
+                aliases.insert(name.trim().to_owned(), table.trim().to_owned());
+            }
+        }
+        let text: String = text.lines().map(code).collect::<Vec<_>>().join("\n");
+        for verb in ["insert_into(", "diesel::update(", "diesel::delete("] {
+            for (at, _) in text.match_indices(verb) {
+                let name: String = text[at + verb.len()..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let table = aliases.get(&name).cloned().unwrap_or(name);
+                writers.entry(table).or_default().insert(top.clone());
+            }
+        }
+    }
+    assert!(
+        writers.len() > 30,
+        "the scan found too few tables: {writers:?}"
+    );
+    let shared: Vec<_> = writers.iter().filter(|(_, w)| w.len() > 1).collect();
+    assert!(
+        shared.is_empty(),
+        "tables with more than one writer: {shared:?}"
+    );
 }
 
 /// The strongly connected components (each sorted), by repeated reachability: the graph
