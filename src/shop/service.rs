@@ -230,7 +230,7 @@ pub fn create_goods(
                 shop_id,
                 id,
                 req.stock,
-                "restock",
+                MovementKind::Restock,
                 "上架时的库存",
                 now,
             )?;
@@ -295,7 +295,7 @@ fn move_stock(
     shop_id: i64,
     goods_id: i64,
     delta: i64,
-    kind: &str,
+    kind: MovementKind,
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
@@ -345,9 +345,9 @@ fn adjust_stock_in(
         return Err(AppError::field("delta", "数量不能为 0"));
     }
     let kind = if req.delta > 0 {
-        "restock"
+        MovementKind::Restock
     } else {
-        "adjustment"
+        MovementKind::Adjustment
     };
     move_stock(
         tx,
@@ -750,7 +750,7 @@ fn record_sale(
             &store::NewMovement {
                 shop_id,
                 goods_id: goods.id,
-                kind: "redemption",
+                kind: MovementKind::Redemption,
                 delta: -i64::from(*quantity),
                 stock_after,
                 reason: &number,
@@ -858,20 +858,7 @@ fn void_in(
     now: DateTime<Utc>,
 ) -> AppResult<ReceiptView> {
     let row = store::redemption(tx, redemption_id)?.ok_or(AppError::NotFound)?;
-    let (shop, _) = shop_target(tx, row.shop_id)?;
-    let village = village_target(tx, row.village_id)?;
-    let as_shop = permits(&c.principal, Action::VoidRedemption, &shop);
-    if !as_shop {
-        authorize(&c.principal, Action::VoidRedemption, &village)?;
-    }
-    let window = i64::from(village_policy(tx, row.village_id)?.void_window_minutes);
-    let in_window = now.naive_utc() <= row.created_at + Duration::minutes(window);
-    let committee = permits(&c.principal, Action::VoidRedemption, &village);
-    if as_shop && !committee && !in_window {
-        return Err(AppError::InvalidState(format!(
-            "超过 {window} 分钟的兑换只能由村委会作废。"
-        )));
-    }
+    let committee = may_void(tx, c, &row, now)?;
     store::lock_shop(tx, row.shop_id)?;
     if !committee && settlement::is_on_statement(tx, row.id)? {
         return Err(AppError::InvalidState(
@@ -907,6 +894,50 @@ fn void_in(
         now.naive_utc(),
     )?;
     let statement = settlement::on_void(tx, row.id)?;
+    restock_voided(tx, c, &row, now)?;
+    let entry = Event {
+        village_id: Some(row.village_id),
+        action: "void",
+        subject_kind: "redemption",
+        subject_id: Some(row.id),
+        detail: void_detail(&row, reason, statement),
+    };
+    audit::record(tx, c, entry, now)?;
+    receipt(tx, redemption_id)
+}
+
+/// Whether the caller may void this redemption: the shop within the village's window,
+/// the committee at any time. True when the caller voids as the committee.
+fn may_void(
+    conn: &mut DbConnection,
+    c: &Caller,
+    row: &RedemptionRow,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let (shop, _) = shop_target(conn, row.shop_id)?;
+    let village = village_target(conn, row.village_id)?;
+    let as_shop = permits(&c.principal, Action::VoidRedemption, &shop);
+    if !as_shop {
+        authorize(&c.principal, Action::VoidRedemption, &village)?;
+    }
+    let window = i64::from(village_policy(conn, row.village_id)?.void_window_minutes);
+    let in_window = now.naive_utc() <= row.created_at + Duration::minutes(window);
+    let committee = permits(&c.principal, Action::VoidRedemption, &village);
+    if as_shop && !committee && !in_window {
+        return Err(AppError::InvalidState(format!(
+            "超过 {window} 分钟的兑换只能由村委会作废。"
+        )));
+    }
+    Ok(committee)
+}
+
+/// The voided goods go back on the shelf, each with its stock movement.
+fn restock_voided(
+    tx: &mut Tx<'_>,
+    c: &Caller,
+    row: &RedemptionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     for (goods_id, _, _, quantity, _) in store::lines_of(tx, row.id)? {
         let stock_after = store::move_stock(tx, goods_id, i64::from(quantity), now.naive_utc())?
             .ok_or(AppError::InsufficientStock)?;
@@ -915,7 +946,7 @@ fn void_in(
             &store::NewMovement {
                 shop_id: row.shop_id,
                 goods_id,
-                kind: "void",
+                kind: MovementKind::Void,
                 delta: i64::from(quantity),
                 stock_after,
                 reason: &row.receipt_no,
@@ -926,24 +957,16 @@ fn void_in(
             },
         )?;
     }
-    let detail = match statement {
-        VoidOnStatement::Unsettled => {
-            json!({"receipt_no": row.receipt_no, "reason": reason.trim()})
-        }
-        VoidOnStatement::LeftDraft(id) => {
-            json!({"receipt_no": row.receipt_no, "reason": reason.trim(), "left_settlement": id})
-        }
-        VoidOnStatement::CarriedForward(id) => {
-            json!({"receipt_no": row.receipt_no, "reason": reason.trim(), "settled_on": id})
-        }
-    };
-    let entry = Event {
-        village_id: Some(row.village_id),
-        action: "void",
-        subject_kind: "redemption",
-        subject_id: Some(row.id),
-        detail,
-    };
-    audit::record(tx, c, entry, now)?;
-    receipt(tx, redemption_id)
+    Ok(())
+}
+
+/// The audit detail of a void: the receipt, why, and what became of its statement line.
+fn void_detail(row: &RedemptionRow, reason: &str, statement: VoidOnStatement) -> serde_json::Value {
+    let mut detail = json!({"receipt_no": row.receipt_no, "reason": reason.trim()});
+    match statement {
+        VoidOnStatement::Unsettled => {}
+        VoidOnStatement::LeftDraft(id) => detail["left_settlement"] = json!(id),
+        VoidOnStatement::CarriedForward(id) => detail["settled_on"] = json!(id),
+    }
+    detail
 }
