@@ -353,6 +353,16 @@ pub struct SettlementLineView {
 }
 
 crate::text_state! {
+    /// Why a shop's stock moved.
+    pub enum MovementKind {
+        Restock = "restock",
+        Adjustment = "adjustment",
+        Redemption = "redemption",
+        Void = "void",
+    }
+}
+
+crate::text_state! {
     /// A statement's life: a draft until the committee approves it, then paid by the township.
     pub enum SettlementStatus {
         Draft = "draft",
@@ -479,5 +489,6 @@ mod tests {
     #[test]
     fn settlement_states_read_back_by_name_and_nothing_else() {
         crate::db::assert_names_round_trip::<super::SettlementStatus>();
+        crate::db::assert_names_round_trip::<super::MovementKind>();
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::model::SettlementStatus;
+use super::model::{MovementKind, SettlementStatus};
 use crate::db::DbConnection;
 use crate::db::schema::{
     goods, payment_codes, receipt_counters, redemption_lines, redemption_voids, redemptions,
@@ -160,7 +160,7 @@ pub fn move_stock(
 pub struct NewMovement<'a> {
     pub shop_id: i64,
     pub goods_id: i64,
-    pub kind: &'a str,
+    pub kind: MovementKind,
     pub delta: i64,
     pub stock_after: i64,
     pub reason: &'a str,
