@@ -16,12 +16,29 @@ use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::AppResult;
 
 /// The one HTTP client for WeChat's servers.
-pub static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
     reqwest::Client::builder()
         .timeout(StdDuration::from_secs(10))
         .build()
         .unwrap_or_default()
 });
+
+/// Asks one of WeChat's servers (`GET url?query`) and reads its JSON answer; a failure in
+/// words, for the log.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    url: String,
+    query: &[(&str, &str)],
+) -> Result<T, String> {
+    CLIENT
+        .get(url)
+        .query(query)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())
+}
 
 /// How long an exchanged code is remembered: long enough for WeChat's second call to
 /// the callback, too short for a leaked address to be worth anything.
@@ -61,20 +78,13 @@ async fn exchange(auth: &Auth, code: &str) -> Result<String, String> {
         "{}/sns/oauth2/access_token",
         auth.settings.wechat_api_base.trim_end_matches('/')
     );
-    let answer: TokenAnswer = CLIENT
-        .get(url)
-        .query(&[
-            ("appid", appid),
-            ("secret", secret),
-            ("code", code),
-            ("grant_type", "authorization_code"),
-        ])
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let query = [
+        ("appid", appid),
+        ("secret", secret),
+        ("code", code),
+        ("grant_type", "authorization_code"),
+    ];
+    let answer: TokenAnswer = get_json(url, &query).await?;
     match answer.openid.filter(|o| !o.is_empty()) {
         Some(openid) => Ok(openid),
         None => Err(format!(

@@ -12,7 +12,7 @@ use sha1::{Digest, Sha1};
 
 use crate::auth::http::cookies;
 use crate::auth::secrets::random_token;
-use crate::auth::wechat::CLIENT;
+use crate::auth::wechat::get_json;
 use crate::auth::{Auth, RoleName};
 
 /// The jsapi_ticket and when to fetch a new one.
@@ -36,15 +36,7 @@ struct Answer {
 }
 
 async fn call(url: String, query: &[(&str, &str)]) -> Result<Answer, String> {
-    let answer: Answer = CLIENT
-        .get(url)
-        .query(query)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let answer: Answer = get_json(url, query).await?;
     match answer.errcode {
         Some(code) if code != 0 => Err(format!(
             "errcode {code} {}",
