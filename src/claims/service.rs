@@ -56,16 +56,14 @@ fn view(row: ClaimRow, events: &[store::EventRow], reversed: &[i64]) -> ClaimVie
         status: status_of(&row, reversed),
         events: events
             .iter()
-            .filter(|e| e.0 == row.id)
-            .map(
-                |(_, status, note, actor_kind, actor_id, at)| ClaimEventView {
-                    status: *status,
-                    note: note.clone(),
-                    actor_kind: actor_kind.clone(),
-                    actor_id: *actor_id,
-                    at: at.and_utc(),
-                },
-            )
+            .filter(|e| e.claim_id == row.id)
+            .map(|e| ClaimEventView {
+                status: e.status,
+                note: e.note.clone(),
+                actor_kind: e.actor_kind.clone(),
+                actor_id: e.actor_id,
+                at: e.created_at.and_utc(),
+            })
             .collect(),
         id: row.id,
         village_id: row.village_id,

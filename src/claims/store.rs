@@ -108,21 +108,24 @@ pub fn claims_by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Cl
         .load(conn)
 }
 
-/// (claim id, status, note, actor kind, actor id, at) in order.
-pub type EventRow = (i64, ClaimStatus, String, String, Option<i64>, NaiveDateTime);
+/// A step in a claim's history.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = claim_events)]
+pub struct EventRow {
+    pub claim_id: i64,
+    pub status: ClaimStatus,
+    pub note: String,
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
 
+/// The claims' histories, in order.
 pub fn events_of(conn: &mut DbConnection, claim_ids: &[i64]) -> QueryResult<Vec<EventRow>> {
     claim_events::table
         .filter(claim_events::claim_id.eq_any(claim_ids.to_vec()))
         .order(claim_events::id)
-        .select((
-            claim_events::claim_id,
-            claim_events::status,
-            claim_events::note,
-            claim_events::actor_kind,
-            claim_events::actor_id,
-            claim_events::created_at,
-        ))
+        .select(EventRow::as_select())
         .load(conn)
 }
 

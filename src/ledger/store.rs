@@ -298,20 +298,25 @@ pub fn seq_of(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
 }
 
 /// A posting with its account's natural key.
-#[derive(Clone, Debug)]
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = postings)]
 pub struct PostingRow {
     pub transaction_id: i64,
     pub account_id: i64,
+    #[diesel(embed)]
     pub key: AccountKeyText,
     pub amount: i64,
     pub balance_after: i64,
 }
 
-/// An account key as stored (text columns), convertible to the canonical form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An account key as stored (text columns), convertible to the canonical form. The asset
+/// is the posting's (an account holds one asset).
+#[derive(Queryable, Selectable, Clone, Debug, PartialEq, Eq)]
+#[diesel(table_name = accounts)]
 pub struct AccountKeyText {
     pub owner_kind: String,
     pub owner_id: i64,
+    #[diesel(select_expression = postings::asset)]
     pub asset: String,
     pub purpose: String,
 }
@@ -325,60 +330,16 @@ impl AccountKeyText {
     }
 }
 
-type PostingTuple = (i64, i64, String, i64, String, String, i64, i64);
-
-fn posting_row(t: PostingTuple) -> PostingRow {
-    let (transaction_id, account_id, owner_kind, owner_id, asset, purpose, amount, balance_after) =
-        t;
-    PostingRow {
-        transaction_id,
-        account_id,
-        key: AccountKeyText {
-            owner_kind,
-            owner_id,
-            asset,
-            purpose,
-        },
-        amount,
-        balance_after,
-    }
-}
-
-fn posting_columns() -> (
-    postings::transaction_id,
-    postings::account_id,
-    accounts::owner_kind,
-    accounts::owner_id,
-    postings::asset,
-    accounts::purpose,
-    postings::amount,
-    postings::balance_after,
-) {
-    (
-        postings::transaction_id,
-        postings::account_id,
-        accounts::owner_kind,
-        accounts::owner_id,
-        postings::asset,
-        accounts::purpose,
-        postings::amount,
-        postings::balance_after,
-    )
-}
-
 pub fn postings_of(
     conn: &mut DbConnection,
     transaction_ids: &[i64],
 ) -> QueryResult<Vec<PostingRow>> {
-    Ok(postings::table
+    postings::table
         .inner_join(accounts::table.on(accounts::id.eq(postings::account_id)))
         .filter(postings::transaction_id.eq_any(transaction_ids.to_vec()))
         .order((postings::transaction_id, postings::id))
-        .select(posting_columns())
-        .load::<PostingTuple>(conn)?
-        .into_iter()
-        .map(posting_row)
-        .collect())
+        .select(PostingRow::as_select())
+        .load(conn)
 }
 
 /// A village's transactions in chain order, `limit` at a time after `after_seq`.

@@ -776,13 +776,13 @@ fn receipt_of(conn: &mut DbConnection, row: RedemptionRow) -> AppResult<ReceiptV
     let (seq, hash) = chain_position(conn, row.transaction_id)?;
     let lines = store::lines_of(conn, row.id)?
         .into_iter()
-        .map(|(goods_id, name, unit, quantity, price)| ReceiptLine {
-            goods_id,
-            name,
-            unit,
-            quantity,
-            points_price: Amount::from_minor(price),
-            points: Amount::from_minor(price * i64::from(quantity)),
+        .map(|line| ReceiptLine {
+            goods_id: line.goods_id,
+            points_price: Amount::from_minor(line.points_price),
+            points: Amount::from_minor(line.points_price * i64::from(line.quantity)),
+            name: line.name,
+            unit: line.unit,
+            quantity: line.quantity,
         })
         .collect();
     Ok(ReceiptView {
@@ -938,7 +938,10 @@ fn restock_voided(
     row: &RedemptionRow,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    for (goods_id, _, _, quantity, _) in store::lines_of(tx, row.id)? {
+    for store::LineRow {
+        goods_id, quantity, ..
+    } in store::lines_of(tx, row.id)?
+    {
         let stock_after = store::move_stock(tx, goods_id, i64::from(quantity), now.naive_utc())?
             .ok_or(AppError::InsufficientStock)?;
         store::insert_movement(

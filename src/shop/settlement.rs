@@ -110,7 +110,9 @@ fn draw_up(
 ) -> AppResult<Vec<store::NewLine>> {
     let mut rates = BTreeMap::new();
     let mut lines = Vec::new();
-    for (redemption_id, village_id, _, points, _) in store::unsettled(conn, shop_id, from, to)? {
+    for unsettled in store::unsettled(conn, shop_id, from, to)? {
+        let (redemption_id, village_id) = (unsettled.id, unsettled.village_id);
+        let points = unsettled.total_points;
         let rate = match rates.get(&village_id) {
             Some(rate) => *rate,
             None => {
@@ -192,17 +194,16 @@ pub fn create(
 /// under the shop's lock: a draft drops the line (its totals change); an approved or
 /// paid statement keeps it, and the shop's next statement carries the void back.
 pub fn on_void(tx: &mut Tx<'_>, redemption_id: i64) -> AppResult<VoidOnStatement> {
-    let Some((settlement_id, status, line_id, points, yuan)) =
-        store::statement_of(tx, redemption_id)?
-    else {
+    let Some(line) = store::statement_of(tx, redemption_id)? else {
         return Ok(VoidOnStatement::Unsettled);
     };
-    if status == SettlementStatus::Draft
-        && store::remove_from_draft(tx, settlement_id, line_id, points, yuan)?
+    let id = line.settlement_id;
+    if line.status == SettlementStatus::Draft
+        && store::remove_from_draft(tx, id, line.line_id, line.points, line.yuan)?
     {
-        return Ok(VoidOnStatement::LeftDraft(settlement_id));
+        return Ok(VoidOnStatement::LeftDraft(id));
     }
-    Ok(VoidOnStatement::CarriedForward(settlement_id))
+    Ok(VoidOnStatement::CarriedForward(id))
 }
 
 /// What a void did to settlement.

@@ -388,20 +388,22 @@ pub fn redemptions_page(
         .load(conn)
 }
 
-/// (goods id, name, unit, quantity, price) of a redemption line.
-pub type LineRow = (i64, String, String, i32, i64);
+/// A line of a receipt, as the goods were when they were redeemed.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = redemption_lines)]
+pub struct LineRow {
+    pub goods_id: i64,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i32,
+    pub points_price: i64,
+}
 
 pub fn lines_of(conn: &mut DbConnection, redemption_id: i64) -> QueryResult<Vec<LineRow>> {
     redemption_lines::table
         .filter(redemption_lines::redemption_id.eq(redemption_id))
         .order(redemption_lines::id)
-        .select((
-            redemption_lines::goods_id,
-            redemption_lines::name,
-            redemption_lines::unit,
-            redemption_lines::quantity,
-            redemption_lines::points_price,
-        ))
+        .select(LineRow::as_select())
         .load(conn)
 }
 
@@ -443,25 +445,31 @@ pub fn lock_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<()> {
     }
 }
 
-/// The statement a redemption is on: (settlement, status, line, points, yuan).
-pub type StatementOf = (i64, SettlementStatus, i64, i64, i64);
+/// A redemption's line on a statement, with the statement's state.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::settlement_lines)]
+pub struct LineOnStatement {
+    #[diesel(select_expression = crate::db::schema::settlements::id)]
+    pub settlement_id: i64,
+    #[diesel(select_expression = crate::db::schema::settlements::status)]
+    pub status: SettlementStatus,
+    #[diesel(select_expression = crate::db::schema::settlement_lines::id)]
+    pub line_id: i64,
+    pub points: i64,
+    pub yuan: i64,
+}
 
+/// The statement a redemption is on, if any (a voided line does not count).
 pub fn statement_of(
     conn: &mut DbConnection,
     redemption_id: i64,
-) -> QueryResult<Option<StatementOf>> {
+) -> QueryResult<Option<LineOnStatement>> {
     use crate::db::schema::{settlement_lines, settlements};
     settlement_lines::table
         .inner_join(settlements::table.on(settlements::id.eq(settlement_lines::settlement_id)))
         .filter(settlement_lines::redemption_id.eq(redemption_id))
         .filter(settlement_lines::void_id.is_null())
-        .select((
-            settlements::id,
-            settlements::status,
-            settlement_lines::id,
-            settlement_lines::points,
-            settlement_lines::yuan,
-        ))
+        .select(LineOnStatement::as_select())
         .first(conn)
         .optional()
 }
@@ -493,8 +501,14 @@ pub fn remove_from_draft(
     Ok(changed == 1)
 }
 
-/// (id, village, receipt number, points, when) of a redemption to settle.
-pub type Unsettled = (i64, i64, String, i64, NaiveDateTime);
+/// A redemption still to settle.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = redemptions)]
+pub struct Unsettled {
+    pub id: i64,
+    pub village_id: i64,
+    pub total_points: i64,
+}
 
 /// Redemptions of a shop in `[from, to)` (UTC) that are neither voided nor already on a
 /// statement.
@@ -514,13 +528,7 @@ pub fn unsettled(
         .filter(redemptions::id.ne_all(voided))
         .filter(redemptions::id.ne_all(settled))
         .order(redemptions::id)
-        .select((
-            redemptions::id,
-            redemptions::village_id,
-            redemptions::receipt_no,
-            redemptions::total_points,
-            redemptions::created_at,
-        ))
+        .select(Unsettled::as_select())
         .load(conn)
 }
 
