@@ -21,54 +21,101 @@ fn parse_bool(text: &str) -> Option<bool> {
 
 pub fn parse_items(bytes: &[u8]) -> Result<Vec<(usize, ItemInput)>, AppError> {
     let table = Table::read(bytes)?;
-    let required = [
-        table.required(&["code", "编号"]),
-        table.required(&["category", "类别"]),
-        table.required(&["title", "事项"]),
-        table.required(&["points", "分值"]),
-        table.required(&["period", "周期"]),
-        table.required(&["proposers", "申报人"]),
-    ];
-    let missing: Vec<FieldError> = required.iter().filter_map(|r| r.clone().err()).collect();
-    if !missing.is_empty() {
-        return Err(AppError::Validation(missing));
-    }
-    let [code, category, title, points, period, proposers] = required.map(|r| r.ok());
-    let description = table.column(&["description", "说明"]);
-    let cap = table.column(&["cap_count", "上限次数"]);
-    let evidence = table.column(&["evidence_required", "需要证据"]);
-
+    let columns = Columns::find(&table)?;
     let mut items = Vec::new();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashMap::new();
     for (row, cells) in &table.rows {
         let row = *row;
-        let text = |c| cell(cells, c).unwrap_or("").to_owned();
         let before = errors.len();
-        let points = match Amount::parse(&text(points)) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push(bad(row, "points", e.to_string()));
-                Amount::ZERO
-            }
-        };
-        let period = Period::from_name(&text(period)).unwrap_or_else(|| {
+        let input = columns.item(row, cells, &mut errors);
+        if let Err(invalid) = input.validate() {
+            let named_already = errors[before..].iter().map(|e| e.field.clone()).collect();
+            errors.extend(rule_errors(row, &invalid, named_already));
+        }
+        if let Some(first) = seen.insert(input.code.clone(), row) {
+            errors.push(bad(row, "code", format!("与第 {first} 行的编号重复")));
+        }
+        items.push((row, input));
+    }
+    if errors.is_empty() {
+        return Ok(items);
+    }
+    errors.sort_by_key(|e| {
+        e.field
+            .trim_start_matches("row ")
+            .split(':')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    });
+    Err(AppError::Validation(errors))
+}
+
+/// Where each field of an item stands in the table (Chinese or English headers).
+struct Columns {
+    code: Option<usize>,
+    category: Option<usize>,
+    title: Option<usize>,
+    points: Option<usize>,
+    period: Option<usize>,
+    proposers: Option<usize>,
+    description: Option<usize>,
+    cap: Option<usize>,
+    evidence: Option<usize>,
+}
+
+impl Columns {
+    /// The columns, or every required one that is missing.
+    fn find(table: &Table) -> Result<Self, AppError> {
+        let required = [
+            table.required(&["code", "编号"]),
+            table.required(&["category", "类别"]),
+            table.required(&["title", "事项"]),
+            table.required(&["points", "分值"]),
+            table.required(&["period", "周期"]),
+            table.required(&["proposers", "申报人"]),
+        ];
+        let missing: Vec<FieldError> = required.iter().filter_map(|r| r.clone().err()).collect();
+        if !missing.is_empty() {
+            return Err(AppError::Validation(missing));
+        }
+        let [code, category, title, points, period, proposers] = required.map(|r| r.ok());
+        Ok(Self {
+            code,
+            category,
+            title,
+            points,
+            period,
+            proposers,
+            description: table.column(&["description", "说明"]),
+            cap: table.column(&["cap_count", "上限次数"]),
+            evidence: table.column(&["evidence_required", "需要证据"]),
+        })
+    }
+
+    /// One row as an item; what cannot be read goes to `errors`, naming the row.
+    fn item(&self, row: usize, cells: &[String], errors: &mut Vec<FieldError>) -> ItemInput {
+        let text = |c| cell(cells, c).unwrap_or("").to_owned();
+        let points = Amount::parse(&text(self.points)).unwrap_or_else(|e| {
+            errors.push(bad(row, "points", e.to_string()));
+            Amount::ZERO
+        });
+        let period = Period::from_name(&text(self.period)).unwrap_or_else(|| {
             errors.push(bad(row, "period", "周期须为 每次/每月/每季度/每半年/每年"));
             Period::Event
         });
-        let cap_count = match cell(cells, cap) {
-            None => None,
-            Some(c) => c
-                .parse::<f64>()
+        let cap_count = cell(cells, self.cap).and_then(|c| {
+            c.parse::<f64>()
                 .ok()
                 .filter(|n| n.fract() == 0.0)
                 .map(|n| n as i32)
                 .or_else(|| {
                     errors.push(bad(row, "cap_count", "上限次数须为整数或留空"));
                     None
-                }),
-        };
-        let proposer_list: Vec<Proposer> = text(proposers)
+                })
+        });
+        let proposers = text(self.proposers)
             .split(['、', ',', '，'])
             .map(str::trim)
             .filter(|p| !p.is_empty())
@@ -79,62 +126,44 @@ pub fn parse_items(bytes: &[u8]) -> Result<Vec<(usize, ItemInput)>, AppError> {
                 })
             })
             .collect();
-        let evidence_required = match cell(cells, evidence) {
-            None => false,
-            Some(e) => parse_bool(e).unwrap_or_else(|| {
+        let evidence_required = cell(cells, self.evidence).is_some_and(|e| {
+            parse_bool(e).unwrap_or_else(|| {
                 errors.push(bad(row, "evidence_required", "须为 是 或 否"));
                 false
-            }),
-        };
-        let input = ItemInput {
-            code: text(code),
-            category: text(category),
-            title: text(title),
-            description: cell(cells, description).unwrap_or("").to_owned(),
+            })
+        });
+        ItemInput {
+            code: text(self.code),
+            category: text(self.category),
+            title: text(self.title),
+            description: text(self.description),
             points,
             period,
             cap_count,
-            proposers: proposer_list,
+            proposers,
             evidence_required,
-        };
-        if let Err(invalid) = input.validate() {
-            for (field, list) in invalid.field_errors() {
-                let already = errors[before..]
-                    .iter()
-                    .any(|e| e.field == format!("row {row}: {field}"));
-                if !already {
-                    let message = list
-                        .first()
-                        .and_then(|e| e.message.clone())
-                        .map(|m| m.to_string());
-                    errors.push(bad(
-                        row,
-                        &field,
-                        message.unwrap_or_else(|| "格式不对".into()),
-                    ));
-                }
-            }
         }
-        if let Some(first) = seen.insert(input.code.clone(), row) {
-            errors.push(bad(row, "code", format!("与第 {first} 行的编号重复")));
-        }
-        items.push((row, input));
     }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        errors.sort_by_key(|e| {
-            let row: usize = e
-                .field
-                .trim_start_matches("row ")
-                .split(':')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            row
-        });
-        Err(AppError::Validation(errors))
-    }
+}
+
+/// The item rules a row breaks, for the fields no reading error has named already.
+fn rule_errors(
+    row: usize,
+    invalid: &validator::ValidationErrors,
+    named_already: std::collections::HashSet<String>,
+) -> Vec<FieldError> {
+    invalid
+        .field_errors()
+        .into_iter()
+        .filter(|(field, _)| !named_already.contains(&format!("row {row}: {field}")))
+        .map(|(field, list)| {
+            let message = list
+                .first()
+                .and_then(|e| e.message.clone())
+                .map(|m| m.to_string());
+            bad(row, &field, message.unwrap_or_else(|| "格式不对".into()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
