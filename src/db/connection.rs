@@ -169,15 +169,6 @@ impl Db {
         .await
         .map_err(AppError::internal)?
     }
-
-    /// Like [`Db::run`], inside one write transaction.
-    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
-    where
-        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run(move |conn| write_tx(conn, work)).await
-    }
 }
 
 /// Why the database cannot serve now, for `/readyz`.
@@ -240,7 +231,7 @@ fn probe_write(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
-/// A write transaction in progress. Only [`write_tx`] (and [`Db::write`]) makes one, so a
+/// A write transaction in progress. Only [`write_tx`] makes one, so a
 /// function that takes `&mut Tx` cannot be called outside a transaction: code holding only
 /// a pooled connection does not compile. Reads inside the transaction use it as a
 /// connection (it dereferences to one).
