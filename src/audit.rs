@@ -68,17 +68,35 @@ pub struct AuditView {
     pub created_at: DateTime<Utc>,
 }
 
-type Row = (
-    i64,
-    String,
-    Option<i64>,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    NaiveDateTime,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+struct EventRow {
+    id: i64,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    action: String,
+    subject_kind: String,
+    subject_id: Option<i64>,
+    detail: String,
+    addr: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<EventRow> for AuditView {
+    fn from(row: EventRow) -> Self {
+        AuditView {
+            id: row.id,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            action: row.action,
+            subject_kind: row.subject_kind,
+            subject_id: row.subject_id,
+            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            addr: row.addr,
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
 
 /// Newest first, before `page.after` (an event id) when given.
 pub fn page(
@@ -86,47 +104,12 @@ pub fn page(
     village_id: i64,
     page: PageRequest,
 ) -> QueryResult<Vec<AuditView>> {
-    let rows: Vec<Row> = audit_events::table
+    let rows: Vec<EventRow> = audit_events::table
         .filter(audit_events::village_id.eq(village_id))
         .filter(audit_events::id.lt(page.after.unwrap_or(i64::MAX)))
         .order(audit_events::id.desc())
         .limit(page.limit + 1)
-        .select((
-            audit_events::id,
-            audit_events::actor_kind,
-            audit_events::actor_id,
-            audit_events::action,
-            audit_events::subject_kind,
-            audit_events::subject_id,
-            audit_events::detail,
-            audit_events::addr,
-            audit_events::created_at,
-        ))
+        .select(EventRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                actor_kind,
-                actor_id,
-                action,
-                subject_kind,
-                subject_id,
-                detail,
-                addr,
-                created_at,
-            )| AuditView {
-                id,
-                actor_kind,
-                actor_id,
-                action,
-                subject_kind,
-                subject_id,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                addr,
-                created_at: created_at.and_utc(),
-            },
-        )
-        .collect())
+    Ok(rows.into_iter().map(AuditView::from).collect())
 }

@@ -1010,13 +1010,13 @@ pub fn evidence(
 }
 
 fn board_claim(row: store::BoardRow) -> BoardClaim {
-    let (claim, door_no, head_name, category, title, posted_at) = row;
+    let (claim, posted_at) = (row.claim, row.posted_at);
     BoardClaim {
         claim_id: claim.id,
-        door_no,
-        household: crate::org::model::mask_name(&head_name),
-        category,
-        item: title,
+        door_no: row.door_no,
+        household: crate::org::model::mask_name(&row.head_name),
+        category: row.category,
+        item: row.title,
         points: Amount::from_minor(claim.total),
         quantity: claim.quantity,
         occurred_on: claim.occurred_on,

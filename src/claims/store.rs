@@ -425,16 +425,15 @@ pub fn evidence_data(
         .optional()
 }
 
-/// A claim as the notice board shows it: (claim, door number, head's name, category,
-/// title, posted at).
-pub type BoardRow = (
-    ClaimRow,
-    String,
-    String,
-    String,
-    String,
-    Option<NaiveDateTime>,
-);
+/// A claim as the notice board shows it.
+pub struct BoardRow {
+    pub claim: ClaimRow,
+    pub door_no: String,
+    pub head_name: String,
+    pub category: String,
+    pub title: String,
+    pub posted_at: Option<NaiveDateTime>,
+}
 
 pub fn board(
     conn: &mut DbConnection,
@@ -468,11 +467,18 @@ pub fn board(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(claim, door, head, category, title)| {
-            let at = claim
+        .map(|(claim, door_no, head_name, category, title)| {
+            let posted_at = claim
                 .transaction_id
                 .and_then(|t| posted.iter().find(|(id, _)| *id == t).map(|(_, at)| *at));
-            (claim, door, head, category, title, at)
+            BoardRow {
+                claim,
+                door_no,
+                head_name,
+                category,
+                title,
+                posted_at,
+            }
         })
         .collect())
 }
