@@ -6,8 +6,11 @@ use askama::Template;
 
 use super::people::{GroupOfHouseholds, households_by_group};
 use super::{Nav, render};
+use crate::auth::Principal;
 use crate::checklist::model::{ChecklistFilter, ItemView};
 use crate::clock::shanghai_today;
+use crate::db::DbConnection;
+use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::page::Chrome;
 
@@ -28,15 +31,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         &req,
         &state,
         "awards",
-        |conn, p, village_id| {
-            let filter = ChecklistFilter {
-                include_retired: false,
-                limit: Some(500),
-                cursor: None,
-            };
-            let items = crate::checklist::service::list(conn, p, village_id, &filter)?.items;
-            Ok((items, households_by_group(conn, p, village_id)?))
-        },
+        |conn, p, village_id| items_and_households(conn, p, village_id, |_| true),
         |chrome, nav, (items, groups)| AwardsPage {
             chrome,
             nav,
@@ -46,4 +41,25 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         },
     )
     .await
+}
+
+/// The active items `keep` allows and the village's households by group: what a page that
+/// gives points to many households at once picks from.
+pub(super) fn items_and_households(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    keep: fn(&ItemView) -> bool,
+) -> AppResult<(Vec<ItemView>, Vec<GroupOfHouseholds>)> {
+    let filter = ChecklistFilter {
+        include_retired: false,
+        limit: Some(500),
+        cursor: None,
+    };
+    let items = crate::checklist::service::list(conn, p, village_id, &filter)?
+        .items
+        .into_iter()
+        .filter(keep)
+        .collect();
+    Ok((items, households_by_group(conn, p, village_id)?))
 }

@@ -3,9 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-use super::people::{GroupOfHouseholds, households_by_group};
+use super::awards::items_and_households;
+use super::people::GroupOfHouseholds;
 use super::{Nav, render};
-use crate::checklist::model::{ChecklistFilter, ItemView, Proposer};
+use crate::checklist::model::{ItemView, Proposer};
 use crate::clock::shanghai_today;
 use crate::state::AppState;
 use crate::web::page::Chrome;
@@ -28,17 +29,9 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         &state,
         "propose",
         |conn, p, village_id| {
-            let filter = ChecklistFilter {
-                include_retired: false,
-                limit: Some(500),
-                cursor: None,
-            };
-            let items = crate::checklist::service::list(conn, p, village_id, &filter)?
-                .items
-                .into_iter()
-                .filter(|i| i.proposers.contains(&Proposer::GroupLeader))
-                .collect();
-            Ok((items, households_by_group(conn, p, village_id)?))
+            items_and_households(conn, p, village_id, |item| {
+                item.proposers.contains(&Proposer::GroupLeader)
+            })
         },
         |chrome, nav, (items, groups)| ProposePage {
             chrome,
