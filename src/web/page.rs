@@ -96,6 +96,21 @@ pub fn failure(req: &HttpRequest, state: &AppState, err: &AppError) -> HttpRespo
     error_page(req, state, status, &message)
 }
 
+/// A sign-in form's answer to an error: a refusal shows the form again with the reason
+/// in words (`form_again`), anything else is the error page.
+pub fn form_or_failure(
+    req: &HttpRequest,
+    state: &AppState,
+    err: &AppError,
+    form_again: impl FnOnce(StatusCode, String) -> HttpResponse,
+) -> HttpResponse {
+    let (status, message) = words(err);
+    if status.is_server_error() {
+        return failure(req, state, err);
+    }
+    form_again(status, message)
+}
+
 pub fn redirect(to: &str) -> HttpResponseBuilder {
     // An address that cannot be a header value goes home rather than failing.
     let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));

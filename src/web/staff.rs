@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::page::{self, Chrome, failure, redirect, safe_next, show};
+use super::page::{self, Chrome, redirect, safe_next, show};
 use crate::auth::http::cookies;
 use crate::auth::service::LoginRequest;
 use crate::auth::{Principal, RoleName, session};
@@ -79,11 +79,9 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
                 .cookie(cookies::session_cookie(&state.auth, token))
                 .finish()
         }
-        Err(err) if err.problem().status < 500 => {
-            let (status, message) = page::words(&err);
+        Err(err) => page::form_or_failure(&req, &state, &err, |status, message| {
             login_form(&req, &state, status, &form, Some(message))
-        }
-        Err(err) => failure(&req, &state, &err),
+        }),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::auth::http::cookies;
 use crate::auth::session;
 use crate::http::client_addr;
 use crate::state::AppState;
-use crate::web::page::{self, Chrome, failure, redirect, safe_next, show};
+use crate::web::page::{self, Chrome, redirect, safe_next, show};
 use crate::web::wechat;
 
 #[derive(Template)]
@@ -83,11 +83,9 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -
             .cookie(cookies::session_cookie(&state.auth, token))
             .cookie(wechat::forget_pending())
             .finish(),
-        Err(err) if err.problem().status < 500 => {
-            let (status, message) = page::words(&err);
+        Err(err) => page::form_or_failure(&req, &state, &err, |status, message| {
             login_form(&req, &state, status, &form, Some(message))
-        }
-        Err(err) => failure(&req, &state, &err),
+        }),
     }
 }
 
