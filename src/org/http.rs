@@ -460,6 +460,7 @@ async fn add_member(
         (status = 201, description = "The invite code, shown only this once", body = InviteView),
         (status = 403, description = "Only the committee makes invites"),
         (status = 404, description = "No such household in the caller's scope"),
+        (status = 409, description = "`invalid_state`: the household or the member is deactivated"),
         (status = 422, description = "The member is not of this household"),
     )
 )]

@@ -563,6 +563,7 @@ async fn export_settlement(
         (status = 201, description = "The card: serial, and the token for its QR (shown once)", body = CardView),
         (status = 403, description = "Only the committee issues cards"),
         (status = 404, description = "No such household in the caller's scope"),
+        (status = 409, description = "`invalid_state`: the household is deactivated"),
         (status = 422, description = "The PIN is not 4–6 digits"),
     )
 )]
@@ -595,6 +596,7 @@ async fn issue_card(
         (status = 201, description = "The sheet to print", content_type = "text/html"),
         (status = 403, description = "Only the committee issues cards"),
         (status = 404, description = "No such village in the caller's scope"),
+        (status = 409, description = "`invalid_state`: a household is deactivated"),
         (status = 422, description = "A household or PIN is invalid, e.g. `cards[2].pin`"),
     )
 )]
