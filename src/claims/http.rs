@@ -81,6 +81,7 @@ async fn award_households(
         (status = 201, description = "The claim, `submitted`", body = ClaimView),
         (status = 403, description = "The caller may not propose this item for this household"),
         (status = 404, description = "No such household in the caller's scope"),
+        (status = 409, description = "`invalid_state`: the household is deactivated"),
         (status = 422, description = "A field is invalid, or `cap_exceeded`"),
     )
 )]
