@@ -42,6 +42,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("cannot set up the metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// Opens the database, applies migrations and loads secrets.
@@ -204,7 +206,7 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
     // Shared by every worker, so each is made once, here.
     let auth = web::Data::from(state.auth.clone());
     let settings = web::Data::from(state.settings.clone());
-    let metrics = web::Data::new(Metrics::default());
+    let metrics = web::Data::new(Metrics::new()?);
     let ticket = web::Data::new(crate::web::TicketCache::default());
     let server = HttpServer::new(move || {
         let observed = metrics.clone();

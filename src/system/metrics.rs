@@ -26,8 +26,9 @@ pub struct PoolUse {
     pub max: u32,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// The server's metrics, registered once at start-up.
+    pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
@@ -35,8 +36,7 @@ impl Default for Metrics {
                 "HTTP requests by route and status.",
             ),
             &LABELS,
-        )
-        .expect("a valid counter");
+        )?;
         let latency = HistogramVec::new(
             HistogramOpts::new(
                 "jifen_http_request_duration_seconds",
@@ -44,16 +44,17 @@ impl Default for Metrics {
             )
             .buckets(BUCKETS.to_vec()),
             &LABELS,
-        )
-        .expect("a valid histogram");
-        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("a valid gauge");
+        )?;
         let metrics = Self {
-            pool_connections: gauge("jifen_db_pool_connections", "Open database connections."),
-            pool_idle: gauge("jifen_db_pool_idle", "Idle database connections."),
-            pool_max: gauge(
+            pool_connections: IntGauge::new(
+                "jifen_db_pool_connections",
+                "Open database connections.",
+            )?,
+            pool_idle: IntGauge::new("jifen_db_pool_idle", "Idle database connections.")?,
+            pool_max: IntGauge::new(
                 "jifen_db_pool_max",
                 "Largest number of database connections.",
-            ),
+            )?,
             requests,
             latency,
             registry,
@@ -65,16 +66,11 @@ impl Default for Metrics {
             Box::new(metrics.pool_idle.clone()),
             Box::new(metrics.pool_max.clone()),
         ] {
-            metrics
-                .registry
-                .register(collector)
-                .expect("each metric registered once");
+            metrics.registry.register(collector)?;
         }
-        metrics
+        Ok(metrics)
     }
-}
 
-impl Metrics {
     /// `route` is the matched pattern (`/api/v1/households/{household_id}`), never the
     /// raw path, so ids do not explode the number of series.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -102,7 +98,7 @@ mod tests {
 
     #[test]
     fn counts_and_buckets() {
-        let metrics = Metrics::default();
+        let metrics = Metrics::new().unwrap();
         metrics.observe("GET", "/healthz", 200, 0.003);
         metrics.observe("GET", "/healthz", 200, 0.2);
         let text = metrics.render(&PoolUse {
