@@ -23,7 +23,7 @@ use crate::db::{Db, migrate};
 use crate::error::AppError;
 use crate::openapi::methods::AllowedMethods;
 use crate::state::AppState;
-use crate::system::metrics::Metrics;
+use crate::system::metrics::{Metrics, Served};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -233,18 +233,19 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
                 let metrics = observed.clone();
                 let call = srv.call(req);
                 async move {
-                    let mut res = call.await?;
+                    let (res, statements) = crate::db::statements::counted(call).await;
+                    let mut res = res?;
                     let status = res.status().as_u16();
                     let route = res
                         .request()
                         .match_pattern()
                         .unwrap_or_else(|| "(unmatched)".to_owned());
                     let seconds = started.elapsed().as_secs_f64();
-                    metrics.observe(&method, &route, status, seconds);
+                    metrics.observe(&method, &route, status, Served { seconds, statements });
                     if let Ok(value) = HeaderValue::from_str(&request_id) {
                         res.headers_mut().insert(REQUEST_ID, value);
                     }
-                    tracing::info!(status, route = %route, ms = (seconds * 1000.0).round(), "done");
+                    tracing::info!(status, route = %route, ms = (seconds * 1000.0).round(), statements, "done");
                     Ok(res)
                 }
                 .instrument(span)

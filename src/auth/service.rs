@@ -12,8 +12,9 @@ use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
 use super::store;
 use super::token::TokenKeys;
 use super::token::{ACCESS_TTL, REFRESH_TTL, Subject, Verified};
-use crate::db::{DbConnection, Tx, write_tx};
+use crate::db::{DbConnection, Tx, reference, write_tx};
 use crate::error::{AppError, AppResult};
+use diesel::QueryResult;
 
 /// Invite codes are ten digits: easy to type on a phone, rate-limited against guessing.
 pub const INVITE_DIGITS: usize = 10;
@@ -159,20 +160,14 @@ pub fn wechat_bound(conn: &mut DbConnection, member_ids: &[i64]) -> AppResult<Ve
 }
 
 /// Loads the caller behind a token; an account that is gone or disabled is signed out.
+/// The caller is a reference row (see `db::reference`): a change to staff, roles or
+/// members made on this server counts at once, one made on another within seconds.
 pub fn load_principal(conn: &mut DbConnection, subject: Subject) -> AppResult<Principal> {
     let gone = AppError::Unauthenticated("账号已停用，请重新登录。");
     match subject.kind {
         PrincipalKind::Staff => {
-            let staff = store::staff_by_id(conn, subject.id)?
-                .filter(|s| s.active)
-                .ok_or(gone)?;
-            Ok(Principal {
-                id: staff.id,
-                kind: PrincipalKind::Staff,
-                name: staff.name,
-                township_id: staff.township_id,
-                roles: store::roles_of_staff(conn, staff.id)?,
-            })
+            let staff = reference::get(subject.id, || read_staff_principal(conn, subject.id))?;
+            staff.map(|StaffPrincipal(p)| p).ok_or(gone)
         }
         PrincipalKind::Villager => {
             let member = store::member_identity(conn, subject.id)?.ok_or(gone)?;
@@ -189,6 +184,23 @@ pub fn load_principal(conn: &mut DbConnection, subject: Subject) -> AppResult<Pr
             })
         }
     }
+}
+
+/// An active staff account with its roles, as one kind of reference row.
+#[derive(Clone)]
+struct StaffPrincipal(Principal);
+
+fn read_staff_principal(conn: &mut DbConnection, id: i64) -> QueryResult<Option<StaffPrincipal>> {
+    let Some(staff) = store::staff_by_id(conn, id)?.filter(|s| s.active) else {
+        return Ok(None);
+    };
+    Ok(Some(StaffPrincipal(Principal {
+        id: staff.id,
+        kind: PrincipalKind::Staff,
+        name: staff.name,
+        township_id: staff.township_id,
+        roles: store::roles_of_staff(conn, staff.id)?,
+    })))
 }
 
 fn issue_pair(

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 
 use super::model::{PrincipalKind, RoleBinding, RoleName};
 use super::token::Subject;
-use crate::db::DbConnection;
 use crate::db::schema::{
     households, invite_codes, members, refresh_tokens, role_bindings, staff, villages,
     web_sessions, wechat_bindings, wechat_codes,
 };
+use crate::db::{DbConnection, reference};
 use crate::per_backend;
 
 #[derive(Queryable, Selectable)]
@@ -63,6 +63,7 @@ pub fn roles_of_staff(conn: &mut DbConnection, staff_id: i64) -> QueryResult<Vec
 }
 
 /// A household member as a signed-in villager sees themself.
+#[derive(Clone)]
 pub struct MemberIdentity {
     pub member_id: i64,
     pub name: String,
@@ -73,8 +74,16 @@ pub struct MemberIdentity {
     pub signed_out_at: Option<NaiveDateTime>,
 }
 
-/// A member who may sign in: the member and the household both active.
+/// A member who may sign in: the member and the household both active; a reference row
+/// (see `db::reference`).
 pub fn member_identity(
+    conn: &mut DbConnection,
+    member_id: i64,
+) -> QueryResult<Option<MemberIdentity>> {
+    reference::get(member_id, || read_member_identity(conn, member_id))
+}
+
+fn read_member_identity(
     conn: &mut DbConnection,
     member_id: i64,
 ) -> QueryResult<Option<MemberIdentity>> {

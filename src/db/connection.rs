@@ -1,11 +1,14 @@
 //! The connection type, its pool, and the one way to run a write transaction.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool};
 
+use super::reference::{self, References};
+use super::statements::{self, StatementCount};
 use super::target::{DbTarget, TargetError};
 use crate::error::{AppError, AppResult};
 
@@ -40,9 +43,14 @@ impl DbManager {
                 let mut conn = SqliteConnection::establish(path)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                conn.set_instrumentation(StatementCount::default());
                 Ok(DbConnection::Sqlite(conn))
             }
-            DbTarget::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            DbTarget::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.set_instrumentation(StatementCount::default());
+                Ok(DbConnection::Pg(conn))
+            }
         }
     }
 }
@@ -60,13 +68,13 @@ impl ManageConnection for DbManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    /// A connection whose transaction manager broke (the server went away mid-transaction)
-    /// is dropped, never handed out again.
+    /// A connection the server closed, or whose transaction manager broke (the server
+    /// went away mid-transaction), is dropped, never handed out again.
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         use diesel::r2d2::R2D2Connection;
         match conn {
             DbConnection::Sqlite(c) => c.is_broken(),
-            DbConnection::Pg(c) => c.is_broken(),
+            DbConnection::Pg(c) => c.is_broken() || StatementCount::saw_closed(c.instrumentation()),
         }
     }
 }
@@ -107,6 +115,7 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    references: Arc<References>,
 }
 
 impl Db {
@@ -145,10 +154,16 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(min_idle)
+            // A test query before every check-out is a round trip per request; a closed
+            // connection is found by the query that fails on it instead (`has_broken`).
+            .test_on_check_out(false)
             .connection_timeout(acquire_timeout)
             .error_handler(Box::new(OutageLog::default()))
             .build(DbManager::new(target))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            references: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &DbPool {
@@ -161,10 +176,15 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, references) = (self.pool.clone(), self.references.clone());
+        let tally = statements::request_tally();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            statements::tallied(tally.as_deref(), || {
+                references.serving(|| {
+                    let mut conn = pool.get()?;
+                    work(&mut conn)
+                })
+            })
         })
         .await
         .map_err(AppError::internal)?
@@ -282,11 +302,18 @@ pub fn write_tx<T>(
     }
     .map_err(map_busy)?;
     match work(&mut Tx { conn: &mut *conn }) {
-        Ok(value) => {
-            Manager::commit_transaction(conn).map_err(map_busy)?;
-            Ok(value)
-        }
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => {
+                reference::committed();
+                Ok(value)
+            }
+            Err(err) => {
+                reference::rolled_back();
+                Err(map_busy(err))
+            }
+        },
         Err(err) => {
+            reference::rolled_back();
             if let Err(rollback) = Manager::rollback_transaction(conn) {
                 tracing::error!(error = %rollback, "rollback failed");
             }
@@ -295,7 +322,7 @@ pub fn write_tx<T>(
     }
 }
 
-fn in_transaction(conn: &mut DbConnection) -> bool {
+pub(super) fn in_transaction(conn: &mut DbConnection) -> bool {
     let depth = match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()

@@ -16,7 +16,9 @@ macro_rules! per_backend {
 mod connection;
 pub mod idempotency;
 pub mod migrate;
+pub mod reference;
 pub mod schema;
+pub mod statements;
 mod target;
 mod text_state;
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{AccountKey, Actor, Asset, Floor, Leg, Owner, Purpose, TxKind};
-use super::posting::{Posted, Posting, post};
+use super::posting::{Posted, Posting, lock_chain, post_on};
 use super::store::{self, AccountKeyText, PostingRow, TransactionRow};
 use super::verify::HeadView;
 use super::views::*;
@@ -68,13 +68,6 @@ fn transaction_view(tx: TransactionRow, postings: &[PostingRow]) -> AppResult<Tr
         prev_hash: tx.prev_hash,
         hash: tx.hash,
     })
-}
-
-/// Takes the village's chain-head lock for the rest of the transaction, so checks made
-/// after it see every posting committed before.
-pub fn lock_chain(tx: &mut Tx<'_>, village_id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    store::lock_head(tx, village_id, now.naive_utc())?;
-    Ok(())
 }
 
 /// A household's spendable points, for callers that have authorised the read themselves.
@@ -227,7 +220,7 @@ pub fn reverse(
         ));
     }
     // Under the chain-head lock, so two racing reversals see each other.
-    store::lock_head(tx, original.village_id, now.naive_utc())?;
+    let head = lock_chain(tx, original.village_id, now)?;
     if store::reversal_of(tx, transaction_id)?.is_some() {
         return Err(AppError::Conflict("这笔记录已经冲正过了。".into()));
     }
@@ -243,8 +236,9 @@ pub fn reverse(
         })
         .collect::<AppResult<Vec<_>>>()?;
     let memo = format!("冲正 #{}：{}", original.seq, reason.trim());
-    let posted = post(
+    let posted = post_on(
         tx,
+        head,
         Posting {
             kind: TxKind::Reversal,
             memo: &memo,

@@ -10,14 +10,17 @@ use crate::db::TextState;
 use crate::db::schema::{accounts, chain_heads, ledger_transactions, postings};
 use crate::per_backend;
 
-/// Makes sure the village has a chain head, then locks it until the transaction ends:
+/// Locks the village's chain head until the transaction ends and reads it:
 /// `SELECT ... FOR UPDATE` on PostgreSQL; on SQLite the immediate transaction already
-/// holds the database's write lock.
+/// holds the database's write lock. The village's first posting makes the head.
 pub fn lock_head(
     conn: &mut DbConnection,
     village_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<(i64, String)> {
+    if let Some(head) = locked_head(conn, village_id)? {
+        return Ok(head);
+    }
     let genesis = (
         chain_heads::village_id.eq(village_id),
         chain_heads::seq.eq(0i64),
@@ -29,12 +32,16 @@ pub fn lock_head(
         .on_conflict(chain_heads::village_id)
         .do_nothing()
         .execute(c))?;
+    locked_head(conn, village_id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+fn locked_head(conn: &mut DbConnection, village_id: i64) -> QueryResult<Option<(i64, String)>> {
     let query = chain_heads::table
         .filter(chain_heads::village_id.eq(village_id))
         .select((chain_heads::seq, chain_heads::hash));
     match conn {
-        DbConnection::Pg(pg) => query.for_update().first(pg),
-        DbConnection::Sqlite(sqlite) => query.first(sqlite),
+        DbConnection::Pg(pg) => query.for_update().first(pg).optional(),
+        DbConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
     }
 }
 
@@ -49,48 +56,62 @@ pub fn head(
         .optional()
 }
 
-pub fn set_head(
+/// Adds `amount` to the balance of the account with this key, found by its unique
+/// index: `(id, new balance)`, or None when there is no such account or when
+/// `floor_zero` and the balance would go below zero.
+pub fn apply(
     conn: &mut DbConnection,
-    village_id: i64,
-    seq: i64,
-    hash: &str,
+    key: &AccountKey,
+    amount: i64,
+    floor_zero: bool,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(chain_heads::table.filter(chain_heads::village_id.eq(village_id)))
-        .set((
-            chain_heads::seq.eq(seq),
-            chain_heads::hash.eq(hash),
-            chain_heads::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
+) -> QueryResult<Option<(i64, i64)>> {
+    let target = accounts::table
+        .filter(accounts::village_id.eq(key.village_id))
+        .filter(accounts::owner_kind.eq(key.owner_kind()))
+        .filter(accounts::owner_id.eq(key.owner_id()))
+        .filter(accounts::asset.eq(key.asset.as_str()))
+        .filter(accounts::purpose.eq(key.purpose.as_str()));
+    let changes = (
+        accounts::balance.eq(accounts::balance + amount),
+        accounts::version.eq(accounts::version + 1),
+        accounts::updated_at.eq(now),
+    );
+    let returning = (accounts::id, accounts::balance);
+    if floor_zero {
+        diesel::update(target.filter(accounts::balance.ge(-amount)))
+            .set(changes)
+            .returning(returning)
+            .get_result(conn)
+            .optional()
+    } else {
+        diesel::update(target)
+            .set(changes)
+            .returning(returning)
+            .get_result(conn)
+            .optional()
+    }
 }
 
-/// Creates any missing accounts and returns the ids of all: two statements.
-pub fn account_ids(
+/// Opens the account with this key at zero; false when it was already open.
+pub fn open_account(
     conn: &mut DbConnection,
-    keys: &[AccountKey],
+    key: &AccountKey,
     now: NaiveDateTime,
-) -> QueryResult<Vec<(AccountKey, i64)>> {
-    let village_id = keys.first().map_or(0, |k| k.village_id);
-    let rows: Vec<_> = keys
-        .iter()
-        .map(|k| {
-            (
-                accounts::village_id.eq(k.village_id),
-                accounts::owner_kind.eq(k.owner_kind()),
-                accounts::owner_id.eq(k.owner_id()),
-                accounts::asset.eq(k.asset.as_str()),
-                accounts::purpose.eq(k.purpose.as_str()),
-                accounts::balance.eq(0i64),
-                accounts::version.eq(0i64),
-                accounts::created_at.eq(now),
-                accounts::updated_at.eq(now),
-            )
-        })
-        .collect();
-    per_backend!(conn, |c| diesel::insert_into(accounts::table)
-        .values(&rows)
+) -> QueryResult<bool> {
+    let row = (
+        accounts::village_id.eq(key.village_id),
+        accounts::owner_kind.eq(key.owner_kind()),
+        accounts::owner_id.eq(key.owner_id()),
+        accounts::asset.eq(key.asset.as_str()),
+        accounts::purpose.eq(key.purpose.as_str()),
+        accounts::balance.eq(0i64),
+        accounts::version.eq(0i64),
+        accounts::created_at.eq(now),
+        accounts::updated_at.eq(now),
+    );
+    let inserted = per_backend!(conn, |c| diesel::insert_into(accounts::table)
+        .values(row)
         .on_conflict((
             accounts::village_id,
             accounts::owner_kind,
@@ -100,62 +121,7 @@ pub fn account_ids(
         ))
         .do_nothing()
         .execute(c))?;
-    let owner_ids: Vec<i64> = keys.iter().map(AccountKey::owner_id).collect();
-    let found: Vec<(i64, String, i64, String, String)> = accounts::table
-        .filter(accounts::village_id.eq(village_id))
-        .filter(accounts::owner_id.eq_any(owner_ids))
-        .select((
-            accounts::id,
-            accounts::owner_kind,
-            accounts::owner_id,
-            accounts::asset,
-            accounts::purpose,
-        ))
-        .load(conn)?;
-    Ok(keys
-        .iter()
-        .filter_map(|k| {
-            found
-                .iter()
-                .find(|(_, kind, owner, asset, purpose)| {
-                    kind == k.owner_kind()
-                        && *owner == k.owner_id()
-                        && asset == k.asset.as_str()
-                        && purpose == k.purpose.as_str()
-                })
-                .map(|(id, ..)| (*k, *id))
-        })
-        .collect())
-}
-
-/// Adds `amount` to an account's balance, refusing (None) when `floor_zero` and the
-/// balance would go below zero. Returns the new balance.
-pub fn apply(
-    conn: &mut DbConnection,
-    account_id: i64,
-    amount: i64,
-    floor_zero: bool,
-    now: NaiveDateTime,
-) -> QueryResult<Option<i64>> {
-    let target = accounts::table.filter(accounts::id.eq(account_id));
-    let changes = (
-        accounts::balance.eq(accounts::balance + amount),
-        accounts::version.eq(accounts::version + 1),
-        accounts::updated_at.eq(now),
-    );
-    if floor_zero {
-        diesel::update(target.filter(accounts::balance.ge(-amount)))
-            .set(changes)
-            .returning(accounts::balance)
-            .get_result(conn)
-            .optional()
-    } else {
-        diesel::update(target)
-            .set(changes)
-            .returning(accounts::balance)
-            .get_result(conn)
-            .optional()
-    }
+    Ok(inserted == 1)
 }
 
 pub struct NewTransaction<'a> {

@@ -4,10 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::model::RoleName;
-use crate::db::DbConnection;
 use crate::db::schema::{
     households, members, role_bindings, shops, staff, townships, village_groups, villages,
 };
+use crate::db::{DbConnection, reference};
 use crate::paging::PageRequest;
 
 #[derive(Queryable, Selectable)]
@@ -40,7 +40,7 @@ pub fn insert_township(
         })
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = villages)]
 pub struct VillageRow {
     pub id: i64,
@@ -52,12 +52,15 @@ pub struct VillageRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// A village by id; a reference row (see `db::reference`).
 pub fn village(conn: &mut DbConnection, id: i64) -> QueryResult<Option<VillageRow>> {
-    villages::table
-        .find(id)
-        .select(VillageRow::as_select())
-        .first(conn)
-        .optional()
+    reference::get(id, || {
+        villages::table
+            .find(id)
+            .select(VillageRow::as_select())
+            .first(conn)
+            .optional()
+    })
 }
 
 pub fn all_villages(conn: &mut DbConnection) -> QueryResult<Vec<VillageRow>> {
@@ -104,6 +107,7 @@ pub struct NewVillage<'a> {
 }
 
 pub fn insert_village(conn: &mut DbConnection, v: NewVillage) -> QueryResult<i64> {
+    reference::changed(conn);
     diesel::insert_into(villages::table)
         .values((
             villages::township_id.eq(v.township_id),
@@ -124,6 +128,7 @@ pub fn update_village(
     policy: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    reference::changed(conn);
     diesel::update(villages::table.find(id))
         .set((
             villages::name.eq(name),
@@ -214,12 +219,15 @@ pub struct HouseholdRow {
     pub active: bool,
 }
 
+/// A household by id; a reference row (see `db::reference`).
 pub fn household(conn: &mut DbConnection, id: i64) -> QueryResult<Option<HouseholdRow>> {
-    households::table
-        .find(id)
-        .select(HouseholdRow::as_select())
-        .first(conn)
-        .optional()
+    reference::get(id, || {
+        households::table
+            .find(id)
+            .select(HouseholdRow::as_select())
+            .first(conn)
+            .optional()
+    })
 }
 
 pub fn household_by_door(
@@ -292,6 +300,7 @@ pub struct NewHousehold<'a> {
 }
 
 pub fn insert_household(conn: &mut DbConnection, h: NewHousehold) -> QueryResult<i64> {
+    reference::changed(conn);
     diesel::insert_into(households::table)
         .values((
             households::village_id.eq(h.village_id),
@@ -307,6 +316,7 @@ pub fn insert_household(conn: &mut DbConnection, h: NewHousehold) -> QueryResult
 }
 
 pub fn update_household(conn: &mut DbConnection, row: &HouseholdRow) -> QueryResult<()> {
+    reference::changed(conn);
     diesel::update(households::table.find(row.id))
         .set((
             households::group_id.eq(row.group_id),
@@ -320,7 +330,7 @@ pub fn update_household(conn: &mut DbConnection, row: &HouseholdRow) -> QueryRes
         .map(drop)
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = members)]
 pub struct MemberRow {
     pub id: i64,
@@ -333,16 +343,20 @@ pub struct MemberRow {
     pub signed_out_at: Option<NaiveDateTime>,
 }
 
+/// A member by id; a reference row (see `db::reference`).
 pub fn member(conn: &mut DbConnection, id: i64) -> QueryResult<Option<MemberRow>> {
-    members::table
-        .find(id)
-        .select(MemberRow::as_select())
-        .first(conn)
-        .optional()
+    reference::get(id, || {
+        members::table
+            .find(id)
+            .select(MemberRow::as_select())
+            .first(conn)
+            .optional()
+    })
 }
 
 /// Stores a member's name, relation, phone, standing and sign-out moment.
 pub fn update_member(conn: &mut DbConnection, row: &MemberRow) -> QueryResult<()> {
+    reference::changed(conn);
     diesel::update(members::table.find(row.id))
         .set((
             members::name.eq(&row.name),
@@ -370,6 +384,7 @@ pub fn insert_member(
     relation: &str,
     now: NaiveDateTime,
 ) -> QueryResult<MemberRow> {
+    reference::changed(conn);
     let id = diesel::insert_into(members::table)
         .values((
             members::village_id.eq(household.village_id),
@@ -432,6 +447,7 @@ pub struct NewStaff<'a> {
 }
 
 pub fn insert_staff(conn: &mut DbConnection, s: NewStaff) -> QueryResult<StaffRow> {
+    reference::changed(conn);
     let id = diesel::insert_into(staff::table)
         .values((
             staff::township_id.eq(s.township_id),
@@ -460,6 +476,7 @@ pub fn insert_role(
     village_id: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    reference::changed(conn);
     diesel::insert_into(role_bindings::table)
         .values((
             role_bindings::staff_id.eq(staff_id),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::model::{CardSheetRequest, CardState, CardStatus, CardView, IssueCard};
-use super::store::{self, CardRow};
+use super::store::{self, CardRow, Lock};
 use crate::audit::{self, Event};
 use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize};
@@ -69,8 +69,39 @@ pub fn live_card(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CardRow> {
+    found_live(conn, pepper, token, now, Lock::None)
+}
+
+/// A card whose row this transaction has locked (`FOR UPDATE` on PostgreSQL; SQLite's
+/// immediate transaction holds the database): its PIN counters and spends cannot change
+/// under it.
+pub struct LockedCard(CardRow);
+
+impl LockedCard {
+    pub fn row(&self) -> &CardRow {
+        &self.0
+    }
+}
+
+/// A live card by the token in its QR, locked for the rest of the transaction.
+pub fn lock_live_card(
+    tx: &mut Tx<'_>,
+    pepper: &Pepper,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<LockedCard> {
+    found_live(tx, pepper, token, now, Lock::ForUpdate).map(LockedCard)
+}
+
+fn found_live(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    token: &str,
+    now: DateTime<Utc>,
+    lock: Lock,
+) -> AppResult<CardRow> {
     let token: String = token.chars().filter(char::is_ascii_digit).collect();
-    let card = store::card_by_token(conn, &token_hash(pepper, &token))?
+    let card = store::card_by_token(conn, &token_hash(pepper, &token), lock)?
         .ok_or(AppError::CodeInvalid("认不出这张户卡，请重新扫。"))?;
     if card.revoked_at.is_some() {
         return Err(AppError::CodeInvalid("这张户卡已经换新，旧卡不能用了。"));
@@ -84,12 +115,10 @@ pub fn live_card(
 pub fn check_pin(
     tx: &mut Tx<'_>,
     pepper: &Pepper,
-    card: CardRow,
+    LockedCard(card): LockedCard,
     pin: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CardRow> {
-    let card = store::lock_card(tx, card.id)?;
-    check_open(&card, now.naive_utc())?;
     if pin_hash(pepper, &card.serial, pin) == card.pin_hash {
         if card.failures != 0 {
             let reset = CardRow {

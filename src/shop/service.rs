@@ -3,7 +3,7 @@
 //! receipt numbered without gaps.
 
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde_json::json;
 
 use super::model::*;
@@ -20,8 +20,8 @@ use crate::db::idempotency::{IdempotencyKey, Outcome, created_once};
 use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ledger::model::{Actor, TxKind, redemption_legs, void_legs};
-use crate::ledger::posting::{Posted, Posting, PostingError, post};
-use crate::ledger::service::{chain_position, household_points, lock_chain};
+use crate::ledger::posting::{LockedHead, Posted, Posting, PostingError, lock_chain, post_on};
+use crate::ledger::service::{chain_position, household_points};
 use crate::org::model::{CreateStaff, RoleRequest, mask_name};
 use crate::org::service::{
     ensure_active_household, household_brief, household_target, member_may_pay, village_policy,
@@ -426,8 +426,8 @@ pub fn code_status(
     if row.member_id != p.id || p.is_staff() {
         return Err(AppError::NotFound);
     }
-    let redemption = match row.redemption_id {
-        Some(id) => Some(receipt(conn, id)?),
+    let redemption = match store::redemption_paid_by(conn, row.id)? {
+        Some(paid) => Some(receipt_of(conn, paid)?),
         None => None,
     };
     Ok(PaymentCodeStatus {
@@ -435,6 +435,15 @@ pub fn code_status(
         expires_at: row.expires_at.and_utc(),
         redemption,
     })
+}
+
+/// The code as typed or scanned, if it is well formed.
+fn code_text(text: &str) -> AppResult<String> {
+    let text = code::normalize(text);
+    if !code::is_well_formed(&text) {
+        return Err(AppError::CodeInvalid("付款码不对，请重新扫码。"));
+    }
+    Ok(text)
 }
 
 /// Finds the live code a shop was shown, without consuming it.
@@ -445,28 +454,76 @@ fn live_code(
     text: &str,
     now: DateTime<Utc>,
 ) -> AppResult<store::CodeRow> {
-    let text = code::normalize(text);
-    if !code::is_well_formed(&text) {
-        return Err(AppError::CodeInvalid("付款码不对，请重新扫码。"));
-    }
-    let row = store::code_by_hash(conn, &pepper.hash(&text))?
+    let row = shown_code(conn, pepper, text, now)?;
+    code_may_pay_here(conn, shop_id, &row)?;
+    Ok(row)
+}
+
+/// The live code of this text, or why there is none.
+fn shown_code(
+    conn: &mut DbConnection,
+    pepper: &Pepper,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<store::CodeRow> {
+    let row = store::code_by_hash(conn, &pepper.hash(&code_text(text)?))?
         .ok_or(AppError::CodeInvalid("付款码不对，请重新扫码。"))?;
     match code_state(&row, now) {
-        CodeState::Used => return Err(AppError::CodeUsed),
-        CodeState::Expired => return Err(AppError::CodeExpired),
-        CodeState::Active => {}
+        CodeState::Used => Err(AppError::CodeUsed),
+        CodeState::Expired => Err(AppError::CodeExpired),
+        CodeState::Active => Ok(row),
     }
-    // A code shown on a phone since signed out (lost), or of a member or household
-    // deactivated since, pays for nothing.
+}
+
+/// Uses up the live code of this text in one conditional update (a refusal later rolls
+/// it back); only when there is none is it read, to say why.
+fn take_code(
+    tx: &mut Tx<'_>,
+    pepper: &Pepper,
+    shop_id: i64,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<store::CodeRow> {
+    let hash = pepper.hash(&code_text(text)?);
+    let Some(row) = store::take_code(tx, &hash, now.naive_utc())? else {
+        shown_code(tx, pepper, text, now)?;
+        // Live when read again: another counter took it a moment ago.
+        return Err(AppError::CodeUsed);
+    };
+    code_may_pay_here(tx, shop_id, &row)?;
+    Ok(row)
+}
+
+/// A code shown on a phone since signed out (lost), or of a member or household
+/// deactivated since, pays for nothing; nor one from a village the shop does not serve.
+fn code_may_pay_here(conn: &mut DbConnection, shop_id: i64, row: &store::CodeRow) -> AppResult<()> {
     if !member_may_pay(conn, row.member_id, row.created_at)? {
         return Err(AppError::CodeInvalid(
             "这个付款码已失效，请村民重新登录后出示。",
         ));
     }
-    if !store::villages_of_shop(conn, shop_id)?.contains(&row.village_id) {
-        return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
+    serves(conn, shop_id, row.village_id)
+}
+
+fn serves(conn: &mut DbConnection, shop_id: i64, village_id: i64) -> AppResult<()> {
+    if store::villages_of_shop(conn, shop_id)?.contains(&village_id) {
+        Ok(())
+    } else {
+        Err(AppError::CodeInvalid("本店不为这个村兑换。"))
     }
-    Ok(row)
+}
+
+/// A card of a deactivated household, or from a village the shop does not serve, pays
+/// for nothing.
+fn card_may_pay_here(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    card: &store::CardRow,
+) -> AppResult<()> {
+    if ensure_active_household(conn, card.household_id).is_err() {
+        return Err(AppError::CodeInvalid("这一户已停用，户卡不能再用。"));
+    }
+    serves(conn, shop_id, card.village_id)
 }
 
 /// Who pays: a live payment code, or a household card.
@@ -491,8 +548,7 @@ impl Payer {
     }
 }
 
-/// Resolves a code or card shown at the shop; for a redemption (`spend`) the card's PIN
-/// is checked, and a wrong one counted.
+/// Resolves a code or card shown at the shop for a scan: reads, consumes nothing.
 fn payer(
     conn: &mut DbConnection,
     pepper: &Pepper,
@@ -500,21 +556,18 @@ fn payer(
     with: PayWith,
     now: DateTime<Utc>,
 ) -> AppResult<Payer> {
-    let token = match with {
-        PayWith::Code(text) => return live_code(conn, pepper, shop_id, text, now).map(Payer::Code),
-        PayWith::Card { token, .. } => token,
-    };
-    let found = card::live_card(conn, pepper, token, now)?;
-    if ensure_active_household(conn, found.household_id).is_err() {
-        return Err(AppError::CodeInvalid("这一户已停用，户卡不能再用。"));
+    match with {
+        PayWith::Code(text) => live_code(conn, pepper, shop_id, text, now).map(Payer::Code),
+        PayWith::Card { token, .. } => {
+            let found = card::live_card(conn, pepper, token, now)?;
+            card_may_pay_here(conn, shop_id, &found)?;
+            Ok(Payer::Card(found))
+        }
     }
-    if !store::villages_of_shop(conn, shop_id)?.contains(&found.village_id) {
-        return Err(AppError::CodeInvalid("本店不为这个村兑换。"));
-    }
-    Ok(Payer::Card(found))
 }
 
-/// The payer of a redemption: a card's PIN is checked, and a wrong one counts.
+/// The payer of a redemption: the code is used up; the card is locked and its PIN
+/// checked, and a wrong one counts.
 fn paying(
     tx: &mut Tx<'_>,
     pepper: &Pepper,
@@ -522,16 +575,14 @@ fn paying(
     with: PayWith,
     now: DateTime<Utc>,
 ) -> AppResult<Payer> {
-    let pin = match with {
-        PayWith::Card { pin, .. } => pin,
-        PayWith::Code(_) => None,
-    };
-    match payer(tx, pepper, shop_id, with, now)? {
-        Payer::Card(found) => {
+    match with {
+        PayWith::Code(text) => take_code(tx, pepper, shop_id, text, now).map(Payer::Code),
+        PayWith::Card { token, pin } => {
+            let locked = card::lock_live_card(tx, pepper, token, now)?;
+            card_may_pay_here(tx, shop_id, locked.row())?;
             let pin = pin.ok_or_else(|| AppError::field("pin", "用户卡兑换要输入密码"))?;
-            card::check_pin(tx, pepper, found, pin, now).map(Payer::Card)
+            card::check_pin(tx, pepper, locked, pin, now).map(Payer::Card)
         }
-        code => Ok(code),
     }
 }
 
@@ -578,13 +629,16 @@ fn take_stock(
     let mut taken = Vec::with_capacity(wanted.len());
     let mut total = 0i64;
     for (index, (goods_id, quantity)) in wanted.into_iter().enumerate() {
-        let row = store::goods_row(tx, goods_id)?
-            .filter(|g| g.shop_id == shop_id && g.active)
-            .ok_or_else(|| {
+        let Some(row) = store::take_goods(tx, shop_id, goods_id, quantity, now.naive_utc())? else {
+            // Only a refusal reads the product, to say why.
+            let on_sale =
+                store::goods_row(tx, goods_id)?.is_some_and(|g| g.shop_id == shop_id && g.active);
+            return Err(if on_sale {
+                AppError::InsufficientStock
+            } else {
                 AppError::field(format!("lines[{index}].goods_id"), "本店没有这件商品")
-            })?;
-        store::move_stock(tx, goods_id, -i64::from(quantity), now.naive_utc())?
-            .ok_or(AppError::InsufficientStock)?;
+            });
+        };
         total = row
             .points_price
             .checked_mul(i64::from(quantity))
@@ -610,6 +664,9 @@ pub fn redeem(
     req: &RedeemRequest,
     now: DateTime<Utc>,
 ) -> AppResult<Outcome> {
+    // Stored times have microseconds on both backends; the receipt answered now is the
+    // one read back later.
+    let now = now.trunc_subsecs(6);
     created_once(conn, key, now, |tx| {
         redeem_in(tx, c, pepper, shop_id, req, now)
     })
@@ -623,7 +680,7 @@ fn redeem_in(
     req: &RedeemRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ReceiptView> {
-    let (target, _) = shop_target(tx, shop_id)?;
+    let (target, shop_name) = shop_target(tx, shop_id)?;
     authorize(&c.principal, Action::ShopCounter, &target)?;
     let with = pay_with(
         req.code.as_deref(),
@@ -633,7 +690,7 @@ fn redeem_in(
     // First, so that a wrong PIN is counted before anything else is touched.
     let who = paying(tx, pepper, shop_id, with, now)?;
     // The chain before the stock, as voids take them: racing writers never deadlock.
-    lock_chain(tx, who.village_id(), now)?;
+    let head = lock_chain(tx, who.village_id(), now)?;
     let (taken, total) = take_stock(tx, shop_id, &req.lines, now)?;
     if let Payer::Card(card) = &who {
         card::check_daily_cap(tx, card, total, now)?;
@@ -644,18 +701,61 @@ fn redeem_in(
         taken: &taken,
         total,
     };
-    let posted = post_sale(tx, c, &sale, now)?;
-    let (redemption_id, number) = record_sale(tx, c, &sale, &posted, req, now)?;
-    let detail = json!({"receipt_no": number, "total": Amount::from_minor(total), "proxy_name": req.proxy_name});
+    let posted = post_sale(tx, head, c, &sale, now)?;
+    let recorded = record_sale(tx, c, &sale, &posted, req, now)?;
+    let detail = json!({"receipt_no": recorded.receipt_no, "total": Amount::from_minor(total), "proxy_name": req.proxy_name});
     let entry = Event {
         village_id: Some(who.village_id()),
         action: "redeem",
         subject_kind: "redemption",
-        subject_id: Some(redemption_id),
+        subject_id: Some(recorded.id),
         detail,
     };
     audit::record(tx, c, entry, now)?;
-    receipt(tx, redemption_id)
+    let (_, door_no, head_name) = household_brief(tx, who.household_id())?;
+    Ok(ReceiptView {
+        id: recorded.id,
+        shop_id,
+        shop_name,
+        household_id: who.household_id(),
+        display_name: mask_name(&head_name),
+        door_no,
+        receipt_no: recorded.receipt_no,
+        total_points: Amount::from_minor(total),
+        points_after: Amount::from_minor(recorded.points_after),
+        lines: taken
+            .iter()
+            .map(|(goods, quantity)| receipt_line(goods, *quantity))
+            .collect(),
+        transaction_id: posted.transaction_id,
+        chain: ChainPosition {
+            seq: posted.seq,
+            hash: posted.hash,
+        },
+        proxy_name: recorded.proxy_name,
+        created_at: now,
+        voided: false,
+    })
+}
+
+/// A receipt line of goods as sold.
+fn receipt_line(goods: &GoodsRow, quantity: i32) -> ReceiptLine {
+    ReceiptLine {
+        goods_id: goods.id,
+        name: goods.name.clone(),
+        unit: goods.unit.clone(),
+        quantity,
+        points_price: Amount::from_minor(goods.points_price),
+        points: Amount::from_minor(goods.points_price * i64::from(quantity)),
+    }
+}
+
+/// What recording a sale wrote, for its receipt.
+struct Recorded {
+    id: i64,
+    receipt_no: String,
+    points_after: i64,
+    proxy_name: Option<String>,
 }
 
 /// What a redemption hands over: to whom, which goods, for how many points.
@@ -669,6 +769,7 @@ struct Sale<'a> {
 /// Points out of the household and into the shop's receivable, on the chain.
 fn post_sale(
     tx: &mut Tx<'_>,
+    head: LockedHead,
     c: &Caller,
     sale: &Sale<'_>,
     now: DateTime<Utc>,
@@ -680,8 +781,9 @@ fn post_sale(
         .collect::<Vec<_>>()
         .join("、");
     let (village_id, household_id) = (sale.who.village_id(), sale.who.household_id());
-    post(
+    post_on(
         tx,
+        head,
         Posting {
             kind: TxKind::Redemption,
             memo: &memo,
@@ -697,8 +799,7 @@ fn post_sale(
     })
 }
 
-/// The numbered receipt with its lines and stock movements; the code is used up. The
-/// redemption's id and receipt number.
+/// The numbered receipt with its lines and stock movements; the code is used up.
 fn record_sale(
     tx: &mut Tx<'_>,
     c: &Caller,
@@ -706,7 +807,7 @@ fn record_sale(
     posted: &Posted,
     req: &RedeemRequest,
     now: DateTime<Utc>,
-) -> AppResult<(i64, String)> {
+) -> AppResult<Recorded> {
     let points_after = posted
         .balances
         .iter()
@@ -714,6 +815,7 @@ fn record_sale(
         .map_or(0, |(_, b)| *b);
     let (shop_id, day) = (sale.shop_id, shanghai_today(now));
     let number = receipt_no(shop_id, day, store::next_receipt_seq(tx, shop_id, day)?);
+    let proxy_name = req.proxy_name.as_deref().map(str::trim);
     let redemption_id = store::insert_redemption(
         tx,
         &store::NewRedemption {
@@ -732,19 +834,13 @@ fn record_sale(
                 Payer::Card(card) => Some(card.id),
                 Payer::Code(_) => None,
             },
-            proxy_name: req.proxy_name.as_deref().map(str::trim),
+            proxy_name,
             keeper_id: c.principal.id,
             now: now.naive_utc(),
         },
     )?;
-    if let Payer::Code(code) = sale.who
-        && !store::consume_code(tx, code.id, redemption_id, now.naive_utc())?
-    {
-        return Err(AppError::CodeUsed);
-    }
     for (goods, quantity) in sale.taken {
         store::insert_line(tx, redemption_id, goods, *quantity)?;
-        let stock_after = store::goods_row(tx, goods.id)?.map_or(0, |g| g.stock);
         store::insert_movement(
             tx,
             &store::NewMovement {
@@ -752,7 +848,7 @@ fn record_sale(
                 goods_id: goods.id,
                 kind: MovementKind::Redemption,
                 delta: -i64::from(*quantity),
-                stock_after,
+                stock_after: goods.stock,
                 reason: &number,
                 redemption_id: Some(redemption_id),
                 actor_kind: c.kind(),
@@ -761,7 +857,12 @@ fn record_sale(
             },
         )?;
     }
-    Ok((redemption_id, number))
+    Ok(Recorded {
+        id: redemption_id,
+        receipt_no: number,
+        points_after,
+        proxy_name: proxy_name.map(str::to_owned),
+    })
 }
 
 /// A redemption as its receipt shows it.
@@ -865,12 +966,13 @@ fn void_in(
             "这笔兑换已进入结算单，只能由村委会作废。".into(),
         ));
     }
-    lock_chain(tx, row.village_id, now)?;
+    let head = lock_chain(tx, row.village_id, now)?;
     if store::is_voided(tx, row.id)? {
         return Err(AppError::Conflict("这笔兑换已经作废了。".into()));
     }
-    let posted = post(
+    let posted = post_on(
         tx,
+        head,
         Posting {
             kind: TxKind::Void,
             memo: &format!("作废 {}：{}", row.receipt_no, reason.trim()),

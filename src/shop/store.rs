@@ -4,29 +4,32 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{MovementKind, SettlementStatus};
-use crate::db::DbConnection;
 use crate::db::schema::{
     goods, payment_codes, receipt_counters, redemption_lines, redemption_voids, redemptions,
     shop_villages, shops, stock_movements,
 };
+use crate::db::{DbConnection, reference};
 use crate::paging::PageRequest;
 use crate::per_backend;
 
 /// (id, township, name, created) of a shop.
+/// A shop by id as (id, township, name, opened); a reference row (see `db::reference`).
 pub fn shop(
     conn: &mut DbConnection,
     id: i64,
 ) -> QueryResult<Option<(i64, i64, String, NaiveDateTime)>> {
-    shops::table
-        .find(id)
-        .select((
-            shops::id,
-            shops::township_id,
-            shops::name,
-            shops::created_at,
-        ))
-        .first(conn)
-        .optional()
+    reference::get(id, || {
+        shops::table
+            .find(id)
+            .select((
+                shops::id,
+                shops::township_id,
+                shops::name,
+                shops::created_at,
+            ))
+            .first(conn)
+            .optional()
+    })
 }
 
 pub fn shops_of(
@@ -48,12 +51,21 @@ pub fn shops_of(
         .load(conn)
 }
 
+/// The villages a shop serves, in id order.
+#[derive(Clone)]
+struct ServedVillages(Vec<i64>);
+
+/// The villages a shop serves; a reference row (see `db::reference`).
 pub fn villages_of_shop(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<i64>> {
-    shop_villages::table
-        .filter(shop_villages::shop_id.eq(shop_id))
-        .order(shop_villages::village_id)
-        .select(shop_villages::village_id)
-        .load(conn)
+    let served = reference::get(shop_id, || {
+        shop_villages::table
+            .filter(shop_villages::shop_id.eq(shop_id))
+            .order(shop_villages::village_id)
+            .select(shop_villages::village_id)
+            .load(conn)
+            .map(|ids| Some(ServedVillages(ids)))
+    })?;
+    Ok(served.map_or_else(Vec::new, |served| served.0))
 }
 
 #[derive(Queryable, Selectable, Clone)]
@@ -157,6 +169,43 @@ pub fn move_stock(
     .optional()
 }
 
+/// Takes `quantity` of a product of this shop that is on sale, if that much is in stock:
+/// the product as it is afterwards, or None.
+pub fn take_goods(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    goods_id: i64,
+    quantity: i32,
+    now: NaiveDateTime,
+) -> QueryResult<Option<GoodsRow>> {
+    let quantity = i64::from(quantity);
+    diesel::update(
+        goods::table
+            .filter(goods::id.eq(goods_id))
+            .filter(goods::shop_id.eq(shop_id))
+            .filter(goods::active.eq(true))
+            .filter(goods::stock.ge(quantity)),
+    )
+    .set((
+        goods::stock.eq(goods::stock - quantity),
+        goods::updated_at.eq(now),
+    ))
+    // Columns in GoodsRow's order: diesel's `as_returning` does not reach through the
+    // two-backend connection.
+    .returning((
+        goods::id,
+        goods::shop_id,
+        goods::name,
+        goods::unit,
+        goods::points_price,
+        goods::cost_yuan,
+        goods::stock,
+        goods::active,
+    ))
+    .get_result::<GoodsRow>(conn)
+    .optional()
+}
+
 pub struct NewMovement<'a> {
     pub shop_id: i64,
     pub goods_id: i64,
@@ -199,7 +248,6 @@ pub struct CodeRow {
     pub created_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
     pub used_at: Option<NaiveDateTime>,
-    pub redemption_id: Option<i64>,
 }
 
 pub struct NewCode<'a> {
@@ -251,48 +299,51 @@ pub fn code(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CodeRow>> {
 }
 
 /// Uses up a live code; false when it was used, ended or expired meanwhile.
-pub fn consume_code(
+/// Uses up the live code with this hash: the code, or None when no live code has it.
+pub fn take_code(
     conn: &mut DbConnection,
-    id: i64,
-    redemption_id: i64,
+    hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let changed = diesel::update(
+) -> QueryResult<Option<CodeRow>> {
+    diesel::update(
         payment_codes::table
-            .filter(payment_codes::id.eq(id))
+            .filter(payment_codes::code_hash.eq(hash))
             .filter(payment_codes::used_at.is_null())
             .filter(payment_codes::ended_at.is_null())
             .filter(payment_codes::expires_at.gt(now)),
     )
-    .set((
-        payment_codes::used_at.eq(now),
-        payment_codes::redemption_id.eq(redemption_id),
+    .set(payment_codes::used_at.eq(now))
+    // Columns in CodeRow's order (see `take_goods`).
+    .returning((
+        payment_codes::id,
+        payment_codes::village_id,
+        payment_codes::household_id,
+        payment_codes::member_id,
+        payment_codes::expires_at,
+        payment_codes::created_at,
+        payment_codes::ended_at,
+        payment_codes::used_at,
     ))
-    .execute(conn)?;
-    Ok(changed == 1)
+    .get_result::<CodeRow>(conn)
+    .optional()
 }
 
 /// The next receipt number of the shop's day: counted, so a rolled-back redemption
 /// leaves no gap.
+/// The shop's next receipt number of the day, counted in one upsert.
 pub fn next_receipt_seq(conn: &mut DbConnection, shop_id: i64, day: NaiveDate) -> QueryResult<i32> {
-    let start = (
+    let first = (
         receipt_counters::shop_id.eq(shop_id),
         receipt_counters::day.eq(day),
-        receipt_counters::last_seq.eq(0),
+        receipt_counters::last_seq.eq(1),
     );
     per_backend!(conn, |c| diesel::insert_into(receipt_counters::table)
-        .values(start)
+        .values(first)
         .on_conflict((receipt_counters::shop_id, receipt_counters::day))
-        .do_nothing()
-        .execute(c))?;
-    diesel::update(
-        receipt_counters::table
-            .filter(receipt_counters::shop_id.eq(shop_id))
-            .filter(receipt_counters::day.eq(day)),
-    )
-    .set(receipt_counters::last_seq.eq(receipt_counters::last_seq + 1))
-    .returning(receipt_counters::last_seq)
-    .get_result(conn)
+        .do_update()
+        .set(receipt_counters::last_seq.eq(receipt_counters::last_seq + 1))
+        .returning(receipt_counters::last_seq)
+        .get_result(c))
 }
 
 pub struct NewRedemption<'a> {
@@ -369,6 +420,18 @@ pub struct RedemptionRow {
 pub fn redemption(conn: &mut DbConnection, id: i64) -> QueryResult<Option<RedemptionRow>> {
     redemptions::table
         .find(id)
+        .select(RedemptionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The redemption a payment code paid for, if any.
+pub fn redemption_paid_by(
+    conn: &mut DbConnection,
+    code_id: i64,
+) -> QueryResult<Option<RedemptionRow>> {
+    redemptions::table
+        .filter(redemptions::payment_code_id.eq(code_id))
         .select(RedemptionRow::as_select())
         .first(conn)
         .optional()
@@ -863,13 +926,30 @@ pub fn set_card_identity(
         .map(drop)
 }
 
-pub fn card_by_token(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<CardRow>> {
+/// Whether a read locks the row it finds until the transaction ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    None,
+    /// `FOR UPDATE` on PostgreSQL; SQLite's immediate transaction already holds the
+    /// database.
+    ForUpdate,
+}
+
+pub fn card_by_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    lock: Lock,
+) -> QueryResult<Option<CardRow>> {
     use crate::db::schema::household_cards as cards;
-    cards::table
-        .filter(cards::token_hash.eq(token_hash))
-        .select(CardRow::as_select())
-        .first(conn)
-        .optional()
+    let query = cards::table.filter(cards::token_hash.eq(token_hash));
+    match conn {
+        DbConnection::Pg(pg) if lock == Lock::ForUpdate => query
+            .select(CardRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        conn => query.select(CardRow::as_select()).first(conn).optional(),
+    }
 }
 
 pub fn card_by_serial(conn: &mut DbConnection, serial: &str) -> QueryResult<Option<CardRow>> {
@@ -884,15 +964,6 @@ pub fn card_by_serial(conn: &mut DbConnection, serial: &str) -> QueryResult<Opti
 /// The card as it is now, held until the transaction ends (PostgreSQL; SQLite's
 /// immediate transaction already serialises writers), so racing PIN attempts are each
 /// counted and a card's daily spending is read after the redemption before it.
-pub fn lock_card(conn: &mut DbConnection, id: i64) -> QueryResult<CardRow> {
-    use crate::db::schema::household_cards as cards;
-    let query = cards::table.find(id);
-    match conn {
-        DbConnection::Pg(pg) => query.select(CardRow::as_select()).for_update().first(pg),
-        DbConnection::Sqlite(sqlite) => query.select(CardRow::as_select()).first(sqlite),
-    }
-}
-
 /// Stores the card's lockout counters.
 pub fn save_card_state(conn: &mut DbConnection, card: &CardRow) -> QueryResult<()> {
     use crate::db::schema::household_cards as cards;
@@ -915,12 +986,15 @@ pub fn card_spent(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<i64> {
-    let voided = redemption_voids::table.select(redemption_voids::redemption_id);
+    // By the index on (card_id, created_at), each redemption's void by its unique index:
+    // the cost is the card's day, never the shop's history.
+    let voided =
+        redemption_voids::table.filter(redemption_voids::redemption_id.eq(redemptions::id));
     let totals: Vec<i64> = redemptions::table
         .filter(redemptions::card_id.eq(card_id))
         .filter(redemptions::created_at.ge(from))
         .filter(redemptions::created_at.lt(to))
-        .filter(redemptions::id.ne_all(voided))
+        .filter(diesel::dsl::not(diesel::dsl::exists(voided)))
         .select(redemptions::total_points)
         .load(conn)?;
     // Saturating: a sum past the range is past any cap too.
@@ -934,6 +1008,7 @@ pub fn insert_shop(
     village_ids: &[i64],
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
+    reference::changed(conn);
     let id: i64 = diesel::insert_into(shops::table)
         .values((
             shops::township_id.eq(township_id),

@@ -8,15 +8,27 @@ use prometheus::{
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
+/// Upper bounds of the statements-per-request histogram.
+const STATEMENT_BUCKETS: [f64; 9] = [2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 60.0, 100.0];
+
 const LABELS: [&str; 3] = ["method", "route", "status"];
 
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    statements: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+}
+
+/// What serving one request took.
+#[derive(Clone, Copy, Debug)]
+pub struct Served {
+    pub seconds: f64,
+    /// Statements sent to the database.
+    pub statements: u64,
 }
 
 /// How full the database pool is.
@@ -45,6 +57,14 @@ impl Metrics {
             .buckets(BUCKETS.to_vec()),
             &LABELS,
         )?;
+        let statements = HistogramVec::new(
+            HistogramOpts::new(
+                "jifen_db_statements_per_request",
+                "Statements a request sent to the database (BEGIN, COMMIT and savepoints not counted).",
+            )
+            .buckets(STATEMENT_BUCKETS.to_vec()),
+            &LABELS,
+        )?;
         let metrics = Self {
             pool_connections: IntGauge::new(
                 "jifen_db_pool_connections",
@@ -57,11 +77,13 @@ impl Metrics {
             )?,
             requests,
             latency,
+            statements,
             registry,
         };
         for collector in [
             Box::new(metrics.requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(metrics.latency.clone()),
+            Box::new(metrics.statements.clone()),
             Box::new(metrics.pool_connections.clone()),
             Box::new(metrics.pool_idle.clone()),
             Box::new(metrics.pool_max.clone()),
@@ -73,11 +95,16 @@ impl Metrics {
 
     /// `route` is the matched pattern (`/api/v1/households/{household_id}`), never the
     /// raw path, so ids do not explode the number of series.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &str, route: &str, status: u16, served: Served) {
         let status = status.to_string();
         let labels = [method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
-        self.latency.with_label_values(&labels).observe(seconds);
+        self.latency
+            .with_label_values(&labels)
+            .observe(served.seconds);
+        self.statements
+            .with_label_values(&labels)
+            .observe(served.statements as f64);
     }
 
     pub fn render(&self, pool: &PoolUse) -> String {
@@ -99,8 +126,12 @@ mod tests {
     #[test]
     fn counts_and_buckets() {
         let metrics = Metrics::new().unwrap();
-        metrics.observe("GET", "/healthz", 200, 0.003);
-        metrics.observe("GET", "/healthz", 200, 0.2);
+        let served = |seconds| Served {
+            seconds,
+            statements: 3,
+        };
+        metrics.observe("GET", "/healthz", 200, served(0.003));
+        metrics.observe("GET", "/healthz", 200, served(0.2));
         let text = metrics.render(&PoolUse {
             connections: 2,
             idle: 1,
@@ -115,5 +146,11 @@ mod tests {
         assert!(text.contains(r#"le="0.005"} 1"#), "{text}");
         assert!(text.contains(r#"le="+Inf"} 2"#), "{text}");
         assert!(text.contains("jifen_db_pool_max 8"), "{text}");
+        assert!(
+            text.contains(
+                r#"jifen_db_statements_per_request_sum{method="GET",route="/healthz",status="200"} 6"#
+            ),
+            "{text}"
+        );
     }
 }

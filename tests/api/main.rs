@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod checklist;
 mod claims;
+mod cost;
 mod e2e;
 mod faults;
 mod headers;

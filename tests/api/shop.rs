@@ -61,7 +61,7 @@ fn advance(app: &TestApp, s: &mut Shop, by: Duration) {
     s.keeper = app.token("qingle-shop");
 }
 
-fn issue(app: &TestApp, villager: &str, household: i64) -> Resp {
+pub fn issue(app: &TestApp, villager: &str, household: i64) -> Resp {
     let resp = app.post(
         &format!("/api/v1/households/{household}/payment-codes"),
         Some(villager),
@@ -71,7 +71,7 @@ fn issue(app: &TestApp, villager: &str, household: i64) -> Resp {
     resp
 }
 
-fn redeem(app: &TestApp, s: &Shop, key: &str, code: &str, lines: Value) -> Resp {
+pub fn redeem(app: &TestApp, s: &Shop, key: &str, code: &str, lines: Value) -> Resp {
     app.post_with_key(
         &format!("/api/v1/shops/{}/redemptions", s.id),
         &s.keeper,
@@ -1035,7 +1035,7 @@ fn voids_racing_a_statement_never_leave_the_shop_paid_for_goods_it_took_back() {
     verify_ok(&app, &s);
 }
 
-fn card_redeem(
+pub fn card_redeem(
     app: &TestApp,
     s: &Shop,
     keeper: &str,
@@ -1052,7 +1052,7 @@ fn card_redeem(
     )
 }
 
-fn new_card(app: &TestApp, s: &Shop, pin: &str) -> String {
+pub fn new_card(app: &TestApp, s: &Shop, pin: &str) -> String {
     let issued = app.post(
         &format!("/api/v1/households/{}/cards", s.w.households[0]),
         Some(&s.w.committee),

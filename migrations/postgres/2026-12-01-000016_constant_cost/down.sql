@@ -1,0 +1,4 @@
+DROP TRIGGER ledger_transactions_move_head ON ledger_transactions;
+DROP FUNCTION jifen_move_chain_head();
+DROP INDEX redemptions_payment_code;
+DROP INDEX redemptions_card_day;

@@ -1,0 +1,18 @@
+-- Every lookup a redemption makes is by an index, so its cost does not grow with history.
+-- The card's spends of the day (the daily cap):
+CREATE INDEX redemptions_card_day ON redemptions (card_id, created_at);
+-- The redemption a payment code paid for (the villager's page waits for it):
+CREATE INDEX redemptions_payment_code ON redemptions (payment_code_id);
+
+-- The chain head is the last link: each new link moves it in the same statement, so the
+-- head can never disagree with the chain, and posting needs no statement to move it.
+CREATE FUNCTION jifen_move_chain_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE chain_heads
+    SET seq = NEW.seq, hash = NEW.hash, updated_at = NEW.created_at
+    WHERE village_id = NEW.village_id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER ledger_transactions_move_head AFTER INSERT ON ledger_transactions
+FOR EACH ROW EXECUTE FUNCTION jifen_move_chain_head();

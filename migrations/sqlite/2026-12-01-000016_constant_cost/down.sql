@@ -1,0 +1,3 @@
+DROP TRIGGER ledger_transactions_move_head;
+DROP INDEX redemptions_payment_code;
+DROP INDEX redemptions_card_day;
