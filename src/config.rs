@@ -24,6 +24,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// How long a request waits for a database connection before it is told 503 (ms).
     pub db_acquire_timeout_ms: u64,
+    /// How long a SQLite write waits for another process's write, e.g. a command run
+    /// beside the server (ms); the server's own writers take turns without it.
+    pub sqlite_busy_timeout_ms: u64,
     /// How many proxies of the operator's stand in front: the client address is taken that
     /// many hops from the right of `X-Forwarded-For`; 0 uses the socket's address.
     pub trusted_proxies: u32,
@@ -49,6 +52,7 @@ impl Default for Settings {
             pepper: None,
             pool_size: 8,
             db_acquire_timeout_ms: 3_000,
+            sqlite_busy_timeout_ms: 30_000,
             posting_interval_ms: 30_000,
             trusted_proxies: 0,
             trust_proxy: false,
@@ -74,6 +78,10 @@ impl Settings {
 
     pub fn db_acquire_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.db_acquire_timeout_ms.max(100))
+    }
+
+    pub fn sqlite_busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.sqlite_busy_timeout_ms)
     }
 
     /// Proxies in front whose `X-Forwarded-For` entries count.

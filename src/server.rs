@@ -52,6 +52,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         &settings.database_url,
         settings.pool_size,
         settings.db_acquire_timeout(),
+        settings.sqlite_busy_timeout(),
     )?;
     let mut conn = db
         .pool()

@@ -10,6 +10,7 @@ use diesel::r2d2::{self, ManageConnection, Pool};
 use super::reference::{self, References};
 use super::statements::{self, StatementCount};
 use super::target::{DbTarget, TargetError};
+use super::writer::{self, WriterTurns};
 use crate::error::{AppError, AppResult};
 
 #[derive(diesel::MultiConnection)]
@@ -21,17 +22,28 @@ pub enum DbConnection {
 /// Per-connection SQLite settings live here, not in a migration (STACK.md trap 9).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
-PRAGMA foreign_keys = ON;
-PRAGMA busy_timeout = 30000;";
+PRAGMA foreign_keys = ON;";
+
+/// How long a SQLite writer waits for another process's write (a command beside the
+/// server); the server's own writers take turns before they ask (`writer.rs`).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub struct DbManager {
     target: DbTarget,
+    sqlite_busy_timeout: Duration,
 }
 
 impl DbManager {
     pub fn new(target: DbTarget) -> Self {
-        Self { target }
+        Self::with_busy_timeout(target, SQLITE_BUSY_TIMEOUT)
+    }
+
+    pub fn with_busy_timeout(target: DbTarget, sqlite_busy_timeout: Duration) -> Self {
+        Self {
+            target,
+            sqlite_busy_timeout,
+        }
     }
 
     pub fn connect(&self) -> ConnectionResult<DbConnection> {
@@ -41,7 +53,12 @@ impl DbManager {
                     ConnectionError::BadConnection("database path is not UTF-8".into())
                 })?;
                 let mut conn = SqliteConnection::establish(path)?;
+                let busy = format!(
+                    "PRAGMA busy_timeout = {};",
+                    self.sqlite_busy_timeout.as_millis()
+                );
                 conn.batch_execute(SQLITE_PRAGMAS)
+                    .and_then(|()| conn.batch_execute(&busy))
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 conn.set_instrumentation(StatementCount::default());
                 Ok(DbConnection::Sqlite(conn))
@@ -116,12 +133,20 @@ pub enum OpenError {
 pub struct Db {
     pool: DbPool,
     references: Arc<References>,
+    writers: Arc<WriterTurns>,
+    sqlite_busy_timeout: Duration,
 }
 
 impl Db {
     /// A server's pool: one connection kept open and ready.
-    pub fn open(url: &str, pool_size: u32, acquire_timeout: Duration) -> Result<Self, OpenError> {
-        Self::open_with(url, pool_size, Some(1), acquire_timeout)
+    pub fn open(
+        url: &str,
+        pool_size: u32,
+        acquire_timeout: Duration,
+        sqlite_busy_timeout: Duration,
+    ) -> Result<Self, OpenError> {
+        let manager = DbManager::with_busy_timeout(DbTarget::parse(url)?, sqlite_busy_timeout);
+        Self::open_with(manager, pool_size, Some(1), acquire_timeout)
     }
 
     /// A pool for a command that runs and exits. It opens connections only when asked:
@@ -133,17 +158,21 @@ impl Db {
         pool_size: u32,
         acquire_timeout: Duration,
     ) -> Result<Self, OpenError> {
-        Self::open_with(url, pool_size, Some(0), acquire_timeout)
+        Self::open_with(
+            DbManager::new(DbTarget::parse(url)?),
+            pool_size,
+            Some(0),
+            acquire_timeout,
+        )
     }
 
     fn open_with(
-        url: &str,
+        manager: DbManager,
         pool_size: u32,
         min_idle: Option<u32>,
         acquire_timeout: Duration,
     ) -> Result<Self, OpenError> {
-        let target = DbTarget::parse(url)?;
-        if let DbTarget::Sqlite(path) = &target
+        if let DbTarget::Sqlite(path) = &manager.target
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
             std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
@@ -151,6 +180,7 @@ impl Db {
                 source,
             })?;
         }
+        let sqlite_busy_timeout = manager.sqlite_busy_timeout;
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(min_idle)
@@ -159,10 +189,12 @@ impl Db {
             .test_on_check_out(false)
             .connection_timeout(acquire_timeout)
             .error_handler(Box::new(OutageLog::default()))
-            .build(DbManager::new(target))?;
+            .build(manager)?;
         Ok(Self {
             pool,
             references: Arc::default(),
+            writers: Arc::default(),
+            sqlite_busy_timeout,
         })
     }
 
@@ -176,13 +208,19 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (pool, references) = (self.pool.clone(), self.references.clone());
+        let (pool, references, writers) = (
+            self.pool.clone(),
+            self.references.clone(),
+            self.writers.clone(),
+        );
         let tally = statements::request_tally();
         tokio::task::spawn_blocking(move || {
             statements::tallied(tally.as_deref(), || {
                 references.serving(|| {
-                    let mut conn = pool.get()?;
-                    work(&mut conn)
+                    writers.serving(|| {
+                        let mut conn = pool.get()?;
+                        work(&mut conn)
+                    })
                 })
             })
         })
@@ -208,7 +246,11 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 impl Db {
     /// Whether the database answers within seconds, is migrated, and takes a write.
     pub async fn readiness(&self) -> Result<(), NotReady> {
-        let pool = self.pool.clone();
+        let (pool, writers, busy) = (
+            self.pool.clone(),
+            self.writers.clone(),
+            self.sqlite_busy_timeout,
+        );
         tokio::task::spawn_blocking(move || {
             let mut conn = pool
                 .get_timeout(PROBE_TIMEOUT)
@@ -216,7 +258,7 @@ impl Db {
             if !super::migrate::is_current(&mut conn).map_err(|_| NotReady::Unreachable)? {
                 return Err(NotReady::Behind);
             }
-            match probe_write(&mut conn) {
+            match probe_write(&mut conn, &writers, busy) {
                 Ok(()) => Ok(()),
                 // Busy with other writers is not down.
                 Err(err) if crate::error::fault::is_busy(&err) => Ok(()),
@@ -231,8 +273,9 @@ impl Db {
     }
 }
 
-/// Rewrites the readiness row; on SQLite without waiting long for the write lock.
-fn probe_write(conn: &mut DbConnection) -> QueryResult<()> {
+/// Rewrites the readiness row; on SQLite in this server's turn, and without waiting long
+/// for another process's write lock.
+fn probe_write(conn: &mut DbConnection, writers: &WriterTurns, busy: Duration) -> QueryResult<()> {
     use super::schema::readiness;
     let write = |conn: &mut DbConnection| {
         diesel::update(readiness::table.find(1))
@@ -242,9 +285,10 @@ fn probe_write(conn: &mut DbConnection) -> QueryResult<()> {
     };
     match conn {
         DbConnection::Sqlite(sqlite) => {
+            let _turn = writers.wait();
             sqlite.batch_execute("PRAGMA busy_timeout = 1000")?;
             let result = write(conn);
-            conn.batch_execute("PRAGMA busy_timeout = 30000")?;
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {}", busy.as_millis()))?;
             result
         }
         DbConnection::Pg(_) => write(conn),
@@ -282,8 +326,9 @@ impl Tx<'_> {
 }
 
 /// Runs `work` in one transaction that takes the write lock up front on SQLite
-/// (`BEGIN IMMEDIATE`), so two writers never deadlock on a lock upgrade
-/// (STACK.md trap 10). PostgreSQL runs READ COMMITTED with conditional updates.
+/// (`BEGIN IMMEDIATE`, after the server's other writers: `writer.rs`), so two writers
+/// never deadlock on a lock upgrade (STACK.md trap 10). PostgreSQL runs READ COMMITTED
+/// with conditional updates.
 pub fn write_tx<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
@@ -294,6 +339,11 @@ pub fn write_tx<T>(
         // joins the larger one's transaction.
         return work(&mut Tx { conn });
     }
+    let writers = match conn {
+        DbConnection::Sqlite(_) => writer::serving(),
+        DbConnection::Pg(_) => None,
+    };
+    let _turn = writers.as_deref().map(WriterTurns::wait);
     match conn {
         DbConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")

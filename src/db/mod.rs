@@ -21,6 +21,7 @@ pub mod schema;
 pub mod statements;
 mod target;
 mod text_state;
+mod writer;
 
 pub use connection::{
     Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, Tx, write_tx,

@@ -374,7 +374,7 @@ pub fn issue_code(
     household_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<PaymentCodeView> {
-    write_tx(conn, |conn| {
+    let (id, text, expires_at) = write_tx(conn, |conn| {
         let (village_id, target) = household_target(conn, household_id)?;
         authorize(&c.principal, Action::IssuePaymentCode, &target)?;
         let ttl = village_policy(conn, village_id)?.code_ttl_seconds;
@@ -391,17 +391,20 @@ pub fn issue_code(
                 now: now.naive_utc(),
             },
         )?;
-        let png = code::qr_png(&text).ok_or_else(|| AppError::internal("QR rendering failed"))?;
-        Ok(PaymentCodeView {
-            id,
-            qr_svg: code::qr_svg(&text).ok_or_else(|| AppError::internal("QR rendering failed"))?,
-            qr_png: format!(
-                "data:image/png;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(png)
-            ),
-            code: text,
-            expires_at,
-        })
+        Ok((id, text, expires_at))
+    })?;
+    // Drawn after the commit: the QR is no reason to hold the write lock.
+    let unrendered = || AppError::internal("QR rendering failed");
+    let png = code::qr_png(&text).ok_or_else(unrendered)?;
+    Ok(PaymentCodeView {
+        id,
+        qr_svg: code::qr_svg(&text).ok_or_else(unrendered)?,
+        qr_png: format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        ),
+        code: text,
+        expires_at,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::shop::{card_redeem, issue, new_card, redeem, shop_world};
+use crate::shop::{card_redeem, codes_of_many_members, issue, new_card, race, redeem, shop_world};
 use crate::support::TestApp;
 
 /// The sum of statements sent by `route` answering `status`, as `/metrics` says.
@@ -55,5 +55,31 @@ fn a_redemption_sends_at_most_fifteen_statements_by_card_or_by_code() {
     assert!(
         by_card <= REDEMPTION_BUDGET && by_code <= REDEMPTION_BUDGET,
         "a card redemption sent {by_card} statements, a code redemption {by_code}"
+    );
+}
+
+/// On SQLite the server's writers take turns before they ask for the file's write lock:
+/// with no busy timeout at all, racing redemptions all go through, none told 503 because
+/// another writer held the lock.
+#[test]
+fn racing_writers_take_turns_and_never_meet_a_locked_database() {
+    let app = TestApp::start_with(|settings| {
+        settings.sqlite_busy_timeout_ms = 0;
+        settings.pool_size = 8;
+    });
+    let s = shop_world(&app, "1000");
+    let codes = codes_of_many_members(&app, &s, s.w.households[0], 12);
+    let answers = race(
+        &app,
+        &s,
+        &codes,
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        vec![201; 12],
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
     );
 }

@@ -452,7 +452,7 @@ fn voids_return_points_and_stock_once() {
 }
 
 /// `n` villagers of one household, each with a live code of their own.
-fn codes_of_many_members(app: &TestApp, s: &Shop, household: i64, n: usize) -> Vec<String> {
+pub fn codes_of_many_members(app: &TestApp, s: &Shop, household: i64, n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {
             let member = app.post(
@@ -483,7 +483,7 @@ fn codes_of_many_members(app: &TestApp, s: &Shop, household: i64, n: usize) -> V
         .collect()
 }
 
-fn race(app: &TestApp, s: &Shop, codes: &[String], lines: Value) -> Vec<Resp> {
+pub fn race(app: &TestApp, s: &Shop, codes: &[String], lines: Value) -> Vec<Resp> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = codes
             .iter()
