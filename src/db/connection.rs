@@ -1,6 +1,7 @@
 //! The connection type, its pool, and the one way to run a write transaction.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -8,7 +9,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool};
 
 use super::reference::{self, References};
-use super::statements::{self, StatementCount};
+use super::statements::{self, Recorder, StatementCount};
 use super::target::{DbTarget, TargetError};
 use super::writer::{self, WriterTurns};
 use crate::error::{AppError, AppResult};
@@ -134,6 +135,7 @@ pub struct Db {
     pool: DbPool,
     references: Arc<References>,
     writers: Arc<WriterTurns>,
+    recorder: Arc<Recorder>,
     sqlite_busy_timeout: Duration,
 }
 
@@ -194,6 +196,7 @@ impl Db {
             pool,
             references: Arc::default(),
             writers: Arc::default(),
+            recorder: Arc::default(),
             sqlite_busy_timeout,
         })
     }
@@ -202,26 +205,34 @@ impl Db {
         &self.pool
     }
 
+    /// Runs blocking `work` as this server's on this thread: its statements counted for
+    /// the request (`tally`) and written down when recording, its reference copies and
+    /// its writers' turns at hand.
+    fn on_this_thread<T>(&self, tally: Option<&AtomicU64>, work: impl FnOnce() -> T) -> T {
+        statements::tallied(tally, || {
+            self.recorder
+                .around(|| self.references.serving(|| self.writers.serving(work)))
+        })
+    }
+
+    /// Writes down the statements this server sends, when started (for tests that read
+    /// their plans).
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
     /// Runs `work` with a pooled connection on the blocking thread pool.
     pub async fn run<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (pool, references, writers) = (
-            self.pool.clone(),
-            self.references.clone(),
-            self.writers.clone(),
-        );
+        let server = self.clone();
         let tally = statements::request_tally();
         tokio::task::spawn_blocking(move || {
-            statements::tallied(tally.as_deref(), || {
-                references.serving(|| {
-                    writers.serving(|| {
-                        let mut conn = pool.get()?;
-                        work(&mut conn)
-                    })
-                })
+            server.on_this_thread(tally.as_deref(), || {
+                let mut conn = server.pool.get()?;
+                work(&mut conn)
             })
         })
         .await

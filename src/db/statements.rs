@@ -5,16 +5,55 @@
 //! Each connection reports its statements to the thread using it; [`super::Db::run`]
 //! hands what its work sent to the request it runs for, which [`counted`] scopes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::connection::{DebugQuery, Instrumentation, InstrumentationEvent};
 use diesel::result::{DatabaseErrorKind, Error};
 
 thread_local! {
     static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
+    /// Where this thread's statements are written down, while a server records them.
+    static RECORDING: RefCell<Option<Arc<Recorder>>> = const { RefCell::new(None) };
+}
+
+/// The text of the statements a server sent while it was asked to record them: how a
+/// test reads the plans of a use case's queries (`EXPLAIN`).
+#[derive(Default)]
+pub struct Recorder {
+    on: std::sync::atomic::AtomicBool,
+    sql: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    /// Starts writing statements down, forgetting any written before.
+    pub fn start(&self) {
+        self.lock().clear();
+        self.on.store(true, Ordering::Release);
+    }
+
+    /// Stops, and hands over what was written down.
+    pub fn stop(&self) -> Vec<String> {
+        self.on.store(false, Ordering::Release);
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.sql.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs blocking `work` on this thread with this recorder, when it is on.
+    pub(super) fn around<T>(self: &Arc<Self>, work: impl FnOnce() -> T) -> T {
+        if !self.on.load(Ordering::Acquire) {
+            return work();
+        }
+        let before = RECORDING.with(|r| r.replace(Some(self.clone())));
+        let output = work();
+        RECORDING.with(|r| r.replace(before));
+        output
+    }
 }
 
 tokio::task_local! {
@@ -33,9 +72,14 @@ pub struct StatementCount {
 }
 
 impl StatementCount {
-    fn started(&mut self) {
+    fn started(&mut self, query: &dyn DebugQuery) {
         if !std::mem::take(&mut self.transaction_control_next) {
             ON_THIS_THREAD.with(|count| count.set(count.get() + 1));
+            RECORDING.with(|recording| {
+                if let Some(recorder) = recording.borrow().as_ref() {
+                    recorder.lock().push(query.to_string());
+                }
+            });
         }
     }
 
@@ -54,7 +98,7 @@ impl Instrumentation for StatementCount {
             | InstrumentationEvent::RollbackTransaction { .. } => {
                 self.transaction_control_next = true;
             }
-            InstrumentationEvent::StartQuery { .. } => self.started(),
+            InstrumentationEvent::StartQuery { query, .. } => self.started(query),
             InstrumentationEvent::FinishQuery {
                 error: Some(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)),
                 ..

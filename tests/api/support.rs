@@ -178,6 +178,8 @@ pub struct TestApp {
     pub base: String,
     pub clock: Arc<ManualClock>,
     pub db: TestDb,
+    /// The server's own pool (its statement recorder, say).
+    pub server_db: jifen::db::Db,
     _data_dir: tempfile::TempDir,
     client: Client,
     server: Option<Background>,
@@ -207,11 +209,13 @@ impl TestApp {
         };
         adjust(&mut settings);
         let state = prepare(settings, clock.clone()).expect("prepare server");
+        let server_db = state.db.clone();
         let server = Background::spawn(state).expect("start server");
         TestApp {
             base: format!("http://{}", server.addr),
             clock,
             db,
+            server_db,
             _data_dir: data_dir,
             client: Client::builder().build().expect("client"),
             server: Some(server),
