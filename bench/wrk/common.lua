@@ -1,0 +1,33 @@
+-- Shared by the wrk scripts: each thread counts its answers by status and reports
+-- them as one JSON line with the latency percentiles (bench/bench.py reads it).
+local threads = {}
+
+function setup(thread)
+   thread:set("id", #threads)
+   table.insert(threads, thread)
+end
+
+statuses = {}
+
+function response(status, headers, body)
+   statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+   local counts = {}
+   for _, thread in ipairs(threads) do
+      local seen = thread:get("statuses")
+      for status, n in pairs(seen) do
+         counts[tostring(status)] = (counts[tostring(status)] or 0) + n
+      end
+   end
+   local parts = {}
+   for status, n in pairs(counts) do
+      table.insert(parts, string.format('"%s": %d', status, n))
+   end
+   io.write(string.format(
+      'WRK {"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, "statuses": {%s}}\n',
+      summary.requests, summary.duration / 1e6,
+      latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+      table.concat(parts, ", ")))
+end
