@@ -38,6 +38,9 @@ impl FromRequest for Principal {
                 return from_page_session(&req, &auth).await;
             };
             let token = auth.keys.verify(&token, auth.clock.now())?;
+            if let Some(cached) = service::cached_token_principal(&auth.db, &token) {
+                return cached;
+            }
             auth.db
                 .run(move |conn| service::load_token_principal(conn, token))
                 .await

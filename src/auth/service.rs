@@ -9,10 +9,10 @@ use super::context::Auth;
 use super::model::{Principal, PrincipalKind, RoleBinding, RoleName, ScopeKind};
 use super::rate_limit::SignInLimits;
 use super::secrets::{Pepper, random_digits, random_token, sha256_hex};
-use super::store;
+use super::store::{self, MemberIdentity};
 use super::token::TokenKeys;
 use super::token::{ACCESS_TTL, REFRESH_TTL, Subject, Verified};
-use crate::db::{DbConnection, Tx, reference, write_tx};
+use crate::db::{Db, DbConnection, Tx, reference, write_tx};
 use crate::error::{AppError, AppResult};
 use diesel::QueryResult;
 
@@ -128,15 +128,37 @@ impl From<&RoleBinding> for RoleView {
 /// Loads the caller behind an access token: like [`load_principal`], and a villager's
 /// token issued before they were signed out everywhere (a lost phone) no longer counts.
 pub fn load_token_principal(conn: &mut DbConnection, token: Verified) -> AppResult<Principal> {
-    if token.subject.kind == PrincipalKind::Villager
-        && let Some(member) = store::member_identity(conn, token.subject.id)?
-        && member
-            .signed_out_at
-            .is_some_and(|at| token.issued_at < at.and_utc().timestamp())
+    match token.subject.kind {
+        PrincipalKind::Villager => {
+            villager_of_token(&token, store::member_identity(conn, token.subject.id)?)
+        }
+        PrincipalKind::Staff => load_principal(conn, token.subject),
+    }
+}
+
+/// The caller behind an access token from the server's fresh copies of its rows (see
+/// `db::reference`), without a database connection; None when a row must be read.
+pub fn cached_token_principal(db: &Db, token: &Verified) -> Option<AppResult<Principal>> {
+    match token.subject.kind {
+        PrincipalKind::Villager => {
+            let member = db.fresh_reference::<MemberIdentity>(token.subject.id)?;
+            Some(villager_of_token(token, Some(member)))
+        }
+        PrincipalKind::Staff => db
+            .fresh_reference::<StaffPrincipal>(token.subject.id)
+            .map(|StaffPrincipal(p)| Ok(p)),
+    }
+}
+
+fn villager_of_token(token: &Verified, member: Option<MemberIdentity>) -> AppResult<Principal> {
+    let member = member.ok_or(AppError::Unauthenticated("账号已停用，请重新登录。"))?;
+    if member
+        .signed_out_at
+        .is_some_and(|at| token.issued_at < at.and_utc().timestamp())
     {
         return Err(AppError::Unauthenticated("已在别处退出登录，请重新登录。"));
     }
-    load_principal(conn, token.subject)
+    Ok(villager_principal(member))
 }
 
 /// Ends every sign-in of a member at once: refresh tokens, page sessions, and (through
@@ -169,20 +191,23 @@ pub fn load_principal(conn: &mut DbConnection, subject: Subject) -> AppResult<Pr
             let staff = reference::get(subject.id, || read_staff_principal(conn, subject.id))?;
             staff.map(|StaffPrincipal(p)| p).ok_or(gone)
         }
-        PrincipalKind::Villager => {
-            let member = store::member_identity(conn, subject.id)?.ok_or(gone)?;
-            Ok(Principal {
-                id: member.member_id,
-                kind: PrincipalKind::Villager,
-                name: member.name,
-                township_id: member.township_id,
-                roles: vec![RoleBinding {
-                    role: RoleName::Villager,
-                    scope_id: member.household_id,
-                    village_id: Some(member.village_id),
-                }],
-            })
-        }
+        PrincipalKind::Villager => store::member_identity(conn, subject.id)?
+            .map(villager_principal)
+            .ok_or(gone),
+    }
+}
+
+fn villager_principal(member: MemberIdentity) -> Principal {
+    Principal {
+        id: member.member_id,
+        kind: PrincipalKind::Villager,
+        name: member.name,
+        township_id: member.township_id,
+        roles: vec![RoleBinding {
+            role: RoleName::Villager,
+            scope_id: member.household_id,
+            village_id: Some(member.village_id),
+        }],
     }
 }
 

@@ -215,6 +215,12 @@ impl Db {
         })
     }
 
+    /// This server's fresh copy of a reference row (see `reference.rs`), read without a
+    /// connection or a trip to the blocking pool.
+    pub fn fresh_reference<T: Clone + 'static>(&self, id: i64) -> Option<T> {
+        self.references.fresh_copy(id)
+    }
+
     /// Writes down the statements this server sends, when started (for tests that read
     /// their plans).
     pub fn recorder(&self) -> &Recorder {

@@ -133,6 +133,12 @@ impl References {
         Ok(Some(found))
     }
 
+    /// A fresh copy of the row of kind `T` for `id`, if this server holds one.
+    pub fn fresh_copy<T: Clone + 'static>(&self, id: i64) -> Option<T> {
+        let generation = self.generation.load(Ordering::Acquire);
+        self.fresh(&(TypeId::of::<T>(), id), generation)
+    }
+
     fn fresh<T: Clone + 'static>(&self, key: &Key, generation: u64) -> Option<T> {
         let copies = self.copies.lock().unwrap_or_else(|p| p.into_inner());
         let copy = copies.get(key)?;
