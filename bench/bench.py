@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 
-from jifen_bench import rss_mb
+from jifen_bench import rss_mb, wait_until_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "correct-horse-42"
@@ -81,13 +81,8 @@ class Jifen:
 
     def start(self):
         self.process = subprocess.Popen([self.binary], env=self.env, stdout=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{self.api.base}/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.05)
-        sys.exit("jifen did not start")
+        if not wait_until_up(f"{self.api.base}/healthz"):
+            sys.exit("jifen did not start")
 
     def stop(self):
         if self.process:
@@ -254,12 +249,7 @@ def hello_rate(binary, connections, seconds):
     port = free_port()
     server = subprocess.Popen([binary, f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_until_up(f"http://127.0.0.1:{port}/hello")
         return wrk(f"http://127.0.0.1:{port}/hello", "get.lua", connections, seconds, "")
     finally:
         server.kill()

@@ -19,6 +19,17 @@ def rss_mb(pid):
     return 0.0
 
 
+def wait_until_up(url, tries=300):
+    """Polls `url` until it answers; False if it never does."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 @contextlib.contextmanager
 def serving(binary, **settings):
     """Migrates, bootstraps `admin` and serves; yields (base URL, server process)."""
@@ -35,12 +46,7 @@ def serving(binary, **settings):
     server = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(f"{base}/healthz")
         yield base, server
     finally:
         server.kill()

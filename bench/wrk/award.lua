@@ -6,17 +6,8 @@ local households, next_household, counter = {}, 0, 0
 
 function init(args)
    local path, village, item, committee, threads = args[1], args[2], args[3], args[4], tonumber(args[5])
-   local n = 0
-   for line in io.lines(path) do
-      if n % threads == id then
-         table.insert(households, line)
-      end
-      n = n + 1
-   end
-   wrk.path = "/api/v1/villages/" .. village .. "/awards"
-   wrk.method = "POST"
-   wrk.headers["Content-Type"] = "application/json"
-   wrk.headers["Authorization"] = "Bearer " .. committee
+   households = my_share(path, threads)
+   post_json("/api/v1/villages/" .. village .. "/awards", committee)
    item_id = item
    run = os.getenv("BENCH_RUN") or "a"
 end

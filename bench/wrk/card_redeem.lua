@@ -7,17 +7,8 @@ local cards, next_card, counter = {}, 0, 0
 
 function init(args)
    local path, shop, goods, keeper, threads = args[1], args[2], args[3], args[4], tonumber(args[5])
-   local n = 0
-   for line in io.lines(path) do
-      if n % threads == id then
-         table.insert(cards, line)
-      end
-      n = n + 1
-   end
-   wrk.path = "/api/v1/shops/" .. shop .. "/redemptions"
-   wrk.method = "POST"
-   wrk.headers["Content-Type"] = "application/json"
-   wrk.headers["Authorization"] = "Bearer " .. keeper
+   cards = my_share(path, threads)
+   post_json("/api/v1/shops/" .. shop .. "/redemptions", keeper)
    goods_id = goods
    run = os.getenv("BENCH_RUN") or "r"
 end

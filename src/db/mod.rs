@@ -16,6 +16,7 @@ macro_rules! per_backend {
 mod connection;
 pub mod idempotency;
 pub mod migrate;
+mod on_thread;
 pub mod reference;
 pub mod schema;
 pub mod statements;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::DbConnection;
 use super::connection::in_transaction;
+use super::on_thread;
 
 /// How long a copy serves when nothing on this server changed its table.
 pub const LIFETIME: Duration = Duration::from_secs(5);
@@ -41,7 +42,7 @@ where
     if CHANGED_IN_TRANSACTION.with(Cell::get) {
         return read();
     }
-    match SERVING.with(|serving| serving.borrow().clone()) {
+    match on_thread::current(&SERVING) {
         Some(references) => references.get(id, read),
         None => read(),
     }
@@ -69,11 +70,9 @@ pub(super) fn rolled_back() {
 }
 
 fn invalidate_serving() {
-    SERVING.with(|serving| {
-        if let Some(references) = serving.borrow().as_ref() {
-            references.generation.fetch_add(1, Ordering::AcqRel);
-        }
-    });
+    if let Some(references) = on_thread::current(&SERVING) {
+        references.generation.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 type Key = (TypeId, i64);
@@ -95,10 +94,7 @@ pub struct References {
 impl References {
     /// Runs `work` on this thread with these copies.
     pub(super) fn serving<T>(self: &Arc<Self>, work: impl FnOnce() -> T) -> T {
-        let before = SERVING.with(|serving| serving.replace(Some(self.clone())));
-        let output = work();
-        SERVING.with(|serving| serving.replace(before));
-        output
+        on_thread::with(&SERVING, self, work)
     }
 
     fn get<T, E>(

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use diesel::connection::{DebugQuery, Instrumentation, InstrumentationEvent};
 use diesel::result::{DatabaseErrorKind, Error};
 
+use super::on_thread;
+
 thread_local! {
     static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
     /// Where this thread's statements are written down, while a server records them.
@@ -49,10 +51,7 @@ impl Recorder {
         if !self.on.load(Ordering::Acquire) {
             return work();
         }
-        let before = RECORDING.with(|r| r.replace(Some(self.clone())));
-        let output = work();
-        RECORDING.with(|r| r.replace(before));
-        output
+        on_thread::with(&RECORDING, self, work)
     }
 }
 
@@ -75,11 +74,9 @@ impl StatementCount {
     fn started(&mut self, query: &dyn DebugQuery) {
         if !std::mem::take(&mut self.transaction_control_next) {
             ON_THIS_THREAD.with(|count| count.set(count.get() + 1));
-            RECORDING.with(|recording| {
-                if let Some(recorder) = recording.borrow().as_ref() {
-                    recorder.lock().push(query.to_string());
-                }
-            });
+            if let Some(recorder) = on_thread::current(&RECORDING) {
+                recorder.lock().push(query.to_string());
+            }
         }
     }
 

@@ -7,6 +7,8 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::on_thread;
+
 thread_local! {
     /// The turns of the server whose work runs on this thread ([`WriterTurns::serving`]).
     static SERVING: RefCell<Option<Arc<WriterTurns>>> = const { RefCell::new(None) };
@@ -21,10 +23,7 @@ pub struct WriterTurns {
 impl WriterTurns {
     /// Runs `work` on this thread with these turns.
     pub(super) fn serving<T>(self: &Arc<Self>, work: impl FnOnce() -> T) -> T {
-        let before = SERVING.with(|serving| serving.replace(Some(self.clone())));
-        let output = work();
-        SERVING.with(|serving| serving.replace(before));
-        output
+        on_thread::with(&SERVING, self, work)
     }
 
     /// Waits for this server's turn to write.
@@ -37,5 +36,5 @@ impl WriterTurns {
 
 /// The turns of the server running work on this thread, if any.
 pub(super) fn serving() -> Option<Arc<WriterTurns>> {
-    SERVING.with(|serving| serving.borrow().clone())
+    on_thread::current(&SERVING)
 }
