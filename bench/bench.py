@@ -272,6 +272,7 @@ def run_backend(name, binary, hello, database_url, reference, args, results):
         measure(name, jifen, work, hello, reference, args, results)
     finally:
         jifen.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def measure(name, jifen, work, hello, reference, args, results):
