@@ -62,8 +62,9 @@ pub fn roles_of_staff(conn: &mut DbConnection, staff_id: i64) -> QueryResult<Vec
         .collect())
 }
 
-/// A household member as a signed-in villager sees themself.
-#[derive(Clone)]
+/// A household member as a signed-in villager sees themself (fields in the order
+/// `read_member_identity` selects them).
+#[derive(Clone, Queryable)]
 pub struct MemberIdentity {
     pub member_id: i64,
     pub name: String,
@@ -87,7 +88,7 @@ fn read_member_identity(
     conn: &mut DbConnection,
     member_id: i64,
 ) -> QueryResult<Option<MemberIdentity>> {
-    let row: Option<(i64, String, i64, i64, i64, Option<NaiveDateTime>)> = members::table
+    members::table
         .inner_join(households::table.inner_join(villages::table))
         .filter(members::id.eq(member_id))
         .filter(members::active.eq(true))
@@ -101,17 +102,7 @@ fn read_member_identity(
             members::signed_out_at,
         ))
         .first(conn)
-        .optional()?;
-    Ok(row.map(
-        |(member_id, name, household_id, village_id, township_id, signed_out_at)| MemberIdentity {
-            member_id,
-            name,
-            household_id,
-            village_id,
-            township_id,
-            signed_out_at,
-        },
-    ))
+        .optional()
 }
 
 /// Ends every refresh token and page session of a member.

@@ -30,20 +30,16 @@ use crate::org::service::{
 use crate::paging::{Page, PageQuery};
 
 fn shop_target(conn: &mut DbConnection, shop_id: i64) -> AppResult<(Target, String)> {
-    let (id, township_id, name, _) = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
-    Ok((Target::shop(township_id, id), name))
+    let shop = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+    Ok((Target::shop(shop.township_id, shop.id), shop.name))
 }
 
-fn shop_view(
-    conn: &mut DbConnection,
-    row: (i64, i64, String, chrono::NaiveDateTime),
-) -> AppResult<ShopView> {
-    let (id, _, name, created_at) = row;
+fn shop_view(conn: &mut DbConnection, row: store::ShopRow) -> AppResult<ShopView> {
     Ok(ShopView {
-        village_ids: store::villages_of_shop(conn, id)?,
-        id,
-        name,
-        created_at: created_at.and_utc(),
+        village_ids: store::villages_of_shop(conn, row.id)?,
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at.and_utc(),
     })
 }
 
@@ -92,13 +88,13 @@ pub fn list_shops(
     }
     let request = page.request()?;
     let rows = store::shops_of(conn, p.township_id, request)?;
-    let page = Page::from_rows(rows, request, |r| r.0, |r| r);
+    let page = Page::from_rows(rows, request, |r| r.id, |r| r);
     let mut views = Vec::new();
     for row in page.items {
         if permits(
             p,
             Action::ViewShopRedemptions,
-            &Target::shop(p.township_id, row.0),
+            &Target::shop(p.township_id, row.id),
         ) {
             views.push(shop_view(conn, row)?);
         }
@@ -185,7 +181,7 @@ pub fn create_shop(
 
 /// The shop's name (for pages that already know the caller works there).
 pub fn shop_name(conn: &mut DbConnection, shop_id: i64) -> AppResult<String> {
-    let (_, _, name, _) = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+    let name = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?.name;
     Ok(name)
 }
 
@@ -875,7 +871,9 @@ pub fn receipt(conn: &mut DbConnection, redemption_id: i64) -> AppResult<Receipt
 }
 
 fn receipt_of(conn: &mut DbConnection, row: RedemptionRow) -> AppResult<ReceiptView> {
-    let (_, _, shop_name, _) = store::shop(conn, row.shop_id)?.ok_or(AppError::NotFound)?;
+    let shop_name = store::shop(conn, row.shop_id)?
+        .ok_or(AppError::NotFound)?
+        .name;
     let (_, door_no, head_name) = household_brief(conn, row.household_id)?;
     let (seq, hash) = chain_position(conn, row.transaction_id)?;
     let lines = store::lines_of(conn, row.id)?

@@ -23,7 +23,8 @@ use crate::org::service::village_policy;
 use crate::paging::{Page, PageQuery};
 
 fn shop_target(conn: &mut DbConnection, shop_id: i64) -> AppResult<Target> {
-    let (id, township_id, _, _) = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+    let shop = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+    let (id, township_id) = (shop.id, shop.township_id);
     Ok(Target::shop(township_id, id))
 }
 

@@ -13,20 +13,21 @@ use crate::paging::PageRequest;
 use crate::per_backend;
 
 /// (id, township, name, created) of a shop.
-/// A shop by id as (id, township, name, opened); a reference row (see `db::reference`).
-pub fn shop(
-    conn: &mut DbConnection,
-    id: i64,
-) -> QueryResult<Option<(i64, i64, String, NaiveDateTime)>> {
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = shops)]
+pub struct ShopRow {
+    pub id: i64,
+    pub township_id: i64,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A shop by id; a reference row (see `db::reference`).
+pub fn shop(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ShopRow>> {
     reference::get(id, || {
         shops::table
             .find(id)
-            .select((
-                shops::id,
-                shops::township_id,
-                shops::name,
-                shops::created_at,
-            ))
+            .select(ShopRow::as_select())
             .first(conn)
             .optional()
     })
@@ -36,18 +37,13 @@ pub fn shops_of(
     conn: &mut DbConnection,
     township_id: i64,
     page: PageRequest,
-) -> QueryResult<Vec<(i64, i64, String, NaiveDateTime)>> {
+) -> QueryResult<Vec<ShopRow>> {
     shops::table
         .filter(shops::township_id.eq(township_id))
         .filter(shops::id.gt(page.after.unwrap_or(0)))
         .order(shops::id)
         .limit(page.limit + 1)
-        .select((
-            shops::id,
-            shops::township_id,
-            shops::name,
-            shops::created_at,
-        ))
+        .select(ShopRow::as_select())
         .load(conn)
 }
 
@@ -643,7 +639,9 @@ pub fn insert_settlement(conn: &mut DbConnection, s: &NewSettlement) -> QueryRes
 }
 
 /// A void to carry onto a shop's next statement: its redemption was on an approved or
-/// paid statement, and no statement carries the void yet.
+/// paid statement, and no statement carries the void yet (fields in the order
+/// `voids_to_carry` selects them).
+#[derive(Queryable)]
 pub struct CarriedVoid {
     pub void_id: i64,
     pub redemption_id: i64,
@@ -660,7 +658,7 @@ pub fn voids_to_carry(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<
     let carried = carried_lines
         .filter(carried_lines.field(settlement_lines::void_id).is_not_null())
         .select(carried_lines.field(settlement_lines::redemption_id));
-    let rows: Vec<(i64, i64, i64, i64, i64)> = redemption_voids::table
+    redemption_voids::table
         .inner_join(redemptions::table.on(redemptions::id.eq(redemption_voids::redemption_id)))
         .inner_join(
             settlement_lines::table.on(settlement_lines::redemption_id
@@ -677,19 +675,7 @@ pub fn voids_to_carry(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Vec<
             settlement_lines::points,
             settlement_lines::yuan,
         ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(void_id, redemption_id, village_id, points, yuan)| CarriedVoid {
-                void_id,
-                redemption_id,
-                village_id,
-                points,
-                yuan,
-            },
-        )
-        .collect())
+        .load(conn)
 }
 
 /// One line of a statement: a redemption (positive), or a carried void (negative).
