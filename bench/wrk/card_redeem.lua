@@ -3,22 +3,17 @@
 -- between threads so that no two threads pay with the same card.
 dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
 
-local cards, next_card, counter = {}, 0, 0
+local next_card, goods_id
 
 function init(args)
    local path, shop, goods, keeper, threads = args[1], args[2], args[3], args[4], tonumber(args[5])
-   cards = my_share(path, threads)
+   next_card = rotation(my_share(path, threads))
    post_json("/api/v1/shops/" .. shop .. "/redemptions", keeper)
    goods_id = goods
-   run = os.getenv("BENCH_RUN") or "r"
 end
 
 function request()
-   counter = counter + 1
-   next_card = next_card % #cards + 1
-   local token, pin = cards[next_card]:match("([^,]+),([^,]+)")
-   local body = string.format(
-      '{"card_token":"%s","pin":"%s","lines":[{"goods_id":%s,"quantity":1}]}', token, pin, goods_id)
-   wrk.headers["Idempotency-Key"] = string.format("%s-%d-%d", run, id, counter)
-   return wrk.format(nil, nil, nil, body)
+   local token, pin = next_card():match("([^,]+),([^,]+)")
+   return keyed_post(string.format(
+      '{"card_token":"%s","pin":"%s","lines":[{"goods_id":%s,"quantity":1}]}', token, pin, goods_id))
 end

@@ -21,6 +21,24 @@ function my_share(path, threads)
    return mine
 end
 
+-- Each request of a run gets its own Idempotency-Key.
+local sent = 0
+
+function keyed_post(body)
+   sent = sent + 1
+   wrk.headers["Idempotency-Key"] = string.format("%s-%d-%d", os.getenv("BENCH_RUN") or "run", id, sent)
+   return wrk.format(nil, nil, nil, body)
+end
+
+-- The lines of `list` in turn, round and round.
+function rotation(list)
+   local at = 0
+   return function()
+      at = at % #list + 1
+      return list[at]
+   end
+end
+
 -- A JSON POST to `path` with a bearer token.
 function post_json(path, token)
    wrk.path = path
