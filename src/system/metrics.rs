@@ -38,6 +38,14 @@ pub struct PoolUse {
     pub max: u32,
 }
 
+/// A histogram by method, route and status.
+fn by_request(name: &str, help: &str, buckets: &[f64]) -> Result<HistogramVec, prometheus::Error> {
+    HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        &LABELS,
+    )
+}
+
 impl Metrics {
     /// The server's metrics, registered once at start-up.
     pub fn new() -> Result<Self, prometheus::Error> {
@@ -49,21 +57,15 @@ impl Metrics {
             ),
             &LABELS,
         )?;
-        let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "jifen_http_request_duration_seconds",
-                "HTTP request latency.",
-            )
-            .buckets(BUCKETS.to_vec()),
-            &LABELS,
+        let latency = by_request(
+            "jifen_http_request_duration_seconds",
+            "HTTP request latency.",
+            &BUCKETS,
         )?;
-        let statements = HistogramVec::new(
-            HistogramOpts::new(
-                "jifen_db_statements_per_request",
-                "Statements a request sent to the database (BEGIN, COMMIT and savepoints not counted).",
-            )
-            .buckets(STATEMENT_BUCKETS.to_vec()),
-            &LABELS,
+        let statements = by_request(
+            "jifen_db_statements_per_request",
+            "Statements a request sent to the database (BEGIN, COMMIT and savepoints not counted).",
+            &STATEMENT_BUCKETS,
         )?;
         let metrics = Self {
             pool_connections: IntGauge::new(
