@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from jifen_bench import rss_mb, wait_until_up
@@ -68,8 +69,8 @@ class Api:
 class Jifen:
     """The release binary serving one database; stopped and started between phases."""
 
-    def __init__(self, binary, database_url, work):
-        self.binary, self.work = binary, work
+    def __init__(self, binary, database_url, work, wrapper=()):
+        self.binary, self.work, self.wrapper = binary, work, list(wrapper)
         self.port = free_port()
         self.env = dict(os.environ, JIFEN_DATABASE_URL=database_url, JIFEN_BIND=f"127.0.0.1:{self.port}",
                         JIFEN_DATA_DIR=work, JIFEN_LOG="error", JIFEN_POOL_SIZE="8")
@@ -80,7 +81,7 @@ class Jifen:
         return subprocess.run([self.binary, *args], env=self.env, check=True, capture_output=True, text=True)
 
     def start(self):
-        self.process = subprocess.Popen([self.binary], env=self.env, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen([*self.wrapper, self.binary], env=self.env, stdout=subprocess.DEVNULL)
         if not wait_until_up(f"{self.api.base}/healthz"):
             sys.exit("jifen did not start")
 
@@ -129,14 +130,59 @@ def build_world(jifen, villages, households):
     world["shop"] = shop
     world["goods"] = api.ok("POST", f"/api/v1/shops/{shop}/goods", keeper, {
         "name": "大米", "unit": "袋", "points_price": "1", "cost_yuan": "0.10", "stock": 1_000_000})["id"]
-    first = world["villages"][0]
-    committee = api.token(first["committee"])
-    head = api.ok("GET", f"/api/v1/households/{world['households'][0]}/members", committee)["items"][0]["id"]
-    invite = api.ok("POST", f"/api/v1/households/{world['households'][0]}/invites", committee,
-                    {"member_id": head})
-    world["villager"] = api.ok("POST", "/api/v1/auth/invite", body={"invite_code": invite["invite_code"]})
+    world["villagers"] = [Villager(api, household, api.token(village["committee"]))
+                          for v, village in enumerate(world["villages"])
+                          for household in world["households"][v * households:(v + 1) * households]]
+    world["page_cookie"] = page_session(api, world["households"][0], api.token(world["villages"][0]["committee"]))
     world["keeper_id"] = api.ok("GET", "/api/v1/me", keeper)["id"]
     return world
+
+
+def invite_code(api, household, committee):
+    head = api.ok("GET", f"/api/v1/households/{household}/members", committee)["items"][0]["id"]
+    return api.ok("POST", f"/api/v1/households/{household}/invites", committee, {"member_id": head})["invite_code"]
+
+
+class Villager:
+    """The head of one household signed in through the API; access tokens last 15
+    minutes, so each use past 10 takes a new pair with the refresh token."""
+
+    def __init__(self, api, household, committee):
+        self.api, self.household = api, household
+        self.pair = api.ok("POST", "/api/v1/auth/invite", body={"invite_code": invite_code(api, household, committee)})
+        self.at = time.monotonic()
+
+    def access(self):
+        if time.monotonic() - self.at > 600:
+            self.pair = self.api.ok("POST", "/api/v1/auth/refresh", body={"refresh_token": self.pair["refresh_token"]})
+            self.at = time.monotonic()
+        return self.pair["access_token"]
+
+    def payment_code(self):
+        return self.api.ok("POST", f"/api/v1/households/{self.household}/payment-codes", self.access(), body={})["code"]
+
+
+def page_session(api, household, committee):
+    """The `Cookie` header of a villager signed in on the pages (/h5/login, its CSRF
+    cookie and field), for the /h5/ home."""
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    opener = urllib.request.build_opener(Keep)
+    with opener.open(api.base + "/h5/login") as page:
+        csrf = next(c.split(";")[0].split("=", 1)[1] for c in page.headers.get_all("Set-Cookie")
+                    if c.startswith("jifen_csrf="))
+    form = urllib.parse.urlencode({"csrf": csrf, "invite_code": invite_code(api, household, committee)}).encode()
+    request = urllib.request.Request(api.base + "/h5/login", data=form, method="POST")
+    request.add_header("Cookie", f"jifen_csrf={csrf}")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        opener.open(request)
+    except urllib.error.HTTPError as redirected:
+        session = next(c.split(";")[0] for c in redirected.headers.get_all("Set-Cookie")
+                       if c.startswith("jifen_session="))
+        return session
+    sys.exit("the page sign-in did not redirect")
 
 
 def wrk(url, script, connections, seconds, *args, run="r"):
@@ -148,13 +194,15 @@ def wrk(url, script, connections, seconds, *args, run="r"):
                          env=env, check=True, capture_output=True, text=True).stdout
     line = next(l for l in out.splitlines() if l.startswith("WRK "))
     result = json.loads(line[4:])
-    result["rate"] = result["requests"] / result["seconds"]
+    # Answers that did what was asked, per second: a refusal is not a sale.
+    result["rate"] = sum(n for status, n in result["statuses"].items() if status.startswith("2")) / result["seconds"]
     return result
 
 
-def pgbench(url, clients, seconds, world, households):
+def pgbench(url, clients, seconds, world, households, spread):
+    """`households` per village; the run pays with the first `spread` households' cards."""
     first = world["villages"][0]["id"]
-    defines = {"first_household": world["households"][0], "households": len(world["households"]),
+    defines = {"first_household": world["households"][0], "households": spread,
                "first_village": first, "per_village": households, "first_card": 1,
                "goods": world["goods"], "shop": world["shop"], "keeper": world["keeper_id"]}
     args = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
@@ -217,11 +265,12 @@ SQLITE_SHAPE = [
 ]
 
 
-def sqlite_loop(path, seconds, world, households):
-    """The statements of one card redemption, in a loop, as fast as one writer goes."""
+def sqlite_loop(path, seconds, world, households, spread):
+    """The statements of one card redemption, in a loop, as fast as one writer goes,
+    paying with the first `spread` households' cards."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-    ids = world["households"]
+    ids = world["households"][:spread]
     run = os.urandom(6).hex()
     started, n = time.monotonic(), 0
     while time.monotonic() - started < seconds:
@@ -275,71 +324,92 @@ def run_backend(name, binary, hello, database_url, reference, args, results):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def write_lines(work, name, lines):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("\n".join(str(line) for line in lines) + "\n")
+    return path
+
+
 def measure(name, jifen, work, hello, reference, args, results):
     world = build_world(jifen, args.villages, args.households)
-    cards = os.path.join(work, "cards.txt")
-    with open(cards, "w") as f:
-        f.write("\n".join(world["cards"]) + "\n")
-    households_file = os.path.join(work, "households.txt")
-    with open(households_file, "w") as f:
-        # Awards go to the first village's households, by its committee.
-        f.write("\n".join(str(h) for h in world["households"][:args.households]) + "\n")
-    keeper = jifen.api.token("keeper")
-    committee = jifen.api.token(world["villages"][0]["committee"])
-    villager = world["villager"]["access_token"]
-    base = jifen.api.base
-    redeem_url = base + "/"
-    figures = {}
+    api, base, shop, goods = jifen.api, jifen.api.base, world["shop"], world["goods"]
+    # Cards of all villages (the shop serves them all) or of the first alone, whose
+    # chain then takes every sale; awards go to the first village, by its committee.
+    spreads = {"many villages": (write_lines(work, "cards.txt", world["cards"]), len(world["households"])),
+               "one village": (write_lines(work, "cards-one.txt", world["cards"][:args.households]),
+                               args.households)}
+    households_file = write_lines(work, "households.txt", world["households"][:args.households])
+    figures, made = {}, {"redemptions": args.villages}
+
+    def keeper():
+        # A new sign-in for each run: access tokens last 15 minutes, a run far longer.
+        return api.token("keeper")
+
+    def redeem(script, path, clients, seconds, run, *more):
+        result = wrk(base + "/", script, clients, seconds, path, shop, goods, keeper(), *more, run=run)
+        made["redemptions"] += result["statuses"].get("201", 0)
+        return result
+
+    def cards(path, clients, seconds, run):
+        return redeem("card_redeem.lua", path, clients, seconds, run)
+
     # The shop's first sale in a village opens its account there: the references update
     # accounts, never open them.
     for v in range(args.villages):
         token, pin = world["cards"][v * args.households].split(",")
-        jifen.api.ok("POST", f"/api/v1/shops/{world['shop']}/redemptions", keeper,
-                     {"card_token": token, "pin": pin, "lines": [{"goods_id": world["goods"], "quantity": 1}]},
-                     key=f"warm-up-{v}")
+        api.ok("POST", f"/api/v1/shops/{shop}/redemptions", keeper(),
+               {"card_token": token, "pin": pin, "lines": [{"goods_id": goods, "quantity": 1}]}, key=f"warm-up-{v}")
     jifen.stop()
     snapshot = reference.snapshot(work)
     jifen.start()
+    while made["redemptions"] < 1000:
+        cards(spreads["many villages"][0], 16, 1, f"{name}-first-{made['redemptions']}")
+    early_rss = {"redemptions": made["redemptions"], "mb": jifen.rss()}
     for clients in (1, 16):
         for round_ in range(args.rounds):
-            run = f"{name}-{clients}-{round_}"
-            j = wrk(redeem_url, "card_redeem.lua", clients, args.seconds, cards, world["shop"], world["goods"],
-                    keeper, run=run)
-            r = reference.run(snapshot, clients, args.seconds, world, args.households)
-            figures.setdefault(f"card redemption, {clients} client(s)", []).append((j, r))
+            for spread, (path, households) in spreads.items():
+                j = cards(path, clients, args.seconds, f"{name}-{spread.replace(' ', '-')}-{clients}-{round_}")
+                r = reference.run(snapshot, clients, args.seconds, world, args.households, households)
+                figures.setdefault(f"card redemption, {spread}, {clients} client(s)", []).append((j, r))
+            # Codes are one-time: each villager shows one, each is paid once. The
+            # reference is the card shape's, just run (the code's update takes the
+            # place of the card's lock, and a code has no daily cap to read).
+            codes = write_lines(work, "codes.txt", [v.payment_code() for v in world["villagers"]])
+            expected = len(world["villagers"]) / max(j["rate"] / 2, 50)
+            c = redeem("code_redeem.lua", codes, clients, min(45, int(expected) + 3), f"{name}-code-{clients}-{round_}",
+                       clients)
+            figures.setdefault(f"code redemption, many villages, {clients} client(s)", []).append((c, r))
         b = wrk(f"{base}/api/v1/households/{world['households'][0]}/balance", "get.lua", clients, args.seconds,
-                villager)
-        h = hello_rate(hello, clients, args.seconds)
-        figures.setdefault(f"balance read, {clients} client(s)", []).append((b, h))
+                world["villagers"][0].access())
+        figures.setdefault(f"balance read, {clients} client(s)", []).append((b, hello_rate(hello, clients,
+                                                                                             args.seconds)))
+        home = wrk(f"{base}/h5/", "get.lua", clients, args.seconds, world["page_cookie"])
+        figures.setdefault(f"/h5/ home, {clients} client(s)", []).append((home, hello_rate(hello, clients,
+                                                                                          args.seconds)))
         a = wrk(base + "/", "award.lua", clients, args.seconds, households_file, world["villages"][0]["id"],
-                world["villages"][0]["item"], committee, run=f"{name}-award-{clients}")
+                world["villages"][0]["item"], api.token(world["villages"][0]["committee"]),
+                run=f"{name}-award-{clients}")
         figures.setdefault(f"award, {clients} client(s)", []).append((a, None))
     # Growth: the rate after a long history against the rate early on.
-    early = figures["card redemption, 1 client(s)"][0][0]["rate"]
-    done = sum(j["statuses"].get("201", 0) for figure, pairs in figures.items() if "redemption" in figure
-               for j, _ in pairs)
-    target = args.history
-    while done < target:
-        fill = wrk(redeem_url, "card_redeem.lua", 16, 30, cards, world["shop"], world["goods"], keeper,
-                   run=f"{name}-fill-{done}")
-        done += fill["statuses"].get("201", 0)
-        print(f"   history: {done} requests", flush=True)
-    late = wrk(redeem_url, "card_redeem.lua", 1, args.seconds, cards, world["shop"], world["goods"], keeper,
-               run=f"{name}-late")
-    rss = jifen.rss()
+    first = figures["card redemption, many villages, 1 client(s)"][0]
+    while made["redemptions"] < args.history:
+        cards(spreads["many villages"][0], 16, 30, f"{name}-fill-{made['redemptions']}")
+        print(f"   history: {made['redemptions']} redemptions", flush=True)
+    done = made["redemptions"]
+    late = cards(spreads["many villages"][0], 1, args.seconds, f"{name}-late")
+    late_rss = {"redemptions": done, "mb": jifen.rss()}
     jifen.stop()
     verify = verify_rate(jifen)
     # The reference on the same long history: what the database itself loses to it.
     reference.cleanup(snapshot)
     snapshot = reference.snapshot(work)
-    reference_early = figures["card redemption, 1 client(s)"][0][1]["rate"]
-    reference_late = reference.run(snapshot, 1, args.seconds, world, args.households)["rate"]
+    reference_late = reference.run(snapshot, 1, args.seconds, world, args.households, len(world["households"]))
     results[name] = {"figures": figures,
-                     "growth": {"early": early, "late": late["rate"], "history": done,
-                                "reference_early": reference_early, "reference_late": reference_late},
-                     "rss_mb_after": rss, "verify": verify}
+                     "growth": {"early": first[0]["rate"], "late": late["rate"], "history": done,
+                                "reference_early": first[1]["rate"], "reference_late": reference_late["rate"]},
+                     "rss": {"early": early_rss, "late": late_rss}, "verify": verify}
     reference.cleanup(snapshot)
-
 
 class SqliteReference:
     def snapshot(self, work):
@@ -347,8 +417,8 @@ class SqliteReference:
         shutil.copy(os.path.join(work, "jifen.db"), copy)
         return copy
 
-    def run(self, path, clients, seconds, world, households):
-        return sqlite_loop(path, seconds, world, households)
+    def run(self, path, clients, seconds, world, households, spread):
+        return sqlite_loop(path, seconds, world, households, spread)
 
     def cleanup(self, path):
         pass
@@ -364,10 +434,13 @@ class PgReference:
     def snapshot(self, work):
         self.psql(f"DROP DATABASE IF EXISTS {self.database}_ref")
         self.psql(f"CREATE DATABASE {self.database}_ref TEMPLATE {self.database}")
-        return self.admin_url.rsplit("/", 1)[0] + f"/{self.database}_ref"
+        url = self.admin_url.rsplit("/", 1)[0] + f"/{self.database}_ref"
+        # A copy starts with no statistics gathered: plan it as jifen's database is planned.
+        subprocess.run(["psql", url, "-qAt", "-c", "ANALYZE"], check=True, capture_output=True)
+        return url
 
-    def run(self, url, clients, seconds, world, households):
-        return pgbench(url, clients, seconds, world, households)
+    def run(self, url, clients, seconds, world, households, spread):
+        return pgbench(url, clients, seconds, world, households, spread)
 
     def cleanup(self, url):
         self.psql(f"DROP DATABASE IF EXISTS {self.database}_ref")
@@ -392,7 +465,10 @@ def markdown(results):
                     f"{g['early']:.0f} (early) | {g['late'] / g['early']:.3f} |")
         rows.append(f"| {backend} | the reference's growth on the same history | {g['reference_late']:.0f} | | | "
                     f"{g['reference_early']:.0f} (early) | {g['reference_late'] / g['reference_early']:.3f} |")
-        rows.append(f"| {backend} | RSS after the run | {result['rss_mb_after']:.0f} MB | | | | |")
+        rss = result["rss"]
+        rows.append(f"| {backend} | RSS after {rss['late']['redemptions']} redemptions | {rss['late']['mb']:.0f} MB | | | "
+                    f"{rss['early']['mb']:.0f} MB after {rss['early']['redemptions']} | "
+                    f"{rss['late']['mb'] / rss['early']['mb']:.2f} |")
         rows.append(f"| {backend} | verify | {result['verify']['seconds']:.2f} s | | | | |")
     return "\n".join(rows)
 
@@ -421,13 +497,13 @@ def main():
         reference.psql(f"CREATE DATABASE {database}")
         run_backend("PostgreSQL", args.jifen, args.hello, lambda work: admin_url.rsplit("/", 1)[0] + f"/{database}",
                     reference, args, results)
-    table = markdown(results)
-    print(table)
     out = os.path.join(HERE, "results")
     os.makedirs(out, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with open(os.path.join(out, f"{stamp}.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
+    table = markdown(results)
+    print(table)
     with open(os.path.join(out, f"{stamp}.md"), "w") as f:
         f.write(table + "\n")
 

@@ -294,7 +294,6 @@ pub fn code(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CodeRow>> {
         .optional()
 }
 
-/// Uses up a live code; false when it was used, ended or expired meanwhile.
 /// Uses up the live code with this hash: the code, or None when no live code has it.
 pub fn take_code(
     conn: &mut DbConnection,
@@ -324,9 +323,8 @@ pub fn take_code(
     .optional()
 }
 
-/// The next receipt number of the shop's day: counted, so a rolled-back redemption
-/// leaves no gap.
-/// The shop's next receipt number of the day, counted in one upsert.
+/// The shop's next receipt number of the day, counted in one upsert, so a rolled-back
+/// redemption leaves no gap.
 pub fn next_receipt_seq(conn: &mut DbConnection, shop_id: i64, day: NaiveDate) -> QueryResult<i32> {
     let first = (
         receipt_counters::shop_id.eq(shop_id),
