@@ -95,15 +95,19 @@ class Jifen:
         return rss_mb(self.process.pid)
 
 
-def build_world(jifen, villages, households):
-    """Villages with households holding points and a card each, one shop serving all."""
-    jifen.command("migrate")
-    jifen.command("bootstrap", "--username", "admin", "--password", PASSWORD)
+def build_world(jifen, villages, households, existing=None):
+    """Villages with households holding points and a card each, one shop serving all.
+    `existing` (bench/scale's province): (village id, household ids) pairs already made
+    and awarded, on a bootstrapped database; they get a committee, cards and the shop."""
+    if existing is None:
+        jifen.command("migrate")
+        jifen.command("bootstrap", "--username", "admin", "--password", PASSWORD)
     api = jifen.api
     admin = api.token("admin")
     world = {"villages": [], "households": [], "cards": []}
-    for v in range(villages):
-        village = api.ok("POST", "/api/v1/villages", admin, {"code": f"bench{v}", "name": f"测试{v}村"})["id"]
+    for v in range(len(existing) if existing else villages):
+        village = existing[v][0] if existing else api.ok("POST", "/api/v1/villages", admin,
+                                                         {"code": f"bench{v}", "name": f"测试{v}村"})["id"]
         api.ok("POST", "/api/v1/staff", admin, {"username": f"committee{v}", "password": PASSWORD, "name": "村委",
                                                "roles": [{"role": "committee", "scope_id": village}]})
         committee = api.token(f"committee{v}")
@@ -112,8 +116,11 @@ def build_world(jifen, villages, households):
         item = api.ok("POST", f"/api/v1/villages/{village}/checklist", committee,
                       {"code": "B01", "category": "测试", "title": "测试积分", "points": "10000",
                        "period": "event", "cap_count": None, "proposers": ["committee"]})["id"]
-        ids = [api.ok("POST", f"/api/v1/villages/{village}/households", committee,
-                      {"door_no": f"{h}号", "head_name": "张小明"})["id"] for h in range(households)]
+        if existing:
+            ids = existing[v][1][:households]
+        else:
+            ids = [api.ok("POST", f"/api/v1/villages/{village}/households", committee,
+                          {"door_no": f"{h}号", "head_name": "张小明"})["id"] for h in range(households)]
         for start in range(0, len(ids), 500):
             api.ok("POST", f"/api/v1/villages/{village}/awards", committee,
                    {"item_id": item, "household_ids": ids[start:start + 500], "quantity": 100,
@@ -121,7 +128,7 @@ def build_world(jifen, villages, households):
         for household in ids:
             card = api.ok("POST", f"/api/v1/households/{household}/cards", committee, {"pin": PIN})
             world["cards"].append(f"{card['card_token']},{PIN}")
-        world["villages"].append({"id": village, "committee": f"committee{v}", "item": item})
+        world["villages"].append({"id": village, "committee": f"committee{v}", "item": item, "households": ids})
         world["households"].extend(ids)
     shop = api.ok("POST", "/api/v1/shops", admin, {
         "name": "积分超市", "village_ids": [v["id"] for v in world["villages"]],
@@ -131,8 +138,7 @@ def build_world(jifen, villages, households):
     world["goods"] = api.ok("POST", f"/api/v1/shops/{shop}/goods", keeper, {
         "name": "大米", "unit": "袋", "points_price": "1", "cost_yuan": "0.10", "stock": 1_000_000})["id"]
     world["villagers"] = [Villager(api, household, api.token(village["committee"]))
-                          for v, village in enumerate(world["villages"])
-                          for household in world["households"][v * households:(v + 1) * households]]
+                          for village in world["villages"] for household in village["households"]]
     world["page_cookie"] = page_session(api, world["households"][0], api.token(world["villages"][0]["committee"]))
     world["keeper_id"] = api.ok("GET", "/api/v1/me", keeper)["id"]
     return world
