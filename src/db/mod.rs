@@ -15,7 +15,6 @@ macro_rules! per_backend {
 
 mod connection;
 pub mod idempotency;
-mod kept;
 pub mod migrate;
 mod on_thread;
 pub mod reference;
@@ -28,7 +27,6 @@ mod writer;
 pub use connection::{
     Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, Tx, write_tx,
 };
-pub use kept::{Keep, Kept};
 pub use target::{DbTarget, TargetError};
 pub use text_state::TextState;
 #[cfg(test)]

@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{AccountKey, GENESIS_HASH, TxKind};
+use crate::db::DbConnection;
 use crate::db::TextState;
 use crate::db::schema::{accounts, chain_heads, ledger_transactions, postings};
-use crate::db::{DbConnection, Keep};
 use crate::per_backend;
 
 /// Locks the village's chain head until the transaction ends and reads it:
@@ -82,14 +82,12 @@ pub fn apply(
         diesel::update(target.filter(accounts::balance.ge(-amount)))
             .set(changes)
             .returning(returning)
-            .kept()
             .get_result(conn)
             .optional()
     } else {
         diesel::update(target)
             .set(changes)
             .returning(returning)
-            .kept()
             .get_result(conn)
             .optional()
     }

@@ -8,7 +8,7 @@ use crate::db::schema::{
     goods, payment_codes, receipt_counters, redemption_lines, redemption_voids, redemptions,
     shop_villages, shops, stock_movements,
 };
-use crate::db::{DbConnection, Keep, reference};
+use crate::db::{DbConnection, reference};
 use crate::paging::PageRequest;
 use crate::per_backend;
 
@@ -198,7 +198,6 @@ pub fn take_goods(
         goods::stock,
         goods::active,
     ))
-    .kept()
     .get_result::<GoodsRow>(conn)
     .optional()
 }
@@ -320,7 +319,6 @@ pub fn take_code(
         payment_codes::ended_at,
         payment_codes::used_at,
     ))
-    .kept()
     .get_result::<CodeRow>(conn)
     .optional()
 }
@@ -339,7 +337,6 @@ pub fn next_receipt_seq(conn: &mut DbConnection, shop_id: i64, day: NaiveDate) -
         .do_update()
         .set(receipt_counters::last_seq.eq(receipt_counters::last_seq + 1))
         .returning(receipt_counters::last_seq)
-        .kept()
         .get_result(c))
 }
 
@@ -376,7 +373,6 @@ pub fn insert_redemption(conn: &mut DbConnection, r: &NewRedemption) -> QueryRes
             redemptions::created_at.eq(r.now),
         ))
         .returning(redemptions::id)
-        .kept()
         .get_result(conn)
 }
 

@@ -256,3 +256,30 @@ fn sales_awards_claims_and_balances_find_growing_tables_by_index() {
         .collect();
     assert!(scans.is_empty(), "{}", scans.join("\n\n"));
 }
+
+#[test]
+fn sqlite_plans_without_bound_values() {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    use jifen::db::{DbConnection, DbManager, DbTarget};
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = Text)]
+        compile_options: String,
+    }
+    let app = TestApp::start();
+    let target = DbTarget::parse(app.db.url()).expect("the test database's URL");
+    let DbConnection::Sqlite(conn) = &mut DbManager::new(target).connect().expect("a connection")
+    else {
+        return; // PostgreSQL's plans of prepared statements are its own (plan_cache_mode).
+    };
+    // Without the planner's stability guarantee SQLite plans a bound `LIMIT ?` with its
+    // value, and every `.first()` is prepared again on each call (.cargo/config.toml).
+    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+        .load::<CompileOption>(conn)
+        .expect("the compile options")
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+}
