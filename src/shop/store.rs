@@ -12,7 +12,7 @@ use crate::db::{DbConnection, reference};
 use crate::paging::PageRequest;
 use crate::per_backend;
 
-/// (id, township, name, created) of a shop.
+/// A shop as stored; a reference row (see `db::reference`).
 #[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = shops)]
 pub struct ShopRow {
@@ -22,7 +22,7 @@ pub struct ShopRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A shop by id; a reference row (see `db::reference`).
+/// A shop by id.
 pub fn shop(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ShopRow>> {
     reference::get(id, || {
         shops::table
