@@ -11,6 +11,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::org::http::routes)
             .configure(crate::checklist::http::routes)
             .configure(crate::reports::http::routes)
+            .configure(crate::expiry::http::routes)
             .configure(crate::books::http::routes)
             .configure(crate::claims::http::routes)
             .configure(crate::shop::http::routes),

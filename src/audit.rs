@@ -35,16 +35,29 @@ pub fn record(
     event: Event,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let actor = crate::ledger::model::Actor::from(caller);
+    record_as(tx, actor, &caller.addr, event, at)
+}
+
+/// Records what the server did by itself (a background job) or an operator did at the
+/// command line: `addr` says which (`job`, `cli`).
+pub fn record_as(
+    tx: &mut Tx<'_>,
+    actor: crate::ledger::model::Actor,
+    addr: &str,
+    event: Event,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::village_id.eq(event.village_id),
-            audit_events::actor_kind.eq(caller.kind()),
-            audit_events::actor_id.eq(Some(caller.principal.id)),
+            audit_events::actor_kind.eq(actor.kind),
+            audit_events::actor_id.eq(actor.id),
             audit_events::action.eq(event.action),
             audit_events::subject_kind.eq(event.subject_kind),
             audit_events::subject_id.eq(event.subject_id),
             audit_events::detail.eq(event.detail.to_string()),
-            audit_events::addr.eq(&caller.addr),
+            audit_events::addr.eq(addr),
             audit_events::created_at.eq(at.naive_utc()),
         ))
         .execute(&mut **tx)

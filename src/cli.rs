@@ -59,6 +59,14 @@ enum Command {
         #[arg(long, value_name = "SEQ:HASH", requires = "village")]
         expect: Vec<ChainMark>,
     },
+    /// 清零 of one village: what is due now (with `--dry-run`, only say what it would do).
+    Expire {
+        /// The village's code.
+        #[arg(long)]
+        village: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 when the server at JIFEN_BIND answers /healthz (for container health checks).
@@ -91,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Seed { .. } => run_seed(&settings),
         Command::Healthcheck => healthcheck(&settings.bind),
         Command::Verify { village, expect } => run_verify(&settings, village.as_deref(), &expect),
+        Command::Expire { village, dry_run } => run_expire(&settings, &village, dry_run),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -194,8 +203,11 @@ fn serve(settings: Settings) -> Result<(), String> {
     })
 }
 
-/// Verifies without changing anything: the database must already be migrated.
-fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> Result<(), String> {
+/// A connection to a database already migrated to this version (commands that read or
+/// post never migrate behind the operator's back).
+fn open_current(
+    settings: &Settings,
+) -> Result<diesel::r2d2::PooledConnection<crate::db::DbManager>, String> {
     let db = Db::open_for_command(&settings.database_url, 1, settings.db_acquire_timeout())
         .map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
@@ -204,6 +216,12 @@ fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> R
             "the database is not migrated to this version; run `jifen migrate` first".into(),
         );
     }
+    Ok(conn)
+}
+
+/// Verifies without changing anything: the database must already be migrated.
+fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> Result<(), String> {
+    let mut conn = open_current(settings)?;
     let villages = org::service::all_villages(&mut conn).map_err(describe)?;
     let chosen: Vec<_> = villages
         .into_iter()
@@ -234,6 +252,41 @@ fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> R
     } else {
         Err("the ledger does not verify".into())
     }
+}
+
+/// `jifen expire --village CODE [--dry-run]`: prints the policy, the next date and what
+/// is due now; runs it unless `--dry-run`.
+fn run_expire(settings: &Settings, code: &str, dry_run: bool) -> Result<(), String> {
+    use crate::expiry::{model, service};
+    let mut conn = open_current(settings)?;
+    let (village_id, name) = org::service::village_summary_by_code(&mut conn, code)
+        .map_err(describe)?
+        .ok_or_else(|| format!("no village {code}"))?;
+    let now = SystemClock.now();
+    let (policy, due) = service::plan(&mut conn, village_id, now).map_err(describe)?;
+    match model::next_at(policy.expiry, now) {
+        Some(next) => println!("{code} {name}: next 清零 {}", model::day_label(next)),
+        None => println!("{code} {name}: points never expire (policy.expiry is none)"),
+    }
+    if due.is_empty() {
+        println!("nothing is due now");
+        return Ok(());
+    }
+    let done = if dry_run {
+        due
+    } else {
+        service::run_village(&mut conn, village_id, now).map_err(describe)?
+    };
+    let verb = if dry_run { "would expire" } else { "expired" };
+    for e in done {
+        println!(
+            "{}: {verb} {} points of {} households",
+            e.year,
+            crate::amount::Amount::from_minor(e.points),
+            e.households
+        );
+    }
+    Ok(())
 }
 
 /// A bare HTTP/1.0 request, so the runtime image needs no curl.

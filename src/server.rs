@@ -170,9 +170,11 @@ async fn guard(
     Ok(res)
 }
 
-/// Posts claims whose public notice has ended (and forgets stale sign-in counters), on a
-/// timer, for as long as the server runs. Safe with several servers: each claim posts
-/// exactly once (see `post_due`).
+/// Posts claims whose public notice has ended, runs each village's 清零 when its date
+/// has come (also the first tick after a start that missed it), and forgets stale
+/// sign-in counters, on a timer, for as long as the server runs. Safe with several
+/// servers: each claim posts and each village's year expires exactly once (see
+/// `post_due` and `expiry::service`).
 fn spawn_posting_job(state: web::Data<AppState>) {
     let every = Duration::from_millis(state.settings.posting_interval_ms.max(10));
     actix_web::rt::spawn(async move {
@@ -185,6 +187,10 @@ fn spawn_posting_job(state: web::Data<AppState>) {
                 .db
                 .run(move |conn| {
                     limits.prune(conn, now)?;
+                    // A failing 清零 must not hold up the claims' posting.
+                    if let Err(err) = crate::expiry::service::run_due(conn, now) {
+                        tracing::error!(error = %err, "expiry job failed");
+                    }
                     crate::claims::service::post_due(conn, now)
                 })
                 .await

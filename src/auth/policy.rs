@@ -46,6 +46,8 @@ pub enum Action {
     Settle,
     /// Phone numbers and full names of households other than one's own.
     ViewContactDetails,
+    /// A village's rankings whatever its policy (villagers see them only when public).
+    ViewRankings,
 }
 
 impl Action {
@@ -89,6 +91,7 @@ impl Action {
             Action::ViewHousehold => &[Committee, Supervisor, GroupLeader, Villager],
             Action::EditHousehold => &[Committee, Villager],
             Action::ViewContactDetails => &[TownshipAdmin, Committee, Supervisor],
+            Action::ViewRankings => &[TownshipAdmin, Committee, Supervisor, GroupLeader],
         }
     }
 }

@@ -750,11 +750,14 @@ fn post_one_due(tx: &mut Tx<'_>, claim_id: i64, now: DateTime<Utc>) -> AppResult
         move_claim(tx, &claim, step, &SYSTEM, now)?;
         return Ok(false);
     }
-    let actor = Actor {
-        kind: "system",
-        id: None,
-    };
-    post_claim(tx, &claim, ClaimEvent::NoticeEnds, actor, &SYSTEM, now)
+    post_claim(
+        tx,
+        &claim,
+        ClaimEvent::NoticeEnds,
+        Actor::SYSTEM,
+        &SYSTEM,
+        now,
+    )
 }
 
 /// Points approved and on notice for a household.

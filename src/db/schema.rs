@@ -536,3 +536,13 @@ diesel::table! {
         count -> Integer,
     }
 }
+
+diesel::table! {
+    expiry_runs (year, village_id) {
+        village_id -> BigInt,
+        year -> Integer,
+        ran_at -> Timestamp,
+        households -> BigInt,
+        points -> BigInt,
+    }
+}

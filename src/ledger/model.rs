@@ -182,6 +182,27 @@ pub fn redemption_legs(village_id: i64, household_id: i64, shop_id: i64, total: 
     ]
 }
 
+/// 清零: a household's positive points leave for the village's `expired` account.
+pub fn expiry_legs(village_id: i64, household_id: i64, points: i64) -> Vec<Leg> {
+    vec![
+        Leg {
+            account: AccountKey::household(village_id, household_id, Asset::Points),
+            amount: -points,
+            floor: Floor::Zero,
+        },
+        Leg {
+            account: AccountKey {
+                village_id,
+                owner: Owner::Village(village_id),
+                asset: Asset::Points,
+                purpose: Purpose::Expired,
+            },
+            amount: points,
+            floor: Floor::None,
+        },
+    ]
+}
+
 /// Points a shop was paid for leave its receivable for the village's settled account.
 pub fn settlement_legs(village_id: i64, shop_id: i64, points: i64) -> Vec<Leg> {
     vec![
@@ -224,6 +245,14 @@ pub fn void_legs(village_id: i64, household_id: i64, shop_id: i64, total: i64) -
 pub struct Actor {
     pub kind: &'static str,
     pub id: Option<i64>,
+}
+
+impl Actor {
+    /// The server itself: its background jobs and its operator's commands.
+    pub const SYSTEM: Actor = Actor {
+        kind: "system",
+        id: None,
+    };
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

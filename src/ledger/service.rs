@@ -93,6 +93,12 @@ pub fn chain_position(conn: &mut DbConnection, transaction_id: i64) -> AppResult
     Ok((tx.seq, tx.hash))
 }
 
+/// Households of the village holding spendable points: (household, hundredths), what
+/// 清零 would take.
+pub fn positive_points(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<(i64, i64)>> {
+    Ok(store::positive_points(conn, village_id)?)
+}
+
 /// Which of these transactions have been reversed.
 pub fn reversed_among(conn: &mut DbConnection, transaction_ids: &[i64]) -> AppResult<Vec<i64>> {
     Ok(store::reversed_among(conn, transaction_ids)?)

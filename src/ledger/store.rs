@@ -445,3 +445,16 @@ pub fn receivables(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<
         .select((accounts::owner_id, accounts::balance))
         .load(conn)
 }
+
+/// Every household of the village with spendable points above zero: (household, hundredths).
+pub fn positive_points(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    accounts::table
+        .filter(accounts::village_id.eq(village_id))
+        .filter(accounts::owner_kind.eq("household"))
+        .filter(accounts::asset.eq(super::model::Asset::Points.as_str()))
+        .filter(accounts::purpose.eq(super::model::Purpose::Holdings.as_str()))
+        .filter(accounts::balance.gt(0))
+        .order(accounts::owner_id)
+        .select((accounts::owner_id, accounts::balance))
+        .load(conn)
+}

@@ -10,6 +10,9 @@ use crate::error::{AppError, FieldError};
 /// No village pays more than this per point: it bounds every settlement sum.
 pub const MAX_YUAN_PER_POINT: Amount = Amount::from_minor(10_000);
 
+/// 十星级文明户 is the top: a village rates its households on one to ten stars.
+pub const MAX_STARS: usize = 10;
+
 /// Unspent points may expire once a year on a given day, or never.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -29,7 +32,15 @@ pub struct VillagePolicy {
     #[schema(example = "1.00")]
     pub yuan_per_point: Amount,
     pub expiry: Expiry,
+    /// When `expiry` last changed (the server sets it): a date that had passed by then
+    /// waits for the next year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub expiry_set_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Rankings, the honour board (红榜) and door plates' ranks are public.
     pub public_rankings: bool,
+    /// The honour board also shows deductions (黑榜).
+    pub public_deductions: bool,
     /// Lifetime of a payment code (15–600 seconds).
     #[schema(minimum = 15, maximum = 600, example = 60)]
     pub code_ttl_seconds: u32,
@@ -38,7 +49,7 @@ pub struct VillagePolicy {
     pub void_window_minutes: u32,
     #[schema(example = "200.00")]
     pub card_daily_cap: Amount,
-    /// Honour needed for 1, 2, … N stars, ascending.
+    /// Honour needed for 1, 2, … N stars (1 to 10 levels), ascending.
     pub star_thresholds: Vec<Amount>,
 }
 
@@ -50,7 +61,9 @@ impl Default for VillagePolicy {
             allow_self_report: true,
             yuan_per_point: Amount::from_minor(100),
             expiry: Expiry::None,
+            expiry_set_at: None,
             public_rankings: false,
+            public_deductions: false,
             code_ttl_seconds: 60,
             void_window_minutes: 10,
             card_daily_cap: Amount::from_minor(20_000),
@@ -71,6 +84,7 @@ pub struct PolicyPatch {
     pub yuan_per_point: Option<Amount>,
     pub expiry: Option<Expiry>,
     pub public_rankings: Option<bool>,
+    pub public_deductions: Option<bool>,
     #[validate(range(min = 15, max = 600, message = "须在 15 到 600 秒之间"))]
     #[schema(minimum = 15, maximum = 600)]
     pub code_ttl_seconds: Option<u32>,
@@ -97,6 +111,7 @@ impl VillagePolicy {
             yuan_per_point,
             expiry,
             public_rankings,
+            public_deductions,
             code_ttl_seconds,
             void_window_minutes,
             card_daily_cap,
@@ -134,13 +149,21 @@ impl VillagePolicy {
             .windows(2)
             .all(|pair| pair[0] < pair[1]);
         let positive = self.star_thresholds.iter().all(|t| t.minor() > 0);
-        if !ascending || !positive || self.star_thresholds.len() > 20 {
+        if !ascending || !positive || !(1..=MAX_STARS).contains(&self.star_thresholds.len()) {
             errors.push(FieldError::new(
                 field("star_thresholds"),
-                "须为从小到大的正数，最多 20 级",
+                "须为从小到大的正数，1 到 10 级",
             ));
         }
         errors
+    }
+
+    /// Notes when `expiry` changed from `before`'s.
+    pub fn stamped(mut self, before: &VillagePolicy, now: chrono::DateTime<chrono::Utc>) -> Self {
+        if self.expiry != before.expiry {
+            self.expiry_set_at = Some(now);
+        }
+        self
     }
 
     /// Reads a stored policy; fields added after it was stored take their defaults.

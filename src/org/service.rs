@@ -161,6 +161,14 @@ pub fn village_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<
     Ok(store::village_by_code(conn, code)?.map(|v| v.id))
 }
 
+/// Every village's id and policy, for jobs that act on each as its policy says.
+pub fn village_policies(conn: &mut DbConnection) -> AppResult<Vec<(i64, VillagePolicy)>> {
+    Ok(store::village_policies(conn)?
+        .into_iter()
+        .map(|(id, policy)| (id, VillagePolicy::from_stored(&policy)))
+        .collect())
+}
+
 pub fn village_policy(conn: &mut DbConnection, village_id: i64) -> AppResult<VillagePolicy> {
     let village = store::village(conn, village_id)?.ok_or(AppError::NotFound)?;
     Ok(VillagePolicy::from_stored(&village.policy))
@@ -359,7 +367,7 @@ pub fn patch_village(
         let (village, _) = village_in_scope(conn, p, id, Action::EditVillage)?;
         let current = VillagePolicy::from_stored(&village.policy);
         let policy = match &req.policy {
-            Some(patch) => current.patched(patch, "policy")?,
+            Some(patch) => current.patched(patch, "policy")?.stamped(&current, now),
             None => current,
         };
         let name = req.name.as_deref().map(str::trim).unwrap_or(&village.name);

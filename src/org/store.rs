@@ -70,6 +70,14 @@ pub fn all_villages(conn: &mut DbConnection) -> QueryResult<Vec<VillageRow>> {
         .load(conn)
 }
 
+/// Every village's id and stored policy, for the server's jobs: one read of a small table
+/// (a township has hundreds of villages), in no particular order.
+pub fn village_policies(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)>> {
+    villages::table
+        .select((villages::id, villages::policy))
+        .load(conn)
+}
+
 pub fn village_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<VillageRow>> {
     villages::table
         .filter(villages::code.eq(code))

@@ -414,6 +414,12 @@ fn code_state(row: &store::CodeRow, now: DateTime<Utc>) -> CodeState {
     }
 }
 
+/// Ends the village's live payment codes (清零 takes the points they would spend): the
+/// villager's page then shows a new code with what is left.
+pub fn end_live_codes(tx: &mut Tx<'_>, village_id: i64, now: DateTime<Utc>) -> AppResult<usize> {
+    Ok(store::end_live_codes(tx, village_id, now.naive_utc())?)
+}
+
 /// Lets the villager's page learn that the shop has redeemed the code.
 pub fn code_status(
     conn: &mut DbConnection,

@@ -278,6 +278,23 @@ pub fn replace_code(conn: &mut DbConnection, c: &NewCode) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// Ends every code of the village still alive at `now`: how many.
+pub fn end_live_codes(
+    conn: &mut DbConnection,
+    village_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        payment_codes::table
+            .filter(payment_codes::village_id.eq(village_id))
+            .filter(payment_codes::expires_at.gt(now))
+            .filter(payment_codes::ended_at.is_null())
+            .filter(payment_codes::used_at.is_null()),
+    )
+    .set(payment_codes::ended_at.eq(now))
+    .execute(conn)
+}
+
 pub fn code_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<CodeRow>> {
     payment_codes::table
         .filter(payment_codes::code_hash.eq(hash))

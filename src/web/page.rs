@@ -5,11 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
+use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::wechat;
 use crate::assets::{css_path, js_path};
 use crate::auth::http::cookies;
 use crate::auth::{Principal, PrincipalKind};
+use crate::clock::{shanghai, shanghai_today};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -177,6 +179,22 @@ pub async fn staff(req: &HttpRequest, state: &AppState) -> Result<Principal, Htt
     }
 }
 
+/// How long a claim stays on public notice, in the villager's words, the same on the
+/// board and at the desk: `公示到 12月3日，还剩 2 天`, `公示到 12月3日，今天截止`. Notice
+/// ends at midnight, so its last day is the day before `ends_at` (Asia/Shanghai).
+pub fn notice_left(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let last = (ends_at - Duration::seconds(1))
+        .with_timezone(&shanghai())
+        .date_naive();
+    let days = (last - shanghai_today(now)).num_days();
+    let date = format!("{}月{}日", last.month(), last.day());
+    match days {
+        ..0 => "公示期已满，即将入账".to_owned(),
+        0 => format!("公示到 {date}，今天截止"),
+        n => format!("公示到 {date}，还剩 {n} 天"),
+    }
+}
+
 /// `+10.00` for gains, `-5.00` for losses.
 pub fn signed(amount: crate::amount::Amount) -> String {
     if amount.is_negative() {
@@ -227,4 +245,22 @@ pub async fn sign_out(req: &HttpRequest, state: &AppState, body: &[u8], to: &str
     }
     cookies::end(req, &state.auth).await;
     redirect(to).cookie(cookies::expired_session()).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn notice_counts_down_in_days_to_its_last_day() {
+        // Notice ends at the end of 3 December in Shanghai (16:00 UTC on the 3rd).
+        let ends = Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap();
+        let at = |d, h| Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+        assert_eq!(notice_left(ends, at(1, 2)), "公示到 12月3日，还剩 2 天");
+        // 23:00 on the 2nd in UTC is already the 3rd in Shanghai.
+        assert_eq!(notice_left(ends, at(2, 23)), "公示到 12月3日，今天截止");
+        assert_eq!(notice_left(ends, at(3, 16)), "公示期已满，即将入账");
+    }
 }

@@ -177,7 +177,7 @@ fn whole_index_read(conn: &mut jifen::db::DbConnection, plan: &str) -> Option<St
 }
 
 #[test]
-fn sales_awards_claims_and_balances_find_growing_tables_by_index() {
+fn sales_awards_claims_balances_and_rankings_find_growing_tables_by_index() {
     let app = TestApp::start();
     if !app.db.is_postgres() {
         eprintln!("skipped: plans are read on PostgreSQL");
@@ -198,6 +198,13 @@ fn sales_awards_claims_and_balances_find_growing_tables_by_index() {
                    "period": "event", "cap_count": null, "proposers": ["villager", "committee"]}),
         )
         .id();
+
+    let public = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"public_rankings": true, "public_deductions": true}}),
+    );
+    assert_eq!(public.status, 200, "{}", public.text);
 
     app.server_db.recorder().start();
     let by_card = card_redeem(&app, &s, &s.keeper, "card-1", &token, "2468", 1);
@@ -228,7 +235,14 @@ fn sales_awards_claims_and_balances_find_growing_tables_by_index() {
         Some(&s.w.committee),
         json!({}),
     );
+    let ranked = app.get(
+        &format!("/api/v1/villages/{}/rankings?period=month", s.w.qingle),
+        Some(&s.w.committee),
+    );
+    let board = app.get("/api/v1/villages/qingle/honour-board?period=year", None);
     let recorded = app.server_db.recorder().stop();
+    assert_eq!(ranked.status, 200, "{}", ranked.text);
+    assert_eq!(board.status, 200, "{}", board.text);
     for answer in [&by_card, &by_code, &awarded, &claimed] {
         assert_eq!(answer.status, 201, "{}", answer.text);
     }

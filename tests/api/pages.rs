@@ -17,7 +17,7 @@ pub fn browser() -> Client {
 }
 
 /// The HTML of a page the browser `b` opens.
-fn page_text(app: &TestApp, b: &Client, path: &str) -> String {
+pub fn page_text(app: &TestApp, b: &Client, path: &str) -> String {
     b.get(app.url(path)).send().unwrap().text().unwrap()
 }
 
@@ -171,7 +171,7 @@ fn sign_in_refusals_are_in_words_and_forms_need_their_token() {
     );
 }
 
-fn signed_in_browser(app: &TestApp, committee: &str, household: i64) -> Client {
+pub fn signed_in_browser(app: &TestApp, committee: &str, household: i64) -> Client {
     let code = app.invite(committee, household);
     let b = browser();
     let csrf = open_login(app, &b);
@@ -269,7 +269,9 @@ fn the_notice_board_page_is_public_and_takes_objections_from_the_village() {
     assert_eq!(anonymous.status(), 200);
     let html = anonymous.text().unwrap();
     assert!(
-        html.contains("张*明") && html.contains("照顾孤寡老人") && html.contains("公示到 12月03日"),
+        html.contains("张*明")
+            && html.contains("照顾孤寡老人")
+            && html.contains("公示到 12月3日，还剩 5 天"),
         "{html}"
     );
     assert!(

@@ -55,7 +55,8 @@ fn select_every_column(conn: &mut DbConnection) {
         household_cards,
         web_sessions,
         readiness,
-        sign_in_counters
+        sign_in_counters,
+        expiry_runs
     );
 }
 

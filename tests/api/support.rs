@@ -180,7 +180,7 @@ pub struct TestApp {
     pub db: TestDb,
     /// The server's own pool (its statement recorder, say).
     pub server_db: jifen::db::Db,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
     client: Client,
     server: Option<Background>,
 }
@@ -197,29 +197,26 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap(),
         ));
-        let mut settings = Settings {
-            database_url: db.url().to_owned(),
-            bind: "127.0.0.1:0".into(),
-            data_dir: data_dir.path().to_owned(),
-            jwt_secret: Some("test-secret-test-secret-test-secret".into()),
-            pepper: Some("test-pepper-test-pepper-test-pepper".into()),
-            pool_size: 4,
-            posting_interval_ms: 50,
-            ..Settings::default()
-        };
-        adjust(&mut settings);
-        let state = prepare(settings, clock.clone()).expect("prepare server");
-        let server_db = state.db.clone();
-        let server = Background::spawn(state).expect("start server");
+        let (server, server_db) = serve(&db, data_dir.path(), &clock, adjust);
         TestApp {
             base: format!("http://{}", server.addr),
             clock,
             db,
             server_db,
-            _data_dir: data_dir,
+            data_dir,
             client: Client::builder().build().expect("client"),
             server: Some(server),
         }
+    }
+
+    /// Stops the server and starts a new one on the same database, data and clock, as
+    /// a restart would; `adjust` changes its settings first.
+    pub fn restart_with(&mut self, adjust: impl FnOnce(&mut Settings)) {
+        self.server.take();
+        let (server, server_db) = serve(&self.db, self.data_dir.path(), &self.clock, adjust);
+        self.base = format!("http://{}", server.addr);
+        self.server_db = server_db;
+        self.server = Some(server);
     }
 
     pub fn advance(&self, by: Duration) {
@@ -364,6 +361,30 @@ impl TestApp {
         use jifen::clock::Clock;
         self.clock.now()
     }
+}
+
+/// The real server on a free port over `db`, with the test's clock.
+fn serve(
+    db: &TestDb,
+    data_dir: &std::path::Path,
+    clock: &Arc<ManualClock>,
+    adjust: impl FnOnce(&mut Settings),
+) -> (Background, jifen::db::Db) {
+    let mut settings = Settings {
+        database_url: db.url().to_owned(),
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_owned(),
+        jwt_secret: Some("test-secret-test-secret-test-secret".into()),
+        pepper: Some("test-pepper-test-pepper-test-pepper".into()),
+        pool_size: 4,
+        posting_interval_ms: 50,
+        ..Settings::default()
+    };
+    adjust(&mut settings);
+    let state = prepare(settings, clock.clone()).expect("prepare server");
+    let server_db = state.db.clone();
+    let server = Background::spawn(state).expect("start server");
+    (server, server_db)
 }
 
 impl Drop for TestApp {

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 
 use super::{Nav, render, when};
 use crate::auth::Principal;
@@ -10,7 +11,7 @@ use crate::claims::model::{ClaimFilter, ClaimStatus, ClaimView};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::page::Chrome;
+use crate::web::page::{Chrome, notice_left};
 
 pub struct ClaimLine {
     id: i64,
@@ -51,7 +52,12 @@ fn status_words(status: ClaimStatus) -> &'static str {
     }
 }
 
-fn line(conn: &mut DbConnection, p: &Principal, c: ClaimView) -> AppResult<ClaimLine> {
+fn line(
+    conn: &mut DbConnection,
+    p: &Principal,
+    c: ClaimView,
+    now: DateTime<Utc>,
+) -> AppResult<ClaimLine> {
     let (door_no, head_name) = crate::org::service::household_label(conn, p, c.household_id)?;
     let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
     let evidence =
@@ -69,7 +75,10 @@ fn line(conn: &mut DbConnection, p: &Principal, c: ClaimView) -> AppResult<Claim
         occurred_on: c.occurred_on.to_string(),
         note: c.note,
         status: status_words(c.status),
-        notice_ends: c.notice_ends_at.map(when).unwrap_or_default(),
+        notice_ends: c
+            .notice_ends_at
+            .map(|t| notice_left(t, now))
+            .unwrap_or_default(),
         evidence,
     })
 }
@@ -98,15 +107,16 @@ struct ClaimsPage {
 
 #[get("/admin/claims")]
 async fn claims(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let now = state.clock.now();
     render(
         &req,
         &state,
         "claims",
-        |conn, p, village_id| {
+        move |conn, p, village_id| {
             let mut lines = |status| -> AppResult<Vec<ClaimLine>> {
                 claims_with(conn, p, village_id, status)?
                     .into_iter()
-                    .map(|c| line(conn, p, c))
+                    .map(|c| line(conn, p, c, now))
                     .collect()
             };
             let submitted = lines(ClaimStatus::Submitted)?;
@@ -141,11 +151,12 @@ struct ObjectionsPage {
 
 #[get("/admin/objections")]
 async fn objections(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let now = state.clock.now();
     render(
         &req,
         &state,
         "objections",
-        |conn, p, village_id| {
+        move |conn, p, village_id| {
             crate::claims::service::open_objections(conn, p, village_id)?
                 .into_iter()
                 .map(|o| {
@@ -154,7 +165,7 @@ async fn objections(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                         id: o.id,
                         reason: o.reason,
                         at: when(o.created_at),
-                        claim: line(conn, p, claim)?,
+                        claim: line(conn, p, claim, now)?,
                     })
                 })
                 .collect::<AppResult<Vec<_>>>()

@@ -3,16 +3,17 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use chrono::Duration;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::auth::PrincipalKind;
 use crate::auth::http::cookies;
-use crate::clock::shanghai;
 use crate::error::AppError;
 use crate::http::client_addr;
 use crate::state::AppState;
-use crate::web::page::{self, Chrome, error_page, failure, redirect, show, signed, villager};
+use crate::web::page::{
+    self, Chrome, error_page, failure, notice_left, redirect, show, signed, villager,
+};
 
 struct BoardLine {
     id: i64,
@@ -37,9 +38,10 @@ struct BoardPage<'a> {
     recent: Vec<BoardLine>,
     seq: i64,
     hash: String,
+    honour_board: bool,
 }
 
-fn board_line(c: crate::claims::model::BoardClaim) -> BoardLine {
+fn board_line(c: crate::claims::model::BoardClaim, now: DateTime<Utc>) -> BoardLine {
     BoardLine {
         id: c.claim_id,
         door_no: c.door_no,
@@ -47,15 +49,9 @@ fn board_line(c: crate::claims::model::BoardClaim) -> BoardLine {
         item: c.item,
         gain: !c.points.is_negative(),
         points: signed(c.points),
-        // Notice ends at midnight: the last day on notice is the day before.
         ends: c
             .notice_ends_at
-            .map(|t| {
-                (t - Duration::seconds(1))
-                    .with_timezone(&shanghai())
-                    .format("%m月%d日")
-                    .to_string()
-            })
+            .map(|t| notice_left(t, now))
             .unwrap_or_default(),
         objected: c.status == crate::claims::model::ClaimStatus::Objected,
     }
@@ -77,16 +73,21 @@ async fn board(
     let code = code.into_inner();
     let query: BoardQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let lookup = code.clone();
+    let now = state.clock.now();
     let found = state
         .db
         .run(move |conn| {
             let board = crate::claims::service::notice_board(conn, &lookup)?;
             let village =
                 crate::org::service::village_summary_by_code(conn, &lookup)?.map(|(id, _)| id);
-            Ok((board, village))
+            let public_rankings = match village {
+                Some(id) => crate::org::service::village_policy(conn, id)?.public_rankings,
+                None => false,
+            };
+            Ok((board, village, public_rankings))
         })
         .await;
-    let (board, village_id) = match found {
+    let (board, village_id, honour_board) = match found {
         Ok(found) => found,
         Err(AppError::NotFound) => {
             return error_page(&req, &state, StatusCode::NOT_FOUND, "没有这个村。");
@@ -111,8 +112,17 @@ async fn board(
         can_object,
         seq: board.head.seq,
         hash: board.head.hash.clone(),
-        in_notice: board.in_notice.into_iter().map(board_line).collect(),
-        recent: board.recent_postings.into_iter().map(board_line).collect(),
+        in_notice: board
+            .in_notice
+            .into_iter()
+            .map(|c| board_line(c, now))
+            .collect(),
+        recent: board
+            .recent_postings
+            .into_iter()
+            .map(|c| board_line(c, now))
+            .collect(),
+        honour_board,
     })
 }
 

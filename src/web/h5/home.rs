@@ -5,9 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::amount::Amount;
 use crate::clock::shanghai;
+use crate::expiry::model::{day_label, warns};
 use crate::ledger::views::EntryView;
 use crate::paging::PageQuery;
+use crate::reports::model::{star_line, star_title};
 use crate::state::AppState;
 use crate::web::page::{Chrome, failure, show, signed, villager};
 
@@ -45,7 +48,15 @@ struct HomePage {
     honour: String,
     pending: String,
     stars: usize,
-    star_text: String,
+    /// `★★★☆☆☆☆☆☆☆`.
+    star_line: String,
+    /// `三星级文明户`, none below one star.
+    star_title: Option<String>,
+    /// Honour still needed for the next star, none at the top.
+    next_star: Option<String>,
+    /// `10.00 分将于 2027年1月10日 清零`, from 30 days before.
+    expiry_warning: Option<String>,
+    honour_board: bool,
     self_report: bool,
     entries: Vec<EntryLine>,
 }
@@ -58,11 +69,13 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     };
     let household_id = p.household_id().unwrap_or_default();
     let village_id = p.village_ids().first().copied().unwrap_or_default();
+    let now = state.clock.now();
     let data = state
         .db
         .run(move |conn| {
             let pending = crate::claims::service::pending(conn, household_id)?;
             let balance = crate::reports::balance(conn, &p, household_id, pending)?;
+            let expiry = crate::expiry::service::household_forecast(conn, &p, household_id, now)?;
             let recent = PageQuery {
                 limit: Some(5),
                 cursor: None,
@@ -70,10 +83,10 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             let entries = crate::reports::household_ledger(conn, &p, household_id, &recent)?;
             let (_, door_no, head_name) = crate::org::service::household_brief(conn, household_id)?;
             let village = crate::org::service::get_village(conn, &p, village_id)?;
-            Ok((balance, entries, door_no, head_name, village))
+            Ok((balance, expiry, entries, door_no, head_name, village))
         })
         .await;
-    let (balance, entries, door_no, name, village) = match data {
+    let (balance, expiry, entries, door_no, name, village) = match data {
         Ok(data) => data,
         Err(err) => return failure(&req, &state, &err),
     };
@@ -87,7 +100,14 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         honour: balance.honour.to_string(),
         pending: balance.pending.to_string(),
         stars: balance.stars,
-        star_text: "★".repeat(balance.stars),
+        star_line: star_line(balance.stars, balance.star_levels),
+        star_title: star_title(balance.stars),
+        next_star: balance.next_star_needs.map(|n| n.to_string()),
+        expiry_warning: expiry
+            .next_at
+            .filter(|next| expiry.points > Amount::ZERO && warns(*next, now))
+            .map(|next| format!("{} 分将于 {} 清零", expiry.points, day_label(next))),
+        honour_board: village.policy.public_rankings,
         self_report: village.policy.allow_self_report,
         entries: entries.items.into_iter().map(EntryLine::from).collect(),
     })

@@ -4,6 +4,7 @@ mod board;
 mod claim;
 mod code;
 mod home;
+mod honour;
 mod login;
 
 use actix_web::web;
@@ -18,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(code::code_status)
         .service(board::board)
         .service(board::object)
+        .service(honour::honour)
         .service(claim::checklist)
         .service(claim::claim_page)
         .service(claim::submit_claim);

@@ -1,0 +1,429 @@
+//! What reads across features for people to see: a household's balance and statement,
+//! rankings and the honour board. Reads only: no use case here writes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::model::{
+    BoardQuery, Period, RankedAsset, RankingQuery, ranks, star_title, stars, to_next_star,
+};
+use super::store::{self, RankedRow};
+use super::views::{
+    BalanceView, BoardDeduction, BoardHousehold, BoardVillage, GroupRankingView, HonourBoard,
+    RankedGroup, RankedHousehold, RankingView, StarLevel,
+};
+use crate::amount::Amount;
+use crate::auth::Principal;
+use crate::auth::policy::{Action, Target, authorize, permits};
+use crate::clock::{shanghai_midnight, shanghai_today};
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::ledger::model::Asset;
+use crate::ledger::service::{holdings, household_entries};
+use crate::ledger::views::EntryView;
+use crate::org::model::mask_name;
+use crate::org::policy::VillagePolicy;
+use crate::org::service::{
+    household_target, village_policy, village_summary_by_code, village_target,
+};
+use crate::paging::{Page, PageQuery, PageRequest, encode_cursor};
+
+/// A household's points, honour, stars and what is waiting out its notice (`pending`,
+/// the claims' to count).
+pub fn balance(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+    pending: Amount,
+) -> AppResult<BalanceView> {
+    let (village_id, target) = household_target(conn, household_id)?;
+    authorize(p, Action::ViewBalance, &target)?;
+    let held = holdings(conn, village_id, household_id)?;
+    let policy = village_policy(conn, village_id)?;
+    Ok(BalanceView {
+        household_id,
+        points: held.points,
+        honour: held.honour,
+        pending,
+        stars: stars(&policy, held.honour),
+        star_levels: policy.star_thresholds.len(),
+        next_star_needs: to_next_star(&policy, held.honour),
+        updated_at: held.updated_at,
+    })
+}
+
+/// A household's statement: its entries, newest first.
+pub fn household_ledger(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+    page: &PageQuery,
+) -> AppResult<Page<EntryView>> {
+    let (village_id, target) = household_target(conn, household_id)?;
+    authorize(p, Action::ViewBalance, &target)?;
+    household_entries(conn, village_id, household_id, page.request()?)
+}
+
+/// One household's place in a ranking.
+struct Standing {
+    rank: usize,
+    household: RankedRow,
+    amount: i64,
+    honour: i64,
+}
+
+/// A village's households ranked, best first, with the period's Shanghai dates.
+struct Table {
+    dates: Option<(NaiveDate, NaiveDate)>,
+    standings: Vec<Standing>,
+}
+
+/// Ranks the village's active households (one group's when given) by an asset over a
+/// period: three queries whatever the village's size, the ranking itself in memory.
+fn rank_households(
+    conn: &mut DbConnection,
+    village_id: i64,
+    asset: RankedAsset,
+    period: Period,
+    at: NaiveDate,
+    group_id: Option<i64>,
+) -> AppResult<Table> {
+    let households = store::households(conn, village_id, group_id)?;
+    let honour: HashMap<i64, i64> = store::balances(conn, village_id, Asset::Honour)?
+        .into_iter()
+        .collect();
+    let dates = period.dates(at);
+    let amounts: HashMap<i64, i64> = match (dates, asset) {
+        (None, RankedAsset::Honour) => honour.clone(),
+        (None, RankedAsset::Points) => store::balances(conn, village_id, Asset::Points)?
+            .into_iter()
+            .collect(),
+        (Some((from, to)), _) => {
+            let end = to.succ_opt().unwrap_or(to);
+            store::period_sums(
+                conn,
+                village_id,
+                asset.asset(),
+                shanghai_midnight(from).naive_utc(),
+                shanghai_midnight(end).naive_utc(),
+            )?
+            .into_iter()
+            .collect()
+        }
+    };
+    let mut rows: Vec<(RankedRow, i64)> = households
+        .into_iter()
+        .map(|h| {
+            let amount = amounts.get(&h.id).copied().unwrap_or(0);
+            (h, amount)
+        })
+        .collect();
+    // Best first; equals in the order they joined the village.
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+    let standings = ranks(&rows, |r| r.1)
+        .into_iter()
+        .zip(rows)
+        .map(|(rank, (household, amount))| Standing {
+            rank,
+            honour: honour.get(&household.id).copied().unwrap_or(0),
+            household,
+            amount,
+        })
+        .collect();
+    Ok(Table { dates, standings })
+}
+
+/// Who may see a village's rankings: its staff always, its villagers when the policy
+/// makes rankings public; anyone else is told there is nothing there.
+fn may_see_rankings(p: &Principal, target: &Target, policy: &VillagePolicy) -> AppResult<()> {
+    if permits(p, Action::ViewRankings, target) {
+        return Ok(());
+    }
+    if policy.public_rankings && permits(p, Action::ViewVillage, target) {
+        return Ok(());
+    }
+    Err(AppError::NotFound)
+}
+
+/// The query's period and date, checked: a group must be the village's own.
+struct Asked {
+    asset: RankedAsset,
+    period: Period,
+    at: NaiveDate,
+}
+
+fn asked(
+    conn: &mut DbConnection,
+    village_id: i64,
+    q: &RankingQuery,
+    today: NaiveDate,
+) -> AppResult<Asked> {
+    if let Some(group) = q.group_id {
+        let known = store::groups(conn, village_id)?
+            .iter()
+            .any(|(id, _)| *id == group);
+        if !known {
+            return Err(AppError::field("group_id", "本村没有这个组"));
+        }
+    }
+    Ok(Asked {
+        asset: q.asset.unwrap_or_default(),
+        period: q.period.unwrap_or_default(),
+        at: q.at.unwrap_or(today),
+    })
+}
+
+fn group_names(conn: &mut DbConnection, village_id: i64) -> AppResult<HashMap<i64, String>> {
+    Ok(store::groups(conn, village_id)?.into_iter().collect())
+}
+
+/// `GET /villages/{id}/rankings`: a page of the village's households, best first.
+pub fn rankings(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    q: &RankingQuery,
+    today: NaiveDate,
+) -> AppResult<RankingView> {
+    let target = village_target(conn, village_id)?;
+    let policy = village_policy(conn, village_id)?;
+    may_see_rankings(p, &target, &policy)?;
+    let page = q.page().request()?;
+    let a = asked(conn, village_id, q, today)?;
+    let full_names = permits(p, Action::ViewContactDetails, &target);
+    let groups = group_names(conn, village_id)?;
+    let table = rank_households(conn, village_id, a.asset, a.period, a.at, q.group_id)?;
+    let items = page_of(table.standings, page, |s| {
+        ranked_view(&s, &policy, &groups, full_names)
+    });
+    Ok(RankingView {
+        village_id,
+        asset: a.asset,
+        period: a.period,
+        from: table.dates.map(|d| d.0),
+        to: table.dates.map(|d| d.1),
+        items: items.items,
+        next_cursor: items.next_cursor,
+    })
+}
+
+/// A page of a ranking; the cursor is the place of the last item given.
+fn page_of<T>(
+    standings: Vec<Standing>,
+    page: PageRequest,
+    view: impl Fn(Standing) -> T,
+) -> Page<T> {
+    let skip = usize::try_from(page.after.unwrap_or(0)).unwrap_or(0);
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let total = standings.len();
+    let items: Vec<T> = standings
+        .into_iter()
+        .skip(skip)
+        .take(limit)
+        .map(view)
+        .collect();
+    let shown = skip + items.len();
+    let next_cursor = (shown < total).then(|| encode_cursor(i64::try_from(shown).unwrap_or(0)));
+    Page { items, next_cursor }
+}
+
+fn ranked_view(
+    s: &Standing,
+    policy: &VillagePolicy,
+    groups: &HashMap<i64, String>,
+    full_names: bool,
+) -> RankedHousehold {
+    RankedHousehold {
+        rank: s.rank,
+        household_id: s.household.id,
+        door_no: s.household.door_no.clone(),
+        display_name: if full_names {
+            s.household.head_name.clone()
+        } else {
+            mask_name(&s.household.head_name)
+        },
+        group: s.household.group_id.and_then(|g| groups.get(&g).cloned()),
+        amount: Amount::from_minor(s.amount),
+        stars: stars(policy, Amount::from_minor(s.honour)),
+    }
+}
+
+/// `GET /villages/{id}/group-rankings`: the village's groups by what their households
+/// earned on average (groups differ in size; the total is shown beside it).
+pub fn group_rankings(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    q: &RankingQuery,
+    today: NaiveDate,
+) -> AppResult<GroupRankingView> {
+    let target = village_target(conn, village_id)?;
+    let policy = village_policy(conn, village_id)?;
+    may_see_rankings(p, &target, &policy)?;
+    let a = asked(conn, village_id, q, today)?;
+    let table = rank_households(conn, village_id, a.asset, a.period, a.at, None)?;
+    let mut groups: Vec<(i64, String, usize, i64)> = store::groups(conn, village_id)?
+        .into_iter()
+        .map(|(id, name)| {
+            let members = table
+                .standings
+                .iter()
+                .filter(|s| s.household.group_id == Some(id));
+            let (count, sum) = members.fold((0usize, 0i64), |(n, sum), s| {
+                (n + 1, sum.saturating_add(s.amount))
+            });
+            (id, name, count, sum)
+        })
+        .collect();
+    let average = |g: &(i64, String, usize, i64)| match i64::try_from(g.2) {
+        Ok(n) if n > 0 => g.3 / n,
+        _ => 0,
+    };
+    groups.sort_by(|a, b| average(b).cmp(&average(a)).then(a.0.cmp(&b.0)));
+    let items = ranks(&groups, average)
+        .into_iter()
+        .zip(&groups)
+        .map(|(rank, g)| RankedGroup {
+            rank,
+            group_id: g.0,
+            group: g.1.clone(),
+            households: g.2,
+            amount: Amount::from_minor(g.3),
+            per_household: Amount::from_minor(average(g)),
+        })
+        .collect();
+    Ok(GroupRankingView {
+        village_id,
+        asset: a.asset,
+        period: a.period,
+        from: table.dates.map(|d| d.0),
+        to: table.dates.map(|d| d.1),
+        items,
+    })
+}
+
+/// How many places 红榜 shows (more when the last place is shared).
+const RED_PLACES: usize = 10;
+
+/// `GET /villages/{code}/honour-board`: public when the village's policy says so, else
+/// there is no board to see (404).
+pub fn honour_board(
+    conn: &mut DbConnection,
+    code: &str,
+    q: &BoardQuery,
+    now: DateTime<Utc>,
+) -> AppResult<HonourBoard> {
+    let (village_id, village_name) =
+        village_summary_by_code(conn, code)?.ok_or(AppError::NotFound)?;
+    let policy = village_policy(conn, village_id)?;
+    if !policy.public_rankings {
+        return Err(AppError::NotFound);
+    }
+    let today = shanghai_today(now);
+    let period = q.period.unwrap_or(Period::Month);
+    let at = q.at.unwrap_or(today);
+    let groups = group_names(conn, village_id)?;
+    let table = rank_households(conn, village_id, RankedAsset::Honour, period, at, None)?;
+    let red = table
+        .standings
+        .iter()
+        .filter(|s| s.amount > 0 && s.rank <= RED_PLACES)
+        .map(|s| ranked_view(s, &policy, &groups, false))
+        .collect();
+    let black = if policy.public_deductions {
+        board_deductions(conn, village_id, &table, &groups)?
+    } else {
+        Vec::new()
+    };
+    Ok(HonourBoard {
+        village: BoardVillage {
+            code: code.to_owned(),
+            name: village_name,
+        },
+        period,
+        period_label: period.label(at),
+        from: table.dates.map(|d| d.0),
+        to: table.dates.map(|d| d.1),
+        red,
+        black,
+        stars: star_levels(&table, &policy, &groups),
+        star_levels: policy.star_thresholds.len(),
+        head: crate::ledger::service::head(conn, village_id)?,
+        generated_at: now,
+    })
+}
+
+fn board_household(s: &Standing, groups: &HashMap<i64, String>) -> BoardHousehold {
+    BoardHousehold {
+        door_no: s.household.door_no.clone(),
+        display_name: mask_name(&s.household.head_name),
+        group: s.household.group_id.and_then(|g| groups.get(&g).cloned()),
+    }
+}
+
+/// 黑榜: each household with deductions standing in the period, most deducted first,
+/// with the items it was deducted for.
+fn board_deductions(
+    conn: &mut DbConnection,
+    village_id: i64,
+    table: &Table,
+    groups: &HashMap<i64, String>,
+) -> AppResult<Vec<BoardDeduction>> {
+    let between = table.dates.map(|(from, to)| {
+        let end = to.succ_opt().unwrap_or(to);
+        (
+            shanghai_midnight(from).naive_utc(),
+            shanghai_midnight(end).naive_utc(),
+        )
+    });
+    let mut by_household: HashMap<i64, (Vec<String>, i64)> = HashMap::new();
+    for (household, title, total) in store::deductions(conn, village_id, between)? {
+        let entry = by_household.entry(household).or_default();
+        if !entry.0.contains(&title) {
+            entry.0.push(title);
+        }
+        entry.1 = entry.1.saturating_add(total);
+    }
+    let mut black: Vec<(i64, BoardDeduction)> = table
+        .standings
+        .iter()
+        .filter_map(|s| {
+            let (items, total) = by_household.remove(&s.household.id)?;
+            Some((
+                total,
+                BoardDeduction {
+                    household: board_household(s, groups),
+                    items,
+                    amount: Amount::from_minor(total),
+                },
+            ))
+        })
+        .collect();
+    black.sort_by_key(|(total, _)| *total);
+    Ok(black.into_iter().map(|(_, d)| d).collect())
+}
+
+/// Star households by level, the highest first; households without a star are not named.
+fn star_levels(
+    table: &Table,
+    policy: &VillagePolicy,
+    groups: &HashMap<i64, String>,
+) -> Vec<StarLevel> {
+    (1..=policy.star_thresholds.len())
+        .rev()
+        .filter_map(|level| {
+            let households: Vec<BoardHousehold> = table
+                .standings
+                .iter()
+                .filter(|s| stars(policy, Amount::from_minor(s.honour)) == level)
+                .map(|s| board_household(s, groups))
+                .collect();
+            (!households.is_empty()).then(|| StarLevel {
+                stars: level,
+                title: star_title(level).unwrap_or_default(),
+                households,
+            })
+        })
+        .collect()
+}
