@@ -12,6 +12,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(crate::checklist::http::routes)
             .configure(crate::reports::http::routes)
             .configure(crate::expiry::http::routes)
+            .configure(crate::plates::http::routes)
             .configure(crate::books::http::routes)
             .configure(crate::claims::http::routes)
             .configure(crate::shop::http::routes),

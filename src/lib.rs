@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod org;
 pub mod paging;
+pub mod plates;
 pub mod reports;
 pub mod seed;
 pub mod server;

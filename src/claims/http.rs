@@ -15,7 +15,6 @@ use crate::http::{
     outcome_response, read_file_part,
 };
 use crate::paging::{Page, PageQuery};
-use crate::reports::BalanceView;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -30,8 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(add_evidence)
         .service(list_evidence)
         .service(download_evidence)
-        .service(get_notice_board)
-        .service(get_balance);
+        .service(get_notice_board);
 }
 
 /// The committee awards or deducts an item to one or many households: all or none.
@@ -357,28 +355,4 @@ async fn get_notice_board(
 ) -> Json<NoticeBoard> {
     let code = code.into_inner();
     json(&state.db, move |conn| service::notice_board(conn, &code)).await
-}
-
-/// A household's points, honour, points pending in notice, and stars.
-#[utoipa::path(
-    tag = "ledger",
-    security(("bearer" = [])),
-    params(("household_id" = i64, Path, description = "Household id")),
-    responses(
-        (status = 200, description = "The balance", body = BalanceView),
-        (status = 404, description = "No such household in the caller's scope"),
-    )
-)]
-#[get("/households/{household_id}/balance")]
-async fn get_balance(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<i64>,
-) -> Json<BalanceView> {
-    let id = id.into_inner();
-    json(&state.db, move |conn| {
-        let pending = service::pending(conn, id)?;
-        crate::reports::balance(conn, &p, id, pending)
-    })
-    .await
 }

@@ -546,3 +546,15 @@ diesel::table! {
         points -> BigInt,
     }
 }
+
+diesel::table! {
+    door_plates (household_id) {
+        household_id -> BigInt,
+        village_id -> BigInt,
+        token -> Text,
+        issued_at -> Timestamp,
+        issued_by -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(door_plates, households);

@@ -111,6 +111,12 @@ pub fn all_villages(conn: &mut DbConnection) -> AppResult<Vec<(i64, String, Stri
         .collect())
 }
 
+/// (code, name) of a village, for printed sheets and public pages.
+pub fn village_summary(conn: &mut DbConnection, village_id: i64) -> AppResult<(String, String)> {
+    let village = store::village(conn, village_id)?.ok_or(AppError::NotFound)?;
+    Ok((village.code, village.name))
+}
+
 /// (id, name) of a village by its code, for public pages.
 pub fn village_summary_by_code(
     conn: &mut DbConnection,
@@ -159,6 +165,14 @@ pub fn member_of_household(
 
 pub fn village_by_code(conn: &mut DbConnection, code: &str) -> AppResult<Option<i64>> {
     Ok(store::village_by_code(conn, code)?.map(|v| v.id))
+}
+
+/// (id, door number) of the village's active households, for features that act on each.
+pub fn active_households(
+    conn: &mut DbConnection,
+    village_id: i64,
+) -> AppResult<Vec<(i64, String)>> {
+    Ok(store::active_doors(conn, village_id)?)
 }
 
 /// Every village's id and policy, for jobs that act on each as its policy says.

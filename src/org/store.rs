@@ -298,6 +298,16 @@ pub fn households_page(
     query.load(conn)
 }
 
+/// (id, door number) of the village's active households, in id order.
+pub fn active_doors(conn: &mut DbConnection, village_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    households::table
+        .filter(households::village_id.eq(village_id))
+        .filter(households::active.eq(true))
+        .order(households::id)
+        .select((households::id, households::door_no))
+        .load(conn)
+}
+
 pub struct NewHousehold<'a> {
     pub village_id: i64,
     pub group_id: Option<i64>,

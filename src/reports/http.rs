@@ -5,7 +5,7 @@ use actix_web::{get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::{BoardQuery, RankingQuery};
-use super::views::{GroupRankingView, HonourBoard, RankingView};
+use super::views::{BalanceView, GroupRankingView, HonourBoard, RankingView};
 use crate::auth::Principal;
 use crate::clock::shanghai_today;
 use crate::http::{Json, ValidQuery, json};
@@ -14,10 +14,31 @@ use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(get_household_ledger)
+    cfg.service(get_balance)
+        .service(get_household_ledger)
         .service(get_rankings)
         .service(get_group_rankings)
         .service(get_honour_board);
+}
+
+/// A household's points, honour, points pending in notice, and stars.
+#[utoipa::path(
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("household_id" = i64, Path, description = "Household id")),
+    responses(
+        (status = 200, description = "The balance", body = BalanceView),
+        (status = 404, description = "No such household in the caller's scope"),
+    )
+)]
+#[get("/households/{household_id}/balance")]
+async fn get_balance(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Json<BalanceView> {
+    let id = id.into_inner();
+    json(&state.db, move |conn| super::balance(conn, &p, id)).await
 }
 
 /// A household's ledger, newest first, with each entry's hash and the points after it.

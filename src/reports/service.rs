@@ -10,8 +10,8 @@ use super::model::{
 };
 use super::store::{self, RankedRow};
 use super::views::{
-    BalanceView, BoardDeduction, BoardHousehold, BoardVillage, GroupRankingView, HonourBoard,
-    RankedGroup, RankedHousehold, RankingView, StarLevel,
+    BalanceView, BoardDeduction, BoardHousehold, BoardVillage, DoorPlate, GroupRankingView,
+    HonourBoard, RankedGroup, RankedHousehold, RankingView, StarLevel,
 };
 use crate::amount::Amount;
 use crate::auth::Principal;
@@ -25,20 +25,19 @@ use crate::ledger::views::EntryView;
 use crate::org::model::mask_name;
 use crate::org::policy::VillagePolicy;
 use crate::org::service::{
-    household_target, village_policy, village_summary_by_code, village_target,
+    household_target, village_policy, village_summary, village_summary_by_code, village_target,
 };
 use crate::paging::{Page, PageQuery, PageRequest, encode_cursor};
 
-/// A household's points, honour, stars and what is waiting out its notice (`pending`,
-/// the claims' to count).
+/// A household's points, honour, stars and what is waiting out its notice.
 pub fn balance(
     conn: &mut DbConnection,
     p: &Principal,
     household_id: i64,
-    pending: Amount,
 ) -> AppResult<BalanceView> {
     let (village_id, target) = household_target(conn, household_id)?;
     authorize(p, Action::ViewBalance, &target)?;
+    let pending = crate::claims::service::pending(conn, household_id)?;
     let held = holdings(conn, village_id, household_id)?;
     let policy = village_policy(conn, village_id)?;
     Ok(BalanceView {
@@ -191,11 +190,11 @@ pub fn rankings(
     may_see_rankings(p, &target, &policy)?;
     let page = q.page().request()?;
     let a = asked(conn, village_id, q, today)?;
-    let full_names = permits(p, Action::ViewContactDetails, &target);
+    let names = Names::for_viewer(p, &target);
     let groups = group_names(conn, village_id)?;
     let table = rank_households(conn, village_id, a.asset, a.period, a.at, q.group_id)?;
     let items = page_of(table.standings, page, |s| {
-        ranked_view(&s, &policy, &groups, full_names)
+        ranked_view(&s, &policy, &groups, names)
     });
     Ok(RankingView {
         village_id,
@@ -232,17 +231,13 @@ fn ranked_view(
     s: &Standing,
     policy: &VillagePolicy,
     groups: &HashMap<i64, String>,
-    full_names: bool,
+    names: Names,
 ) -> RankedHousehold {
     RankedHousehold {
         rank: s.rank,
         household_id: s.household.id,
         door_no: s.household.door_no.clone(),
-        display_name: if full_names {
-            s.household.head_name.clone()
-        } else {
-            mask_name(&s.household.head_name)
-        },
+        display_name: names.show(&s.household.head_name),
         group: s.household.group_id.and_then(|g| groups.get(&g).cloned()),
         amount: Amount::from_minor(s.amount),
         stars: stars(policy, Amount::from_minor(s.honour)),
@@ -329,7 +324,7 @@ pub fn honour_board(
         .standings
         .iter()
         .filter(|s| s.amount > 0 && s.rank <= RED_PLACES)
-        .map(|s| ranked_view(s, &policy, &groups, false))
+        .map(|s| ranked_view(s, &policy, &groups, Names::Masked))
         .collect();
     let black = if policy.public_deductions {
         board_deductions(conn, village_id, &table, &groups)?
@@ -347,17 +342,41 @@ pub fn honour_board(
         to: table.dates.map(|d| d.1),
         red,
         black,
-        stars: star_levels(&table, &policy, &groups),
+        stars: star_levels(&table, &policy, &groups, Names::Masked),
         star_levels: policy.star_thresholds.len(),
         head: crate::ledger::service::head(conn, village_id)?,
         generated_at: now,
     })
 }
 
-fn board_household(s: &Standing, groups: &HashMap<i64, String>) -> BoardHousehold {
+/// Whose eyes a list is for: names in full for those who see contact details, else masked.
+#[derive(Clone, Copy)]
+enum Names {
+    Full,
+    Masked,
+}
+
+impl Names {
+    fn for_viewer(p: &Principal, target: &Target) -> Self {
+        if permits(p, Action::ViewContactDetails, target) {
+            Names::Full
+        } else {
+            Names::Masked
+        }
+    }
+
+    fn show(self, name: &str) -> String {
+        match self {
+            Names::Full => name.to_owned(),
+            Names::Masked => mask_name(name),
+        }
+    }
+}
+
+fn board_household(s: &Standing, groups: &HashMap<i64, String>, names: Names) -> BoardHousehold {
     BoardHousehold {
         door_no: s.household.door_no.clone(),
-        display_name: mask_name(&s.household.head_name),
+        display_name: names.show(&s.household.head_name),
         group: s.household.group_id.and_then(|g| groups.get(&g).cloned()),
     }
 }
@@ -393,7 +412,7 @@ fn board_deductions(
             Some((
                 total,
                 BoardDeduction {
-                    household: board_household(s, groups),
+                    household: board_household(s, groups, Names::Masked),
                     items,
                     amount: Amount::from_minor(total),
                 },
@@ -409,6 +428,7 @@ fn star_levels(
     table: &Table,
     policy: &VillagePolicy,
     groups: &HashMap<i64, String>,
+    names: Names,
 ) -> Vec<StarLevel> {
     (1..=policy.star_thresholds.len())
         .rev()
@@ -417,7 +437,7 @@ fn star_levels(
                 .standings
                 .iter()
                 .filter(|s| stars(policy, Amount::from_minor(s.honour)) == level)
-                .map(|s| board_household(s, groups))
+                .map(|s| board_household(s, groups, names))
                 .collect();
             (!households.is_empty()).then(|| StarLevel {
                 stars: level,
@@ -426,4 +446,68 @@ fn star_levels(
             })
         })
         .collect()
+}
+
+/// The village's star households by level for its desk: whatever the policy, names in
+/// full for the committee and supervisors.
+pub fn star_roll(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+) -> AppResult<Vec<StarLevel>> {
+    let target = village_target(conn, village_id)?;
+    authorize(p, Action::ViewRankings, &target)?;
+    let policy = village_policy(conn, village_id)?;
+    let groups = group_names(conn, village_id)?;
+    let table = rank_households(
+        conn,
+        village_id,
+        RankedAsset::Honour,
+        Period::All,
+        NaiveDate::MIN,
+        None,
+    )?;
+    Ok(star_levels(
+        &table,
+        &policy,
+        &groups,
+        Names::for_viewer(p, &target),
+    ))
+}
+
+/// How many honours a door plate lists.
+const PLATE_HONOURS: i64 = 10;
+
+/// The public page a household's door plate opens (the plate's token found it).
+pub fn door_plate(conn: &mut DbConnection, household_id: i64) -> AppResult<DoorPlate> {
+    let (village_id, _) = household_target(conn, household_id)?;
+    let policy = village_policy(conn, village_id)?;
+    let (village_code, village_name) = village_summary(conn, village_id)?;
+    let table = rank_households(
+        conn,
+        village_id,
+        RankedAsset::Honour,
+        Period::All,
+        NaiveDate::MIN,
+        None,
+    )?;
+    // Inactive households are not ranked, and their plates open nothing.
+    let own = table
+        .standings
+        .iter()
+        .find(|s| s.household.id == household_id)
+        .ok_or(AppError::NotFound)?;
+    let honour = Amount::from_minor(own.honour);
+    Ok(DoorPlate {
+        village_name,
+        village_code,
+        door_no: own.household.door_no.clone(),
+        display_name: mask_name(&own.household.head_name),
+        honour,
+        stars: stars(&policy, honour),
+        star_levels: policy.star_thresholds.len(),
+        rank: policy.public_rankings.then_some(own.rank),
+        households: table.standings.len(),
+        honours: store::latest_honours(conn, household_id, PLATE_HONOURS)?,
+    })
 }

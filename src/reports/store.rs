@@ -6,6 +6,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use crate::claims::model::ClaimStatus;
 use crate::db::DbConnection;
 use crate::db::TextState;
 use crate::db::schema::{
@@ -119,7 +120,7 @@ pub fn deductions(
                 .and(checklist_item_versions::version.eq(claims::item_version))),
         )
         .filter(claims::village_id.eq(village_id))
-        .filter(claims::status.eq("posted"))
+        .filter(claims::status.eq(ClaimStatus::Posted.as_str()))
         .filter(claims::total.lt(0))
         .select((
             claims::household_id,
@@ -134,4 +135,25 @@ pub fn deductions(
             .filter(ledger_transactions::created_at.lt(to));
     }
     query.load(conn)
+}
+
+/// A household's latest honours: (item title, the day it was done), newest first.
+pub fn latest_honours(
+    conn: &mut DbConnection,
+    household_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(String, chrono::NaiveDate)>> {
+    claims::table
+        .inner_join(
+            checklist_item_versions::table.on(checklist_item_versions::item_id
+                .eq(claims::item_id)
+                .and(checklist_item_versions::version.eq(claims::item_version))),
+        )
+        .filter(claims::household_id.eq(household_id))
+        .filter(claims::status.eq(ClaimStatus::Posted.as_str()))
+        .filter(claims::total.gt(0))
+        .order(claims::id.desc())
+        .limit(limit)
+        .select((checklist_item_versions::title, claims::occurred_on))
+        .load(conn)
 }

@@ -149,3 +149,21 @@ pub struct HonourBoard {
     pub head: HeadView,
     pub generated_at: DateTime<Utc>,
 }
+
+/// A household's door-plate page: what the village's boards already show of it, never
+/// spendable points, phone, members or redemptions.
+#[derive(Debug, Serialize)]
+pub struct DoorPlate {
+    pub village_name: String,
+    pub village_code: String,
+    pub door_no: String,
+    pub display_name: String,
+    pub honour: Amount,
+    pub stars: usize,
+    pub star_levels: usize,
+    /// Its place by honour in the village, when the village makes rankings public.
+    pub rank: Option<usize>,
+    pub households: usize,
+    /// (item title, day) of the latest ten honours.
+    pub honours: Vec<(String, NaiveDate)>,
+}

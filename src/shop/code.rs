@@ -58,6 +58,13 @@ pub fn qr_svg(text: &str) -> Option<String> {
     )
 }
 
+/// The QR as an `<svg>` element to place inside a page (no XML declaration).
+pub fn qr_svg_inline(text: &str) -> Option<String> {
+    let svg = qr_svg(text)?;
+    let start = svg.find("<svg")?;
+    Some(svg[start..].to_owned())
+}
+
 pub fn qr_png(text: &str) -> Option<Vec<u8>> {
     let qr = QrCode::new(text.as_bytes()).ok()?;
     let image = qr

@@ -696,3 +696,231 @@ fn inside_wechat_the_counter_scans_with_wechats_own_scanner() {
     let asked = browser.eval(&counter, "window.__scanArgs");
     assert_eq!(asked["needResult"], 1, "the scan comes back to the page");
 }
+
+/// Signs a villager in on a phone with the committee's invite code (no WeChat here).
+fn villager_sign_in(
+    browser: &mut Browser,
+    tab: &Tab,
+    app: &TestApp,
+    committee: &str,
+    household: i64,
+) {
+    let invite = app.invite(committee, household);
+    browser.open(tab, &app.url("/h5/login"));
+    browser.tap(tab, "#invite_code");
+    browser.type_keys(tab, &invite);
+    browser.after_navigation(tab, |b| b.tap(tab, "button[type=submit]"));
+}
+
+fn set_policy(app: &TestApp, w: &crate::support::World, policy: serde_json::Value) {
+    let resp = app.patch(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+        serde_json::json!({ "policy": policy }),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text);
+}
+
+#[test]
+fn a_villager_sees_stars_and_the_expiry_warning_and_the_board_the_committee_makes_public() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let good = crate::ledger::add_item(&app, &w, "A01", "60");
+    for (key, households) in [
+        ("a1", vec![w.households[0]]),
+        ("a2", vec![w.households[0], w.households[1]]),
+    ] {
+        let body = serde_json::json!({"item_id": good, "household_ids": households, "occurred_on": "2026-11-27"});
+        assert_eq!(crate::ledger::award(&app, &w, key, body).status, 201);
+    }
+    set_policy(
+        &app,
+        &w,
+        serde_json::json!({"expiry": {"kind": "annual", "month": 12, "day": 1}}),
+    );
+    let mut browser = Browser::launch();
+    let villager = phone(&mut browser);
+    villager_sign_in(&mut browser, &villager, &app, &w.committee, w.households[0]);
+    let stars = browser.text(&villager, "[data-testid=stars]");
+    for words in ["★★★☆☆☆☆☆☆☆", "三星级文明户", "再得 30.00 荣誉分就升一星"]
+    {
+        assert!(stars.contains(words), "{words}: {stars}");
+    }
+    let warning = browser.text(&villager, "[data-testid=expiry-warning]");
+    assert!(
+        warning.contains("120.00 分将于 2026年12月1日 清零"),
+        "{warning}"
+    );
+    assert_eq!(
+        browser.eval(
+            &villager,
+            "!!document.querySelector(\"a[href='/h5/honour/qingle']\")"
+        ),
+        Value::Bool(false)
+    );
+    assert_elder_first(&mut browser, &villager, "/h5/");
+    browser.screenshot(&villager, "honour-h5-home-stars-expiry");
+
+    // The committee switches the board on at the desk.
+    let tab = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &tab,
+        &app,
+        "/admin/settings",
+        "qingle-committee",
+    );
+    // Eleven levels are one too many: refused in words, nothing saved.
+    fill(
+        &mut browser,
+        &tab,
+        "input[name='policy.star_thresholds']",
+        "1、2、3、4、5、6、7、8、9、10、11",
+    );
+    browser.tap(&tab, "form button[type=submit]");
+    browser.wait_for(&tab, "document.querySelector('form .message.error')");
+    assert!(
+        browser
+            .text(&tab, "form .message.error")
+            .contains("1 到 10 级")
+    );
+    fill(
+        &mut browser,
+        &tab,
+        "input[name='policy.star_thresholds']",
+        "10、30、60",
+    );
+    browser.tap(&tab, "input[name='policy.public_rankings']");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "form button[type=submit]"));
+    assert!(browser.text(&tab, "main").contains("已保存"));
+    let village = app.get(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        village.body["policy"]["star_thresholds"],
+        serde_json::json!(["10.00", "30.00", "60.00"])
+    );
+    assert_eq!(village.body["policy"]["public_rankings"], true);
+    let forecast = browser.text(&tab, "[data-testid=expiry-forecast]");
+    assert!(
+        forecast.contains("2026年12月1日") && forecast.contains("2 户共 180.00 分"),
+        "{forecast}"
+    );
+    browser.screenshot(&tab, "honour-desk-settings");
+
+    // The villager's home now leads to the board, readable at phone size.
+    browser.open(&villager, &app.url("/h5/"));
+    browser.after_navigation(&villager, |b| {
+        b.tap(&villager, "a[href='/h5/honour/qingle']")
+    });
+    let red = browser.text(&villager, "[data-testid=red]");
+    assert!(
+        red.contains("第1名") && red.contains("1号 张*明家") && red.contains("+120.00 分"),
+        "{red}"
+    );
+    let starred = browser.text(&villager, "[data-testid=star-households]");
+    assert!(
+        starred.contains("三星级文明户") && starred.contains("★★★") && !starred.contains("☆"),
+        "{starred}"
+    );
+    assert_elder_first(&mut browser, &villager, "/h5/honour/qingle");
+    browser.screenshot(&villager, "honour-board-phone");
+}
+
+/// The QR codes a screenshot shows, read as a phone's camera would.
+fn read_qr_codes(png: &std::path::Path) -> Vec<String> {
+    let image = image::open(png).expect("screenshot").into_luma8();
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        image.get_pixel(x as u32, y as u32).0[0]
+    });
+    prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+#[test]
+fn the_desk_prints_door_plates_and_certificates_and_a_plate_opens_from_its_qr() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let good = crate::ledger::add_item(&app, &w, "A01", "60");
+    let body = serde_json::json!({"item_id": good, "household_ids": [w.households[2]], "occurred_on": "2026-11-27"});
+    assert_eq!(crate::ledger::award(&app, &w, "a1", body).status, 201);
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &tab,
+        &app,
+        "/admin/honour",
+        "qingle-committee",
+    );
+    assert_eq!(browser.text(&tab, "[data-testid=plated]"), "0");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#plates button[type=submit]"));
+    assert_eq!(browser.text(&tab, "[data-testid=plated]"), "3");
+    assert!(browser.text(&tab, "main").contains("二星级文明户"));
+    browser.screenshot(&tab, "honour-desk");
+
+    browser.open(
+        &tab,
+        &app.url(&format!("/admin/plates/sheet?village={}", w.qingle)),
+    );
+    let sheet = browser.screenshot(&tab, "door-plates-sheet");
+    let mut urls = read_qr_codes(&sheet);
+    urls.sort();
+    assert_eq!(urls.len(), 3, "three plates, each readable: {urls:?}");
+    // The codes point at `public_url`; this test server has none and listens on a port
+    // of its own choosing, so the path is opened on it.
+    let urls: Vec<String> = urls
+        .iter()
+        .map(|u| {
+            let path = &u[u
+                .find("/p/")
+                .unwrap_or_else(|| panic!("a plate address: {u}"))..];
+            app.url(path)
+        })
+        .collect();
+
+    browser.open(
+        &tab,
+        &app.url(&format!("/admin/certificates?village={}", w.qingle)),
+    );
+    let certificate = browser.text(&tab, "article.certificate");
+    assert!(
+        certificate.contains("8号 黄炳坤") && certificate.contains("二星级文明户"),
+        "{certificate}"
+    );
+    browser.screenshot(&tab, "honour-certificate");
+
+    // A neighbour without WeChat scans the plate on 8号's door with a plain phone browser.
+    let visitor = browser.tab(360, 740, true, "Mozilla/5.0 (Linux; Android 9; Redmi 7A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0 Mobile Safari/537.36");
+    let mut doors = Vec::new();
+    for url in &urls {
+        browser.open(&visitor, url);
+        let page = browser.text(&visitor, "main");
+        assert!(
+            !page.contains("分可用") && !page.contains("13800138000"),
+            "{page}"
+        );
+        if page.contains("8号") {
+            assert!(
+                page.contains("黄*坤家")
+                    && page.contains("二星级文明户")
+                    && page.contains("事项A01"),
+                "{page}"
+            );
+            assert_elder_first(&mut browser, &visitor, "/p/{token}");
+            browser.screenshot(&visitor, "door-plate-phone");
+        }
+        doors.push(page.lines().next().unwrap_or_default().to_owned());
+    }
+    doors.sort();
+    assert_eq!(
+        doors,
+        ["1号", "2号", "8号"],
+        "each plate opens its own household"
+    );
+}

@@ -385,3 +385,122 @@ fn the_honour_board_page_appears_when_the_committee_makes_rankings_public() {
         .unwrap();
     assert_eq!(bad.status(), 422);
 }
+
+fn issue_plates(app: &TestApp, w: &World, body: Value) -> crate::support::Resp {
+    app.post(
+        &format!("/api/v1/villages/{}/plates", w.qingle),
+        Some(&w.committee),
+        body,
+    )
+}
+
+/// The token of each plate issued, by household.
+fn plate_tokens(resp: &crate::support::Resp) -> Vec<(i64, String)> {
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    resp.body["plates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let token = p["plate_token"].as_str().unwrap().to_owned();
+            assert!(p["url"].as_str().unwrap().ends_with(&format!("/p/{token}")));
+            (p["household_id"].as_i64().unwrap(), token)
+        })
+        .collect()
+}
+
+#[test]
+fn a_door_plate_opens_the_households_honour_and_a_new_plate_voids_the_old() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let ten = add_item(&app, &w, "A01", "10");
+    awarded(&app, &w, "a1", ten, &[w.households[0]]);
+    let first = plate_tokens(&issue_plates(&app, &w, json!({})));
+    assert_eq!(first.iter().map(|p| p.0).collect::<Vec<_>>(), w.households);
+    assert!(
+        first.iter().all(|(_, t)| t.len() >= 22),
+        "at least 128 random bits"
+    );
+    assert!(
+        plate_tokens(&issue_plates(&app, &w, json!({}))).is_empty(),
+        "no plate is voided by issuing for the village"
+    );
+
+    let anyone = browser();
+    let page = |token: &str| anyone.get(app.url(&format!("/p/{token}"))).send().unwrap();
+    let own = page(&first[0].1);
+    assert_eq!(own.status(), 200);
+    let html = own.text().unwrap();
+    for words in ["1号", "张*明家", "10.00", "事项A01", "2026年11月27日"] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+    for never in ["张小明", "13800138000", "分可用", "全村排名"] {
+        assert!(!html.contains(never), "{never} on a public plate: {html}");
+    }
+    policy(&app, &w, json!({"public_rankings": true}));
+    let ranked = page(&first[0].1).text().unwrap();
+    assert!(
+        ranked.contains("第 1 名") && ranked.contains("共 3 户"),
+        "{ranked}"
+    );
+
+    // Rotating one plate: the old address opens nothing, the new one the same household.
+    let rotated = plate_tokens(&issue_plates(
+        &app,
+        &w,
+        json!({"household_ids": [w.households[0]]}),
+    ));
+    assert_eq!(rotated.len(), 1);
+    let old = page(&first[0].1);
+    assert_eq!(old.status(), 404);
+    assert!(old.text().unwrap().contains("门牌码已经停用"));
+    assert!(page(&rotated[0].1).text().unwrap().contains("张*明家"));
+    assert!(
+        page(&first[1].1).text().unwrap().contains("王*福家"),
+        "others keep theirs"
+    );
+
+    let stranger = issue_plates(
+        &app,
+        &w,
+        json!({"household_ids": [w.households[1], w.liangui_household]}),
+    );
+    assert_eq!(stranger.status, 422, "{}", stranger.text);
+    assert_eq!(stranger.fields(), ["household_ids[1]"]);
+    let by_supervisor = app.post(
+        &format!("/api/v1/villages/{}/plates", w.qingle),
+        Some(&w.supervisor),
+        json!({}),
+    );
+    assert_eq!(by_supervisor.status, 403);
+
+    let sheet = app.get(
+        &format!("/api/v1/villages/{}/plates/sheet", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(sheet.status, 200);
+    assert_eq!(
+        sheet.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(sheet.text.matches("<svg").count(), 3, "{}", sheet.text);
+    assert!(sheet.text.contains("8号") && sheet.text.contains("庆乐村"));
+    let mark = |token: &str| format!("码尾 {}", &token[token.len() - 6..]);
+    assert!(
+        !sheet.text.contains(&mark(&first[0].1)),
+        "the replaced plate is not printed"
+    );
+    assert!(sheet.text.contains(&mark(&rotated[0].1)));
+}
+
+#[test]
+fn plates_point_at_the_public_address() {
+    let app = TestApp::start_with(|s| s.public_url = Some("https://jifen.example.cn/".into()));
+    let w = ledger_world(&app);
+    let resp = issue_plates(&app, &w, json!({"household_ids": [w.households[0]]}));
+    let url = resp.body["plates"][0]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(url.starts_with("https://jifen.example.cn/p/"), "{url}");
+}

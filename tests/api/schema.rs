@@ -56,7 +56,8 @@ fn select_every_column(conn: &mut DbConnection) {
         web_sessions,
         readiness,
         sign_in_counters,
-        expiry_runs
+        expiry_runs,
+        door_plates
     );
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod awards;
 mod books;
 mod checklist;
+mod honour;
 mod people;
 mod propose;
 mod review;
@@ -36,6 +37,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(checklist::page)
         .service(propose::page)
         .service(settings::page)
+        .service(honour::page)
+        .service(honour::certificates)
+        .service(honour::plate_sheet)
         .service(audit::page)
         .service(books::ledger)
         .service(books::settlements);

@@ -73,8 +73,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let data = state
         .db
         .run(move |conn| {
-            let pending = crate::claims::service::pending(conn, household_id)?;
-            let balance = crate::reports::balance(conn, &p, household_id, pending)?;
+            let balance = crate::reports::balance(conn, &p, household_id)?;
             let expiry = crate::expiry::service::household_forecast(conn, &p, household_id, now)?;
             let recent = PageQuery {
                 limit: Some(5),

@@ -6,6 +6,7 @@ mod code;
 mod home;
 mod honour;
 mod login;
+mod plate;
 
 use actix_web::web;
 
@@ -20,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(board::board)
         .service(board::object)
         .service(honour::honour)
+        .service(plate::plate)
         .service(claim::checklist)
         .service(claim::claim_page)
         .service(claim::submit_claim);

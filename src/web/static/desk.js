@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  /* Settings: the 清零 date is sent only when points expire at all. */
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches("select[data-expiry-kind]")) return;
+    e.target.form.querySelectorAll(".expiry-date input").forEach(function (i) { i.disabled = e.target.value === "none"; });
+  });
+
   /* Checklist: 修改 fills the item form with the item to revise. */
   document.addEventListener("click", function (e) {
     if (!e.target.classList.contains("revise")) return;

@@ -1,0 +1,2 @@
+DROP INDEX door_plates_village;
+DROP TABLE door_plates;
