@@ -11,7 +11,7 @@ use super::model::{
 use super::store::{self, RankedRow};
 use super::views::{
     BalanceView, BoardDeduction, BoardHousehold, BoardVillage, DoorPlate, GroupRankingView,
-    HonourBoard, RankedGroup, RankedHousehold, RankingView, StarLevel,
+    HonourBoard, RankedGroup, RankedHousehold, RankingScope, RankingView, StarLevel,
 };
 use crate::amount::Amount;
 use crate::auth::Principal;
@@ -145,20 +145,27 @@ fn may_see_rankings(p: &Principal, target: &Target, policy: &VillagePolicy) -> A
     Err(AppError::NotFound)
 }
 
-/// The query's period and date, checked: a group must be the village's own.
-struct Asked {
-    asset: RankedAsset,
-    period: Period,
-    at: NaiveDate,
+/// A ranking as asked, once the caller may see it: the village's policy and who is
+/// looking, what is counted over which days, and the ranked households.
+struct Ranked {
+    policy: VillagePolicy,
+    names: Names,
+    scope: RankingScope,
+    table: Table,
 }
 
-fn asked(
+fn ranked(
     conn: &mut DbConnection,
+    p: &Principal,
     village_id: i64,
     q: &RankingQuery,
+    group_id: Option<i64>,
     today: NaiveDate,
-) -> AppResult<Asked> {
-    if let Some(group) = q.group_id {
+) -> AppResult<Ranked> {
+    let target = village_target(conn, village_id)?;
+    let policy = village_policy(conn, village_id)?;
+    may_see_rankings(p, &target, &policy)?;
+    if let Some(group) = group_id {
         let known = store::groups(conn, village_id)?
             .iter()
             .any(|(id, _)| *id == group);
@@ -166,10 +173,26 @@ fn asked(
             return Err(AppError::field("group_id", "本村没有这个组"));
         }
     }
-    Ok(Asked {
-        asset: q.asset.unwrap_or_default(),
-        period: q.period.unwrap_or_default(),
-        at: q.at.unwrap_or(today),
+    let (asset, period) = (q.asset.unwrap_or_default(), q.period.unwrap_or_default());
+    let table = rank_households(
+        conn,
+        village_id,
+        asset,
+        period,
+        q.at.unwrap_or(today),
+        group_id,
+    )?;
+    Ok(Ranked {
+        policy,
+        names: Names::for_viewer(p, &target),
+        scope: RankingScope {
+            village_id,
+            asset,
+            period,
+            from: table.dates.map(|d| d.0),
+            to: table.dates.map(|d| d.1),
+        },
+        table,
     })
 }
 
@@ -185,23 +208,14 @@ pub fn rankings(
     q: &RankingQuery,
     today: NaiveDate,
 ) -> AppResult<RankingView> {
-    let target = village_target(conn, village_id)?;
-    let policy = village_policy(conn, village_id)?;
-    may_see_rankings(p, &target, &policy)?;
     let page = q.page().request()?;
-    let a = asked(conn, village_id, q, today)?;
-    let names = Names::for_viewer(p, &target);
+    let r = ranked(conn, p, village_id, q, q.group_id, today)?;
     let groups = group_names(conn, village_id)?;
-    let table = rank_households(conn, village_id, a.asset, a.period, a.at, q.group_id)?;
-    let items = page_of(table.standings, page, |s| {
-        ranked_view(&s, &policy, &groups, names)
+    let items = page_of(r.table.standings, page, |s| {
+        ranked_view(&s, &r.policy, &groups, r.names)
     });
     Ok(RankingView {
-        village_id,
-        asset: a.asset,
-        period: a.period,
-        from: table.dates.map(|d| d.0),
-        to: table.dates.map(|d| d.1),
+        scope: r.scope,
         items: items.items,
         next_cursor: items.next_cursor,
     })
@@ -244,6 +258,23 @@ fn ranked_view(
     }
 }
 
+/// A group's households and what they earned together (hundredths).
+struct GroupTotal {
+    id: i64,
+    name: String,
+    households: usize,
+    amount: i64,
+}
+
+impl GroupTotal {
+    fn per_household(&self) -> i64 {
+        match i64::try_from(self.households) {
+            Ok(n) if n > 0 => self.amount / n,
+            _ => 0,
+        }
+    }
+}
+
 /// `GET /villages/{id}/group-rankings`: the village's groups by what their households
 /// earned on average (groups differ in size; the total is shown beside it).
 pub fn group_rankings(
@@ -253,47 +284,45 @@ pub fn group_rankings(
     q: &RankingQuery,
     today: NaiveDate,
 ) -> AppResult<GroupRankingView> {
-    let target = village_target(conn, village_id)?;
-    let policy = village_policy(conn, village_id)?;
-    may_see_rankings(p, &target, &policy)?;
-    let a = asked(conn, village_id, q, today)?;
-    let table = rank_households(conn, village_id, a.asset, a.period, a.at, None)?;
-    let mut groups: Vec<(i64, String, usize, i64)> = store::groups(conn, village_id)?
+    let r = ranked(conn, p, village_id, q, None, today)?;
+    let mut groups: Vec<GroupTotal> = store::groups(conn, village_id)?
         .into_iter()
         .map(|(id, name)| {
-            let members = table
+            let members = r
+                .table
                 .standings
                 .iter()
                 .filter(|s| s.household.group_id == Some(id));
-            let (count, sum) = members.fold((0usize, 0i64), |(n, sum), s| {
+            let (households, amount) = members.fold((0usize, 0i64), |(n, sum), s| {
                 (n + 1, sum.saturating_add(s.amount))
             });
-            (id, name, count, sum)
+            GroupTotal {
+                id,
+                name,
+                households,
+                amount,
+            }
         })
         .collect();
-    let average = |g: &(i64, String, usize, i64)| match i64::try_from(g.2) {
-        Ok(n) if n > 0 => g.3 / n,
-        _ => 0,
-    };
-    groups.sort_by(|a, b| average(b).cmp(&average(a)).then(a.0.cmp(&b.0)));
-    let items = ranks(&groups, average)
+    groups.sort_by(|a, b| {
+        b.per_household()
+            .cmp(&a.per_household())
+            .then(a.id.cmp(&b.id))
+    });
+    let items = ranks(&groups, GroupTotal::per_household)
         .into_iter()
-        .zip(&groups)
+        .zip(groups)
         .map(|(rank, g)| RankedGroup {
             rank,
-            group_id: g.0,
-            group: g.1.clone(),
-            households: g.2,
-            amount: Amount::from_minor(g.3),
-            per_household: Amount::from_minor(average(g)),
+            per_household: Amount::from_minor(g.per_household()),
+            group_id: g.id,
+            group: g.name,
+            households: g.households,
+            amount: Amount::from_minor(g.amount),
         })
         .collect();
     Ok(GroupRankingView {
-        village_id,
-        asset: a.asset,
-        period: a.period,
-        from: table.dates.map(|d| d.0),
-        to: table.dates.map(|d| d.1),
+        scope: r.scope,
         items,
     })
 }

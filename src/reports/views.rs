@@ -50,8 +50,9 @@ pub struct RankedHousehold {
     pub stars: usize,
 }
 
+/// What a ranking counts, over which days, in which village.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RankingView {
+pub struct RankingScope {
     pub village_id: i64,
     pub asset: RankedAsset,
     pub period: Period,
@@ -61,6 +62,12 @@ pub struct RankingView {
     /// Last day of the period; null for `all`.
     #[schema(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingView {
+    #[serde(flatten)]
+    pub scope: RankingScope,
     pub items: Vec<RankedHousehold>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -82,13 +89,8 @@ pub struct RankedGroup {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupRankingView {
-    pub village_id: i64,
-    pub asset: RankedAsset,
-    pub period: Period,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub from: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub to: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub scope: RankingScope,
     pub items: Vec<RankedGroup>,
 }
 

@@ -712,15 +712,6 @@ fn villager_sign_in(
     browser.after_navigation(tab, |b| b.tap(tab, "button[type=submit]"));
 }
 
-fn set_policy(app: &TestApp, w: &crate::support::World, policy: serde_json::Value) {
-    let resp = app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        serde_json::json!({ "policy": policy }),
-    );
-    assert_eq!(resp.status, 200, "{}", resp.text);
-}
-
 #[test]
 fn a_villager_sees_stars_and_the_expiry_warning_and_the_board_the_committee_makes_public() {
     let app = TestApp::start();
@@ -733,7 +724,7 @@ fn a_villager_sees_stars_and_the_expiry_warning_and_the_board_the_committee_make
         let body = serde_json::json!({"item_id": good, "household_ids": households, "occurred_on": "2026-11-27"});
         assert_eq!(crate::ledger::award(&app, &w, key, body).status, 201);
     }
-    set_policy(
+    crate::honour::policy(
         &app,
         &w,
         serde_json::json!({"expiry": {"kind": "annual", "month": 12, "day": 1}}),

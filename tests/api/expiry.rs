@@ -5,6 +5,7 @@
 use chrono::{Datelike, Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 
+use crate::honour::policy;
 use crate::ledger::{add_item, award, ledger_world};
 use crate::support::{TestApp, World};
 
@@ -26,12 +27,11 @@ fn expiring_world(app: &TestApp) -> World {
             json!({"item_id": item, "household_ids": households, "occurred_on": "2026-11-27"});
         assert_eq!(award(app, &w, key, body).status, 201);
     }
-    let resp = app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        json!({"policy": {"expiry": {"kind": "annual", "month": 12, "day": 1}}}),
+    policy(
+        app,
+        &w,
+        json!({"expiry": {"kind": "annual", "month": 12, "day": 1}}),
     );
-    assert_eq!(resp.status, 200, "{}", resp.text);
     w
 }
 
@@ -181,12 +181,11 @@ fn a_date_that_had_passed_when_it_was_set_waits_for_next_year() {
         json!({"item_id": ten, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
     assert_eq!(award(&app, &w, "ten", body).status, 201);
     // 28 November: setting 1 November must not clear the village today.
-    let resp = app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        json!({"policy": {"expiry": {"kind": "annual", "month": 11, "day": 1}}}),
+    policy(
+        &app,
+        &w,
+        json!({"expiry": {"kind": "annual", "month": 11, "day": 1}}),
     );
-    assert_eq!(resp.status, 200, "{}", resp.text);
     assert_eq!(run_due(&app), 0);
     assert_eq!(held(&app, &w, w.households[0]).0, "10.00");
     let forecast = app.get(
@@ -212,12 +211,11 @@ fn a_leap_day_passes_without_an_expiry_and_1_march_follows_it() {
     let body =
         json!({"item_id": ten, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
     assert_eq!(award(&app, &w, "ten", body).status, 201);
-    let resp = app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        json!({"policy": {"expiry": {"kind": "annual", "month": 3, "day": 1}}}),
+    policy(
+        &app,
+        &w,
+        json!({"expiry": {"kind": "annual", "month": 3, "day": 1}}),
     );
-    assert_eq!(resp.status, 200, "{}", resp.text);
     // 29 February 2028, 23:59:59 in Shanghai.
     let leap_day_end = Utc.with_ymd_and_hms(2028, 2, 29, 15, 59, 59).unwrap();
     let mut conn = app.db.connect();
@@ -291,12 +289,11 @@ fn jifen_expire_says_what_it_would_do_then_does_it_once() {
     if day.month() == 2 && day.day() == 29 {
         day -= Duration::days(1);
     }
-    let resp = app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        json!({"policy": {"expiry": {"kind": "annual", "month": day.month(), "day": day.day()}}}),
+    policy(
+        &app,
+        &w,
+        json!({"expiry": {"kind": "annual", "month": day.month(), "day": day.day()}}),
     );
-    assert_eq!(resp.status, 200, "{}", resp.text);
     let jifen = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_jifen"))
             .args(args)

@@ -18,7 +18,8 @@ fn awarded(app: &TestApp, w: &World, key: &str, item: i64, households: &[i64]) -
     resp.body
 }
 
-fn policy(app: &TestApp, w: &World, policy: Value) {
+/// Patches the village's policy as its committee; it must be accepted.
+pub fn policy(app: &TestApp, w: &World, policy: Value) {
     let resp = app.patch(
         &format!("/api/v1/villages/{}", w.qingle),
         Some(&w.committee),
