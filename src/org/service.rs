@@ -339,8 +339,9 @@ pub fn create_village(
 ) -> AppResult<VillageView> {
     let p = &c.principal;
     authorize(p, Action::CreateVillage, &Target::township(p.township_id))?;
-    let policy =
-        VillagePolicy::default().patched(&req.policy.clone().unwrap_or_default(), "policy")?;
+    let policy = VillagePolicy::default()
+        .patched(&req.policy.clone().unwrap_or_default(), "policy")?
+        .stamped(&VillagePolicy::default(), now);
     write_tx(conn, |conn| {
         if store::village_by_code(conn, &req.code)?.is_some() {
             return Err(AppError::Conflict(format!("村代码 {} 已被使用", req.code)));

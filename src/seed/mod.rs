@@ -53,6 +53,8 @@ struct DemoVillage {
     name: String,
     groups: Vec<String>,
     notice_days: Option<u32>,
+    /// The honour board (光荣榜) and ranks on door plates are public.
+    public_rankings: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +282,7 @@ impl<'c, 't> Loader<'c, 't> {
             code: v.code.clone(),
             policy: Some(PolicyPatch {
                 notice_days: v.notice_days,
+                public_rankings: v.public_rankings,
                 ..PolicyPatch::default()
             }),
         };
