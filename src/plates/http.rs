@@ -10,7 +10,7 @@ use crate::http::ValidJson;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(issue_plates).service(plates_sheet);
+    cfg.service(issue_plates).service(print_plates_sheet);
 }
 
 /// Issues door plates: for the listed households (a plate they had is replaced and its
@@ -60,7 +60,7 @@ async fn issue_plates(
     )
 )]
 #[get("/villages/{village_id}/plates/sheet")]
-async fn plates_sheet(
+async fn print_plates_sheet(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<i64>,

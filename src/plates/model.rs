@@ -6,11 +6,13 @@ use validator::Validate;
 
 /// Which households get a plate: the listed ones (a plate they had is replaced, and its
 /// old token stops working), or, with none listed, every active household that has none
-/// yet — so issuing for the village never voids plates already on doors.
+/// yet — so issuing for the village never voids plates already on doors. A household
+/// listed twice gets one plate.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuePlates {
     #[validate(length(min = 1, max = 5000, message = "须列出 1 到 5000 户"))]
+    #[schema(min_items = 1, max_items = 5000)]
     pub household_ids: Option<Vec<i64>>,
 }
 

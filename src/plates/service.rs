@@ -1,6 +1,6 @@
 //! Issuing, rotating and printing door plates, and finding a plate's household.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -80,6 +80,7 @@ pub fn issue(
 
 /// The listed households, each an active one of the village, once.
 fn checked(ids: &[i64], active: &[i64]) -> AppResult<Vec<i64>> {
+    let active: HashSet<i64> = active.iter().copied().collect();
     let errors: Vec<FieldError> = ids
         .iter()
         .enumerate()

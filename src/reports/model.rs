@@ -34,7 +34,7 @@ impl RankedAsset {
 /// Which stretch of time a ranking counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Period {
+pub enum RankingPeriod {
     /// Current balances.
     #[default]
     All,
@@ -43,15 +43,15 @@ pub enum Period {
     Month,
 }
 
-impl Period {
+impl RankingPeriod {
     /// The first and last Shanghai dates of the period that holds `at`; none for all time.
     pub fn dates(self, at: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
         let (year, month) = (at.year(), at.month());
         let (first_month, months) = match self {
-            Period::All => return None,
-            Period::Year => (1, 12),
-            Period::Quarter => ((month - 1) / 3 * 3 + 1, 3),
-            Period::Month => (month, 1),
+            RankingPeriod::All => return None,
+            RankingPeriod::Year => (1, 12),
+            RankingPeriod::Quarter => ((month - 1) / 3 * 3 + 1, 3),
+            RankingPeriod::Month => (month, 1),
         };
         let from = NaiveDate::from_ymd_opt(year, first_month, 1)?;
         let to = from
@@ -63,10 +63,10 @@ impl Period {
     /// How the period reads on a page: 2026年、2026年第4季度、2026年12月、累计.
     pub fn label(self, at: NaiveDate) -> String {
         match self {
-            Period::All => "累计".to_owned(),
-            Period::Year => format!("{}年", at.year()),
-            Period::Quarter => format!("{}年第{}季度", at.year(), (at.month() - 1) / 3 + 1),
-            Period::Month => format!("{}年{}月", at.year(), at.month()),
+            RankingPeriod::All => "累计".to_owned(),
+            RankingPeriod::Year => format!("{}年", at.year()),
+            RankingPeriod::Quarter => format!("{}年第{}季度", at.year(), (at.month() - 1) / 3 + 1),
+            RankingPeriod::Month => format!("{}年{}月", at.year(), at.month()),
         }
     }
 }
@@ -78,7 +78,7 @@ pub struct RankingQuery {
     /// `honour` (default) or `points`.
     pub asset: Option<RankedAsset>,
     /// `all` (default: current balances), `year`, `quarter` or `month`.
-    pub period: Option<Period>,
+    pub period: Option<RankingPeriod>,
     /// A date in the period (Asia/Shanghai); today by default.
     #[serde(default, deserialize_with = "crate::date::strict_option")]
     #[param(value_type = Option<String>, format = Date)]
@@ -106,7 +106,7 @@ impl RankingQuery {
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// `month` (default), `quarter`, `year` or `all`.
-    pub period: Option<Period>,
+    pub period: Option<RankingPeriod>,
     /// A date in the period (Asia/Shanghai); today by default.
     #[serde(default, deserialize_with = "crate::date::strict_option")]
     #[param(value_type = Option<String>, format = Date)]
@@ -165,23 +165,26 @@ mod tests {
     fn periods_hold_their_date_in_shanghai_calendar_terms() {
         let at = day(2028, 2, 29);
         assert_eq!(
-            Period::Month.dates(at),
+            RankingPeriod::Month.dates(at),
             Some((day(2028, 2, 1), day(2028, 2, 29)))
         );
         assert_eq!(
-            Period::Quarter.dates(at),
+            RankingPeriod::Quarter.dates(at),
             Some((day(2028, 1, 1), day(2028, 3, 31)))
         );
         assert_eq!(
-            Period::Year.dates(at),
+            RankingPeriod::Year.dates(at),
             Some((day(2028, 1, 1), day(2028, 12, 31)))
         );
         assert_eq!(
-            Period::Quarter.dates(day(2026, 12, 1)),
+            RankingPeriod::Quarter.dates(day(2026, 12, 1)),
             Some((day(2026, 10, 1), day(2026, 12, 31)))
         );
-        assert_eq!(Period::All.dates(at), None);
-        assert_eq!(Period::Quarter.label(day(2026, 12, 1)), "2026年第4季度");
+        assert_eq!(RankingPeriod::All.dates(at), None);
+        assert_eq!(
+            RankingPeriod::Quarter.label(day(2026, 12, 1)),
+            "2026年第4季度"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::model::{
-    BoardQuery, Period, RankedAsset, RankingQuery, ranks, star_title, stars, to_next_star,
+    BoardQuery, RankedAsset, RankingPeriod, RankingQuery, ranks, star_title, stars, to_next_star,
 };
 use super::store::{self, RankedRow};
 use super::views::{
@@ -84,7 +84,7 @@ fn rank_households(
     conn: &mut DbConnection,
     village_id: i64,
     asset: RankedAsset,
-    period: Period,
+    period: RankingPeriod,
     at: NaiveDate,
     group_id: Option<i64>,
 ) -> AppResult<Table> {
@@ -345,7 +345,7 @@ pub fn honour_board(
         return Err(AppError::NotFound);
     }
     let today = shanghai_today(now);
-    let period = q.period.unwrap_or(Period::Month);
+    let period = q.period.unwrap_or(RankingPeriod::Month);
     let at = q.at.unwrap_or(today);
     let groups = group_names(conn, village_id)?;
     let table = rank_households(conn, village_id, RankedAsset::Honour, period, at, None)?;
@@ -492,7 +492,7 @@ pub fn star_roll(
         conn,
         village_id,
         RankedAsset::Honour,
-        Period::All,
+        RankingPeriod::All,
         NaiveDate::MIN,
         None,
     )?;
@@ -516,7 +516,7 @@ pub fn door_plate(conn: &mut DbConnection, household_id: i64) -> AppResult<DoorP
         conn,
         village_id,
         RankedAsset::Honour,
-        Period::All,
+        RankingPeriod::All,
         NaiveDate::MIN,
         None,
     )?;

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{Period, RankedAsset};
+use super::model::{RankedAsset, RankingPeriod};
 use crate::amount::Amount;
 use crate::ledger::verify::HeadView;
 
@@ -55,7 +55,7 @@ pub struct RankedHousehold {
 pub struct RankingScope {
     pub village_id: i64,
     pub asset: RankedAsset,
-    pub period: Period,
+    pub period: RankingPeriod,
     /// First day of the period (Asia/Shanghai); null for `all`.
     #[schema(value_type = Option<String>, format = Date)]
     pub from: Option<NaiveDate>,
@@ -132,7 +132,7 @@ pub struct BoardVillage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HonourBoard {
     pub village: BoardVillage,
-    pub period: Period,
+    pub period: RankingPeriod,
     /// `2026年12月`, `2026年第4季度`, `2026年`, `累计`.
     pub period_label: String,
     #[schema(value_type = Option<String>, format = Date)]

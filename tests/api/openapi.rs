@@ -331,3 +331,49 @@ fn every_request_string_says_what_it_may_hold() {
         "strings that say nothing of what they hold: {found:?}"
     );
 }
+
+/// utoipa names a schema after its Rust type alone, so two types of one name in different
+/// folders (a ranking's `Period` and the checklist's) would silently share one schema and
+/// the document would describe one of them wrongly.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut pending = vec![src];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut deriving = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                deriving = true;
+            } else if deriving && !line.starts_with('#') && !line.starts_with("///") {
+                let name = line
+                    .strip_prefix("pub struct ")
+                    .or_else(|| line.strip_prefix("pub enum "))
+                    .and_then(|rest| {
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                    });
+                if let Some(name) = name {
+                    seen.entry(name.to_owned())
+                        .or_default()
+                        .push(path.display().to_string());
+                }
+                deriving = false;
+            }
+        }
+    }
+    let shared: Vec<_> = seen.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(
+        seen.contains_key("RankingPeriod"),
+        "the scan finds schema types"
+    );
+    assert!(shared.is_empty(), "schema names used twice: {shared:?}");
+}

@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::{Desk, Nav, desk, render};
 use crate::clock::{shanghai, shanghai_today};
-use crate::reports::model::{Period, RankingQuery, star_line};
+use crate::reports::model::{RankingPeriod, RankingQuery, star_line};
 use crate::reports::views::{RankedHousehold, StarLevel};
 use crate::state::AppState;
 use crate::web::page::{Chrome, failure};
@@ -35,7 +35,7 @@ impl HonourPage {
 /// This year's top twenty by honour, for the desk.
 fn year_ranking() -> RankingQuery {
     RankingQuery {
-        period: Some(Period::Year),
+        period: Some(RankingPeriod::Year),
         limit: Some(20),
         ..RankingQuery::default()
     }

@@ -9,7 +9,7 @@ use askama::Template;
 use crate::clock::shanghai;
 use crate::error::AppError;
 use crate::http::parse_query;
-use crate::reports::model::{BoardQuery, Period, star_line};
+use crate::reports::model::{BoardQuery, RankingPeriod, star_line};
 use crate::reports::views::HonourBoard;
 use crate::state::AppState;
 use crate::web::page::{Chrome, error_page, failure, show};
@@ -37,12 +37,12 @@ impl HonourPage {
     }
 }
 
-fn tabs(shown: Period) -> Vec<Tab> {
+fn tabs(shown: RankingPeriod) -> Vec<Tab> {
     [
-        (Period::Month, "month", "本月"),
-        (Period::Quarter, "quarter", "本季度"),
-        (Period::Year, "year", "本年"),
-        (Period::All, "all", "累计"),
+        (RankingPeriod::Month, "month", "本月"),
+        (RankingPeriod::Quarter, "quarter", "本季度"),
+        (RankingPeriod::Year, "year", "本年"),
+        (RankingPeriod::All, "all", "累计"),
     ]
     .into_iter()
     .map(|(period, name, words)| Tab {
