@@ -19,7 +19,7 @@ use crate::auth::secrets::{self, Pepper};
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{Db, migrate};
+use crate::db::{Db, DbManager, DbTarget, migrate};
 use crate::error::AppError;
 use crate::openapi::methods::AllowedMethods;
 use crate::state::AppState;
@@ -48,19 +48,23 @@ pub enum StartError {
 
 /// Opens the database, applies migrations and loads secrets.
 pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    // Migrations run on a connection of their own before the pool opens: a pool keeping
+    // one connection ready opens the next in the background as soon as one is taken, and
+    // that connection's set-up would meet the migrations' write lock.
+    let target =
+        DbTarget::parse(&settings.database_url).map_err(|e| StartError::Migrate(e.to_string()))?;
+    let mut conn = DbManager::with_busy_timeout(target, settings.sqlite_busy_timeout())
+        .connect()
+        .map_err(|e| StartError::Migrate(e.to_string()))?;
+    let applied =
+        migrate::run_pending(&mut conn).map_err(|e| StartError::Migrate(e.to_string()))?;
+    drop(conn);
     let db = Db::open(
         &settings.database_url,
         settings.pool_size,
         settings.db_acquire_timeout(),
         settings.sqlite_busy_timeout(),
     )?;
-    let mut conn = db
-        .pool()
-        .get()
-        .map_err(|e| StartError::Migrate(e.to_string()))?;
-    let applied =
-        migrate::run_pending(&mut conn).map_err(|e| StartError::Migrate(e.to_string()))?;
-    drop(conn);
     if !applied.is_empty() {
         tracing::info!(versions = ?applied, "applied migrations");
     }

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::store;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
 
 /// At most `max` in a window of `window`.
@@ -82,7 +82,15 @@ impl SignInLimits {
         limit: Limit,
         now: DateTime<Utc>,
     ) -> AppResult<String> {
-        let (count, began) = store::bump_counter(conn, &key, now.naive_utc(), limit.window)?;
+        // Counters are writes: on SQLite each takes its turn with the other writers.
+        let (count, began) = write_tx(conn, |tx| {
+            Ok(store::bump_counter(
+                tx,
+                &key,
+                now.naive_utc(),
+                limit.window,
+            )?)
+        })?;
         if count > limit.max {
             let retry_after = (began.and_utc() + limit.window - now).num_seconds().max(1);
             return Err(AppError::RateLimited {
@@ -115,14 +123,16 @@ impl SignInLimits {
     /// The password was right: no failure, and this account's earlier failures at this
     /// address are forgiven.
     pub fn password_accepted(&self, conn: &mut DbConnection, attempt: Attempt) -> AppResult<()> {
-        for key in &attempt.keys {
-            if key.starts_with("account:") {
-                store::forget_counter(conn, key)?;
-            } else {
-                store::give_back(conn, key)?;
+        write_tx(conn, |tx| {
+            for key in &attempt.keys {
+                if key.starts_with("account:") {
+                    store::forget_counter(tx, key)?;
+                } else {
+                    store::give_back(tx, key)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// A villager's invite code about to be checked.
@@ -149,20 +159,24 @@ impl SignInLimits {
         addr: &str,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
-        self.give_back(conn, attempt)?;
-        Ok(store::touch_counter(
-            conn,
-            &recent_key(addr),
-            now.naive_utc(),
-        )?)
+        write_tx(conn, |tx| {
+            self.give_back(tx, attempt)?;
+            Ok(store::touch_counter(
+                tx,
+                &recent_key(addr),
+                now.naive_utc(),
+            )?)
+        })
     }
 
     /// The attempt was no failure (the request was malformed, say): it counts for nothing.
     pub fn give_back(&self, conn: &mut DbConnection, attempt: Attempt) -> AppResult<()> {
-        for key in &attempt.keys {
-            store::give_back(conn, key)?;
-        }
-        Ok(())
+        write_tx(conn, |tx| {
+            for key in &attempt.keys {
+                store::give_back(tx, key)?;
+            }
+            Ok(())
+        })
     }
 
     /// Forgets counters older than any window.
@@ -176,6 +190,9 @@ impl SignInLimits {
         .into_iter()
         .max()
         .unwrap_or(self.recent);
-        Ok(store::prune_counters(conn, (now - longest).naive_utc())?)
+        // A delete is a write: on SQLite it takes its turn with the other writers.
+        write_tx(conn, |tx| {
+            Ok(store::prune_counters(tx, (now - longest).naive_utc())?)
+        })
     }
 }
