@@ -19,7 +19,7 @@ use crate::auth::secrets::{self, Pepper};
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{Db, DbManager, DbTarget, migrate};
+use crate::db::{Db, DbManager, DbTarget, ensure_data_dir, migrate};
 use crate::error::AppError;
 use crate::openapi::methods::AllowedMethods;
 use crate::state::AppState;
@@ -53,6 +53,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
     // that connection's set-up would meet the migrations' write lock.
     let target =
         DbTarget::parse(&settings.database_url).map_err(|e| StartError::Migrate(e.to_string()))?;
+    ensure_data_dir(&target)?;
     let mut conn = DbManager::with_busy_timeout(target, settings.sqlite_busy_timeout())
         .connect()
         .map_err(|e| StartError::Migrate(e.to_string()))?;

@@ -139,6 +139,19 @@ pub struct Db {
     sqlite_busy_timeout: Duration,
 }
 
+/// Makes the folder a SQLite file lives in, so a first start in a new place works.
+pub fn ensure_data_dir(target: &DbTarget) -> Result<(), OpenError> {
+    if let DbTarget::Sqlite(path) = target
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 impl Db {
     /// A server's pool: one connection kept open and ready.
     pub fn open(
@@ -174,14 +187,7 @@ impl Db {
         min_idle: Option<u32>,
         acquire_timeout: Duration,
     ) -> Result<Self, OpenError> {
-        if let DbTarget::Sqlite(path) = &manager.target
-            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+        ensure_data_dir(&manager.target)?;
         let sqlite_busy_timeout = manager.sqlite_busy_timeout;
         let pool = Pool::builder()
             .max_size(pool_size.max(1))

@@ -25,7 +25,8 @@ mod text_state;
 mod writer;
 
 pub use connection::{
-    Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, Tx, write_tx,
+    Db, DbConnection, DbManager, DbPool, MultiBackend, NotReady, OpenError, Tx, ensure_data_dir,
+    write_tx,
 };
 pub use target::{DbTarget, TargetError};
 pub use text_state::TextState;

@@ -133,6 +133,19 @@ fn rank_households(
     Ok(Table { dates, standings })
 }
 
+/// The village's households by the honour they hold now (stars, plates).
+fn by_honour(conn: &mut DbConnection, village_id: i64) -> AppResult<Table> {
+    let ever = NaiveDate::MIN;
+    rank_households(
+        conn,
+        village_id,
+        RankedAsset::Honour,
+        RankingPeriod::All,
+        ever,
+        None,
+    )
+}
+
 /// Who may see a village's rankings: its staff always, its villagers when the policy
 /// makes rankings public; anyone else is told there is nothing there.
 fn may_see_rankings(p: &Principal, target: &Target, policy: &VillagePolicy) -> AppResult<()> {
@@ -488,14 +501,7 @@ pub fn star_roll(
     authorize(p, Action::ViewRankings, &target)?;
     let policy = village_policy(conn, village_id)?;
     let groups = group_names(conn, village_id)?;
-    let table = rank_households(
-        conn,
-        village_id,
-        RankedAsset::Honour,
-        RankingPeriod::All,
-        NaiveDate::MIN,
-        None,
-    )?;
+    let table = by_honour(conn, village_id)?;
     Ok(star_levels(
         &table,
         &policy,
@@ -512,14 +518,7 @@ pub fn door_plate(conn: &mut DbConnection, household_id: i64) -> AppResult<DoorP
     let (village_id, _) = household_target(conn, household_id)?;
     let policy = village_policy(conn, village_id)?;
     let (village_code, village_name) = village_summary(conn, village_id)?;
-    let table = rank_households(
-        conn,
-        village_id,
-        RankedAsset::Honour,
-        RankingPeriod::All,
-        NaiveDate::MIN,
-        None,
-    )?;
+    let table = by_honour(conn, village_id)?;
     // Inactive households are not ranked, and their plates open nothing.
     let own = table
         .standings

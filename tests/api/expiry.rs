@@ -35,6 +35,16 @@ fn expiring_world(app: &TestApp) -> World {
     w
 }
 
+/// A village (posting at once) where the first household holds 10 points.
+fn ten_points_for_one(app: &TestApp) -> World {
+    let w = ledger_world(app);
+    let ten = add_item(app, &w, "A01", "10");
+    let body =
+        json!({"item_id": ten, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
+    assert_eq!(award(app, &w, "ten", body).status, 201);
+    w
+}
+
 /// (points, honour) of a household, as its committee sees them.
 fn held(app: &TestApp, w: &World, household: i64) -> (String, String) {
     let resp = app.get(
@@ -175,11 +185,7 @@ fn points_expire_at_midnight_in_shanghai_once_and_honour_and_debts_stay() {
 #[test]
 fn a_date_that_had_passed_when_it_was_set_waits_for_next_year() {
     let app = TestApp::start();
-    let w = ledger_world(&app);
-    let ten = add_item(&app, &w, "A01", "10");
-    let body =
-        json!({"item_id": ten, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
-    assert_eq!(award(&app, &w, "ten", body).status, 201);
+    let w = ten_points_for_one(&app);
     // 28 November: setting 1 November must not clear the village today.
     policy(
         &app,
@@ -206,11 +212,7 @@ fn a_date_that_had_passed_when_it_was_set_waits_for_next_year() {
 #[test]
 fn a_leap_day_passes_without_an_expiry_and_1_march_follows_it() {
     let app = TestApp::start();
-    let w = ledger_world(&app);
-    let ten = add_item(&app, &w, "A01", "10");
-    let body =
-        json!({"item_id": ten, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
-    assert_eq!(award(&app, &w, "ten", body).status, 201);
+    let w = ten_points_for_one(&app);
     policy(
         &app,
         &w,

@@ -37,29 +37,21 @@ fn the_ledger_depends_on_nothing_above_the_database() {
 /// Every `.rs` file under `src/` with the top-level module it belongs to (`db` for
 /// `src/db/fault.rs`, `api` for `src/api.rs`); `lib.rs` and `main.rs` belong to none.
 fn sources(src: &Path) -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    let mut pending = vec![src.to_path_buf()];
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let relative = path.strip_prefix(src).unwrap();
-        let first = relative
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_string_lossy();
-        let top = first.strip_suffix(".rs").unwrap_or(&first).to_owned();
-        if !["lib", "main"].contains(&top.as_str()) {
-            files.push((top, std::fs::read_to_string(&path).unwrap()));
-        }
-    }
-    files
+    crate::support::rust_files(src)
+        .into_iter()
+        .filter_map(|path| {
+            let relative = path.strip_prefix(src).unwrap();
+            let first = relative
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
+            let top = first.strip_suffix(".rs").unwrap_or(&first).to_owned();
+            (!["lib", "main"].contains(&top.as_str()))
+                .then(|| (top, std::fs::read_to_string(&path).unwrap()))
+        })
+        .collect()
 }
 
 /// The code of a line, without its comment.

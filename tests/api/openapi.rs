@@ -339,15 +339,7 @@ fn every_request_string_says_what_it_may_hold() {
 fn no_two_schema_types_share_a_name() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let mut pending = vec![src];
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in crate::support::rust_files(&src) {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut deriving = false;
         for line in text.lines().map(str::trim) {

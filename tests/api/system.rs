@@ -71,3 +71,21 @@ fn readiness_fails_when_migrations_are_missing() {
         Some("application/problem+json")
     );
 }
+
+/// The first start in a new place makes the SQLite file's folder (the demo's `data/`).
+#[test]
+fn a_first_start_makes_the_folder_of_its_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("not").join("yet").join("jifen.db");
+    let settings = jifen::config::Settings {
+        database_url: format!("sqlite://{}", database.display()),
+        data_dir: dir.path().to_owned(),
+        jwt_secret: Some("test-secret-test-secret-test-secret".into()),
+        pepper: Some("test-pepper-test-pepper-test-pepper".into()),
+        ..jifen::config::Settings::default()
+    };
+    let clock = std::sync::Arc::new(jifen::clock::SystemClock);
+    let prepared = jifen::server::prepare(settings, clock);
+    assert!(prepared.is_ok(), "{:?}", prepared.err());
+    assert!(database.exists());
+}
