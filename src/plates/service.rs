@@ -38,10 +38,7 @@ pub fn issue(
         let chosen = match &req.household_ids {
             Some(ids) => checked(ids, &active)?,
             None => {
-                let plated: Vec<i64> = store::of_village(tx, village_id)?
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect();
+                let plated = plated(tx, village_id)?;
                 active
                     .into_iter()
                     .filter(|id| !plated.contains(id))
@@ -130,7 +127,7 @@ pub fn sheet(
 }
 
 /// Which households of the village have a plate.
-pub fn plated(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<i64>> {
+pub fn plated(conn: &mut DbConnection, village_id: i64) -> AppResult<HashSet<i64>> {
     Ok(store::of_village(conn, village_id)?
         .into_iter()
         .map(|(id, _)| id)

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::amount::Amount;
 use crate::clock::shanghai;
-use crate::expiry::model::{day_label, warns};
+use crate::expiry::model::{day_label, next_at, warns};
 use crate::ledger::views::EntryView;
 use crate::paging::PageQuery;
 use crate::reports::model::{star_line, star_title};
@@ -74,7 +74,6 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         .db
         .run(move |conn| {
             let balance = crate::reports::balance(conn, &p, household_id)?;
-            let expiry = crate::expiry::service::household_forecast(conn, &p, household_id, now)?;
             let recent = PageQuery {
                 limit: Some(5),
                 cursor: None,
@@ -82,10 +81,10 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             let entries = crate::reports::household_ledger(conn, &p, household_id, &recent)?;
             let (_, door_no, head_name) = crate::org::service::household_brief(conn, household_id)?;
             let village = crate::org::service::get_village(conn, &p, village_id)?;
-            Ok((balance, expiry, entries, door_no, head_name, village))
+            Ok((balance, entries, door_no, head_name, village))
         })
         .await;
-    let (balance, expiry, entries, door_no, name, village) = match data {
+    let (balance, entries, door_no, name, village) = match data {
         Ok(data) => data,
         Err(err) => return failure(&req, &state, &err),
     };
@@ -102,10 +101,10 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         star_line: star_line(balance.stars, balance.star_levels),
         star_title: star_title(balance.stars),
         next_star: balance.next_star_needs.map(|n| n.to_string()),
-        expiry_warning: expiry
-            .next_at
-            .filter(|next| expiry.points > Amount::ZERO && warns(*next, now))
-            .map(|next| format!("{} 分将于 {} 清零", expiry.points, day_label(next))),
+        // The balance and the policy are at hand: no second read for the warning.
+        expiry_warning: next_at(village.policy.expiry, now)
+            .filter(|next| balance.points > Amount::ZERO && warns(*next, now))
+            .map(|next| format!("{} 分将于 {} 清零", balance.points, day_label(next))),
         honour_board: village.policy.public_rankings,
         self_report: village.policy.allow_self_report,
         entries: entries.items.into_iter().map(EntryLine::from).collect(),

@@ -61,12 +61,7 @@ async fn plate(
             .iter()
             .map(|(title, day)| Honour {
                 title: title.clone(),
-                day: format!(
-                    "{}年{}月{}日",
-                    day.format("%Y"),
-                    day.format("%-m"),
-                    day.format("%-d")
-                ),
+                day: day.format("%Y年%-m月%-d日").to_string(),
             })
             .collect(),
         plate,
