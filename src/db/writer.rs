@@ -3,9 +3,15 @@
 //! SQLite's busy handler (which left a core idle and made the slowest answers take
 //! seconds under load); reads go on beside them on the other connections (WAL).
 //! Other processes on the same file (a command) still meet the busy timeout.
+//!
+//! The turns are first come, first served (a fair mutex): with a plain mutex a writer
+//! that just finished could take the lock again ahead of those asleep on it, and under
+//! sixteen clients the unluckiest request waited three times the median.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::{FairMutex, FairMutexGuard};
 
 use super::on_thread;
 
@@ -17,7 +23,7 @@ thread_local! {
 /// One server's queue of SQLite writers.
 #[derive(Default)]
 pub struct WriterTurns {
-    turn: Mutex<()>,
+    turn: FairMutex<()>,
 }
 
 impl WriterTurns {
@@ -27,10 +33,8 @@ impl WriterTurns {
     }
 
     /// Waits for this server's turn to write.
-    pub(super) fn wait(&self) -> MutexGuard<'_, ()> {
-        self.turn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    pub(super) fn wait(&self) -> FairMutexGuard<'_, ()> {
+        self.turn.lock()
     }
 }
 
