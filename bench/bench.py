@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 
 from jifen_bench import rss_mb, wait_until_up
+from peer import Peer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "correct-horse-42"
@@ -317,14 +318,14 @@ def verify_rate(jifen):
     return {"seconds": seconds, "output": out.stdout.strip().splitlines()[-1:] }
 
 
-def run_backend(name, binary, hello, database_url, reference, args, results):
+def run_backend(name, binary, hello, database_url, reference, args, results, peer=None):
     """Builds the world on a fresh database, then measures jifen and its references."""
     work = tempfile.mkdtemp(prefix=f"jifen-bench-{name}-")
     jifen = Jifen(binary, database_url(work), work)
     print(f"== {name}: building the world ({args.villages} villages × {args.households} households)", flush=True)
     jifen.start()
     try:
-        measure(name, jifen, work, hello, reference, args, results)
+        measure(name, jifen, work, hello, reference, args, results, peer)
     finally:
         jifen.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -337,7 +338,7 @@ def write_lines(work, name, lines):
     return path
 
 
-def measure(name, jifen, work, hello, reference, args, results):
+def measure(name, jifen, work, hello, reference, args, results, peer=None):
     world = build_world(jifen, args.villages, args.households)
     api, base, shop, goods = jifen.api, jifen.api.base, world["shop"], world["goods"]
     # Cards of all villages (the shop serves them all) or of the first alone, whose
@@ -378,6 +379,10 @@ def measure(name, jifen, work, hello, reference, args, results):
                 j = cards(path, clients, args.seconds, f"{name}-{spread.replace(' ', '-')}-{clients}-{round_}")
                 r = reference.run(snapshot, clients, args.seconds, world, args.households, households)
                 figures.setdefault(f"card redemption, {spread}, {clients} client(s)", []).append((j, r))
+                if peer and spread == "many villages":
+                    p = wrk(peer.url(), "peer_exchange.lua", clients, args.seconds, peer.villagers)
+                    figures.setdefault(f"card redemption against the peer's exchange, {clients} client(s)",
+                                       []).append((j, p))
             # Codes are one-time: each villager shows one, each is paid once. The
             # reference is the card shape's, just run (the code's update takes the
             # place of the card's lock, and a code has no daily cap to read).
@@ -490,11 +495,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--history", type=int, default=100_000)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--peer", help="a checkout or bare clone of luoyu-points (peer.py)")
     args = parser.parse_args()
     results = {}
     if args.only in (None, "sqlite"):
-        run_backend("SQLite", args.jifen, args.hello, lambda work: f"sqlite://{work}/jifen.db",
-                    SqliteReference(), args, results)
+        peer = Peer(args.peer, args.villages * args.households) if args.peer else None
+        if peer:
+            peer.start()
+        try:
+            run_backend("SQLite", args.jifen, args.hello, lambda work: f"sqlite://{work}/jifen.db",
+                        SqliteReference(), args, results, peer)
+        finally:
+            if peer:
+                peer.stop()
     if args.only in (None, "postgres") and args.pg_url:
         admin_url = args.pg_url
         database = "jifen_bench"
