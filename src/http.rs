@@ -367,6 +367,20 @@ pub async fn read_file_part(mut form: actix_multipart::Multipart) -> Result<Vec<
     Ok(bytes)
 }
 
+/// The file as a download, its Chinese name per RFC 6266 (`filename*`) with an ASCII
+/// fallback for old clients.
+pub fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
+    let extension = file.file_name.rsplit('.').next().unwrap_or("dat");
+    let disposition = format!(
+        "attachment; filename=\"jifen-export.{extension}\"; filename*=UTF-8''{}",
+        percent_encoding::utf8_percent_encode(&file.file_name, percent_encoding::NON_ALPHANUMERIC)
+    );
+    actix_web::HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header(("Content-Disposition", disposition))
+        .body(file.bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod date;
 pub mod db;
 pub mod error;
 pub mod expiry;
+pub mod export;
 pub mod http;
 pub mod ledger;
 pub mod openapi;

@@ -48,6 +48,8 @@ pub enum Action {
     ViewContactDetails,
     /// A village's rankings whatever its policy (villagers see them only when public).
     ViewRankings,
+    /// The dashboard's figures of a village (the township sees all its villages').
+    ViewDashboard,
 }
 
 impl Action {
@@ -92,6 +94,7 @@ impl Action {
             Action::EditHousehold => &[Committee, Villager],
             Action::ViewContactDetails => &[TownshipAdmin, Committee, Supervisor],
             Action::ViewRankings => &[TownshipAdmin, Committee, Supervisor, GroupLeader],
+            Action::ViewDashboard => &[TownshipAdmin, Committee, Supervisor],
         }
     }
 }

@@ -1,14 +1,17 @@
 //! A household's statement, rankings and the honour board (API.md "Ledger" and "Honour,
 //! rankings and expiry").
 
-use actix_web::{get, web};
+use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::dashboard::{Dashboard, DashboardQuery};
 use super::model::{BoardQuery, RankingQuery};
 use super::views::{BalanceView, GroupRankingView, HonourBoard, RankingView};
 use crate::auth::Principal;
 use crate::clock::shanghai_today;
-use crate::http::{Json, ValidQuery, json};
+use crate::error::AppError;
+use crate::export::FormatQuery;
+use crate::http::{Json, ValidQuery, attachment, json};
 use crate::ledger::views::EntryView;
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
@@ -18,7 +21,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_household_ledger)
         .service(get_rankings)
         .service(get_group_rankings)
-        .service(get_honour_board);
+        .service(get_honour_board)
+        .service(get_dashboard)
+        .service(export_dashboard);
 }
 
 /// A household's points, honour, points pending in notice, and stars.
@@ -142,4 +147,62 @@ async fn get_honour_board(
         super::service::honour_board(conn, &code, &q.0, now)
     })
     .await
+}
+
+/// The township's figures per village for a period (this year by default): households
+/// taking part, claims, points awarded, deducted, redeemed and cleared, what households
+/// hold now and what that is in yuan; claims by category and points per month. A
+/// village's committee and supervisors see their own village's row.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(DashboardQuery),
+    responses(
+        (status = 200, description = "The dashboard", body = Dashboard),
+        (status = 403, description = "Only the township, committees and supervisors"),
+        (status = 422, description = "A bad date, a period backwards or longer than three years"),
+    )
+)]
+#[get("/township/dashboard")]
+async fn get_dashboard(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: ValidQuery<DashboardQuery>,
+) -> Json<Dashboard> {
+    let now = state.clock.now();
+    json(&state.db, move |conn| {
+        super::dashboard::dashboard(conn, &p, &q.0, now)
+    })
+    .await
+}
+
+/// The dashboard as XLSX (default) or CSV: a row per village with its chain head, and
+/// the totals, under a title with the period and when it was made.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(DashboardQuery, FormatQuery),
+    responses(
+        (status = 200, description = "The file, named in Chinese (`filename*`)", content(
+            (crate::http::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::http::FileBytes = "text/csv"),
+        )),
+        (status = 403, description = "Only the township, committees and supervisors"),
+        (status = 422, description = "A bad date or format"),
+    )
+)]
+#[get("/township/dashboard/export")]
+async fn export_dashboard(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: ValidQuery<DashboardQuery>,
+    f: ValidQuery<FormatQuery>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let format = f.0.format.unwrap_or_default();
+    let file = state
+        .db
+        .run(move |conn| super::dashboard::export(conn, &p, &q.0, now)?.render(format))
+        .await?;
+    Ok(attachment(file))
 }

@@ -1,7 +1,7 @@
 //! What reads across features for people to see: a household's balance with its stars
-//! and its statement, rankings and the honour board (DESIGN.md §5). The township's
-//! figures come here next.
+//! and its statement, rankings and the honour board, the township's dashboard (DESIGN.md §5).
 
+pub mod dashboard;
 pub mod http;
 pub mod model;
 pub mod service;

@@ -2,7 +2,7 @@
 //! at once through an index whose first column is the village (no per-household query).
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
+use diesel::dsl::{count_star, exists, not, sql};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
@@ -10,8 +10,8 @@ use crate::claims::model::ClaimStatus;
 use crate::db::DbConnection;
 use crate::db::TextState;
 use crate::db::schema::{
-    accounts, checklist_item_versions, claims, households, ledger_transactions, postings,
-    village_groups,
+    accounts, chain_heads, checklist_item_versions, claims, households, ledger_transactions,
+    postings, redemption_voids, redemptions, townships, village_groups, villages,
 };
 use crate::ledger::model::{Asset, Purpose, TxKind};
 
@@ -156,4 +156,190 @@ pub fn latest_honours(
         .limit(limit)
         .select((checklist_item_versions::title, claims::occurred_on))
         .load(conn)
+}
+
+// ---- the township's dashboard: each figure for all villages in one query ----------
+
+/// A village as the dashboard lists it: (id, name, stored policy).
+pub fn township_villages(
+    conn: &mut DbConnection,
+    township_id: i64,
+) -> QueryResult<Vec<(i64, String, String)>> {
+    villages::table
+        .filter(villages::township_id.eq(township_id))
+        .select((villages::id, villages::name, villages::policy))
+        .order(villages::id)
+        .load(conn)
+}
+
+/// Active households per village: (village, count).
+pub fn household_counts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    households::table
+        .filter(households::village_id.eq_any(ids))
+        .filter(households::active.eq(true))
+        .group_by(households::village_id)
+        .select((households::village_id, count_star()))
+        .load(conn)
+}
+
+/// Claims submitted in `[from, to)` per village and present status: (village, status, count).
+pub fn claim_counts(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    (from, to): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<(i64, ClaimStatus, i64)>> {
+    claims::table
+        .filter(claims::village_id.eq_any(ids))
+        .filter(claims::created_at.ge(from))
+        .filter(claims::created_at.lt(to))
+        .group_by((claims::village_id, claims::status))
+        .select((claims::village_id, claims::status, count_star()))
+        .load(conn)
+}
+
+/// What households' points gained and lost in `[from, to)` per village and kind of
+/// transaction: (village, kind, gains, losses), hundredths, losses negative.
+pub fn point_flows(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    (from, to): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<(i64, TxKind, i64, i64)>> {
+    ledger_transactions::table
+        .inner_join(postings::table.on(postings::transaction_id.eq(ledger_transactions::id)))
+        .inner_join(accounts::table.on(accounts::id.eq(postings::account_id)))
+        .filter(ledger_transactions::village_id.eq_any(ids))
+        .filter(ledger_transactions::created_at.ge(from))
+        .filter(ledger_transactions::created_at.lt(to))
+        .filter(postings::asset.eq(Asset::Points.as_str()))
+        .filter(accounts::owner_kind.eq("household"))
+        .filter(accounts::purpose.eq(Purpose::Holdings.as_str()))
+        .group_by((ledger_transactions::village_id, ledger_transactions::kind))
+        .select((
+            ledger_transactions::village_id,
+            ledger_transactions::kind,
+            sql::<BigInt>(
+                "CAST(SUM(CASE WHEN postings.amount > 0 THEN postings.amount ELSE 0 END) AS BIGINT)",
+            ),
+            sql::<BigInt>(
+                "CAST(SUM(CASE WHEN postings.amount < 0 THEN postings.amount ELSE 0 END) AS BIGINT)",
+            ),
+        ))
+        .load(conn)
+}
+
+/// Redemptions in `[from, to)` that stand (not voided), per village: (village, count).
+pub fn redemption_counts(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    (from, to): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<(i64, i64)>> {
+    let voided = redemption_voids::table
+        .filter(redemption_voids::redemption_id.eq(redemptions::id))
+        .select(redemption_voids::id);
+    redemptions::table
+        .filter(redemptions::village_id.eq_any(ids))
+        .filter(redemptions::created_at.ge(from))
+        .filter(redemptions::created_at.lt(to))
+        .filter(not(exists(voided)))
+        .group_by(redemptions::village_id)
+        .select((redemptions::village_id, count_star()))
+        .load(conn)
+}
+
+/// The households that did anything in `[from, to)` — a claim, an award or deduction, a
+/// redemption: (village, household), once per kind of deed (the two-backend connection
+/// has no `UNION`: the caller makes the set).
+pub fn active_households(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    (from, to): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<(i64, i64)>> {
+    let claimed = claims::table
+        .filter(claims::village_id.eq_any(ids))
+        .filter(claims::created_at.ge(from))
+        .filter(claims::created_at.lt(to))
+        .select((claims::village_id, claims::household_id))
+        .distinct();
+    let merits = [TxKind::Award, TxKind::Deduction].map(|k| k.as_str());
+    let posted = ledger_transactions::table
+        .inner_join(postings::table.on(postings::transaction_id.eq(ledger_transactions::id)))
+        .inner_join(accounts::table.on(accounts::id.eq(postings::account_id)))
+        .filter(ledger_transactions::village_id.eq_any(ids))
+        .filter(ledger_transactions::created_at.ge(from))
+        .filter(ledger_transactions::created_at.lt(to))
+        .filter(ledger_transactions::kind.eq_any(merits))
+        .filter(accounts::owner_kind.eq("household"))
+        .select((ledger_transactions::village_id, accounts::owner_id))
+        .distinct();
+    let spent = redemptions::table
+        .filter(redemptions::village_id.eq_any(ids))
+        .filter(redemptions::created_at.ge(from))
+        .filter(redemptions::created_at.lt(to))
+        .select((redemptions::village_id, redemptions::household_id))
+        .distinct();
+    let mut all = claimed.load(conn)?;
+    all.extend(posted.load::<(i64, i64)>(conn)?);
+    all.extend(spent.load::<(i64, i64)>(conn)?);
+    Ok(all)
+}
+
+/// The points households hold now, the positive balances only, per village:
+/// (village, hundredths).
+pub fn outstanding(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    accounts::table
+        .filter(accounts::village_id.eq_any(ids))
+        .filter(accounts::owner_kind.eq("household"))
+        .filter(accounts::asset.eq(Asset::Points.as_str()))
+        .filter(accounts::purpose.eq(Purpose::Holdings.as_str()))
+        .filter(accounts::balance.gt(0))
+        .group_by(accounts::village_id)
+        .select((
+            accounts::village_id,
+            sql::<BigInt>("CAST(SUM(accounts.balance) AS BIGINT)"),
+        ))
+        .load(conn)
+}
+
+/// Claims submitted in `[from, to)` by the category of their item: (category, claims,
+/// hundredths posted).
+pub fn claims_by_category(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    (from, to): (NaiveDateTime, NaiveDateTime),
+) -> QueryResult<Vec<(String, i64, i64)>> {
+    claims::table
+        .inner_join(
+            checklist_item_versions::table.on(checklist_item_versions::item_id
+                .eq(claims::item_id)
+                .and(checklist_item_versions::version.eq(claims::item_version))),
+        )
+        .filter(claims::village_id.eq_any(ids))
+        .filter(claims::created_at.ge(from))
+        .filter(claims::created_at.lt(to))
+        .group_by(checklist_item_versions::category)
+        .select((
+            checklist_item_versions::category,
+            count_star(),
+            sql::<BigInt>(
+                "CAST(SUM(CASE WHEN claims.status = 'posted' THEN claims.total ELSE 0 END) AS BIGINT)",
+            ),
+        ))
+        .order(checklist_item_versions::category)
+        .load(conn)
+}
+
+/// The villages' chain heads: (village, seq, hash).
+pub fn chain_heads(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64, String)>> {
+    chain_heads::table
+        .filter(chain_heads::village_id.eq_any(ids))
+        .select((chain_heads::village_id, chain_heads::seq, chain_heads::hash))
+        .load(conn)
+}
+
+/// The township's name.
+pub fn township_name(conn: &mut DbConnection, township_id: i64) -> QueryResult<String> {
+    townships::table
+        .find(township_id)
+        .select(townships::name)
+        .first(conn)
 }

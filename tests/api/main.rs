@@ -29,5 +29,6 @@ mod shop;
 mod system;
 mod tamper;
 mod text;
+mod township;
 mod validation;
 mod wechat;

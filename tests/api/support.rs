@@ -144,6 +144,8 @@ pub struct Resp {
     pub body: Value,
     pub headers: reqwest::header::HeaderMap,
     pub text: String,
+    /// The body as sent (a file, say).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -231,13 +233,15 @@ impl TestApp {
         let response = request.send().expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.text().unwrap_or_default();
+        let bytes = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
             status,
             body,
             headers,
             text,
+            bytes,
         }
     }
 

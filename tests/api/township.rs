@@ -1,0 +1,198 @@
+//! Issue 15: the township's dashboard and exports (API.md "Township reports and exports").
+
+use calamine::Reader;
+use serde_json::{Value, json};
+
+use crate::ledger::add_item;
+use crate::shop::{issue, redeem, shop_world};
+use crate::support::TestApp;
+
+fn dashboard(app: &TestApp, token: &str, query: &str) -> Value {
+    let resp = app.get(&format!("/api/v1/township/dashboard{query}"), Some(token));
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    resp.body
+}
+
+fn row(board: &Value, village: i64) -> &Value {
+    board["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["village_id"] == village)
+        .unwrap_or_else(|| panic!("village {village} not in {board}"))
+}
+
+#[test]
+fn the_dashboard_counts_what_households_did_and_what_the_township_owes() {
+    let app = TestApp::start();
+    // Households 0 and 1 of qingle hold 100 points each; a shop sells oil at 30.
+    let s = shop_world(&app, "100");
+    let w = &s.w;
+    let litter = add_item(&app, w, "D01", "-5");
+    let deducted = app.post_with_key(
+        &format!("/api/v1/villages/{}/awards", w.qingle),
+        &w.committee,
+        "deduct",
+        json!({"item_id": litter, "household_ids": [w.households[1]], "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(deducted.status, 201, "{}", deducted.text);
+    let villager = app.villager(&w.committee, w.households[0]);
+    let code = issue(&app, &villager, w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sold = redeem(
+        &app,
+        &s,
+        "sale",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}]),
+    );
+    assert_eq!(sold.status, 201, "{}", sold.text);
+
+    let board = dashboard(&app, &w.admin, "");
+    assert_eq!(board["from"], "2026-01-01");
+    assert_eq!(board["to"], "2026-12-31");
+    let qingle = row(&board, w.qingle);
+    assert_eq!(qingle["name"], "庆乐村");
+    assert_eq!(qingle["households"], 3);
+    // Households 0 and 1 were awarded (1 also deducted, 0 also spent); 2 did nothing.
+    assert_eq!(qingle["active_households"], 2);
+    assert_eq!(qingle["participation"], "0.67");
+    assert_eq!(qingle["awarded"], "200.00");
+    assert_eq!(qingle["deducted"], "5.00");
+    assert_eq!(qingle["redeemed"], "30.00");
+    assert_eq!(qingle["expired"], "0.00");
+    assert_eq!(qingle["outstanding"], "165.00");
+    assert_eq!(qingle["liability_yuan"], "165.00");
+    assert_eq!(qingle["redemptions"], 1);
+    let liangui = row(&board, w.liangui);
+    assert_eq!(
+        (
+            liangui["households"].as_i64(),
+            liangui["participation"].as_str()
+        ),
+        (Some(1), Some("0.00"))
+    );
+    let totals = &board["totals"];
+    assert_eq!(totals["households"], 4);
+    assert_eq!(totals["participation"], "0.50");
+    assert_eq!(totals["outstanding"], "165.00");
+    assert_eq!(board["by_category"][0]["category"], "类别");
+    let november = board["by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2026-11")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (november["awarded"].as_str(), november["redeemed"].as_str()),
+        (Some("200.00"), Some("30.00"))
+    );
+    assert_eq!(board["by_month"].as_array().unwrap().len(), 12);
+
+    // A period before anything happened counts nothing but what is held now.
+    let spring = dashboard(&app, &w.admin, "?from=2026-03-01&to=2026-03-31");
+    assert_eq!(row(&spring, w.qingle)["awarded"], "0.00");
+    assert_eq!(row(&spring, w.qingle)["outstanding"], "165.00");
+}
+
+#[test]
+fn committees_see_their_own_village_and_villagers_none() {
+    let app = TestApp::start();
+    let w = app.world();
+    let own = dashboard(&app, &w.committee, "");
+    let ids: Vec<i64> = own["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["village_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [w.qingle]);
+    assert_eq!(
+        dashboard(&app, &w.supervisor, "")["villages"][0]["village_id"],
+        w.qingle
+    );
+    let leader = app.get("/api/v1/township/dashboard", Some(&w.leader));
+    assert_eq!(leader.status, 403, "{}", leader.text);
+    let villager = app.villager(&w.committee, w.households[0]);
+    let resp = app.get("/api/v1/township/dashboard", Some(&villager));
+    assert_eq!(resp.status, 404, "{}", resp.text);
+}
+
+#[test]
+fn a_bad_period_is_refused_by_name() {
+    let app = TestApp::start();
+    let w = app.world();
+    for (query, field) in [
+        ("?from=2026-13-01", "from"),
+        ("?from=2026-05-01&to=2026-04-01", "to"),
+        ("?from=2020-01-01&to=2026-01-01", "to"),
+    ] {
+        let resp = app.get(
+            &format!("/api/v1/township/dashboard{query}"),
+            Some(&w.admin),
+        );
+        assert_eq!(resp.status, 422, "{query}: {}", resp.text);
+        assert_eq!(resp.fields(), [field], "{query}");
+    }
+}
+
+#[test]
+fn the_dashboard_exports_as_a_titled_sheet_with_a_chinese_name() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let csv = app.get(
+        "/api/v1/township/dashboard/export?format=csv",
+        Some(&s.w.admin),
+    );
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let disposition = csv.header("content-disposition").unwrap();
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+    let name = percent_encoding::percent_decode_str(disposition.split("UTF-8''").nth(1).unwrap())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    assert!(
+        name.contains("积分工作统计") && name.ends_with(".csv"),
+        "{name}"
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert!(lines[0].contains("积分工作统计"), "{}", lines[0]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("期间：2026-01-01 至 2026-12-31"))
+    );
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("村,户数,"))
+        .unwrap();
+    assert!(
+        lines[header + 1].starts_with("庆乐村,3,2,0.67,"),
+        "{}",
+        lines[header + 1]
+    );
+    assert!(lines.last().unwrap().starts_with("合计,4,"));
+
+    let xlsx = app.get("/api/v1/township/dashboard/export", Some(&s.w.admin));
+    assert_eq!(xlsx.status, 200);
+    assert_eq!(
+        xlsx.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    assert!(name.contains("积分工作统计"), "{name}");
+    let cells = book.worksheet_range(&name).unwrap();
+    let qingle = cells
+        .rows()
+        .find(|r| r[0] == "庆乐村")
+        .expect("a row for 庆乐村");
+    // Numbers are numbers, not text.
+    assert_eq!(qingle[1], calamine::Data::Float(3.0));
+    assert_eq!(qingle[3], calamine::Data::Float(0.67));
+}
