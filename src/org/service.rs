@@ -309,6 +309,10 @@ pub fn bootstrap(
     })
 }
 
+pub fn township_name(conn: &mut DbConnection, township_id: i64) -> AppResult<String> {
+    Ok(store::township_name(conn, township_id)?)
+}
+
 pub fn township_is_empty(conn: &mut DbConnection) -> AppResult<bool> {
     Ok(store::count_townships(conn)? == 0)
 }

@@ -515,6 +515,13 @@ pub fn shop_township(conn: &mut DbConnection, shop_id: i64) -> QueryResult<Optio
         .optional()
 }
 
+pub fn township_name(conn: &mut DbConnection, township_id: i64) -> QueryResult<String> {
+    townships::table
+        .find(township_id)
+        .select(townships::name)
+        .first(conn)
+}
+
 pub fn count_townships(conn: &mut DbConnection) -> QueryResult<i64> {
     townships::table.count().get_result(conn)
 }

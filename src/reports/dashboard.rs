@@ -341,7 +341,7 @@ pub fn export(
         .collect();
     let scope = match board.villages.as_slice() {
         [only] => only.name.clone(),
-        _ => store::township_name(conn, p.township_id)?,
+        _ => crate::org::service::township_name(conn, p.township_id)?,
     };
     let mut sheet = Sheet::new(
         format!("{scope} 积分工作统计"),

@@ -11,7 +11,7 @@ use crate::db::DbConnection;
 use crate::db::TextState;
 use crate::db::schema::{
     accounts, chain_heads, checklist_item_versions, claims, households, ledger_transactions,
-    postings, redemption_voids, redemptions, townships, village_groups, villages,
+    postings, redemption_voids, redemptions, village_groups, villages,
 };
 use crate::ledger::model::{Asset, Purpose, TxKind};
 
@@ -334,12 +334,4 @@ pub fn chain_heads(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64
         .filter(chain_heads::village_id.eq_any(ids))
         .select((chain_heads::village_id, chain_heads::seq, chain_heads::hash))
         .load(conn)
-}
-
-/// The township's name.
-pub fn township_name(conn: &mut DbConnection, township_id: i64) -> QueryResult<String> {
-    townships::table
-        .find(township_id)
-        .select(townships::name)
-        .first(conn)
 }

@@ -3,6 +3,7 @@
 //! and the pages' scripts call the JSON API with the session cookie plus that token.
 
 mod assets;
+mod chart;
 mod desk;
 mod h5;
 mod page;

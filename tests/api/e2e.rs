@@ -915,3 +915,52 @@ fn the_desk_prints_door_plates_and_certificates_and_a_plate_opens_from_its_qr() 
         "each plate opens its own household"
     );
 }
+
+#[test]
+fn the_township_reads_its_figures_at_the_desk_and_a_committee_its_own() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(&mut browser, &tab, &app, "/admin/township", "admin");
+    // The township's desk is headed with the township, not its first village.
+    let header = browser.text(&tab, "header");
+    assert!(
+        header.contains("XX镇") && !header.contains("庆乐村"),
+        "{header}"
+    );
+    let table = browser.text(&tab, "[data-testid=dashboard]");
+    for words in ["庆乐村", "联桂村", "合计", "67%", "200.00"] {
+        assert!(table.contains(words), "{words} not in {table}");
+    }
+    assert_eq!(
+        browser.eval(&tab, "document.querySelectorAll('svg.chart').length"),
+        3
+    );
+    let charts = browser.text(&tab, "main");
+    assert!(charts.contains("发放积分") && charts.contains("兑换积分"));
+    browser.screenshot(&tab, "township-dashboard");
+    // The download link names the period asked for.
+    let href = browser.eval(
+        &tab,
+        "document.querySelector('a[href*=\"dashboard/export\"]').getAttribute('href')",
+    );
+    assert!(
+        href.as_str()
+            .unwrap()
+            .starts_with("/api/v1/township/dashboard/export?"),
+        "{href}"
+    );
+
+    let committee = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &committee,
+        &app,
+        &format!("/admin/township?village={}", s.w.qingle),
+        "qingle-committee",
+    );
+    let own = browser.text(&committee, "[data-testid=dashboard]");
+    assert!(own.contains("庆乐村") && !own.contains("联桂村"), "{own}");
+    assert!(browser.text(&committee, "h1").contains("本村积分统计"));
+}

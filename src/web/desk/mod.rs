@@ -11,6 +11,7 @@ mod people;
 mod propose;
 mod review;
 mod settings;
+mod township;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -42,7 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(honour::plate_sheet)
         .service(audit::page)
         .service(books::ledger)
-        .service(books::settlements);
+        .service(books::settlements)
+        .service(township::page);
 }
 
 /// Who is at the desk, for which village, and which tabs they see.
@@ -51,6 +53,8 @@ pub struct Nav {
     pub village_name: String,
     pub village_code: String,
     pub villages: Vec<(i64, String)>,
+    /// The township's name, which its admin's desk is headed with.
+    pub township_name: String,
     pub committee: bool,
     pub supervisor: bool,
     pub township: bool,
@@ -92,11 +96,14 @@ pub async fn desk(
     }
     let query: VillageQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let viewer = p.clone();
-    let villages = state
+    let (villages, township_name) = state
         .db
         .run(move |conn| {
             let all = PageQuery::largest();
-            Ok(crate::org::service::list_villages(conn, &viewer, &all)?.items)
+            Ok((
+                crate::org::service::list_villages(conn, &viewer, &all)?.items,
+                crate::org::service::township_name(conn, viewer.township_id)?,
+            ))
         })
         .await
         .map_err(|err| failure(req, state, &err))?;
@@ -112,6 +119,7 @@ pub async fn desk(
         village_name,
         village_code,
         villages: villages.iter().map(|v| (v.id, v.name.clone())).collect(),
+        township_name,
         committee: p.has_role(RoleName::Committee),
         supervisor: p.has_role(RoleName::Supervisor),
         township: p.has_role(RoleName::TownshipAdmin),

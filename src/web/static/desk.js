@@ -9,6 +9,11 @@
     e.target.form.querySelectorAll(".expiry-date input").forEach(function (i) { i.disabled = e.target.value === "none"; });
   });
 
+  /* 打印 buttons print the page as it is. */
+  document.addEventListener("click", function (e) {
+    if (e.target.matches("[data-print]")) window.print();
+  });
+
   /* Checklist: 修改 fills the item form with the item to revise. */
   document.addEventListener("click", function (e) {
     if (!e.target.classList.contains("revise")) return;
