@@ -206,14 +206,15 @@ def wrk(url, script, connections, seconds, *args, run="r"):
     return result
 
 
-def pgbench(url, clients, seconds, world, households, spread):
-    """`households` per village; the run pays with the first `spread` households' cards."""
+def pgbench(url, clients, seconds, world, households, spread, script="shape.pgbench", defines=None):
+    """`households` per village; the run pays with the first `spread` households' cards
+    (`shape.pgbench`), or runs `script` with its own `defines`."""
     first = world["villages"][0]["id"]
-    defines = {"first_household": world["households"][0], "households": spread,
-               "first_village": first, "per_village": households, "first_card": 1,
-               "goods": world["goods"], "shop": world["shop"], "keeper": world["keeper_id"]}
+    defines = defines or {"first_household": world["households"][0], "households": spread,
+                          "first_village": first, "per_village": households, "first_card": 1,
+                          "goods": world["goods"], "shop": world["shop"], "keeper": world["keeper_id"]}
     args = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
-            "-T", str(seconds), "-f", os.path.join(HERE, "shape.pgbench"), "-r"]
+            "-T", str(seconds), "-f", os.path.join(HERE, script), "-r"]
     for name, value in defines.items():
         args += ["-D", f"{name}={value}"]
     # Every transaction's latency logged (`-l`), for the reference's own p50 and p99.
@@ -403,6 +404,10 @@ def measure(name, jifen, work, hello, reference, args, results, peer=None):
                 world["villagers"][0].access())
         figures.setdefault(f"balance read, {clients} client(s)", []).append((b, hello_rate(hello, clients,
                                                                                              args.seconds)))
+        bare = reference.balance(snapshot, clients, args.seconds, world, args.households)
+        if bare:
+            figures.setdefault(f"balance read against its bare statements, {clients} client(s)",
+                               []).append((b, bare))
         home = wrk(f"{base}/h5/", "get.lua", clients, args.seconds, world["page_cookie"])
         figures.setdefault(f"/h5/ home, {clients} client(s)", []).append((home, hello_rate(hello, clients,
                                                                                           args.seconds)))
@@ -431,6 +436,10 @@ def measure(name, jifen, work, hello, reference, args, results, peer=None):
     reference.cleanup(snapshot)
 
 class SqliteReference:
+    def balance(self, *_):
+        # In-process reads have no bare reference that is not slower than jifen itself.
+        return None
+
     def snapshot(self, work):
         copy = os.path.join(work, "reference.db")
         shutil.copy(os.path.join(work, "jifen.db"), copy)
@@ -460,6 +469,12 @@ class PgReference:
 
     def run(self, url, clients, seconds, world, households, spread):
         return pgbench(url, clients, seconds, world, households, spread)
+
+    def balance(self, url, clients, seconds, world, households):
+        defines = {"first_household": world["households"][0], "households": households,
+                   "village": world["villages"][0]["id"]}
+        return pgbench(url, clients, seconds, world, households, households, script="balance.pgbench",
+                       defines=defines)
 
     def cleanup(self, url):
         self.psql(f"DROP DATABASE IF EXISTS {self.database}_ref")
