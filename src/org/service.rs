@@ -445,6 +445,35 @@ pub fn create_group(
 
 // ---- households ------------------------------------------------------------
 
+/// Every household the list shows under `filter`'s search and group: all its pages.
+pub fn all_households(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    filter: &HouseholdFilter,
+) -> AppResult<Vec<HouseholdView>> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = list_households(
+            conn,
+            p,
+            village_id,
+            &HouseholdFilter {
+                q: filter.q.clone(),
+                group_id: filter.group_id,
+                limit: Some(crate::paging::MAX_LIMIT),
+                cursor,
+            },
+        )?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
 pub fn list_households(
     conn: &mut DbConnection,
     p: &Principal,

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::export::FormatQuery;
 use crate::http::{Json, ValidQuery, attachment, json};
 use crate::ledger::views::EntryView;
+use crate::org::model::HouseholdFilter;
 use crate::paging::{Page, PageQuery};
 use crate::state::AppState;
 
@@ -23,7 +24,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_group_rankings)
         .service(get_honour_board)
         .service(get_dashboard)
-        .service(export_dashboard);
+        .service(export_dashboard)
+        .service(export_households);
 }
 
 /// A household's points, honour, points pending in notice, and stars.
@@ -203,6 +205,44 @@ async fn export_dashboard(
     let file = state
         .db
         .run(move |conn| super::dashboard::export(conn, &p, &q.0, now)?.render(format))
+        .await?;
+    Ok(attachment(file))
+}
+
+/// The register (农户名册) as XLSX (default) or CSV: every household the list would show
+/// under the same search and group, with its points and honour now, the total, the
+/// village's chain head and when it was made. `limit` and `cursor` are ignored: a file
+/// holds every page.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), HouseholdFilter, FormatQuery),
+    responses(
+        (status = 200, description = "The file, named in Chinese (`filename*`)", content(
+            (crate::http::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::http::FileBytes = "text/csv"),
+        )),
+        (status = 403, description = "Only those who may list the village's households"),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 422, description = "A bad query field, named"),
+    )
+)]
+#[get("/villages/{village_id}/households/export")]
+async fn export_households(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<HouseholdFilter>,
+    f: ValidQuery<FormatQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now, format) = (
+        id.into_inner(),
+        state.clock.now(),
+        f.0.format.unwrap_or_default(),
+    );
+    let file = state
+        .db
+        .run(move |conn| super::register::households(conn, &p, id, &q.0, now)?.render(format))
         .await?;
     Ok(attachment(file))
 }

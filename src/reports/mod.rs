@@ -4,6 +4,7 @@
 pub mod dashboard;
 pub mod http;
 pub mod model;
+pub mod register;
 pub mod service;
 mod store;
 pub mod views;

@@ -196,3 +196,71 @@ fn the_dashboard_exports_as_a_titled_sheet_with_a_chinese_name() {
     assert_eq!(qingle[1], calamine::Data::Float(3.0));
     assert_eq!(qingle[3], calamine::Data::Float(0.67));
 }
+
+fn csv_rows(resp: &crate::support::Resp) -> Vec<String> {
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let lines: Vec<String> = resp.text.lines().map(str::to_owned).collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("门牌号,"))
+        .unwrap_or_else(|| panic!("no header in {}", resp.text));
+    lines[header..].to_vec()
+}
+
+#[test]
+fn the_register_exports_each_households_points_and_honour_as_the_list_filters() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let w = &s.w;
+    let path = format!("/api/v1/villages/{}/households/export?format=csv", w.qingle);
+    let all = csv_rows(&app.get(&path, Some(&w.committee)));
+    assert_eq!(
+        all[0],
+        "门牌号,户主,村民小组,电话,积分,荣誉分,状态,登记日期"
+    );
+    assert_eq!(
+        all.len(),
+        1 + 3 + 1,
+        "header, three households, the total: {all:?}"
+    );
+    assert!(all[1].contains(",100.00,100.00,在册,2026-"), "{}", all[1]);
+    assert!(all[1].contains("第一村民小组"), "{}", all[1]);
+    assert_eq!(all[4], "共 3 户,,,,200.00,200.00,,");
+    let text = app.get(&path, Some(&w.committee)).text;
+    assert!(
+        text.lines().any(|l| l.starts_with("账本链头：第 ")),
+        "{text}"
+    );
+
+    // The list's filters hold: one group, or a search.
+    let group = csv_rows(&app.get(
+        &format!("{path}&group_id={}", w.qingle_group2),
+        Some(&w.committee),
+    ));
+    assert_eq!(group.len(), 1 + 1 + 1, "{group:?}");
+    // A group leader lists only their own group, and so exports only it.
+    let leader = csv_rows(&app.get(&path, Some(&w.leader)));
+    assert_eq!(leader.len(), 1 + 2 + 1, "{leader:?}");
+
+    let xlsx = app.get(
+        &format!("/api/v1/villages/{}/households/export", w.qingle),
+        Some(&w.committee),
+    );
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    assert_eq!(name, "庆乐村 农户名册");
+    let cells = book.worksheet_range(&name).unwrap();
+    let first = cells
+        .rows()
+        .find(|r| r[4] == calamine::Data::Float(100.0))
+        .expect("points as a number");
+    assert!(
+        matches!(first[7], calamine::Data::DateTime(_)),
+        "{:?}",
+        first[7]
+    );
+
+    let villager = app.villager(&w.committee, w.households[0]);
+    assert_eq!(app.get(&path, Some(&villager)).status, 403);
+}

@@ -14,6 +14,7 @@ use crate::http::client_addr;
 use crate::org::model::{HouseholdFilter, HouseholdView, MemberView};
 use crate::org::service::HeadInvite;
 use crate::paging::PageQuery;
+use crate::reports::register::RegisterLine;
 use crate::state::AppState;
 use crate::web::page::{Chrome, error_page, failure, show};
 
@@ -21,7 +22,6 @@ pub struct HouseholdLine {
     pub id: i64,
     pub door_no: String,
     pub name: String,
-    pub phone: String,
     pub active: bool,
 }
 
@@ -35,7 +35,6 @@ fn line(h: HouseholdView) -> HouseholdLine {
         id: h.id,
         door_no: h.door_no,
         name: h.head_name.unwrap_or(h.display_name),
-        phone: h.phone.unwrap_or_default(),
         active: h.active,
     }
 }
@@ -48,22 +47,8 @@ pub fn households_by_group(
 ) -> AppResult<Vec<GroupOfHouseholds>> {
     let all = PageQuery::largest();
     let groups = crate::org::service::list_groups(conn, p, village_id, &all)?.items;
-    let mut found = Vec::new();
-    let mut cursor = None;
-    loop {
-        let filter = HouseholdFilter {
-            q: None,
-            group_id: None,
-            limit: Some(500),
-            cursor,
-        };
-        let page = crate::org::service::list_households(conn, p, village_id, &filter)?;
-        found.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let found =
+        crate::org::service::all_households(conn, p, village_id, &HouseholdFilter::default())?;
     let mut out: Vec<GroupOfHouseholds> = groups
         .iter()
         .map(|g| GroupOfHouseholds {
@@ -87,35 +72,111 @@ pub fn households_by_group(
     Ok(out)
 }
 
+/// Households the register shows on one page.
+const REGISTER_PAGE: usize = 100;
+
 #[derive(Template)]
 #[template(path = "desk/households.html", config = "src/web/askama.toml")]
 struct HouseholdsPage {
     chrome: Chrome,
     nav: Nav,
     groups: Vec<(i64, String)>,
-    register: Vec<GroupOfHouseholds>,
+    /// This page's households, by group in the order found.
+    register: Vec<(String, Vec<RegisterLine>)>,
+    search: RegisterSearch,
+    found: usize,
+    page: usize,
+    pages: usize,
+}
+
+impl HouseholdsPage {
+    /// The search as a query string, for the export links and the pages.
+    fn query(&self) -> String {
+        serde_urlencoded::to_string([
+            ("q", self.search.q.clone()),
+            (
+                "group_id",
+                self.search
+                    .group_id
+                    .map(|g| g.to_string())
+                    .unwrap_or_default(),
+            ),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+/// `?q=&group_id=&page=` of the register.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default)]
+struct RegisterSearch {
+    q: String,
+    #[serde(deserialize_with = "empty_is_none")]
+    group_id: Option<i64>,
+    page: Option<usize>,
+}
+
+/// A select's "all" option sends an empty value.
+fn empty_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    Ok(text.trim().parse().ok())
+}
+
+/// The page's households grouped as found (groups in the village's order).
+fn by_group(lines: Vec<RegisterLine>) -> Vec<(String, Vec<RegisterLine>)> {
+    let mut out: Vec<(String, Vec<RegisterLine>)> = Vec::new();
+    for line in lines {
+        let name = line.group.clone().unwrap_or_else(|| "未分组".to_owned());
+        match out.iter_mut().find(|(g, _)| *g == name) {
+            Some((_, lines)) => lines.push(line),
+            None => out.push((name, vec![line])),
+        }
+    }
+    out
 }
 
 #[get("/admin/households")]
 async fn register(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let search: RegisterSearch = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let asked = search.clone();
     render(
         &req,
         &state,
         "households",
-        |conn, p, village_id| {
+        move |conn, p, village_id| {
             let all = PageQuery::largest();
             let groups = crate::org::service::list_groups(conn, p, village_id, &all)?
                 .items
                 .into_iter()
                 .map(|g| (g.id, g.name))
                 .collect();
-            Ok((groups, households_by_group(conn, p, village_id)?))
+            let filter = HouseholdFilter {
+                q: Some(asked.q.clone()).filter(|q| !q.trim().is_empty()),
+                group_id: asked.group_id,
+                ..HouseholdFilter::default()
+            };
+            let lines = crate::reports::register::lines(conn, p, village_id, &filter)?;
+            Ok((groups, lines))
         },
-        |chrome, nav, (groups, register)| HouseholdsPage {
-            chrome,
-            nav,
-            groups,
-            register,
+        move |chrome, nav, (groups, lines)| {
+            let found = lines.len();
+            let pages = found.div_ceil(REGISTER_PAGE).max(1);
+            let page = search.page.unwrap_or(1).clamp(1, pages);
+            let shown = lines
+                .into_iter()
+                .skip((page - 1) * REGISTER_PAGE)
+                .take(REGISTER_PAGE)
+                .collect();
+            HouseholdsPage {
+                chrome,
+                nav,
+                groups,
+                register: by_group(shown),
+                search,
+                found,
+                page,
+                pages,
+            }
         },
     )
     .await
