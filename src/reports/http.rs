@@ -25,7 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_honour_board)
         .service(get_dashboard)
         .service(export_dashboard)
-        .service(export_households);
+        .service(export_households)
+        .service(export_rankings);
 }
 
 /// A household's points, honour, points pending in notice, and stars.
@@ -242,7 +243,42 @@ async fn export_households(
     );
     let file = state
         .db
-        .run(move |conn| super::register::households(conn, &p, id, &q.0, now)?.render(format))
+        .run(move |conn| super::exports::households(conn, &p, id, &q.0, now)?.render(format))
+        .await?;
+    Ok(attachment(file))
+}
+
+/// A ranking as XLSX (default) or CSV: every place under the same asset, period and
+/// group (names as the caller may see them), with the village's chain head.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), RankingQuery, FormatQuery),
+    responses(
+        (status = 200, description = "The file, named in Chinese (`filename*`)", content(
+            (crate::http::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::http::FileBytes = "text/csv"),
+        )),
+        (status = 404, description = "No such village in the caller's scope, or rankings are not public"),
+        (status = 422, description = "A bad query field, named"),
+    )
+)]
+#[get("/villages/{village_id}/rankings/export")]
+async fn export_rankings(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<RankingQuery>,
+    f: ValidQuery<FormatQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now, format) = (
+        id.into_inner(),
+        state.clock.now(),
+        f.0.format.unwrap_or_default(),
+    );
+    let file = state
+        .db
+        .run(move |conn| super::exports::rankings(conn, &p, id, &q.0, now)?.render(format))
         .await?;
     Ok(attachment(file))
 }

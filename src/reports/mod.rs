@@ -2,9 +2,9 @@
 //! and its statement, rankings and the honour board, the township's dashboard (DESIGN.md §5).
 
 pub mod dashboard;
+pub mod exports;
 pub mod http;
 pub mod model;
-pub mod register;
 pub mod service;
 mod store;
 pub mod views;

@@ -72,7 +72,7 @@ impl RankingPeriod {
 }
 
 /// `?asset=&period=&at=&group_id=&limit=&cursor=` of the ranking endpoints.
-#[derive(Debug, Default, Deserialize, Validate, IntoParams)]
+#[derive(Clone, Debug, Default, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RankingQuery {
     /// `honour` (default) or `points`.

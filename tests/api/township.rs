@@ -264,3 +264,38 @@ fn the_register_exports_each_households_points_and_honour_as_the_list_filters() 
     let villager = app.villager(&w.committee, w.households[0]);
     assert_eq!(app.get(&path, Some(&villager)).status, 403);
 }
+
+#[test]
+fn a_ranking_exports_every_place_with_its_title_and_period() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let ten = add_item(&app, &w, "A01", "10");
+    let body = json!({"item_id": ten, "household_ids": [w.households[1], w.households[0]], "occurred_on": "2026-11-27"});
+    assert_eq!(crate::ledger::award(&app, &w, "a1", body).status, 201);
+    let path = format!(
+        "/api/v1/villages/{}/rankings/export?period=year&format=csv",
+        w.qingle
+    );
+    let resp = app.get(&path, Some(&w.committee));
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let lines: Vec<&str> = resp.text.lines().collect();
+    assert_eq!(lines[0], "\u{feff}庆乐村 荣誉分排行 2026年");
+    let header = lines.iter().position(|l| l.starts_with("名次,")).unwrap();
+    assert_eq!(lines[header], "名次,门牌号,户主,村民小组,荣誉分,星级");
+    // Equal honour shares first place; the committee sees names in full.
+    assert!(
+        lines[header + 1].starts_with("1,1号,张小明,第一村民小组,10.00,"),
+        "{}",
+        lines[header + 1]
+    );
+    assert!(lines[header + 2].starts_with("1,"), "{}", lines[header + 2]);
+    assert_eq!(
+        lines.len(),
+        header + 4,
+        "every household has a place: {lines:?}"
+    );
+
+    // Villagers see rankings only when the village makes them public.
+    let villager = app.villager(&w.committee, w.households[0]);
+    assert_eq!(app.get(&path, Some(&villager)).status, 404);
+}

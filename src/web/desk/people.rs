@@ -14,7 +14,7 @@ use crate::http::client_addr;
 use crate::org::model::{HouseholdFilter, HouseholdView, MemberView};
 use crate::org::service::HeadInvite;
 use crate::paging::PageQuery;
-use crate::reports::register::RegisterLine;
+use crate::reports::exports::RegisterLine;
 use crate::state::AppState;
 use crate::web::page::{Chrome, error_page, failure, show};
 
@@ -155,7 +155,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                 group_id: asked.group_id,
                 ..HouseholdFilter::default()
             };
-            let lines = crate::reports::register::lines(conn, p, village_id, &filter)?;
+            let lines = crate::reports::exports::register_lines(conn, p, village_id, &filter)?;
             Ok((groups, lines))
         },
         move |chrome, nav, (groups, lines)| {

@@ -1,11 +1,11 @@
-//! The village's register (农户名册) as a file: every household the caller may list, as
-//! the list filters them, with what each holds now (API.md "Township reports and
-//! exports": `/villages/{id}/households/export`).
+//! Village lists as files (API.md "Township reports and exports"): the register (农户名册)
+//! with what each household holds now, and a ranking, whole, as the list filters them.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::model::{RankedAsset, RankingQuery};
 use super::store;
 use crate::amount::Amount;
 use crate::auth::Principal;
@@ -40,7 +40,7 @@ pub struct RegisterLine {
 }
 
 /// The households the list shows under `filter`, with their group and balances.
-pub fn lines(
+pub fn register_lines(
     conn: &mut DbConnection,
     p: &Principal,
     village_id: i64,
@@ -74,7 +74,7 @@ pub fn households(
     filter: &HouseholdFilter,
     now: DateTime<Utc>,
 ) -> AppResult<Sheet> {
-    let lines = lines(conn, p, village_id, filter)?;
+    let lines = register_lines(conn, p, village_id, filter)?;
     let (village, facts) = village_facts(conn, village_id)?;
     let mut sheet = Sheet::new(
         format!("{village} 农户名册"),
@@ -127,5 +127,59 @@ pub fn households(
         Cell::Empty,
         Cell::Empty,
     ]);
+    Ok(sheet.made_at(now))
+}
+
+/// A ranking, every place of it, as the list filters it (asset, period, group).
+pub fn rankings(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    q: &RankingQuery,
+    now: DateTime<Utc>,
+) -> AppResult<Sheet> {
+    let today = crate::clock::shanghai_today(now);
+    let mut asked = RankingQuery {
+        limit: Some(crate::paging::MAX_LIMIT),
+        cursor: None,
+        ..q.clone()
+    };
+    let mut places = Vec::new();
+    loop {
+        let page = super::service::rankings(conn, p, village_id, &asked, today)?;
+        places.extend(page.items);
+        match page.next_cursor {
+            Some(next) => asked.cursor = Some(next),
+            None => break,
+        }
+    }
+    let asset = q.asset.unwrap_or_default();
+    let period = q.period.unwrap_or_default();
+    let (village, facts) = village_facts(conn, village_id)?;
+    let counted = match asset {
+        RankedAsset::Honour => "荣誉分",
+        RankedAsset::Points => "积分",
+    };
+    let mut sheet = Sheet::new(
+        format!(
+            "{village} {counted}排行 {}",
+            period.label(q.at.unwrap_or(today))
+        ),
+        vec!["名次", "门牌号", "户主", "村民小组", counted, "星级"],
+    );
+    sheet.facts = facts;
+    sheet.rows = places
+        .into_iter()
+        .map(|r| {
+            vec![
+                Cell::Count(r.rank as i64),
+                r.door_no.into(),
+                r.display_name.into(),
+                r.group.into(),
+                r.amount.into(),
+                Cell::Count(r.stars as i64),
+            ]
+        })
+        .collect();
     Ok(sheet.made_at(now))
 }
