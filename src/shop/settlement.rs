@@ -17,6 +17,7 @@ use crate::auth::{Caller, Principal};
 use crate::clock::{shanghai_midnight, shanghai_today};
 use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult};
+use crate::export::{Cell, Sheet};
 use crate::ledger::model::{Actor, TxKind, settlement_legs};
 use crate::ledger::posting::{Posting, post};
 use crate::org::service::village_policy;
@@ -398,81 +399,67 @@ pub fn pay(
     })
 }
 
-/// The statement as a file: CSV (UTF-8 with BOM, for Excel) or XLSX.
+/// The statement as a sheet: its receipts (a void marked as such) under a title with the
+/// shop, the period and where the statement stands, and the totals.
 pub fn export(
     conn: &mut DbConnection,
     p: &Principal,
     id: i64,
-    format: &str,
-) -> AppResult<(&'static str, String, Vec<u8>)> {
+    now: DateTime<Utc>,
+) -> AppResult<Sheet> {
     let statement = get(conn, p, id)?;
-    let header = ["小票号", "村", "兑换时间", "积分", "金额（元）"];
-    let rows: Vec<[String; 5]> = statement
+    let shop = super::service::shop_name(conn, statement.shop_id)?;
+    let mut villages = BTreeMap::new();
+    for line in &statement.lines {
+        if let std::collections::btree_map::Entry::Vacant(entry) = villages.entry(line.village_id) {
+            entry.insert(crate::org::service::village_summary(conn, line.village_id)?.1);
+        }
+    }
+    let mut sheet = Sheet::new(
+        format!("{shop} 积分兑换结算单 第{}号", statement.id),
+        vec!["小票号", "村", "兑换时间", "积分", "金额（元）"],
+    );
+    sheet.facts.push((
+        "期间",
+        format!("{} 至 {}", statement.period_start, statement.period_end),
+    ));
+    sheet.facts.push((
+        "状态",
+        match statement.status {
+            SettlementStatus::Draft => "草稿（未审核）",
+            SettlementStatus::Approved => "已审核，待付款",
+            SettlementStatus::Paid => "已付款",
+        }
+        .to_owned(),
+    ));
+    if let Some(reference) = &statement.reference {
+        sheet.facts.push(("付款凭证", reference.clone()));
+    }
+    sheet.rows = statement
         .lines
         .iter()
         .map(|l| {
-            [
+            vec![
                 match l.kind {
                     LineKind::Redemption => l.receipt_no.clone(),
                     LineKind::Void => format!("{}（作废退回）", l.receipt_no),
-                },
-                l.village_id.to_string(),
-                l.redeemed_at
-                    .with_timezone(&crate::clock::shanghai())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-                l.points.to_string(),
-                l.yuan.to_string(),
+                }
+                .into(),
+                villages.get(&l.village_id).cloned().into(),
+                Cell::Time(l.redeemed_at),
+                l.points.into(),
+                l.yuan.into(),
             ]
         })
         .collect();
-    let total = [
-        "合计".to_owned(),
-        String::new(),
-        String::new(),
-        statement.points.to_string(),
-        statement.yuan.to_string(),
-    ];
-    let name = format!(
-        "settlement-{}-{}-{}",
-        statement.id, statement.period_start, statement.period_end
-    );
-    if format == "xlsx" {
-        let bytes = xlsx(&header, &rows, &total).map_err(AppError::internal)?;
-        return Ok((
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("{name}.xlsx"),
-            bytes,
-        ));
-    }
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    writer.write_record(header).map_err(AppError::internal)?;
-    for row in rows.iter().chain(std::iter::once(&total)) {
-        writer.write_record(row).map_err(AppError::internal)?;
-    }
-    let bytes = writer.into_inner().map_err(AppError::internal)?;
-    Ok(("text/csv; charset=utf-8", format!("{name}.csv"), bytes))
-}
-
-fn xlsx(
-    header: &[&str; 5],
-    rows: &[[String; 5]],
-    total: &[String; 5],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (col, title) in (0u16..).zip(header.iter()) {
-        sheet.write_string(0, col, *title)?;
-    }
-    for (row, cells) in (1u32..).zip(rows.iter().chain(std::iter::once(total))) {
-        for (col, cell) in (0u16..).zip(cells.iter()) {
-            match (col >= 3).then(|| cell.parse::<f64>().ok()).flatten() {
-                Some(number) => sheet.write_number(row, col, number)?,
-                None => sheet.write_string(row, col, cell)?,
-            };
-        }
-    }
-    book.save_to_buffer()
+    sheet.total = Some(vec![
+        "合计".into(),
+        Cell::Empty,
+        Cell::Empty,
+        statement.points.into(),
+        statement.yuan.into(),
+    ]);
+    Ok(sheet.made_at(now))
 }
 
 #[cfg(test)]

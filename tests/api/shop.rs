@@ -770,6 +770,14 @@ fn statements_net_voids_and_never_change_after_approval() {
         "{}",
         csv.text
     );
+    // Titled, the shop and period named, villages by name rather than id.
+    assert!(
+        csv.text.contains("庆乐积分超市 积分兑换结算单")
+            && csv.text.contains("付款凭证：转账 0031")
+            && csv.text.contains(",庆乐村,2026-"),
+        "{}",
+        csv.text
+    );
     verify_ok(&app, &s);
     let second = second.id();
     for step in ["approve", "pay"] {
