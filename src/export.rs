@@ -31,6 +31,7 @@ pub enum FileFormat {
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `xlsx` (default) or `csv` (UTF-8 with BOM)
+    #[param(inline)]
     pub format: Option<FileFormat>,
 }
 

@@ -163,6 +163,7 @@ async fn get_honour_board(
     responses(
         (status = 200, description = "The dashboard", body = Dashboard),
         (status = 403, description = "Only the township, committees and supervisors"),
+        (status = 404, description = "Villagers: the township's figures are not in sight"),
         (status = 422, description = "A bad date, a period backwards or longer than three years"),
     )
 )]
@@ -191,6 +192,7 @@ async fn get_dashboard(
             (crate::http::FileBytes = "text/csv"),
         )),
         (status = 403, description = "Only the township, committees and supervisors"),
+        (status = 404, description = "Villagers: the township's figures are not in sight"),
         (status = 422, description = "A bad date or format"),
     )
 )]
