@@ -367,9 +367,25 @@ pub async fn read_file_part(mut form: actix_multipart::Multipart) -> Result<Vec<
     Ok(bytes)
 }
 
+/// The sheet `work` makes (off the async workers) as a download in `format`: the body of
+/// every export handler.
+pub async fn export<F>(
+    db: &crate::db::Db,
+    format: crate::export::FileFormat,
+    work: F,
+) -> Result<actix_web::HttpResponse, AppError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<crate::export::Sheet, AppError>
+        + Send
+        + 'static,
+{
+    let file = db.run(move |conn| work(conn)?.render(format)).await?;
+    Ok(attachment(file))
+}
+
 /// The file as a download, its Chinese name per RFC 6266 (`filename*`) with an ASCII
 /// fallback for old clients.
-pub fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
+fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
     let extension = file.file_name.rsplit('.').next().unwrap_or("dat");
     let disposition = format!(
         "attachment; filename=\"jifen-export.{extension}\"; filename*=UTF-8''{}",

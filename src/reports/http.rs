@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::clock::shanghai_today;
 use crate::error::AppError;
 use crate::export::FormatQuery;
-use crate::http::{Json, ValidQuery, attachment, json};
+use crate::http::{Json, ValidQuery, export, json};
 use crate::ledger::views::EntryView;
 use crate::org::model::HouseholdFilter;
 use crate::paging::{Page, PageQuery};
@@ -203,13 +203,11 @@ async fn export_dashboard(
     q: ValidQuery<DashboardQuery>,
     f: ValidQuery<FormatQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let format = f.0.format.unwrap_or_default();
-    let file = state
-        .db
-        .run(move |conn| super::dashboard::export(conn, &p, &q.0, now)?.render(format))
-        .await?;
-    Ok(attachment(file))
+    let (now, format) = (state.clock.now(), f.0.format.unwrap_or_default());
+    export(&state.db, format, move |conn| {
+        super::dashboard::export(conn, &p, &q.0, now)
+    })
+    .await
 }
 
 /// The register (农户名册) as XLSX (default) or CSV: every household the list would show
@@ -238,16 +236,11 @@ async fn export_households(
     q: ValidQuery<HouseholdFilter>,
     f: ValidQuery<FormatQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, now, format) = (
-        id.into_inner(),
-        state.clock.now(),
-        f.0.format.unwrap_or_default(),
-    );
-    let file = state
-        .db
-        .run(move |conn| super::exports::households(conn, &p, id, &q.0, now)?.render(format))
-        .await?;
-    Ok(attachment(file))
+    let (id, now) = (id.into_inner(), state.clock.now());
+    export(&state.db, f.0.format.unwrap_or_default(), move |conn| {
+        super::exports::households(conn, &p, id, &q.0, now)
+    })
+    .await
 }
 
 /// A ranking as XLSX (default) or CSV: every place under the same asset, period and
@@ -273,14 +266,9 @@ async fn export_rankings(
     q: ValidQuery<RankingQuery>,
     f: ValidQuery<FormatQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, now, format) = (
-        id.into_inner(),
-        state.clock.now(),
-        f.0.format.unwrap_or_default(),
-    );
-    let file = state
-        .db
-        .run(move |conn| super::exports::rankings(conn, &p, id, &q.0, now)?.render(format))
-        .await?;
-    Ok(attachment(file))
+    let (id, now) = (id.into_inner(), state.clock.now());
+    export(&state.db, f.0.format.unwrap_or_default(), move |conn| {
+        super::exports::rankings(conn, &p, id, &q.0, now)
+    })
+    .await
 }

@@ -544,11 +544,10 @@ async fn export_settlement(
         Some("xlsx") => FileFormat::Xlsx,
         _ => FileFormat::Csv,
     };
-    let file = state
-        .db
-        .run(move |conn| settlement::export(conn, &p, id, now)?.render(format))
-        .await?;
-    Ok(crate::http::attachment(file))
+    crate::http::export(&state.db, format, move |conn| {
+        settlement::export(conn, &p, id, now)
+    })
+    .await
 }
 
 /// A household card with a PIN (4–6 digits) for a villager without a phone; the
