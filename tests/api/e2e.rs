@@ -939,6 +939,11 @@ fn the_township_reads_its_figures_at_the_desk_and_a_committee_its_own() {
     );
     let charts = browser.text(&tab, "main");
     assert!(charts.contains("发放积分") && charts.contains("兑换积分"));
+    // The township's own figures have no village to pick.
+    assert_eq!(
+        browser.eval(&tab, "document.querySelectorAll('.village-pick').length"),
+        0
+    );
     browser.screenshot(&tab, "township-dashboard");
     // The download link names the period asked for.
     let href = browser.eval(
