@@ -251,20 +251,20 @@ impl Styles {
         cell: &Cell,
         bold: bool,
     ) -> Result<(), XlsxError> {
-        let pick = |formats: &'_ [Format; 2]| formats[usize::from(bold)].clone();
+        let style = usize::from(bold);
         match cell {
-            Cell::Text(text) => sheet.write_string_with_format(row, col, text, &pick(&self.text)),
+            Cell::Text(text) => sheet.write_string_with_format(row, col, text, &self.text[style]),
             Cell::Amount(amount) => sheet.write_number_with_format(
                 row,
                 col,
                 amount.minor() as f64 / 100.0,
-                &pick(&self.amount),
+                &self.amount[style],
             ),
             Cell::Count(n) => {
-                sheet.write_number_with_format(row, col, *n as f64, &pick(&self.count))
+                sheet.write_number_with_format(row, col, *n as f64, &self.count[style])
             }
             Cell::Date(day) => {
-                sheet.write_datetime_with_format(row, col, excel_date(*day)?, &pick(&self.date))
+                sheet.write_datetime_with_format(row, col, excel_date(*day)?, &self.date[style])
             }
             Cell::Time(at) => {
                 let local = at.with_timezone(&shanghai());
@@ -273,7 +273,7 @@ impl Styles {
                     local.minute() as u8,
                     local.second(),
                 )?;
-                sheet.write_datetime_with_format(row, col, value, &pick(&self.time))
+                sheet.write_datetime_with_format(row, col, value, &self.time[style])
             }
             Cell::Empty => return Ok(()),
         }

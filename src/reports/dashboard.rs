@@ -187,8 +187,19 @@ pub fn dashboard(
             n,
         );
     }
-    for (village, kind, gains, losses) in store::point_flows(conn, &ids, span)? {
-        add_flow(by_village.entry(village).or_default(), kind, gains, losses);
+    // The period's flows are its months' flows: read once, month by month, for both.
+    let mut by_month = Vec::new();
+    for (month, span) in months(dates)? {
+        let mut f = Figures::default();
+        for (village, kind, gains, losses) in store::point_flows(conn, &ids, span)? {
+            add_flow(by_village.entry(village).or_default(), kind, gains, losses);
+            add_flow(&mut f, kind, gains, losses);
+        }
+        by_month.push(MonthFigures {
+            month,
+            awarded: f.awarded,
+            redeemed: f.redeemed,
+        });
     }
     for (village, n) in store::redemption_counts(conn, &ids, span)? {
         by_village.entry(village).or_default().redemptions = n;
@@ -226,7 +237,6 @@ pub fn dashboard(
             points: Amount::from_minor(points),
         })
         .collect();
-    let by_month = months(conn, &ids, dates)?;
     Ok(Dashboard {
         from: dates.0,
         to: dates.1,
@@ -251,7 +261,7 @@ fn count_claim(claims: &mut ClaimFigures, status: ClaimStatus, n: i64) {
 /// figures: a reversal undoes an award when it takes points away, a deduction when it
 /// gives them back.
 fn add_flow(f: &mut Figures, kind: TxKind, gains: i64, losses: i64) {
-    let add = |a: &mut Amount, minor: i64| *a = Amount::from_minor(a.minor() + minor);
+    let add = |a: &mut Amount, minor: i64| *a = plus(*a, minor);
     match kind {
         TxKind::Award => add(&mut f.awarded, gains + losses),
         TxKind::Deduction => add(&mut f.deducted, -(gains + losses)),
@@ -265,6 +275,11 @@ fn add_flow(f: &mut Figures, kind: TxKind, gains: i64, losses: i64) {
     }
 }
 
+/// `a` and `minor` hundredths more; a figure that large is past any township's points.
+fn plus(a: Amount, minor: i64) -> Amount {
+    Amount::from_minor(a.minor().saturating_add(minor))
+}
+
 /// active ÷ all as "0.83"; "0.00" for a village without households.
 fn participation(active: i64, households: i64) -> String {
     if households == 0 {
@@ -276,7 +291,7 @@ fn participation(active: i64, households: i64) -> String {
 
 fn totals(villages: &[VillageFigures]) -> Figures {
     let mut t = Figures::default();
-    let add = |a: Amount, b: Amount| Amount::from_minor(a.minor() + b.minor());
+    let add = |a: Amount, b: Amount| plus(a, b.minor());
     for v in villages {
         let f = &v.figures;
         t.households += f.households;
@@ -297,12 +312,11 @@ fn totals(villages: &[VillageFigures]) -> Figures {
     t
 }
 
-/// Each month of the period: points awarded and redeemed (one query per month).
+/// Each month of the period ("2026-03") with its UTC instants, the first and last cut
+/// to the period.
 fn months(
-    conn: &mut DbConnection,
-    ids: &[i64],
     (from, to): (NaiveDate, NaiveDate),
-) -> AppResult<Vec<MonthFigures>> {
+) -> AppResult<Vec<(String, (NaiveDateTime, NaiveDateTime))>> {
     let mut out = Vec::new();
     let mut first = from.with_day(1).unwrap_or(from);
     while first <= to {
@@ -310,17 +324,10 @@ fn months(
             .checked_add_months(chrono::Months::new(1))
             .ok_or_else(|| AppError::internal("month out of range"))?;
         let last = next.pred_opt().unwrap_or(next).min(to);
-        let mut f = Figures::default();
-        for (_, kind, gains, losses) in
-            store::point_flows(conn, ids, instants((first.max(from), last)))?
-        {
-            add_flow(&mut f, kind, gains, losses);
-        }
-        out.push(MonthFigures {
-            month: first.format("%Y-%m").to_string(),
-            awarded: f.awarded,
-            redeemed: f.redeemed,
-        });
+        out.push((
+            first.format("%Y-%m").to_string(),
+            instants((first.max(from), last)),
+        ));
         first = next;
     }
     Ok(out)
@@ -337,7 +344,7 @@ pub fn export(
     let ids: Vec<i64> = board.villages.iter().map(|v| v.village_id).collect();
     let heads: HashMap<i64, String> = store::chain_heads(conn, &ids)?
         .into_iter()
-        .map(|(village, seq, hash)| (village, format!("#{seq} {}", &hash[..hash.len().min(16)])))
+        .map(|(village, seq, hash)| (village, super::exports::head_text(seq, &hash)))
         .collect();
     let scope = match board.villages.as_slice() {
         [only] => only.name.clone(),

@@ -26,9 +26,15 @@ pub fn village_facts(
         .next()
         .map_or_else(
             || "（尚无记账）".to_owned(),
-            |(_, seq, hash)| format!("第 {seq} 笔 {hash}"),
+            |(_, seq, hash)| head_text(seq, &hash),
         );
     Ok((name.clone(), vec![("村", name), ("账本链头", head)]))
+}
+
+/// A chain head as every export writes it, whole, so a reader can check it against
+/// `jifen verify` or the village's board.
+pub fn head_text(seq: i64, hash: &str) -> String {
+    format!("第 {seq} 笔 {hash}")
 }
 
 /// A household of the register with its group's name and what it holds now.

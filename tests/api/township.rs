@@ -175,6 +175,21 @@ fn the_dashboard_exports_as_a_titled_sheet_with_a_chinese_name() {
         "{}",
         lines[header + 1]
     );
+    // Each village's chain head, whole, as the village's verify report gives it.
+    let report = app.get(
+        &format!("/api/v1/villages/{}/ledger/verify", s.w.qingle),
+        Some(&s.w.supervisor),
+    );
+    let head = format!(
+        "第 {} 笔 {}",
+        report.body["head"]["seq"],
+        report.body["head"]["hash"].as_str().unwrap()
+    );
+    assert!(
+        lines[header + 1].ends_with(&head),
+        "{} / {head}",
+        lines[header + 1]
+    );
     assert!(lines.last().unwrap().starts_with("合计,4,"));
 
     let xlsx = app.get("/api/v1/township/dashboard/export", Some(&s.w.admin));

@@ -102,7 +102,12 @@ pub async fn desk(
             let all = PageQuery::largest();
             Ok((
                 crate::org::service::list_villages(conn, &viewer, &all)?.items,
-                crate::org::service::township_name(conn, viewer.township_id)?,
+                // Only the township's admin sees it, in the header.
+                if viewer.has_role(RoleName::TownshipAdmin) {
+                    crate::org::service::township_name(conn, viewer.township_id)?
+                } else {
+                    String::new()
+                },
             ))
         })
         .await
