@@ -271,6 +271,20 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
     assert!(browser.text(&tab, "#register").contains("王大山"));
     browser.screenshot(&tab, "desk-households");
 
+    // The register finds a household by name, and says how many it found.
+    browser.open(&tab, &app.url("/admin/households?q=王大山"));
+    assert!(
+        browser
+            .text(&tab, "[data-testid=found]")
+            .contains("共 1 户")
+    );
+    let register = browser.text(&tab, "#register");
+    assert!(
+        register.contains("王大山") && !register.contains("张小明"),
+        "{register}"
+    );
+    browser.open(&tab, &app.url("/admin/households"));
+
     // Its household card: the villager types the PIN, the desk prints the sheet.
     browser.tap(&tab, "button.card-for[data-name^='99号']");
     fill(&mut browser, &tab, "#card-pin", "2580");
