@@ -340,6 +340,21 @@ def run_backend(name, binary, hello, database_url, reference, args, results, pee
         shutil.rmtree(work, ignore_errors=True)
 
 
+def mean_rate(results):
+    rates = [r["rate"] for r in results]
+    return sum(rates) / len(rates)
+
+
+def wal_per_sale(reference, run):
+    """The WAL bytes PostgreSQL wrote per redemption over `run` (None on SQLite): the
+    database's own work per sale, which a noisy disk's fsync times do not move."""
+    before = reference.wal_bytes()
+    if before is None:
+        return None
+    result = run()
+    return (reference.wal_bytes() - before) / max(result["statuses"].get("201", 0), 1)
+
+
 def write_lines(work, name, lines):
     path = os.path.join(work, name)
     with open(path, "w") as f:
@@ -382,6 +397,7 @@ def measure(name, jifen, work, hello, reference, args, results, peer=None):
     while made["redemptions"] < 1000:
         cards(spreads["many villages"][0], 16, 1, f"{name}-first-{made['redemptions']}")
     early_rss = {"redemptions": made["redemptions"], "mb": jifen.rss()}
+    wal_early = wal_per_sale(reference, lambda: cards(spreads["many villages"][0], 1, 5, f"{name}-wal-early"))
     for clients in (1, 16):
         for round_ in range(args.rounds):
             for spread, (path, households) in spreads.items():
@@ -415,27 +431,35 @@ def measure(name, jifen, work, hello, reference, args, results, peer=None):
                 world["villages"][0]["item"], api.token(world["villages"][0]["committee"]),
                 run=f"{name}-award-{clients}")
         figures.setdefault(f"award, {clients} client(s)", []).append((a, None))
-    # Growth: the rate after a long history against the rate early on.
-    first = figures["card redemption, many villages, 1 client(s)"][0]
+    # Growth: the rate after a long history against the rate early on, each the mean of
+    # the rounds (one 10-second sample moves by a fifth with the disk's fsync times).
+    early = figures["card redemption, many villages, 1 client(s)"]
     while made["redemptions"] < args.history:
         cards(spreads["many villages"][0], 16, 30, f"{name}-fill-{made['redemptions']}")
         print(f"   history: {made['redemptions']} redemptions", flush=True)
     done = made["redemptions"]
-    late = cards(spreads["many villages"][0], 1, args.seconds, f"{name}-late")
+    late = [cards(spreads["many villages"][0], 1, args.seconds, f"{name}-late-{r}") for r in range(args.rounds)]
     late_rss = {"redemptions": done, "mb": jifen.rss()}
+    wal_late = wal_per_sale(reference, lambda: cards(spreads["many villages"][0], 1, 5, f"{name}-wal-late"))
     jifen.stop()
     verify = verify_rate(jifen)
     # The reference on the same long history: what the database itself loses to it.
     reference.cleanup(snapshot)
     snapshot = reference.snapshot(work)
-    reference_late = reference.run(snapshot, 1, args.seconds, world, args.households, len(world["households"]))
+    reference_late = [reference.run(snapshot, 1, args.seconds, world, args.households, len(world["households"]))
+                      for _ in range(args.rounds)]
     results[name] = {"figures": figures,
-                     "growth": {"early": first[0]["rate"], "late": late["rate"], "history": done,
-                                "reference_early": first[1]["rate"], "reference_late": reference_late["rate"]},
+                     "growth": {"early": mean_rate(p[0] for p in early), "late": mean_rate(late), "history": done,
+                                "reference_early": mean_rate(p[1] for p in early),
+                                "reference_late": mean_rate(reference_late),
+                                "wal_early": wal_early, "wal_late": wal_late},
                      "rss": {"early": early_rss, "late": late_rss}, "verify": verify}
     reference.cleanup(snapshot)
 
 class SqliteReference:
+    def wal_bytes(self):
+        return None
+
     def balance(self, *_):
         # In-process reads have no bare reference that is not slower than jifen itself.
         return None
@@ -458,6 +482,12 @@ class PgReference:
 
     def psql(self, sql):
         subprocess.run(["psql", self.admin_url, "-qAt", "-c", sql], check=True, capture_output=True)
+
+    def wal_bytes(self):
+        # The cluster's whole WAL: the bench is all that writes while it runs.
+        out = subprocess.run(["psql", self.admin_url, "-qAt", "-c", "SELECT wal_bytes FROM pg_stat_wal"],
+                             check=True, capture_output=True, text=True).stdout
+        return float(out.strip())
 
     def snapshot(self, work):
         self.psql(f"DROP DATABASE IF EXISTS {self.database}_ref")
@@ -503,6 +533,9 @@ def markdown(results):
                     f"{g['early']:.0f} (early) | | {g['late'] / g['early']:.3f} |")
         rows.append(f"| {backend} | the reference's growth on the same history | {g['reference_late']:.0f} | | | "
                     f"{g['reference_early']:.0f} (early) | | {g['reference_late'] / g['reference_early']:.3f} |")
+        if g.get("wal_early"):
+            rows.append(f"| {backend} | WAL per redemption after {g['history']} redemptions | {g['wal_late']:.0f} B | | | "
+                        f"{g['wal_early']:.0f} B (early) | | {g['wal_late'] / g['wal_early']:.3f} |")
         rss = result["rss"]
         rows.append(f"| {backend} | RSS after {rss['late']['redemptions']} redemptions | {rss['late']['mb']:.0f} MB | | | "
                     f"{rss['early']['mb']:.0f} MB after {rss['early']['redemptions']} | "

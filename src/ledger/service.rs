@@ -111,29 +111,28 @@ pub struct Holdings {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// A household's points and honour, both read in one statement.
 pub fn holdings(
     conn: &mut DbConnection,
     village_id: i64,
     household_id: i64,
 ) -> AppResult<Holdings> {
-    let points = store::account_balance(
-        conn,
-        &AccountKey::household(village_id, household_id, Asset::Points),
-    )?;
-    let honour = store::account_balance(
-        conn,
-        &AccountKey::household(village_id, household_id, Asset::Honour),
-    )?;
-    let updated_at = [points, honour]
-        .into_iter()
-        .flatten()
-        .map(|(_, at)| at.and_utc())
-        .max();
-    Ok(Holdings {
-        points: Amount::from_minor(points.map_or(0, |(b, _)| b)),
-        honour: Amount::from_minor(honour.map_or(0, |(b, _)| b)),
-        updated_at,
-    })
+    let key = AccountKey::household(village_id, household_id, Asset::Points);
+    let mut held = Holdings {
+        points: Amount::ZERO,
+        honour: Amount::ZERO,
+        updated_at: None,
+    };
+    for (asset, balance, at) in store::balances_by_asset(conn, &key)? {
+        let amount = Amount::from_minor(balance);
+        match Asset::parse(&asset) {
+            Some(Asset::Points) => held.points = amount,
+            Some(Asset::Honour) => held.honour = amount,
+            None => continue,
+        }
+        held.updated_at = held.updated_at.max(Some(at.and_utc()));
+    }
+    Ok(held)
 }
 
 /// A page of a household's entries, newest first, each with the points after it.

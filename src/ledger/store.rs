@@ -355,6 +355,21 @@ pub fn account_balance(
         .optional()
 }
 
+/// The balance and last change of each asset the key's owner holds for the key's
+/// purpose (the key's own asset is not looked at): one statement for points and honour.
+pub fn balances_by_asset(
+    conn: &mut DbConnection,
+    key: &AccountKey,
+) -> QueryResult<Vec<(String, i64, NaiveDateTime)>> {
+    accounts::table
+        .filter(accounts::village_id.eq(key.village_id))
+        .filter(accounts::owner_kind.eq(key.owner_kind()))
+        .filter(accounts::owner_id.eq(key.owner_id()))
+        .filter(accounts::purpose.eq(key.purpose.as_str()))
+        .select((accounts::asset, accounts::balance, accounts::updated_at))
+        .load(conn)
+}
+
 pub fn account_id(conn: &mut DbConnection, key: &AccountKey) -> QueryResult<Option<i64>> {
     accounts::table
         .filter(accounts::village_id.eq(key.village_id))

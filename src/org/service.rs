@@ -13,7 +13,7 @@ use crate::auth::policy::{Action, Target, authorize, permits, visible_groups};
 use crate::auth::secrets::Pepper;
 use crate::auth::service::{InviteFor, RoleView, issue_invite, roles_view};
 use crate::auth::{Caller, Principal, RoleName, password};
-use crate::db::{DbConnection, TextState, Tx, write_tx};
+use crate::db::{DbConnection, TextState, Tx, reference, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::paging::{Page, PageQuery, PageRequest};
 
@@ -183,9 +183,15 @@ pub fn village_policies(conn: &mut DbConnection) -> AppResult<Vec<(i64, VillageP
         .collect())
 }
 
+/// A village's policy. Kept parsed as a reference row of its own (see `db::reference`):
+/// every balance read, sale and claim asks for it, and parsing its JSON each time was a
+/// visible share of a balance read.
 pub fn village_policy(conn: &mut DbConnection, village_id: i64) -> AppResult<VillagePolicy> {
-    let village = store::village(conn, village_id)?.ok_or(AppError::NotFound)?;
-    Ok(VillagePolicy::from_stored(&village.policy))
+    let parsed = reference::get(village_id, || {
+        store::village(conn, village_id)
+            .map(|found| found.map(|village| VillagePolicy::from_stored(&village.policy)))
+    })?;
+    parsed.ok_or(AppError::NotFound)
 }
 
 /// Records an organisation change in the village's audit trail.

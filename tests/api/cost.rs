@@ -58,6 +58,24 @@ fn a_redemption_sends_at_most_fifteen_statements_by_card_or_by_code() {
     );
 }
 
+/// A villager's balance is the page they open most: the claims on notice and both
+/// holdings, one statement each; the caller, the household, the village and its policy
+/// come from the server's copies (`db::reference`) once the first read has made them.
+#[test]
+fn a_balance_read_sends_two_statements() {
+    const BALANCE: &str = "/api/v1/households/{household_id}/balance";
+    let app = TestApp::start();
+    let w = app.world();
+    let villager = app.villager(&w.committee, w.households[0]);
+    let path = format!("/api/v1/households/{}/balance", w.households[0]);
+    assert_eq!(app.get(&path, Some(&villager)).status, 200);
+
+    let before = statements_sent(&app, "GET", BALANCE, 200);
+    let read = app.get(&path, Some(&villager));
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(statements_sent(&app, "GET", BALANCE, 200) - before, 2);
+}
+
 /// On SQLite the server's writers take turns before they ask for the file's write lock:
 /// with no busy timeout at all, racing redemptions all go through, none told 503 because
 /// another writer held the lock.
