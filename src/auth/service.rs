@@ -57,7 +57,7 @@ pub struct InviteRequest {
     pub invite_code: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RoleView {
     pub role: RoleName,
     pub scope: ScopeKind,
@@ -164,11 +164,26 @@ fn villager_of_token(token: &Verified, member: Option<MemberIdentity>) -> AppRes
 /// Ends every sign-in of a member at once: refresh tokens, page sessions, and (through
 /// the member's `signed_out_at`, which the caller sets) access tokens already issued.
 pub fn end_member_sign_ins(tx: &mut Tx<'_>, member_id: i64, now: DateTime<Utc>) -> AppResult<()> {
-    Ok(store::revoke_member_sign_ins(
-        tx,
-        member_id,
-        now.naive_utc(),
-    )?)
+    let member = Subject {
+        kind: PrincipalKind::Villager,
+        id: member_id,
+    };
+    Ok(store::revoke_sign_ins(tx, member, now.naive_utc())?)
+}
+
+/// Ends a staff member's refresh tokens and page sessions (disabled, or given a new
+/// password); an access token already issued lasts out its minutes.
+pub fn end_staff_sign_ins(tx: &mut Tx<'_>, staff_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    let staff = Subject {
+        kind: PrincipalKind::Staff,
+        id: staff_id,
+    };
+    Ok(store::revoke_sign_ins(tx, staff, now.naive_utc())?)
+}
+
+/// The role bindings of a staff account as stored.
+pub fn role_bindings(conn: &mut DbConnection, staff_id: i64) -> AppResult<Vec<RoleBinding>> {
+    Ok(store::roles_of_staff(conn, staff_id)?)
 }
 
 /// Forgets the member's WeChat openids; how many there were.

@@ -106,21 +106,35 @@ fn read_member_identity(
 }
 
 /// Ends every refresh token and page session of a member.
-pub fn revoke_member_sign_ins(
+/// Ends every refresh token and page session of a staff member or villager.
+pub fn revoke_sign_ins(
     conn: &mut DbConnection,
-    member_id: i64,
+    subject: Subject,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    // One of the two is NULL, which equals nothing.
+    let (staff_id, member_id) = match subject.kind {
+        PrincipalKind::Staff => (Some(subject.id), None),
+        PrincipalKind::Villager => (None, Some(subject.id)),
+    };
     diesel::update(
         refresh_tokens::table
-            .filter(refresh_tokens::member_id.eq(member_id))
+            .filter(
+                refresh_tokens::staff_id
+                    .eq(staff_id)
+                    .or(refresh_tokens::member_id.eq(member_id)),
+            )
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)?;
     diesel::update(
         web_sessions::table
-            .filter(web_sessions::member_id.eq(member_id))
+            .filter(
+                web_sessions::staff_id
+                    .eq(staff_id)
+                    .or(web_sessions::member_id.eq(member_id)),
+            )
             .filter(web_sessions::revoked_at.is_null()),
     )
     .set(web_sessions::revoked_at.eq(now))

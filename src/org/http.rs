@@ -31,7 +31,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(sign_out_member)
         .service(create_invite)
         .service(list_staff)
-        .service(create_staff);
+        .service(create_staff)
+        .service(patch_staff)
+        .service(reset_staff_password);
 }
 
 /// Villages the caller works in (all of the township for its administrators).
@@ -523,4 +525,59 @@ async fn create_staff(
         .run(move |conn| service::create_staff(conn, &c, &body.0, now))
         .await?;
     Ok(created(&staff))
+}
+
+/// Renames a staff account, replaces its roles, or disables or enables it.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("staff_id" = i64, Path, description = "Staff id")),
+    request_body = PatchStaff,
+    responses(
+        (status = 200, description = "The changed account", body = StaffView),
+        (status = 403, description = "Only the township administrator manages staff"),
+        (status = 404, description = "No such staff account in the township"),
+        (status = 422, description = "A field is invalid, e.g. `roles[0].scope_id`, or the administrator would lock themselves out (`active`, `roles`)"),
+    )
+)]
+#[patch("/staff/{staff_id}")]
+async fn patch_staff(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<PatchStaff>,
+) -> Json<StaffView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    json(&state.db, move |conn| {
+        service::update_staff(conn, &c, id, &body.0, now)
+    })
+    .await
+}
+
+/// Sets a new password for a staff member; their sign-ins end.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("staff_id" = i64, Path, description = "Staff id")),
+    request_body = ResetPassword,
+    responses(
+        (status = 204, description = "The password is set"),
+        (status = 403, description = "Only the township administrator manages staff"),
+        (status = 404, description = "No such staff account in the township"),
+        (status = 422, description = "`password` is too short"),
+    )
+)]
+#[post("/staff/{staff_id}/password")]
+async fn reset_staff_password(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<ResetPassword>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    state
+        .db
+        .run(move |conn| service::reset_staff_password(conn, &c, id, &body.0, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

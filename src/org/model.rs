@@ -298,7 +298,33 @@ pub struct CreateStaff {
     pub roles: Vec<RoleRequest>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+/// What the township changes of a staff account; what it leaves out stays.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchStaff {
+    #[validate(length(min = 1, max = 32, message = "请填写姓名"))]
+    #[schema(example = "王建国", min_length = 1, max_length = 32)]
+    #[validate(custom(function = "crate::text::single_line"))]
+    pub name: Option<String>,
+    /// Every role the account holds from now on (replaces the old ones).
+    #[validate(length(min = 1, max = 20, message = "至少给一个角色"), nested)]
+    #[schema(min_items = 1, max_items = 20)]
+    pub roles: Option<Vec<RoleRequest>>,
+    /// false: the account is disabled and its sign-ins end.
+    pub active: Option<bool>,
+}
+
+/// A new password the township sets for a staff member who forgot theirs.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    #[validate(length(min = 8, max = 256, message = "密码至少 8 位"))]
+    #[validate(custom(function = "crate::text::single_line"))]
+    #[schema(min_length = 8, max_length = 256)]
+    pub password: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct StaffView {
     pub id: i64,
     pub username: String,

@@ -1104,17 +1104,7 @@ pub fn create_staff(
     authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
     let hash = password::hash(&req.password)?;
     write_tx(conn, |conn| {
-        let mut scopes = Vec::new();
-        let mut errors = Vec::new();
-        for (index, role) in req.roles.iter().enumerate() {
-            match resolve_scope(conn, p.township_id, index, role) {
-                Ok(village_id) => scopes.push((role, village_id)),
-                Err(e) => errors.push(e),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
+        let scopes = resolve_roles(conn, p.township_id, &req.roles)?;
         if store::username_taken(conn, &req.username)? {
             return Err(AppError::Conflict(format!(
                 "用户名 {} 已被使用",
@@ -1132,34 +1122,195 @@ pub fn create_staff(
             },
         )
         .map_err(|e| unique_or(e, "用户名已被使用"))?;
-        let bound_villages: Vec<Option<i64>> = scopes.iter().map(|(_, v)| *v).collect();
-        scopes.sort_by_key(|(r, _)| (r.role.as_str(), r.scope_id));
-        scopes.dedup_by_key(|(r, _)| (r.role, r.scope_id));
-        for (role, village_id) in scopes {
-            store::insert_role(
-                conn,
-                row.id,
-                role.role,
-                role.scope_id,
-                village_id,
-                now.naive_utc(),
-            )?;
-        }
+        let villages = bind_roles(conn, row.id, scopes, now)?;
         let roles = roles_view(conn, row.id)?;
         let detail = json!({"username": row.username, "roles": roles});
-        let villages: std::collections::BTreeSet<i64> =
-            bound_villages.into_iter().flatten().collect();
-        for village_id in villages {
-            audit_change(
-                conn,
-                c,
-                village_id,
-                "staff_create",
-                ("staff", row.id),
-                detail.clone(),
-                now,
-            )?;
-        }
+        audit_staff(conn, c, &villages, "staff_create", row.id, &detail, now)?;
         Ok(staff_view(row, roles))
     })
+}
+
+/// The township renames a staff account, gives it other roles, or disables it (its
+/// sign-ins end; a token already issued lasts out its 15 minutes, as for a role taken
+/// away). The township's admin cannot lock themselves out.
+pub fn update_staff(
+    conn: &mut DbConnection,
+    c: &Caller,
+    staff_id: i64,
+    req: &PatchStaff,
+    now: DateTime<Utc>,
+) -> AppResult<StaffView> {
+    let p = &c.principal;
+    authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
+    write_tx(conn, |conn| {
+        let before = township_staff(conn, p.township_id, staff_id)?;
+        refuse_self_lockout(p, staff_id, req)?;
+        let mut villages = staff_villages(conn, staff_id)?;
+        if let Some(roles) = &req.roles {
+            let scopes = resolve_roles(conn, p.township_id, roles)?;
+            store::delete_roles(conn, staff_id)?;
+            villages.extend(bind_roles(conn, staff_id, scopes, now)?);
+        }
+        if let Some(name) = &req.name {
+            store::rename_staff(conn, staff_id, name.trim())?;
+        }
+        if let Some(active) = req.active {
+            store::set_staff_active(conn, staff_id, active)?;
+            if !active {
+                crate::auth::service::end_staff_sign_ins(conn, staff_id, now)?;
+            }
+        }
+        let row = township_staff(conn, p.township_id, staff_id)?;
+        let roles = roles_view(conn, staff_id)?;
+        let detail = json!({
+            "username": row.username,
+            "name": (before.name != row.name).then_some(&row.name),
+            "active": (before.active != row.active).then_some(row.active),
+            "roles": req.roles.is_some().then_some(&roles),
+        });
+        audit_staff(conn, c, &villages, "staff_update", staff_id, &detail, now)?;
+        Ok(staff_view(row, roles))
+    })
+}
+
+/// The township sets a new password for a staff member (who forgot theirs, or whose
+/// password got out): their sign-ins end, the new password is told to them in person.
+pub fn reset_staff_password(
+    conn: &mut DbConnection,
+    c: &Caller,
+    staff_id: i64,
+    req: &ResetPassword,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let p = &c.principal;
+    authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
+    township_staff(conn, p.township_id, staff_id)?;
+    let hash = password::hash(&req.password)?;
+    write_tx(conn, |conn| {
+        let row = township_staff(conn, p.township_id, staff_id)?;
+        store::set_staff_password(conn, staff_id, &hash)?;
+        crate::auth::service::end_staff_sign_ins(conn, staff_id, now)?;
+        let villages = staff_villages(conn, staff_id)?;
+        let detail = json!({"username": row.username});
+        audit_staff(
+            conn,
+            c,
+            &villages,
+            "staff_password_reset",
+            staff_id,
+            &detail,
+            now,
+        )
+    })
+}
+
+/// A staff account of this township; another township's is not found.
+fn township_staff(
+    conn: &mut DbConnection,
+    township_id: i64,
+    staff_id: i64,
+) -> AppResult<store::StaffRow> {
+    store::staff_row(conn, staff_id)?
+        .filter(|(_, township)| *township == township_id)
+        .map(|(row, _)| row)
+        .ok_or(AppError::NotFound)
+}
+
+fn refuse_self_lockout(p: &Principal, staff_id: i64, req: &PatchStaff) -> AppResult<()> {
+    if staff_id != p.id {
+        return Ok(());
+    }
+    if req.active == Some(false) {
+        return Err(AppError::field("active", "不能停用自己的账号"));
+    }
+    let keeps_admin = req.roles.as_ref().is_none_or(|roles| {
+        roles
+            .iter()
+            .any(|r| r.role == RoleName::TownshipAdmin && r.scope_id == p.township_id)
+    });
+    if !keeps_admin {
+        return Err(AppError::field(
+            "roles",
+            "不能去掉自己的乡镇管理员身份，请让另一位管理员来改",
+        ));
+    }
+    Ok(())
+}
+
+/// The roles asked for, each checked against the township; its village where it has one.
+fn resolve_roles<'a>(
+    conn: &mut DbConnection,
+    township_id: i64,
+    roles: &'a [RoleRequest],
+) -> AppResult<Vec<(&'a RoleRequest, Option<i64>)>> {
+    let mut scopes = Vec::new();
+    let mut errors = Vec::new();
+    for (index, role) in roles.iter().enumerate() {
+        match resolve_scope(conn, township_id, index, role) {
+            Ok(village_id) => scopes.push((role, village_id)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(scopes)
+}
+
+/// Binds the roles to the account, each once; the villages they reach.
+fn bind_roles(
+    conn: &mut DbConnection,
+    staff_id: i64,
+    mut scopes: Vec<(&RoleRequest, Option<i64>)>,
+    now: DateTime<Utc>,
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    let villages = scopes.iter().filter_map(|(_, v)| *v).collect();
+    scopes.sort_by_key(|(r, _)| (r.role.as_str(), r.scope_id));
+    scopes.dedup_by_key(|(r, _)| (r.role, r.scope_id));
+    for (role, village_id) in scopes {
+        store::insert_role(
+            conn,
+            staff_id,
+            role.role,
+            role.scope_id,
+            village_id,
+            now.naive_utc(),
+        )?;
+    }
+    Ok(villages)
+}
+
+/// The villages the account's roles reach now.
+fn staff_villages(
+    conn: &mut DbConnection,
+    staff_id: i64,
+) -> AppResult<std::collections::BTreeSet<i64>> {
+    Ok(crate::auth::service::role_bindings(conn, staff_id)?
+        .into_iter()
+        .filter_map(|b| b.village_id)
+        .collect())
+}
+
+/// A change to a staff account goes in the audit trail of every village it touches.
+fn audit_staff(
+    tx: &mut Tx<'_>,
+    c: &Caller,
+    villages: &std::collections::BTreeSet<i64>,
+    action: &str,
+    staff_id: i64,
+    detail: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for village_id in villages {
+        audit_change(
+            tx,
+            c,
+            *village_id,
+            action,
+            ("staff", staff_id),
+            detail.clone(),
+            now,
+        )?;
+    }
+    Ok(())
 }

@@ -486,6 +486,45 @@ pub fn insert_staff(conn: &mut DbConnection, s: NewStaff) -> QueryResult<StaffRo
     })
 }
 
+/// A staff account and its township.
+pub fn staff_row(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(StaffRow, i64)>> {
+    staff::table
+        .find(id)
+        .select((StaffRow::as_select(), staff::township_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn rename_staff(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<()> {
+    reference::changed(conn);
+    diesel::update(staff::table.find(id))
+        .set(staff::name.eq(name))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_staff_active(conn: &mut DbConnection, id: i64, active: bool) -> QueryResult<()> {
+    reference::changed(conn);
+    diesel::update(staff::table.find(id))
+        .set(staff::active.eq(active))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_staff_password(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(staff::table.find(id))
+        .set(staff::password_hash.eq(hash))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_roles(conn: &mut DbConnection, staff_id: i64) -> QueryResult<()> {
+    reference::changed(conn);
+    diesel::delete(role_bindings::table.filter(role_bindings::staff_id.eq(staff_id)))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn insert_role(
     conn: &mut DbConnection,
     staff_id: i64,

@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_shops)
         .service(create_shop)
+        .service(patch_shop)
         .service(list_goods)
         .service(create_goods)
         .service(patch_goods)
@@ -83,6 +84,33 @@ async fn create_shop(
         .run(move |conn| service::create_shop(conn, &c, &body.0, now))
         .await?;
     Ok(created(&shop))
+}
+
+/// Renames a shop or changes the villages it serves.
+#[utoipa::path(
+    tag = "shop",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id")),
+    request_body = PatchShop,
+    responses(
+        (status = 200, description = "The changed shop", body = ShopView),
+        (status = 403, description = "Only the township administrator manages shops"),
+        (status = 404, description = "No such shop in the township"),
+        (status = 422, description = "A field is invalid, e.g. `village_ids[0]`"),
+    )
+)]
+#[patch("/shops/{shop_id}")]
+async fn patch_shop(
+    state: web::Data<AppState>,
+    c: Caller,
+    id: web::Path<i64>,
+    body: ValidJson<PatchShop>,
+) -> Json<ShopView> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    json(&state.db, move |conn| {
+        service::update_shop(conn, &c, id, &body.0, now)
+    })
+    .await
 }
 
 /// The shop's goods with their stock.

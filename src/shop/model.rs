@@ -51,6 +51,20 @@ pub struct CreateShop {
     pub keeper: KeeperRequest,
 }
 
+/// What the township changes of a shop: its name, the villages it serves.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchShop {
+    #[validate(length(min = 1, max = 64, message = "请填写店名"))]
+    #[schema(example = "庆乐积分超市", min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::text::single_line"))]
+    pub name: Option<String>,
+    /// Every village the shop serves from now on; sales already made stay as they were.
+    #[validate(length(min = 1, max = 50, message = "至少服务一个村"))]
+    #[schema(min_items = 1, max_items = 50)]
+    pub village_ids: Option<Vec<i64>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShopView {
     pub id: i64,

@@ -132,22 +132,7 @@ pub fn create_shop(
     let p = &c.principal;
     authorize(p, Action::ManageShops, &Target::township(p.township_id))?;
     write_tx(conn, |conn| {
-        let mut errors = Vec::new();
-        for (index, village_id) in req.village_ids.iter().enumerate() {
-            let in_township = matches!(village_target(conn, *village_id), Ok(t) if t.township_id == p.township_id);
-            if !in_township {
-                errors.push(FieldError::new(
-                    format!("village_ids[{index}]"),
-                    "没有这个村",
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
-        let mut villages = req.village_ids.clone();
-        villages.sort_unstable();
-        villages.dedup();
+        let villages = township_villages(conn, p.township_id, &req.village_ids)?;
         let shop_id = open_shop(conn, p.township_id, req.name.trim(), &villages, now)?;
         let keeper = CreateStaff {
             username: req.keeper.username.clone(),
@@ -177,6 +162,71 @@ pub fn create_shop(
         let row = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
         shop_view(conn, row)
     })
+}
+
+/// The township renames a shop or changes the villages it serves. Sales already made
+/// stay in the books and settle as before; a village left out is not served from now on.
+pub fn update_shop(
+    conn: &mut DbConnection,
+    c: &Caller,
+    shop_id: i64,
+    req: &PatchShop,
+    now: DateTime<Utc>,
+) -> AppResult<ShopView> {
+    let p = &c.principal;
+    authorize(p, Action::ManageShops, &Target::township(p.township_id))?;
+    write_tx(conn, |conn| {
+        let (target, _) = shop_target(conn, shop_id)?;
+        if target.township_id != p.township_id {
+            return Err(AppError::NotFound);
+        }
+        let villages = match &req.village_ids {
+            Some(ids) => Some(township_villages(conn, p.township_id, ids)?),
+            None => None,
+        };
+        if let Some(name) = &req.name {
+            store::rename_shop(conn, shop_id, name.trim())?;
+        }
+        if let Some(villages) = &villages {
+            store::set_shop_villages(conn, shop_id, villages)?;
+        }
+        audit_shop(
+            conn,
+            c,
+            "shop_update",
+            ("shop", shop_id),
+            json!({"name": req.name.as_deref().map(str::trim), "villages": villages}),
+            now,
+        )?;
+        let row = store::shop(conn, shop_id)?.ok_or(AppError::NotFound)?;
+        shop_view(conn, row)
+    })
+}
+
+/// The villages asked for, each checked to be the township's, sorted and each once.
+fn township_villages(
+    conn: &mut DbConnection,
+    township_id: i64,
+    village_ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    let mut errors = Vec::new();
+    for (index, village_id) in village_ids.iter().enumerate() {
+        let in_township =
+            matches!(village_target(conn, *village_id), Ok(t) if t.township_id == township_id);
+        if !in_township {
+            errors.push(FieldError::new(
+                format!("village_ids[{index}]"),
+                "没有这个村",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut villages = village_ids.to_vec();
+    villages.sort_unstable();
+    villages.dedup();
+    Ok(villages)
 }
 
 /// The shop's name (for pages that already know the caller works there).

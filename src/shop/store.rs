@@ -1018,13 +1018,38 @@ pub fn insert_shop(
         ))
         .returning(shops::id)
         .get_result(conn)?;
+    serve_villages(conn, id, village_ids)?;
+    Ok(id)
+}
+
+pub fn rename_shop(conn: &mut DbConnection, shop_id: i64, name: &str) -> QueryResult<()> {
+    reference::changed(conn);
+    diesel::update(shops::table.find(shop_id))
+        .set(shops::name.eq(name))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The shop serves these villages from now on, and no others.
+pub fn set_shop_villages(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    village_ids: &[i64],
+) -> QueryResult<()> {
+    reference::changed(conn);
+    diesel::delete(shop_villages::table.filter(shop_villages::shop_id.eq(shop_id)))
+        .execute(conn)?;
+    serve_villages(conn, shop_id, village_ids)
+}
+
+fn serve_villages(conn: &mut DbConnection, shop_id: i64, village_ids: &[i64]) -> QueryResult<()> {
     for village_id in village_ids {
         diesel::insert_into(shop_villages::table)
             .values((
-                shop_villages::shop_id.eq(id),
+                shop_villages::shop_id.eq(shop_id),
                 shop_villages::village_id.eq(village_id),
             ))
             .execute(conn)?;
     }
-    Ok(id)
+    Ok(())
 }

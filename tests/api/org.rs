@@ -370,3 +370,147 @@ fn household_import_reads_xlsx() {
     );
     assert_eq!(found.body["items"][0]["phone"], "13800000030");
 }
+
+/// The roles a staff member has when they sign in now, as `/me` says: (role, scope).
+fn roles_on_sign_in(app: &TestApp, username: &str) -> Vec<(String, i64)> {
+    let me = app.get("/api/v1/me", Some(&app.token(username)));
+    me.body["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .map(|r| {
+            (
+                r["role"].as_str().unwrap().to_owned(),
+                r["scope_id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_township_renames_staff_gives_them_other_roles_and_disables_them() {
+    let app = TestApp::start();
+    let w = app.world();
+    let made = app.create_staff(&w.admin, "new-one", "committee", w.qingle);
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.id();
+    let path = format!("/api/v1/staff/{id}");
+    let kept = app.login("new-one", crate::support::PASSWORD).body["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+
+    // Moved to the other village's supervisory committee, under their full name.
+    let moved = app.patch(
+        &path,
+        Some(&w.admin),
+        json!({"name": "王新人", "roles": [{"role": "supervisor", "scope_id": w.liangui}]}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["name"], "王新人");
+    assert_eq!(
+        roles_on_sign_in(&app, "new-one"),
+        vec![("supervisor".to_owned(), w.liangui)]
+    );
+
+    // A scope that is not there changes nothing.
+    let bad = app.patch(
+        &path,
+        Some(&w.admin),
+        json!({"name": "改不了", "roles": [{"role": "committee", "scope_id": 9999}]}),
+    );
+    assert_eq!(
+        (bad.status, bad.fields()),
+        (422, vec!["roles[0].scope_id".to_owned()])
+    );
+    let listed = app.get("/api/v1/staff", Some(&w.admin));
+    assert!(listed.text.contains("王新人") && !listed.text.contains("改不了"));
+
+    // Disabled: no new sign-in, and the refresh token of the old one is dead.
+    let off = app.patch(&path, Some(&w.admin), json!({"active": false}));
+    assert_eq!(
+        (off.status, off.body["active"].as_bool()),
+        (200, Some(false))
+    );
+    assert_eq!(app.login("new-one", crate::support::PASSWORD).status, 401);
+    let refreshed = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": kept}));
+    assert_eq!(refreshed.status, 401, "{}", refreshed.text);
+    let on = app.patch(&path, Some(&w.admin), json!({"active": true}));
+    assert_eq!(on.status, 200, "{}", on.text);
+    assert_eq!(app.login("new-one", crate::support::PASSWORD).status, 200);
+
+    // Only the township's admin manages staff; there is no such account 9999.
+    let by_committee = app.patch(&path, Some(&w.committee), json!({"active": false}));
+    assert_eq!(by_committee.status, 403);
+    let nobody = app.patch(
+        "/api/v1/staff/9999",
+        Some(&w.admin),
+        json!({"active": false}),
+    );
+    assert_eq!(nobody.status, 404);
+}
+
+#[test]
+fn the_township_admin_cannot_lock_themselves_out() {
+    let app = TestApp::start();
+    let w = app.world();
+    let me = app.get("/api/v1/me", Some(&w.admin)).body["id"]
+        .as_i64()
+        .expect("the admin's id");
+    let path = format!("/api/v1/staff/{me}");
+    let off = app.patch(&path, Some(&w.admin), json!({"active": false}));
+    assert_eq!((off.status, off.fields()), (422, vec!["active".to_owned()]));
+    let demoted = app.patch(
+        &path,
+        Some(&w.admin),
+        json!({"roles": [{"role": "committee", "scope_id": w.qingle}]}),
+    );
+    assert_eq!(
+        (demoted.status, demoted.fields()),
+        (422, vec!["roles".to_owned()])
+    );
+    assert_eq!(app.get("/api/v1/staff", Some(&w.admin)).status, 200);
+}
+
+#[test]
+fn a_new_password_from_the_township_ends_the_old_one_and_its_sign_ins() {
+    let app = TestApp::start();
+    let w = app.world();
+    let id = app
+        .create_staff(&w.admin, "forgetful", "committee", w.qingle)
+        .id();
+    let old = app.login("forgetful", crate::support::PASSWORD);
+    let path = format!("/api/v1/staff/{id}/password");
+
+    let short = app.post(&path, Some(&w.admin), json!({"password": "short"}));
+    assert_eq!(
+        (short.status, short.fields()),
+        (422, vec!["password".to_owned()])
+    );
+    assert_eq!(app.login("forgetful", crate::support::PASSWORD).status, 200);
+
+    let by_committee = app.post(
+        &path,
+        Some(&w.committee),
+        json!({"password": "a-new-one-2026"}),
+    );
+    assert_eq!(by_committee.status, 403);
+    let reset = app.post(&path, Some(&w.admin), json!({"password": "a-new-one-2026"}));
+    assert_eq!(reset.status, 204, "{}", reset.text);
+    assert_eq!(app.login("forgetful", crate::support::PASSWORD).status, 401);
+    assert_eq!(app.login("forgetful", "a-new-one-2026").status, 200);
+    let refreshed = app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({"refresh_token": old.body["refresh_token"]}),
+    );
+    assert_eq!(refreshed.status, 401, "{}", refreshed.text);
+    assert!(
+        !app.get(
+            &format!("/api/v1/villages/{}/audit", w.qingle),
+            Some(&w.committee)
+        )
+        .text
+        .contains("a-new-one-2026")
+    );
+}

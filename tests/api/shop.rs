@@ -1333,3 +1333,48 @@ fn a_sheet_of_cards_prints_without_pins() {
     );
     assert_eq!(bad.fields(), vec!["cards[0].household_id"]);
 }
+
+#[test]
+fn the_township_renames_a_shop_and_changes_the_villages_it_serves() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let token = new_card(&app, &s, "2468");
+    let path = format!("/api/v1/shops/{}", s.id);
+
+    let bad = app.patch(&path, Some(&s.w.admin), json!({"village_ids": [9999]}));
+    assert_eq!(
+        (bad.status, bad.fields()),
+        (422, vec!["village_ids[0]".to_owned()])
+    );
+    let by_committee = app.patch(&path, Some(&s.w.committee), json!({"name": "别的名字"}));
+    assert_eq!(by_committee.status, 403);
+    assert_eq!(
+        card_redeem(&app, &s, &s.keeper, "before", &token, "2468", 1).status,
+        201
+    );
+
+    // From now on the shop serves 莲桂村 alone: a 庆乐村 card buys nothing here.
+    let moved = app.patch(
+        &path,
+        Some(&s.w.admin),
+        json!({"name": "莲桂积分超市", "village_ids": [s.w.liangui]}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_eq!(moved.body["village_ids"], json!([s.w.liangui]));
+    let refused = card_redeem(&app, &s, &s.keeper, "after", &token, "2468", 1);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused.text.contains("本店不为这个村兑换"),
+        "{}",
+        refused.text
+    );
+    let listed = app.get("/api/v1/shops", Some(&s.w.admin));
+    assert!(listed.text.contains("莲桂积分超市"), "{}", listed.text);
+
+    // The sale made before is still the shop's, to settle as ever.
+    let sales = app.get(
+        &format!("/api/v1/shops/{}/redemptions", s.id),
+        Some(&s.w.admin),
+    );
+    assert_eq!(sales.body["items"].as_array().map(Vec::len), Some(1));
+}
