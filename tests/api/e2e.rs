@@ -983,3 +983,114 @@ fn the_township_reads_its_figures_at_the_desk_and_a_committee_its_own() {
     assert!(own.contains("庆乐村") && !own.contains("联桂村"), "{own}");
     assert!(browser.text(&committee, "h1").contains("本村积分统计"));
 }
+
+/// Picks the option of a `<select>` whose words contain `words`, as a person would.
+fn choose(browser: &mut Browser, tab: &Tab, select: &str, words: &str) {
+    let (select, words) = (
+        serde_json::to_string(select).unwrap(),
+        serde_json::to_string(words).unwrap(),
+    );
+    let picked = browser.eval(
+        tab,
+        &format!(
+            "(() => {{ const s = document.querySelector({select});
+                const o = [...s.options].find(o => o.text.includes({words}));
+                if (!o) return false; s.value = o.value; return true; }})()"
+        ),
+    );
+    assert_eq!(picked, true, "no option {words} in {select}");
+}
+
+#[test]
+fn the_township_opens_a_village_serves_it_from_a_shop_and_gives_it_staff_at_the_desk() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(&mut browser, &tab, &app, "/admin/villages", "admin");
+
+    // A new village.
+    fill(
+        &mut browser,
+        &tab,
+        "#new-village input[name=name]",
+        "新华村",
+    );
+    fill(
+        &mut browser,
+        &tab,
+        "#new-village input[name=code]",
+        "xinhua",
+    );
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#new-village button"));
+    let villages = browser.text(&tab, "#villages");
+    assert!(
+        villages.contains("新华村") && villages.contains("xinhua"),
+        "{villages}"
+    );
+    browser.screenshot(&tab, "township-villages");
+
+    // The shop of 庆乐村 serves 联桂村 too, and its keeper gets a new password.
+    browser.open(&tab, &app.url("/admin/shops"));
+    let shop = format!("article[data-shop='{}']", s.id);
+    browser.tap(&tab, &format!("{shop} input[value='{}']", s.w.liangui));
+    browser.after_navigation(&tab, |b| b.tap(&tab, &format!("{shop} .shop-edit button")));
+    let served = browser.text(&tab, &shop);
+    assert!(served.contains("服务：庆乐村、联桂村"), "{served}");
+    fill(
+        &mut browser,
+        &tab,
+        &format!("{shop} .keeper input[name=password]"),
+        "keeper-new-2026",
+    );
+    browser.tap(&tab, &format!("{shop} .keeper button"));
+    browser.wait_for(
+        &tab,
+        &format!("document.querySelector(\"{shop} .keeper .message.ok\")"),
+    );
+    assert!(
+        browser
+            .text(&tab, &format!("{shop} .keeper"))
+            .contains("已设好新密码")
+    );
+    assert_eq!(app.login("qingle-shop", "keeper-new-2026").status, 200);
+    browser.screenshot(&tab, "township-shops");
+
+    // A committee member for the new village, then a second role, then disabled.
+    browser.open(&tab, &app.url("/admin/staff"));
+    fill(&mut browser, &tab, "#new-staff input[name=name]", "李新华");
+    fill(
+        &mut browser,
+        &tab,
+        "#new-staff input[name=username]",
+        "xinhua-li",
+    );
+    fill(
+        &mut browser,
+        &tab,
+        "#new-staff input[name=password]",
+        "xinhua-2026",
+    );
+    choose(&mut browser, &tab, "#new-staff select", "村委 · 新华村");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#new-staff button"));
+    assert!(browser.text(&tab, "#roles").contains("村委（新华村）"));
+    choose(&mut browser, &tab, "#add-role select", "监督委员 · 联桂村");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#add-role button"));
+    let roles = browser.text(&tab, "#roles");
+    assert!(
+        roles.contains("村委（新华村）") && roles.contains("监督委员（联桂村）"),
+        "{roles}"
+    );
+    browser.screenshot(&tab, "township-staff-member");
+    agree_to_confirmations(&mut browser, &tab);
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#disable button"));
+    assert!(browser.text(&tab, "h1").contains("已停用"));
+    assert_eq!(app.login("xinhua-li", "xinhua-2026").status, 401);
+    browser.open(&tab, &app.url("/admin/staff"));
+    let listed = browser.text(&tab, "#staff");
+    assert!(
+        listed.contains("李新华") && listed.contains("已停用"),
+        "{listed}"
+    );
+    browser.screenshot(&tab, "township-staff");
+}

@@ -7,6 +7,7 @@ mod awards;
 mod books;
 mod checklist;
 mod honour;
+mod organisation;
 mod people;
 mod propose;
 mod review;
@@ -44,7 +45,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(audit::page)
         .service(books::ledger)
         .service(books::settlements)
-        .service(township::page);
+        .service(township::page)
+        .service(organisation::villages_page)
+        .service(organisation::shops_page)
+        .service(organisation::staff_page)
+        .service(organisation::staff_member_page);
 }
 
 /// Who is at the desk, for which village, and which tabs they see.
@@ -61,6 +66,14 @@ pub struct Nav {
     pub leader: bool,
     pub tab: &'static str,
     pub staff_name: String,
+}
+
+impl Nav {
+    /// Whether the page is about one village, so that the picker of villages shows: the
+    /// township's statistics and its own pages are about all of them.
+    pub fn picks_village(&self) -> bool {
+        !matches!(self.tab, "township" | "villages" | "shops" | "staff")
+    }
 }
 
 pub struct Desk {

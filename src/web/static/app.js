@@ -65,7 +65,18 @@
       if (type === "list") value = value.split(/[、,，\s]+/).filter(Boolean);
       into[key] = value;
     });
-    return body;
+    return listed(body);
+  }
+
+  /* `roles.0`, `roles.1` put values into body.roles as a list, in that order. */
+  function listed(value) {
+    if (!value || typeof value !== "object" || Array.isArray(value)) return value;
+    var keys = Object.keys(value);
+    keys.forEach(function (k) { value[k] = listed(value[k]); });
+    if (keys.length && keys.every(function (k) { return /^\d+$/.test(k); })) {
+      return keys.sort(function (a, b) { return a - b; }).map(function (k) { return value[k]; });
+    }
+    return value;
   }
 
   function say(form, text, good) {
