@@ -77,6 +77,81 @@ impl Amount {
     pub fn is_negative(self) -> bool {
         self.0 < 0
     }
+
+    /// The amount as yuan in Chinese capitals (大写金额), as a statement a treasurer
+    /// signs writes it: 1250.05 → 壹仟贰佰伍拾元零伍分, 30 → 叁拾元整.
+    pub fn yuan_in_capitals(self) -> String {
+        let minor = self.0.unsigned_abs();
+        let (yuan, jiao, fen) = (
+            minor / 100,
+            (minor / 10 % 10) as usize,
+            (minor % 10) as usize,
+        );
+        let mut text = String::from(if self.0 < 0 { "负" } else { "" });
+        text.push_str(&whole_in_capitals(yuan));
+        if yuan > 0 {
+            text.push('元');
+        }
+        match (jiao, fen) {
+            (0, 0) if yuan == 0 => text.push_str("零元整"),
+            (0, 0) => text.push('整'),
+            _ => {
+                if jiao > 0 {
+                    text.push(CAPITAL_DIGITS[jiao]);
+                    text.push('角');
+                } else if yuan > 0 {
+                    text.push('零');
+                }
+                if fen > 0 {
+                    text.push(CAPITAL_DIGITS[fen]);
+                    text.push('分');
+                }
+            }
+        }
+        text
+    }
+}
+
+const CAPITAL_DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+
+/// 10,005 → 壹万零伍: sections of four digits (万, 亿, 万亿), a zero said once where
+/// digits are skipped, never at a section's end.
+fn whole_in_capitals(mut n: u64) -> String {
+    const PLACES: [&str; 4] = ["", "拾", "佰", "仟"];
+    const SECTIONS: [&str; 5] = ["", "万", "亿", "万亿", "亿亿"];
+    let mut sections = Vec::new();
+    while n > 0 {
+        sections.push((n % 10_000) as usize);
+        n /= 10_000;
+    }
+    let mut text = String::new();
+    let mut skipped = false;
+    for (index, &section) in sections.iter().enumerate().rev() {
+        if section == 0 {
+            skipped = !text.is_empty();
+            continue;
+        }
+        if skipped || (!text.is_empty() && section < 1000) {
+            text.push('零');
+        }
+        let mut zero = false;
+        for place in (0..4).rev() {
+            let digit = section / 10usize.pow(place as u32) % 10;
+            if digit == 0 {
+                zero = zero || section / 10usize.pow(place as u32) > 0;
+                continue;
+            }
+            if zero {
+                text.push('零');
+                zero = false;
+            }
+            text.push(CAPITAL_DIGITS[digit]);
+            text.push_str(PLACES[place]);
+        }
+        text.push_str(SECTIONS[index]);
+        skipped = false;
+    }
+    text
 }
 
 impl fmt::Display for Amount {
@@ -146,6 +221,34 @@ mod tests {
             Amount::parse("1000000000000000"),
             Err(AmountError::OutOfRange)
         );
+    }
+
+    #[test]
+    fn yuan_are_written_in_capitals_as_a_treasurer_writes_them() {
+        for (yuan, words) in [
+            ("0", "零元整"),
+            ("30", "叁拾元整"),
+            ("10", "壹拾元整"),
+            ("1250", "壹仟贰佰伍拾元整"),
+            ("1250.05", "壹仟贰佰伍拾元零伍分"),
+            ("0.5", "伍角"),
+            ("0.07", "柒分"),
+            ("10.3", "壹拾元叁角"),
+            ("3.07", "叁元零柒分"),
+            ("1010", "壹仟零壹拾元整"),
+            ("10005", "壹万零伍元整"),
+            ("101000", "壹拾万壹仟元整"),
+            ("1000100", "壹佰万零壹佰元整"),
+            ("100010000", "壹亿零壹万元整"),
+            ("100000000", "壹亿元整"),
+            ("-30", "负叁拾元整"),
+        ] {
+            assert_eq!(
+                Amount::parse(yuan).unwrap().yuan_in_capitals(),
+                words,
+                "{yuan}"
+            );
+        }
     }
 
     #[test]
