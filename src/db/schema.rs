@@ -469,6 +469,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     redemptions,
+    redemption_lines,
     redemption_voids,
     settlement_lines,
     settlements
@@ -558,3 +559,13 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(door_plates, households);
+
+diesel::table! {
+    settlement_villages (settlement_id, village_id) {
+        settlement_id -> BigInt,
+        village_id -> BigInt,
+        seq -> BigInt,
+        hash -> Text,
+        funding -> Text,
+    }
+}

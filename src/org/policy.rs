@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::amount::Amount;
+use crate::db::TextState;
 use crate::error::{AppError, FieldError};
 
 /// No village pays more than this per point: it bounds every settlement sum.
@@ -19,6 +20,37 @@ pub const MAX_STARS: usize = 10;
 pub enum Expiry {
     None,
     Annual { month: u32, day: u32 },
+}
+
+crate::text_state! {
+    /// Who pays the shops for a village's points.
+    pub enum FundingSource {
+        /// 集体经济: the village collective's own income.
+        Collective = "collective",
+        /// 财政奖补: the township's or county's subsidy.
+        Fiscal = "fiscal",
+        /// 社会捐赠: donations.
+        Donation = "donation",
+    }
+}
+
+impl FundingSource {
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Collective => "集体经济",
+            Self::Fiscal => "财政奖补",
+            Self::Donation => "社会捐赠",
+        }
+    }
+}
+
+/// A source's part of what the village pays, in whole percent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundingShare {
+    pub source: FundingSource,
+    #[schema(minimum = 0, maximum = 100, example = 60)]
+    pub percent: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -51,6 +83,9 @@ pub struct VillagePolicy {
     pub card_daily_cap: Amount,
     /// Honour needed for 1, 2, … N stars (1 to 10 levels), ascending.
     pub star_thresholds: Vec<Amount>,
+    /// Where the money for the shops comes from (集体经济, 财政奖补, 社会捐赠): each
+    /// source once, the shares summing to 100; empty when the village has not said.
+    pub funding: Vec<FundingShare>,
 }
 
 impl Default for VillagePolicy {
@@ -68,6 +103,7 @@ impl Default for VillagePolicy {
             void_window_minutes: 10,
             card_daily_cap: Amount::from_minor(20_000),
             star_thresholds: stars.iter().map(|s| Amount::from_minor(s * 100)).collect(),
+            funding: Vec::new(),
         }
     }
 }
@@ -95,6 +131,9 @@ pub struct PolicyPatch {
     pub card_daily_cap: Option<Amount>,
 
     pub star_thresholds: Option<Vec<Amount>>,
+    /// Shares of 0 are left out.
+    #[schema(max_items = 3)]
+    pub funding: Option<Vec<FundingShare>>,
 }
 
 impl VillagePolicy {
@@ -117,6 +156,9 @@ impl VillagePolicy {
             card_daily_cap,
             star_thresholds
         );
+        if let Some(funding) = &patch.funding {
+            next.funding = funding.iter().copied().filter(|s| s.percent > 0).collect();
+        }
         let errors = next.problems(prefix);
         if errors.is_empty() {
             Ok(next)
@@ -155,7 +197,21 @@ impl VillagePolicy {
                 "须为从小到大的正数，1 到 10 级",
             ));
         }
+        if !self.funding_adds_up() {
+            errors.push(FieldError::new(
+                field("funding"),
+                "每种资金来源只填一次，比例加起来要等于 100%",
+            ));
+        }
         errors
+    }
+
+    fn funding_adds_up(&self) -> bool {
+        let once = <FundingSource as TextState>::ALL
+            .iter()
+            .all(|source| self.funding.iter().filter(|s| s.source == *source).count() <= 1);
+        let total: u32 = self.funding.iter().map(|s| s.percent.min(101)).sum();
+        once && (self.funding.is_empty() || total == 100)
     }
 
     /// Notes when `expiry` changed from `before`'s.
@@ -213,6 +269,48 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["policy.expiry", "policy.star_thresholds"]);
+    }
+
+    #[test]
+    fn funding_shares_add_up_to_a_hundred_and_zeros_are_left_out() {
+        let patch = |funding: serde_json::Value| -> PolicyPatch {
+            serde_json::from_value(serde_json::json!({ "funding": funding })).unwrap()
+        };
+        let split = VillagePolicy::default()
+            .patched(
+                &patch(serde_json::json!([
+                    {"source": "collective", "percent": 60},
+                    {"source": "fiscal", "percent": 40},
+                    {"source": "donation", "percent": 0}
+                ])),
+                "policy",
+            )
+            .unwrap();
+        assert_eq!(
+            split.funding,
+            [
+                FundingShare {
+                    source: FundingSource::Collective,
+                    percent: 60
+                },
+                FundingShare {
+                    source: FundingSource::Fiscal,
+                    percent: 40
+                }
+            ]
+        );
+        for bad in [
+            serde_json::json!([{"source": "collective", "percent": 60}]),
+            serde_json::json!([{"source": "fiscal", "percent": 50}, {"source": "fiscal", "percent": 50}]),
+        ] {
+            assert!(
+                VillagePolicy::default()
+                    .patched(&patch(bad), "policy")
+                    .is_err()
+            );
+        }
+        assert!(VillagePolicy::default().funding.is_empty());
+        crate::db::assert_names_round_trip::<FundingSource>();
     }
 
     #[test]

@@ -410,6 +410,39 @@ pub struct SettlementView {
     pub paid_on: Option<chrono::NaiveDate>,
     pub reference: Option<String>,
     pub lines: Vec<SettlementLineView>,
+    /// What went home over the counter, by goods, net of the voids on the statement.
+    pub goods: Vec<SettlementGoodsView>,
+    /// What the statement recorded of each of its villages when it was approved (none
+    /// for a draft): where the village's chain stood, who was paying for its points.
+    pub at_approval: Vec<ApprovedVillageView>,
+}
+
+/// One kind of goods on a statement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementGoodsView {
+    pub goods_id: i64,
+    #[schema(example = "食用油")]
+    pub name: String,
+    #[schema(example = "瓶")]
+    pub unit: String,
+    pub quantity: i64,
+    /// The points paid for them.
+    #[schema(example = "300.00")]
+    pub points: Amount,
+    /// Their cost price in yuan, as the shop priced them when sold.
+    #[schema(example = "250.00")]
+    pub cost_yuan: Amount,
+}
+
+/// A village as a statement recorded it at approval.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovedVillageView {
+    pub village_id: i64,
+    /// The village's chain head then.
+    pub seq: i64,
+    pub hash: String,
+    /// The village policy's `funding` then (empty when it had not said).
+    pub funding: Vec<crate::org::policy::FundingShare>,
 }
 
 #[derive(Debug, Default, Deserialize, Validate, utoipa::IntoParams)]

@@ -7,7 +7,8 @@ use rust_decimal::RoundingStrategy;
 use serde_json::json;
 
 use super::model::{
-    CreateSettlement, LineKind, PayRequest, SettlementLineView, SettlementStatus, SettlementView,
+    ApprovedVillageView, CreateSettlement, LineKind, PayRequest, SettlementGoodsView,
+    SettlementLineView, SettlementStatus, SettlementView,
 };
 use super::store::{self, SettlementRow};
 use crate::amount::Amount;
@@ -84,7 +85,55 @@ fn view(conn: &mut DbConnection, row: SettlementRow) -> AppResult<SettlementView
         paid_on: row.paid_on,
         reference: row.reference,
         lines,
+        goods: goods_of(conn, row.id)?,
+        at_approval: store::approved_villages(conn, row.id)?
+            .into_iter()
+            .map(approved_view)
+            .collect::<AppResult<_>>()?,
     })
+}
+
+fn approved_view(v: store::ApprovedVillage) -> AppResult<ApprovedVillageView> {
+    Ok(ApprovedVillageView {
+        village_id: v.village_id,
+        seq: v.seq,
+        hash: v.hash,
+        funding: serde_json::from_str(&v.funding).map_err(AppError::internal)?,
+    })
+}
+
+/// The statement's goods, summed by goods; a void line's goods count back.
+fn goods_of(conn: &mut DbConnection, id: i64) -> AppResult<Vec<SettlementGoodsView>> {
+    let mut goods: Vec<SettlementGoodsView> = Vec::new();
+    for line in store::statement_goods(conn, id)? {
+        let sign = if line.void { -1 } else { 1 };
+        let quantity = sign * i64::from(line.quantity);
+        let points = quantity
+            .checked_mul(line.points_price)
+            .ok_or_else(too_large)?;
+        let cost = quantity.checked_mul(line.cost_yuan).ok_or_else(too_large)?;
+        match goods.last_mut() {
+            Some(same) if same.goods_id == line.goods_id => {
+                same.quantity += quantity;
+                same.points = add(same.points, points)?;
+                same.cost_yuan = add(same.cost_yuan, cost)?;
+            }
+            _ => goods.push(SettlementGoodsView {
+                goods_id: line.goods_id,
+                name: line.name,
+                unit: line.unit,
+                quantity,
+                points: Amount::from_minor(points),
+                cost_yuan: Amount::from_minor(cost),
+            }),
+        }
+    }
+    goods.retain(|g| g.quantity != 0);
+    Ok(goods)
+}
+
+fn add(sum: Amount, hundredths: i64) -> AppResult<Amount> {
+    Ok(Amount::from_minor(checked_sum([sum.minor(), hundredths])?))
 }
 
 /// A period of whole past days: today's redemptions may still be voided at the counter.
@@ -327,6 +376,7 @@ pub fn approve(
         )? {
             return Err(AppError::InvalidState("只有草稿可以审批。".into()));
         }
+        record_villages(conn, id)?;
         record(
             conn,
             c,
@@ -337,6 +387,27 @@ pub fn approve(
         )?;
         get(conn, &c.principal, id)
     })
+}
+
+/// Writes down, for every village on the statement, where its chain stands now and who
+/// pays for its points: what the signed statement will show, whatever changes later.
+fn record_villages(tx: &mut Tx<'_>, id: i64) -> AppResult<()> {
+    let villages: std::collections::BTreeSet<i64> = store::settlement_lines(tx, id)?
+        .into_iter()
+        .map(|l| l.village_id)
+        .collect();
+    let mut approved = Vec::new();
+    for village_id in villages {
+        let head = crate::ledger::service::head(tx, village_id)?;
+        let funding = village_policy(tx, village_id)?.funding;
+        approved.push(store::ApprovedVillage {
+            village_id,
+            seq: head.seq,
+            hash: head.hash,
+            funding: serde_json::to_string(&funding).map_err(AppError::internal)?,
+        });
+    }
+    Ok(store::insert_approved_villages(tx, id, &approved)?)
 }
 
 /// Marks an approved statement paid and moves its points, per village, from the shop's

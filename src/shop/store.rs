@@ -788,6 +788,99 @@ pub fn settlement_lines(
         .load(conn)
 }
 
+/// A goods line of a redemption on a statement; on a void line its goods go back.
+#[derive(Queryable)]
+pub struct StatementGoods {
+    pub void: bool,
+    pub goods_id: i64,
+    pub name: String,
+    pub unit: String,
+    pub quantity: i32,
+    pub points_price: i64,
+    pub cost_yuan: i64,
+}
+
+/// The goods of a statement's lines, by goods.
+pub fn statement_goods(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+) -> QueryResult<Vec<StatementGoods>> {
+    use crate::db::schema::settlement_lines;
+    settlement_lines::table
+        .inner_join(
+            redemption_lines::table
+                .on(redemption_lines::redemption_id.eq(settlement_lines::redemption_id)),
+        )
+        .filter(settlement_lines::settlement_id.eq(settlement_id))
+        .order((redemption_lines::goods_id, redemption_lines::id))
+        .select((
+            settlement_lines::void_id.is_not_null(),
+            redemption_lines::goods_id,
+            redemption_lines::name,
+            redemption_lines::unit,
+            redemption_lines::quantity,
+            redemption_lines::points_price,
+            redemption_lines::cost_yuan,
+        ))
+        .load(conn)
+}
+
+/// What the statement records of a village at approval.
+pub struct ApprovedVillage {
+    pub village_id: i64,
+    pub seq: i64,
+    pub hash: String,
+    /// The policy's `funding` as JSON.
+    pub funding: String,
+}
+
+pub fn insert_approved_villages(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+    villages: &[ApprovedVillage],
+) -> QueryResult<()> {
+    use crate::db::schema::settlement_villages;
+    for v in villages {
+        diesel::insert_into(settlement_villages::table)
+            .values((
+                settlement_villages::settlement_id.eq(settlement_id),
+                settlement_villages::village_id.eq(v.village_id),
+                settlement_villages::seq.eq(v.seq),
+                settlement_villages::hash.eq(&v.hash),
+                settlement_villages::funding.eq(&v.funding),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The villages as the statement recorded them at approval, by village.
+pub fn approved_villages(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+) -> QueryResult<Vec<ApprovedVillage>> {
+    use crate::db::schema::settlement_villages;
+    let rows: Vec<(i64, i64, String, String)> = settlement_villages::table
+        .filter(settlement_villages::settlement_id.eq(settlement_id))
+        .order(settlement_villages::village_id)
+        .select((
+            settlement_villages::village_id,
+            settlement_villages::seq,
+            settlement_villages::hash,
+            settlement_villages::funding,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(village_id, seq, hash, funding)| ApprovedVillage {
+            village_id,
+            seq,
+            hash,
+            funding,
+        })
+        .collect())
+}
+
 /// What a shop's receivable in a village must be, from the shop's own tables: its
 /// redemptions not on a paid statement, less its voids that no paid statement carries
 /// yet, per shop (hundredths).

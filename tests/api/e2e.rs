@@ -396,6 +396,13 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
         serde_json::json!({"code": code.body["code"], "lines": [{"goods_id": s.oil, "quantity": 1}]}),
     );
     assert_eq!(redeemed.status, 201, "{}", redeemed.text);
+    // The village collective pays for its points.
+    let funded = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        serde_json::json!({"policy": {"funding": [{"source": "collective", "percent": 100}]}}),
+    );
+    assert_eq!(funded.status, 200, "{}", funded.text);
     // A claim on notice with an objection.
     let patch = app.patch(
         &format!("/api/v1/villages/{}", s.w.qingle),
@@ -484,6 +491,25 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
     });
     assert!(browser.text(&township, "table.list").contains("已付款"));
     browser.screenshot(&township, "desk-settlements");
+
+    // The statement the treasurer signs: goods, the sum in capitals, the chain head at
+    // approval, the payment's reference and three lines to sign.
+    browser.after_navigation(&township, |b| b.tap(&township, "a[href$='/print']"));
+    let sheet = browser.text(&township, ".statement-sheet");
+    for words in [
+        "庆乐积分超市",
+        "食用油",
+        "叁拾元整",
+        "转账-20261128-01",
+        "第 ",
+        "集体经济 100%（30.00 元）",
+        "店主（签字）",
+        "村委（签字盖章）",
+        "乡镇（签字盖章）",
+    ] {
+        assert!(sheet.contains(words), "{words} not in {sheet}");
+    }
+    browser.screenshot(&township, "settlement-statement");
 }
 
 fn tap_pin(browser: &mut Browser, tab: &Tab, pin: &str) {
@@ -614,6 +640,19 @@ fn the_committee_changes_the_village_rules_at_the_desk() {
         "0.50",
     );
     browser.tap(&tab, "input[name='policy.allow_self_report']");
+    // The collective pays 70 %, the township's subsidy 30 %.
+    fill(
+        &mut browser,
+        &tab,
+        "input[name='policy.funding.0.percent']",
+        "70",
+    );
+    fill(
+        &mut browser,
+        &tab,
+        "input[name='policy.funding.1.percent']",
+        "30",
+    );
     browser.after_navigation(&tab, |b| b.tap(&tab, "form button[type=submit]"));
     assert!(browser.text(&tab, "main").contains("已保存"));
     let village = app.get(
@@ -621,6 +660,12 @@ fn the_committee_changes_the_village_rules_at_the_desk() {
         Some(&w.committee),
     );
     let policy = &village.body["policy"];
+    assert_eq!(
+        policy["funding"],
+        serde_json::json!([{"source": "collective", "percent": 70},
+                           {"source": "fiscal", "percent": 30}]),
+        "{policy}"
+    );
     assert_eq!(
         (
             &policy["notice_days"],

@@ -40,6 +40,30 @@ fn villages_have_the_default_policy_and_patches_change_only_named_fields() {
 }
 
 #[test]
+fn funding_shares_must_add_up_to_a_hundred() {
+    let app = TestApp::start();
+    let w = app.world();
+    let path = format!("/api/v1/villages/{}", w.qingle);
+    let short = app.patch(
+        &path,
+        Some(&w.committee),
+        json!({"policy": {"funding": [{"source": "collective", "percent": 60}]}}),
+    );
+    assert_eq!(
+        (short.status, short.fields()),
+        (422, vec!["policy.funding".to_owned()])
+    );
+    let unknown = app.patch(
+        &path,
+        Some(&w.committee),
+        json!({"policy": {"funding": [{"source": "lottery", "percent": 100}]}}),
+    );
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+    let village = app.get(&path, Some(&w.committee));
+    assert_eq!(village.body["policy"]["funding"], json!([]));
+}
+
+#[test]
 fn policy_out_of_range_names_the_field_and_changes_nothing() {
     let app = TestApp::start();
     let w = app.world();

@@ -57,7 +57,8 @@ fn select_every_column(conn: &mut DbConnection) {
         readiness,
         sign_in_counters,
         expiry_runs,
-        door_plates
+        door_plates,
+        settlement_villages
     );
 }
 

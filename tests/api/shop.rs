@@ -680,6 +680,23 @@ fn statements_net_voids_and_never_change_after_approval() {
         (draft.body["points"].as_str(), draft.body["yuan"].as_str()),
         (Some("40.00"), Some("20.00"))
     );
+    // What went home: four bags of rice (the voided two are not on it), at cost 25.00.
+    assert_eq!(
+        draft.body["goods"],
+        json!([{"goods_id": s.rice, "name": "大米", "unit": "袋", "quantity": 4,
+                "points": "40.00", "cost_yuan": "100.00"}]),
+        "{}",
+        draft.text
+    );
+    assert_eq!(draft.body["at_approval"], json!([]));
+    // Who pays for 庆乐村's points when the statement is approved.
+    let funded = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"funding": [{"source": "collective", "percent": 60},
+                                      {"source": "fiscal", "percent": 40}]}}),
+    );
+    assert_eq!(funded.status, 200, "{}", funded.text);
     let id = draft.id();
 
     let pay_early = app.post(
@@ -694,6 +711,24 @@ fn statements_net_voids_and_never_change_after_approval() {
         json!({}),
     );
     assert_eq!(approved.body["status"], "approved");
+    // Where the village's chain stood and who paid, at approval, stay on the statement
+    // whatever the village changes later.
+    let head = app.get("/api/v1/villages/qingle/ledger/head", None);
+    let at_approval = json!([{"village_id": s.w.qingle, "seq": head.body["seq"],
+        "hash": head.body["hash"],
+        "funding": [{"source": "collective", "percent": 60}, {"source": "fiscal", "percent": 40}]}]);
+    assert_eq!(
+        approved.body["at_approval"], at_approval,
+        "{}",
+        approved.text
+    );
+    app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"funding": [{"source": "donation", "percent": 100}]}}),
+    );
+    let kept = app.get(&format!("/api/v1/settlements/{id}"), Some(&s.w.admin));
+    assert_eq!(kept.body["at_approval"], at_approval, "{}", kept.text);
     assert_eq!(
         app.post(
             &format!("/api/v1/settlements/{id}/approve"),
@@ -936,6 +971,14 @@ fn a_redemption_on_a_statement_is_the_committees_to_void_and_never_paid_for_twic
             next.body["points"].as_str()
         ),
         (Some(1), Some("-20.00")),
+        "{}",
+        next.text
+    );
+    // Its goods come back on the statement: two bags of rice the shop is not paid for.
+    assert_eq!(
+        next.body["goods"],
+        json!([{"goods_id": s.rice, "name": "大米", "unit": "袋", "quantity": -2,
+                "points": "-20.00", "cost_yuan": "-50.00"}]),
         "{}",
         next.text
     );

@@ -5,10 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
 use super::{Nav, render, when};
+use crate::amount::Amount;
 use crate::auth::RoleName;
 use crate::clock::shanghai_today;
 use crate::ledger::verify::VerifyReport;
 use crate::ledger::views::TransactionView;
+use crate::org::policy::FundingShare;
 use crate::paging::PageQuery;
 use crate::shop::model::{SettlementStatus, SettlementView};
 use crate::state::AppState;
@@ -164,4 +166,141 @@ async fn settlements(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         },
     )
     .await
+}
+
+/// One village's part of a statement.
+struct VillagePart {
+    name: String,
+    receipts: usize,
+    points: Amount,
+    yuan: Amount,
+    /// `第 N 笔 <hash>` at approval; empty for a draft.
+    head: String,
+    /// Who pays for it, as recorded at approval: "集体经济 60%（18.00 元）、…".
+    funding: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk/statement.html", config = "src/web/askama.toml")]
+struct StatementPrint {
+    chrome: Chrome,
+    township: String,
+    shop: String,
+    statement: SettlementView,
+    villages: Vec<VillagePart>,
+    yuan_in_capitals: String,
+    cost_total: Amount,
+    printed_at: String,
+}
+
+/// The statement as the treasurer signs it: A4, its goods and villages, the total in
+/// figures and in capitals, where the villages' chains stood at approval, and lines for
+/// the shopkeeper, the committee and the township to sign.
+#[get("/admin/settlements/{settlement_id}/print")]
+async fn statement_print(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> HttpResponse {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    render(
+        &req,
+        &state,
+        "settlements",
+        move |conn, p, _| {
+            let statement = crate::shop::settlement::get(conn, p, id)?;
+            let shop = crate::shop::service::shop_name(conn, statement.shop_id)?;
+            let township = crate::org::service::township_name(conn, p.township_id)?;
+            let mut villages = Vec::new();
+            for village_id in statement_villages(&statement) {
+                let (_, name) = crate::org::service::village_summary(conn, village_id)?;
+                villages.push(village_part(&statement, village_id, name));
+            }
+            Ok((township, shop, statement, villages))
+        },
+        move |chrome, _, (township, shop, statement, villages)| StatementPrint {
+            chrome,
+            township,
+            shop,
+            yuan_in_capitals: statement.yuan.yuan_in_capitals(),
+            cost_total: Amount::from_minor(
+                statement
+                    .goods
+                    .iter()
+                    .map(|g| g.cost_yuan.minor())
+                    .fold(0i64, i64::saturating_add),
+            ),
+            statement,
+            villages,
+            printed_at: when(now),
+        },
+    )
+    .await
+}
+
+fn statement_villages(statement: &SettlementView) -> std::collections::BTreeSet<i64> {
+    statement.lines.iter().map(|l| l.village_id).collect()
+}
+
+fn village_part(statement: &SettlementView, village_id: i64, name: String) -> VillagePart {
+    let lines = statement
+        .lines
+        .iter()
+        .filter(|l| l.village_id == village_id);
+    let sum = |f: fn(&crate::shop::model::SettlementLineView) -> Amount| {
+        Amount::from_minor(
+            lines
+                .clone()
+                .map(|l| f(l).minor())
+                .fold(0i64, i64::saturating_add),
+        )
+    };
+    let approved = statement
+        .at_approval
+        .iter()
+        .find(|v| v.village_id == village_id);
+    let yuan = sum(|l| l.yuan);
+    VillagePart {
+        head: approved
+            .map(|v| crate::reports::exports::head_text(v.seq, &v.hash))
+            .unwrap_or_default(),
+        funding: approved
+            .map(|v| funding_words(&v.funding, yuan))
+            .unwrap_or_default(),
+        receipts: lines
+            .clone()
+            .filter(|l| l.kind == crate::shop::model::LineKind::Redemption)
+            .count(),
+        points: sum(|l| l.points),
+        yuan,
+        name,
+    }
+}
+
+/// The village's yuan split by its funding shares, to the fen; the last share takes
+/// what rounding leaves, so the parts add up to the whole.
+fn funding_words(shares: &[FundingShare], yuan: Amount) -> String {
+    if shares.is_empty() {
+        return "未填写".to_owned();
+    }
+    let mut left = yuan.minor();
+    let parts: Vec<String> = shares
+        .iter()
+        .enumerate()
+        .map(|(index, share)| {
+            let part = if index + 1 == shares.len() {
+                left
+            } else {
+                yuan.minor().saturating_mul(i64::from(share.percent)) / 100
+            };
+            left -= part;
+            format!(
+                "{} {}%（{} 元）",
+                share.source.words(),
+                share.percent,
+                Amount::from_minor(part)
+            )
+        })
+        .collect();
+    parts.join("、")
 }

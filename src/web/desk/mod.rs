@@ -45,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(audit::page)
         .service(books::ledger)
         .service(books::settlements)
+        .service(books::statement_print)
         .service(township::page)
         .service(organisation::villages_page)
         .service(organisation::shops_page)

@@ -5,9 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
 use super::{Nav, render};
+use crate::db::TextState;
 use crate::error::AppError;
 use crate::expiry::model::{VillageExpiryView, day_label};
-use crate::org::policy::{Expiry, VillagePolicy};
+use crate::org::policy::{Expiry, FundingSource, VillagePolicy};
 use crate::state::AppState;
 use crate::web::page::Chrome;
 
@@ -23,6 +24,8 @@ struct SettingsPage {
     expiry_date: Option<(u32, u32)>,
     /// What the next 清零 would take now, for those who may see the books.
     forecast: Option<Forecast>,
+    /// Each funding source as the form shows it: (words, name, percent).
+    funding: Vec<(&'static str, &'static str, u32)>,
     saved: bool,
 }
 
@@ -39,6 +42,21 @@ fn forecast(v: VillageExpiryView) -> Option<Forecast> {
         households: v.households,
         points: v.points.to_string(),
     })
+}
+
+/// Every source, with the village's share of it (0 where it pays nothing).
+fn funding_fields(policy: &VillagePolicy) -> Vec<(&'static str, &'static str, u32)> {
+    <FundingSource as TextState>::ALL
+        .iter()
+        .map(|source| {
+            let percent = policy
+                .funding
+                .iter()
+                .find(|s| s.source == *source)
+                .map_or(0, |s| s.percent);
+            (source.words(), source.as_str(), percent)
+        })
+        .collect()
 }
 
 #[get("/admin/settings")]
@@ -69,6 +87,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 .map(|t| t.to_string().trim_end_matches(".00").to_owned())
                 .collect::<Vec<_>>()
                 .join("、"),
+            funding: funding_fields(&policy),
             expiry_date: match policy.expiry {
                 Expiry::Annual { month, day } => Some((month, day)),
                 Expiry::None => None,
