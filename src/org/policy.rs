@@ -44,6 +44,16 @@ impl FundingSource {
     }
 }
 
+crate::text_state! {
+    /// What a shop is paid for the village's points it took (DESIGN.md §3).
+    pub enum SettleAt {
+        /// The points at the village's `yuan_per_point`.
+        PointsRate = "points_rate",
+        /// The goods' cost prices, as the shop priced them when it sold them.
+        CostPrice = "cost_price",
+    }
+}
+
 /// A source's part of what the village pays, in whole percent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +73,9 @@ pub struct VillagePolicy {
     /// Yuan a shop is paid per point redeemed (0–100.00).
     #[schema(example = "1.00")]
     pub yuan_per_point: Amount,
+    /// Whether statements pay the shop `yuan_per_point` for each point or the goods'
+    /// cost prices.
+    pub settle_at: SettleAt,
     pub expiry: Expiry,
     /// When `expiry` last changed (the server sets it): a date that had passed by then
     /// waits for the next year.
@@ -95,6 +108,7 @@ impl Default for VillagePolicy {
             notice_days: 5,
             allow_self_report: true,
             yuan_per_point: Amount::from_minor(100),
+            settle_at: SettleAt::PointsRate,
             expiry: Expiry::None,
             expiry_set_at: None,
             public_rankings: false,
@@ -118,6 +132,7 @@ pub struct PolicyPatch {
     pub allow_self_report: Option<bool>,
     #[schema(example = "1.00")]
     pub yuan_per_point: Option<Amount>,
+    pub settle_at: Option<SettleAt>,
     pub expiry: Option<Expiry>,
     pub public_rankings: Option<bool>,
     pub public_deductions: Option<bool>,
@@ -148,6 +163,7 @@ impl VillagePolicy {
             notice_days,
             allow_self_report,
             yuan_per_point,
+            settle_at,
             expiry,
             public_rankings,
             public_deductions,
@@ -311,6 +327,7 @@ mod tests {
         }
         assert!(VillagePolicy::default().funding.is_empty());
         crate::db::assert_names_round_trip::<FundingSource>();
+        crate::db::assert_names_round_trip::<SettleAt>();
     }
 
     #[test]

@@ -400,7 +400,8 @@ pub struct SettlementView {
     pub carried_voids: i32,
     #[schema(example = "1250.00")]
     pub points: Amount,
-    /// Points converted at each village's `yuan_per_point`, rounded to the fen.
+    /// Points converted at each village's `yuan_per_point`, rounded to the fen, or the
+    /// goods' cost prices where the village's policy has `settle_at: cost_price`.
     #[schema(example = "1250.00")]
     pub yuan: Amount,
     pub created_at: DateTime<Utc>,

@@ -21,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::export::{Cell, Sheet};
 use crate::ledger::model::{Actor, TxKind, settlement_legs};
 use crate::ledger::posting::{Posting, post};
+use crate::org::policy::SettleAt;
 use crate::org::service::village_policy;
 use crate::paging::{Page, PageQuery};
 
@@ -150,35 +151,52 @@ fn check_period(req: &CreateSettlement, now: DateTime<Utc>) -> AppResult<()> {
     Ok(())
 }
 
-/// The statement's lines: the period's redemptions not yet settled, priced at each
-/// village's rate, then every void still to carry back from earlier statements (a
-/// committee's void is final, so the next statement takes it whatever its period).
+/// The statement's lines: the period's redemptions not yet settled, each priced as its
+/// village's policy says (its points at the village's rate, or its goods at cost), then
+/// every void still to carry back from earlier statements (a committee's void is final,
+/// so the next statement takes it whatever its period).
 fn draw_up(
     conn: &mut DbConnection,
     shop_id: i64,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> AppResult<Vec<store::NewLine>> {
-    let mut rates = BTreeMap::new();
+    let mut policies = BTreeMap::new();
+    let mut costs: Option<BTreeMap<i64, i64>> = None;
     let mut lines = Vec::new();
     for unsettled in store::unsettled(conn, shop_id, from, to)? {
         let (redemption_id, village_id) = (unsettled.id, unsettled.village_id);
         let points = unsettled.total_points;
-        let rate = match rates.get(&village_id) {
-            Some(rate) => *rate,
+        let (rate, settle_at) = match policies.get(&village_id) {
+            Some(known) => *known,
             None => {
-                let rate = village_policy(conn, village_id)?.yuan_per_point;
-                rates.insert(village_id, rate);
-                rate
+                let policy = village_policy(conn, village_id)?;
+                let known = (policy.yuan_per_point, policy.settle_at);
+                policies.insert(village_id, known);
+                known
             }
         };
-        let yuan = to_yuan(Amount::from_minor(points), rate).ok_or_else(too_large)?;
+        let yuan = match settle_at {
+            SettleAt::PointsRate => to_yuan(Amount::from_minor(points), rate)
+                .ok_or_else(too_large)?
+                .minor(),
+            SettleAt::CostPrice => {
+                if costs.is_none() {
+                    costs = Some(costs_by_redemption(conn, shop_id, from, to)?);
+                }
+                costs
+                    .as_ref()
+                    .and_then(|c| c.get(&redemption_id))
+                    .copied()
+                    .unwrap_or(0)
+            }
+        };
         lines.push(store::NewLine {
             redemption_id,
             void_id: None,
             village_id,
             points,
-            yuan: yuan.minor(),
+            yuan,
         });
     }
     lines.extend(
@@ -193,6 +211,24 @@ fn draw_up(
             }),
     );
     Ok(lines)
+}
+
+/// What each redemption of the period cost the shop: its goods at their cost prices.
+fn costs_by_redemption(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> AppResult<BTreeMap<i64, i64>> {
+    let mut costs: BTreeMap<i64, i64> = BTreeMap::new();
+    for (redemption_id, quantity, cost) in store::goods_costs(conn, shop_id, from, to)? {
+        let line = i64::from(quantity)
+            .checked_mul(cost)
+            .ok_or_else(too_large)?;
+        let sum = costs.entry(redemption_id).or_default();
+        *sum = sum.checked_add(line).ok_or_else(too_large)?;
+    }
+    Ok(costs)
 }
 
 /// A draft statement of the shop's redemptions in the period (Shanghai days, inclusive),

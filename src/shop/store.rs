@@ -606,6 +606,27 @@ pub fn unsettled(
         .load(conn)
 }
 
+/// The goods lines of a shop's redemptions in `[from, to)` (UTC): (redemption,
+/// quantity, cost price in hundredths of a yuan each), for statements at cost price.
+pub fn goods_costs(
+    conn: &mut DbConnection,
+    shop_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(i64, i32, i64)>> {
+    redemption_lines::table
+        .inner_join(redemptions::table.on(redemptions::id.eq(redemption_lines::redemption_id)))
+        .filter(redemptions::shop_id.eq(shop_id))
+        .filter(redemptions::created_at.ge(from))
+        .filter(redemptions::created_at.lt(to))
+        .select((
+            redemption_lines::redemption_id,
+            redemption_lines::quantity,
+            redemption_lines::cost_yuan,
+        ))
+        .load(conn)
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = crate::db::schema::settlements)]
 pub struct SettlementRow {

@@ -1421,3 +1421,45 @@ fn the_township_renames_a_shop_and_changes_the_villages_it_serves() {
     );
     assert_eq!(sales.body["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn a_village_that_settles_at_cost_pays_the_shop_what_the_goods_cost() {
+    let app = TestApp::start();
+    let mut s = shop_world(&app, "200");
+    let at_cost = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"settle_at": "cost_price", "yuan_per_point": "2.00"}}),
+    );
+    assert_eq!(at_cost.status, 200, "{}", at_cost.text);
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .expect("a code")
+        .to_owned();
+    // 30 points of oil and 20 of rice; each costs the shop 25.00 yuan.
+    let paid = redeem(
+        &app,
+        &s,
+        "mixed",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}, {"goods_id": s.rice, "quantity": 2}]),
+    );
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    advance(&app, &mut s, Duration::days(1));
+    let statement = app.post(
+        &format!("/api/v1/shops/{}/settlements", s.id),
+        Some(&s.w.admin),
+        json!({"period_start": "2026-11-01", "period_end": "2026-11-28"}),
+    );
+    assert_eq!(statement.status, 201, "{}", statement.text);
+    assert_eq!(
+        (
+            statement.body["points"].as_str(),
+            statement.body["yuan"].as_str()
+        ),
+        (Some("50.00"), Some("75.00")),
+        "{}",
+        statement.text
+    );
+}

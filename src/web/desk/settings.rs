@@ -8,7 +8,7 @@ use super::{Nav, render};
 use crate::db::TextState;
 use crate::error::AppError;
 use crate::expiry::model::{VillageExpiryView, day_label};
-use crate::org::policy::{Expiry, FundingSource, VillagePolicy};
+use crate::org::policy::{Expiry, FundingSource, SettleAt, VillagePolicy};
 use crate::state::AppState;
 use crate::web::page::Chrome;
 
