@@ -105,7 +105,6 @@ fn read_member_identity(
         .optional()
 }
 
-/// Ends every refresh token and page session of a member.
 /// Ends every refresh token and page session of a staff member or villager.
 pub fn revoke_sign_ins(
     conn: &mut DbConnection,

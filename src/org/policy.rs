@@ -55,10 +55,11 @@ crate::text_state! {
 }
 
 /// A source's part of what the village pays, in whole percent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FundingShare {
     pub source: FundingSource,
+    #[validate(range(max = 100, message = "须在 0 到 100 之间"))]
     #[schema(minimum = 0, maximum = 100, example = 60)]
     pub percent: u32,
 }
@@ -147,6 +148,7 @@ pub struct PolicyPatch {
 
     pub star_thresholds: Option<Vec<Amount>>,
     /// Shares of 0 are left out.
+    #[validate(length(max = 3, message = "最多三种资金来源"), nested)]
     #[schema(max_items = 3)]
     pub funding: Option<Vec<FundingShare>>,
 }
@@ -226,7 +228,7 @@ impl VillagePolicy {
         let once = <FundingSource as TextState>::ALL
             .iter()
             .all(|source| self.funding.iter().filter(|s| s.source == *source).count() <= 1);
-        let total: u32 = self.funding.iter().map(|s| s.percent.min(101)).sum();
+        let total: u32 = self.funding.iter().map(|s| s.percent).sum();
         once && (self.funding.is_empty() || total == 100)
     }
 

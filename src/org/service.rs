@@ -1043,6 +1043,14 @@ pub fn list_staff(
     })
 }
 
+/// One staff account of the township, with its roles.
+pub fn get_staff(conn: &mut DbConnection, p: &Principal, staff_id: i64) -> AppResult<StaffView> {
+    authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
+    let row = township_staff(conn, p.township_id, staff_id)?;
+    let roles = roles_view(conn, staff_id)?;
+    Ok(staff_view(row, roles))
+}
+
 fn staff_view(row: store::StaffRow, roles: Vec<RoleView>) -> StaffView {
     StaffView {
         id: row.id,
@@ -1184,6 +1192,7 @@ pub fn reset_staff_password(
 ) -> AppResult<()> {
     let p = &c.principal;
     authorize(p, Action::ManageStaff, &Target::township(p.township_id))?;
+    // No account, no password hashed: hashing takes a password worker's second.
     township_staff(conn, p.township_id, staff_id)?;
     let hash = password::hash(&req.password)?;
     write_tx(conn, |conn| {

@@ -847,6 +847,7 @@ pub fn statement_goods(
 }
 
 /// What the statement records of a village at approval.
+#[derive(Queryable)]
 pub struct ApprovedVillage {
     pub village_id: i64,
     pub seq: i64,
@@ -881,7 +882,7 @@ pub fn approved_villages(
     settlement_id: i64,
 ) -> QueryResult<Vec<ApprovedVillage>> {
     use crate::db::schema::settlement_villages;
-    let rows: Vec<(i64, i64, String, String)> = settlement_villages::table
+    settlement_villages::table
         .filter(settlement_villages::settlement_id.eq(settlement_id))
         .order(settlement_villages::village_id)
         .select((
@@ -890,16 +891,7 @@ pub fn approved_villages(
             settlement_villages::hash,
             settlement_villages::funding,
         ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(village_id, seq, hash, funding)| ApprovedVillage {
-            village_id,
-            seq,
-            hash,
-            funding,
-        })
-        .collect())
+        .load(conn)
 }
 
 /// What a shop's receivable in a village must be, from the shop's own tables: its

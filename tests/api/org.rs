@@ -59,6 +59,17 @@ fn funding_shares_must_add_up_to_a_hundred() {
         json!({"policy": {"funding": [{"source": "lottery", "percent": 100}]}}),
     );
     assert_eq!(unknown.status, 422, "{}", unknown.text);
+    let too_much = app.patch(
+        &path,
+        Some(&w.committee),
+        json!({"policy": {"funding": [{"source": "collective", "percent": 150}]}}),
+    );
+    assert_eq!(too_much.status, 422, "{}", too_much.text);
+    assert!(
+        too_much.fields()[0].starts_with("policy.funding"),
+        "{}",
+        too_much.text
+    );
     let village = app.get(&path, Some(&w.committee));
     assert_eq!(village.body["policy"]["funding"], json!([]));
 }

@@ -311,10 +311,7 @@ async fn staff_member_page(
         "staff",
         move |conn, p, _| {
             township_admin(p)?;
-            let member = staff(conn, p)?
-                .into_iter()
-                .find(|s| s.id == id)
-                .ok_or(AppError::NotFound)?;
+            let member = crate::org::service::get_staff(conn, p, id)?;
             let scopes = Scopes::load(conn, p)?;
             let held = held_roles(&scopes, &member.roles);
             Ok((member, held, scopes.choices(), id == p.id))
