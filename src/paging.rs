@@ -50,6 +50,26 @@ impl PageQuery {
     }
 }
 
+/// Every item of a paged list, asking page after page at the largest size: for files and
+/// screens that hold a whole list.
+pub fn every_page<T>(mut page: impl FnMut(PageQuery) -> AppResult<Page<T>>) -> AppResult<Vec<T>> {
+    let mut items = Vec::new();
+    let mut asked = PageQuery::largest();
+    loop {
+        let got = page(asked)?;
+        items.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => {
+                asked = PageQuery {
+                    cursor: Some(cursor),
+                    ..PageQuery::largest()
+                }
+            }
+            None => return Ok(items),
+        }
+    }
+}
+
 fn decode_cursor(cursor: &str) -> AppResult<i64> {
     let invalid = || AppError::field("cursor", "翻页标记无效");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;

@@ -20,6 +20,21 @@ crate::text_state! {
     }
 }
 
+impl ClaimStatus {
+    /// The status as the desk and the exports name it.
+    pub fn words(self) -> &'static str {
+        match self {
+            ClaimStatus::Submitted => "待审核",
+            ClaimStatus::Rejected => "未通过",
+            ClaimStatus::InNotice => "公示中",
+            ClaimStatus::Objected => "有异议",
+            ClaimStatus::Overturned => "已撤销",
+            ClaimStatus::Posted => "已入账",
+            ClaimStatus::Reversed => "已冲正",
+        }
+    }
+}
+
 /// What happens to a claim; the lifecycle below says from where to where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimEvent {

@@ -189,9 +189,17 @@ pub fn claims_page(conn: &mut DbConnection, q: ClaimQuery) -> QueryResult<Vec<i6
         .limit(q.page.limit + 1)
         .select(claims::id)
         .into_boxed();
-    if let Some(status) = q.status {
-        query = query.filter(claims::status.eq(status));
-    }
+    // Reversed is shown, never stored: a posted claim whose transaction was reversed.
+    query = match q.status {
+        Some(ClaimStatus::Reversed) => query
+            .filter(claims::status.eq(ClaimStatus::Posted))
+            .filter(claims::transaction_id.eq_any(reversed_transactions())),
+        Some(ClaimStatus::Posted) => query
+            .filter(claims::status.eq(ClaimStatus::Posted))
+            .filter(claims::transaction_id.ne_all(reversed_transactions())),
+        Some(status) => query.filter(claims::status.eq(status)),
+        None => query,
+    };
     if let Some(ids) = q.households {
         query = query.filter(claims::household_id.eq_any(ids.to_vec()));
     }
@@ -199,6 +207,14 @@ pub fn claims_page(conn: &mut DbConnection, q: ClaimQuery) -> QueryResult<Vec<i6
         query = query.filter(households::group_id.eq_any(groups.to_vec()));
     }
     query.load(conn)
+}
+
+/// The transactions that a reversal undid.
+#[diesel::dsl::auto_type]
+fn reversed_transactions() -> _ {
+    ledger_transactions::table
+        .filter(ledger_transactions::reverses_id.is_not_null())
+        .select(ledger_transactions::reverses_id)
 }
 
 /// Statuses that use up a cap.
@@ -218,9 +234,6 @@ pub fn cap_used(
     period: Option<(NaiveDate, NaiveDate)>,
     except: Option<i64>,
 ) -> QueryResult<i64> {
-    let reversed = ledger_transactions::table
-        .filter(ledger_transactions::reverses_id.is_not_null())
-        .select(ledger_transactions::reverses_id);
     let mut query = claims::table
         .filter(claims::household_id.eq(household_id))
         .filter(claims::item_id.eq(item_id))
@@ -229,7 +242,7 @@ pub fn cap_used(
         .filter(
             claims::transaction_id
                 .is_null()
-                .or(claims::transaction_id.ne_all(reversed)),
+                .or(claims::transaction_id.ne_all(reversed_transactions())),
         )
         .select(claims::quantity)
         .into_boxed();

@@ -115,6 +115,21 @@ crate::text_state! {
     }
 }
 
+impl TxKind {
+    /// The kind as the desk and the exports name it.
+    pub fn words(self) -> &'static str {
+        match self {
+            TxKind::Award => "加分",
+            TxKind::Deduction => "扣分",
+            TxKind::Redemption => "兑换",
+            TxKind::Void => "撤销兑换",
+            TxKind::Reversal => "冲正",
+            TxKind::Expiry => "过期",
+            TxKind::Settlement => "结算",
+        }
+    }
+}
+
 /// Whether a debit may go below zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Floor {

@@ -458,26 +458,15 @@ pub fn all_households(
     village_id: i64,
     filter: &HouseholdFilter,
 ) -> AppResult<Vec<HouseholdView>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = list_households(
-            conn,
-            p,
-            village_id,
-            &HouseholdFilter {
-                q: filter.q.clone(),
-                group_id: filter.group_id,
-                limit: Some(crate::paging::MAX_LIMIT),
-                cursor,
-            },
-        )?;
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+    crate::paging::every_page(|page| {
+        let filter = HouseholdFilter {
+            q: filter.q.clone(),
+            group_id: filter.group_id,
+            limit: page.limit,
+            cursor: page.cursor,
+        };
+        list_households(conn, p, village_id, &filter)
+    })
 }
 
 pub fn list_households(

@@ -8,6 +8,7 @@ use super::dashboard::{Dashboard, DashboardQuery};
 use super::model::{BoardQuery, RankingQuery};
 use super::views::{BalanceView, GroupRankingView, HonourBoard, RankingView};
 use crate::auth::Principal;
+use crate::claims::model::ClaimFilter;
 use crate::clock::shanghai_today;
 use crate::error::AppError;
 use crate::export::FormatQuery;
@@ -26,7 +27,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(get_dashboard)
         .service(export_dashboard)
         .service(export_households)
-        .service(export_rankings);
+        .service(export_rankings)
+        .service(export_ledger)
+        .service(export_claims)
+        .service(export_redemptions);
 }
 
 /// A household's points, honour, points pending in notice, and stars.
@@ -269,6 +273,96 @@ async fn export_rankings(
     let (id, now) = (id.into_inner(), state.clock.now());
     export(&state.db, f.0.format.unwrap_or_default(), move |conn| {
         super::exports::rankings(conn, &p, id, &q.0, now)
+    })
+    .await
+}
+
+/// The village ledger (账本流水) as XLSX (default) or CSV, oldest first: each
+/// transaction's sequence number, time, kind, household, points and honour it moved, memo,
+/// the transaction it reverses and its hash, under the village's chain head.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), FormatQuery),
+    responses(
+        (status = 200, description = "The file, named in Chinese (`filename*`)", content(
+            (crate::http::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::http::FileBytes = "text/csv"),
+        )),
+        (status = 403, description = "Only the committee and supervisors read the village ledger"),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 422, description = "A bad format"),
+    )
+)]
+#[get("/villages/{village_id}/ledger/export")]
+async fn export_ledger(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    f: ValidQuery<FormatQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    export(&state.db, f.0.format.unwrap_or_default(), move |conn| {
+        super::exports::ledger(conn, &p, id, now)
+    })
+    .await
+}
+
+/// The village's claims (申报记录) as XLSX (default) or CSV, under the same `status` as the
+/// list: household, item, points, status, dates and note of each.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id"), ClaimFilter, FormatQuery),
+    responses(
+        (status = 200, description = "The file, named in Chinese (`filename*`)", content(
+            (crate::http::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::http::FileBytes = "text/csv"),
+        )),
+        (status = 404, description = "No such village in the caller's scope"),
+        (status = 422, description = "A bad query field, named"),
+    )
+)]
+#[get("/villages/{village_id}/claims/export")]
+async fn export_claims(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    q: ValidQuery<ClaimFilter>,
+    f: ValidQuery<FormatQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    export(&state.db, f.0.format.unwrap_or_default(), move |conn| {
+        super::exports::claims(conn, &p, id, &q.0, now)
+    })
+    .await
+}
+
+/// A shop's receipts (兑换记录) as XLSX (default) or CSV: receipt number, time, household,
+/// goods, points, whether voided, and the total that stands.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("shop_id" = i64, Path, description = "Shop id"), FormatQuery),
+    responses(
+        (status = 200, description = "The file, named in Chinese (`filename*`)", content(
+            (crate::http::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::http::FileBytes = "text/csv"),
+        )),
+        (status = 404, description = "No such shop in the caller's scope"),
+        (status = 422, description = "A bad format"),
+    )
+)]
+#[get("/shops/{shop_id}/redemptions/export")]
+async fn export_redemptions(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+    f: ValidQuery<FormatQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (id.into_inner(), state.clock.now());
+    export(&state.db, f.0.format.unwrap_or_default(), move |conn| {
+        super::exports::redemptions(conn, &p, id, now)
     })
     .await
 }

@@ -314,3 +314,176 @@ fn a_ranking_exports_every_place_with_its_title_and_period() {
     let villager = app.villager(&w.committee, w.households[0]);
     assert_eq!(app.get(&path, Some(&villager)).status, 404);
 }
+
+/// The lines of a CSV export from its header on, the header found by its first column.
+fn table_from(resp: &crate::support::Resp, first_column: &str) -> Vec<String> {
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let lines: Vec<String> = resp.text.lines().map(str::to_owned).collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{first_column},")))
+        .unwrap_or_else(|| panic!("no header in {}", resp.text));
+    lines[header..].to_vec()
+}
+
+#[test]
+fn the_ledger_claims_and_receipts_export_as_the_books_a_committee_keeps() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let w = &s.w;
+    let litter = add_item(&app, w, "D01", "-5");
+    let deducted = app.post_with_key(
+        &format!("/api/v1/villages/{}/awards", w.qingle),
+        &w.committee,
+        "deduct",
+        json!({"item_id": litter, "household_ids": [w.households[1]], "occurred_on": "2026-11-28"}),
+    );
+    assert_eq!(deducted.status, 201, "{}", deducted.text);
+    let deduction = deducted.body["claims"][0]["transaction_id"]
+        .as_i64()
+        .unwrap();
+    let reversed = app.post_with_key(
+        &format!("/api/v1/ledger/{deduction}/reverse"),
+        &w.committee,
+        "undo",
+        json!({"reason": "扣错了户"}),
+    );
+    assert_eq!(reversed.status, 201, "{}", reversed.text);
+    let villager = app.villager(&w.committee, w.households[0]);
+    let sell = |key: &str| {
+        let code = issue(&app, &villager, w.households[0]).body["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let sold = redeem(
+            &app,
+            &s,
+            key,
+            &code,
+            json!([{"goods_id": s.oil, "quantity": 1}]),
+        );
+        assert_eq!(sold.status, 201, "{}", sold.text);
+        sold.id()
+    };
+    sell("sale-1");
+    let wrong = sell("sale-2");
+    let voided = app.post_with_key(
+        &format!("/api/v1/redemptions/{wrong}/void"),
+        &s.keeper,
+        "void",
+        json!({"reason": "拿错了"}),
+    );
+    assert_eq!(voided.status, 201, "{}", voided.text);
+
+    // The ledger, oldest first, names the household of each line and what it moved.
+    let path = format!("/api/v1/villages/{}/ledger/export?format=csv", w.qingle);
+    let ledger = table_from(&app.get(&path, Some(&w.supervisor)), "序号");
+    assert_eq!(
+        ledger[0],
+        "序号,时间,类别,门牌号,户主,积分,荣誉分,摘要,冲正第几笔,哈希"
+    );
+    let kinds: Vec<&str> = ledger[1..]
+        .iter()
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["加分", "加分", "扣分", "冲正", "兑换", "兑换", "撤销兑换"]
+    );
+    assert!(
+        ledger[1].starts_with("1,2026-") && ledger[1].contains(",加分,1号,张小明,100.00,100.00,"),
+        "{}",
+        ledger[1]
+    );
+    assert!(
+        ledger[5].contains(",兑换,1号,张小明,-30.00,,"),
+        "{}",
+        ledger[5]
+    );
+    let reversal: Vec<&str> = ledger[4].split(',').collect();
+    assert_eq!((reversal[5], reversal[8]), ("5.00", "3"), "{}", ledger[4]);
+    let head = app.get(
+        &format!("/api/v1/villages/{}/ledger/verify", w.qingle),
+        Some(&w.supervisor),
+    );
+    assert!(
+        ledger
+            .last()
+            .unwrap()
+            .ends_with(head.body["head"]["hash"].as_str().unwrap()),
+        "the last line is the chain head"
+    );
+    // Whoever may not read the list may not export it.
+    let list = app.get(
+        &format!("/api/v1/villages/{}/ledger", w.qingle),
+        Some(&villager),
+    );
+    assert_ne!(list.status, 200);
+    assert_eq!(app.get(&path, Some(&villager)).status, list.status);
+
+    // Claims, as the list filters them by status.
+    let path = format!("/api/v1/villages/{}/claims/export?format=csv", w.qingle);
+    let claims = table_from(&app.get(&path, Some(&w.committee)), "编号");
+    assert_eq!(
+        claims[0],
+        "编号,门牌号,户主,类别,事项,每次分值,次数,合计,状态,发生日期,公示截止,说明"
+    );
+    assert_eq!(claims.len(), 1 + 3, "{claims:?}");
+    assert!(
+        claims[3].contains(",2号,") && claims[3].contains(",-5.00,1,-5.00,已冲正,2026-11-28,"),
+        "{}",
+        claims[3]
+    );
+    let reversed_only = table_from(
+        &app.get(&format!("{path}&status=reversed"), Some(&w.committee)),
+        "编号",
+    );
+    assert_eq!(reversed_only.len(), 1 + 1, "{reversed_only:?}");
+    // The list's own filter agrees: a reversed claim is no longer counted as posted.
+    let posted = app.get(
+        &format!("/api/v1/villages/{}/claims?status=posted", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(
+        posted.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        posted.text
+    );
+    assert_eq!(
+        app.get(&format!("{path}&status=maybe"), Some(&w.committee))
+            .status,
+        422
+    );
+
+    // The shop's receipts: the voided one is marked and left out of the total.
+    let path = format!("/api/v1/shops/{}/redemptions/export?format=csv", s.id);
+    let receipts = table_from(&app.get(&path, Some(&w.admin)), "小票号");
+    assert_eq!(
+        receipts[0],
+        "小票号,时间,门牌号,户主,商品,积分,兑换后余额,代领人,状态,账本序号"
+    );
+    assert_eq!(receipts.len(), 1 + 2 + 1, "{receipts:?}");
+    assert!(
+        receipts[1].contains(",30.00,70.00,,有效,"),
+        "{}",
+        receipts[1]
+    );
+    assert!(receipts[2].contains(",已作废,"), "{}", receipts[2]);
+    assert!(receipts[1].contains("×1"), "{}", receipts[1]);
+    assert_eq!(receipts[3], "共 2 笔,,,,,30.00,,,,");
+    let xlsx = app.get(
+        &format!("/api/v1/shops/{}/redemptions/export", s.id),
+        Some(&s.keeper),
+    );
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    assert_eq!(name, "庆乐积分超市 兑换记录");
+    let cells = book.worksheet_range(&name).unwrap();
+    assert!(
+        cells.rows().any(|r| r[5] == calamine::Data::Float(30.0)),
+        "points as numbers"
+    );
+    assert_eq!(app.get(&path, Some(&villager)).status, 404);
+}

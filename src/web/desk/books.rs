@@ -8,6 +8,7 @@ use super::{Nav, render, when};
 use crate::amount::Amount;
 use crate::auth::RoleName;
 use crate::clock::shanghai_today;
+use crate::ledger::model::TxKind;
 use crate::ledger::verify::VerifyReport;
 use crate::ledger::views::TransactionView;
 use crate::org::policy::FundingShare;
@@ -85,32 +86,18 @@ fn tx_line(t: TransactionView, committee: bool) -> TxLine {
         .find(|p| p.account.starts_with("household:") && p.account.contains(":points:"))
         .map(|p| crate::web::page::signed(p.amount))
         .unwrap_or_default();
-    let kind = serde_json::to_value(t.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(kind_words))
-        .unwrap_or_default();
+    let kind = t.kind.words();
     TxLine {
         seq: t.seq,
         at: when(t.created_at),
-        reversible: committee && matches!(kind, "加分" | "扣分") && t.reverses_id.is_none(),
+        reversible: committee
+            && matches!(t.kind, TxKind::Award | TxKind::Deduction)
+            && t.reverses_id.is_none(),
         kind,
         memo: t.memo,
         points,
         hash: t.hash.chars().take(16).collect(),
         id: t.id,
-    }
-}
-
-fn kind_words(kind: &str) -> &'static str {
-    match kind {
-        "award" => "加分",
-        "deduction" => "扣分",
-        "redemption" => "兑换",
-        "void" => "撤销兑换",
-        "reversal" => "冲正",
-        "expiry" => "过期",
-        "settlement" => "结算",
-        _ => "其他",
     }
 }
 

@@ -40,18 +40,6 @@ fn claims_with(
     Ok(crate::claims::service::list(conn, p, village_id, &filter)?.items)
 }
 
-fn status_words(status: ClaimStatus) -> &'static str {
-    match status {
-        ClaimStatus::Submitted => "待审核",
-        ClaimStatus::Rejected => "未通过",
-        ClaimStatus::InNotice => "公示中",
-        ClaimStatus::Objected => "有异议",
-        ClaimStatus::Overturned => "已撤销",
-        ClaimStatus::Posted => "已入账",
-        ClaimStatus::Reversed => "已冲正",
-    }
-}
-
 fn line(
     conn: &mut DbConnection,
     p: &Principal,
@@ -74,7 +62,7 @@ fn line(
         total: crate::web::page::signed(c.total),
         occurred_on: c.occurred_on.to_string(),
         note: c.note,
-        status: status_words(c.status),
+        status: c.status.words(),
         notice_ends: c
             .notice_ends_at
             .map(|t| notice_left(t, now))
