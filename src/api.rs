@@ -5,16 +5,19 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Every route of the service (and `/healthz`, `/readyz`, `/metrics`).
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.configure(crate::system::http::routes).service(
-        utoipa_actix_web::scope("/api/v1")
-            .configure(crate::auth::http::routes)
-            .configure(crate::org::http::routes)
-            .configure(crate::checklist::http::routes)
-            .configure(crate::reports::http::routes)
-            .configure(crate::expiry::http::routes)
-            .configure(crate::plates::http::routes)
-            .configure(crate::books::http::routes)
-            .configure(crate::claims::http::routes)
-            .configure(crate::shop::http::routes),
-    );
+    cfg.configure(crate::system::http::routes)
+        .configure(crate::statements::http::well_known)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(crate::auth::http::routes)
+                .configure(crate::org::http::routes)
+                .configure(crate::checklist::http::routes)
+                .configure(crate::reports::http::routes)
+                .configure(crate::expiry::http::routes)
+                .configure(crate::plates::http::routes)
+                .configure(crate::books::http::routes)
+                .configure(crate::claims::http::routes)
+                .configure(crate::shop::http::routes)
+                .configure(crate::statements::http::routes),
+        );
 }

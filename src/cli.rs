@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `bootstrap`, `seed --demo`, `openapi`.
+//! The command line: `serve` (default), `migrate`, `bootstrap`, `seed --demo`, `verify`,
+//! `expire`, `statement-verify`, `openapi`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check a saved statement (积分证明) offline: its Ed25519 signature and its expiry;
+    /// exit 0 only when it is valid and current.
+    StatementVerify {
+        /// The statement as saved: JSON with `document` and `signature` (what
+        /// `GET /api/v1/statements/{id}` answers).
+        file: PathBuf,
+        /// The public key printed on the statement (base64), or from
+        /// `/.well-known/jifen-statement-keys`; by default this server's own.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 when the server at JIFEN_BIND answers /healthz (for container health checks).
@@ -100,6 +112,9 @@ pub fn main() -> ExitCode {
         Command::Healthcheck => healthcheck(&settings.bind),
         Command::Verify { village, expect } => run_verify(&settings, village.as_deref(), &expect),
         Command::Expire { village, dry_run } => run_expire(&settings, &village, dry_run),
+        Command::StatementVerify { file, public_key } => {
+            run_statement_verify(&settings, &file, public_key.as_deref())
+        }
         Command::Openapi => Ok(()),
     };
     match result {
@@ -252,6 +267,74 @@ fn run_verify(settings: &Settings, only: Option<&str>, marks: &[ChainMark]) -> R
     } else {
         Err("the ledger does not verify".into())
     }
+}
+
+/// `jifen statement-verify FILE [--public-key KEY]`: no database, no network.
+fn run_statement_verify(
+    settings: &Settings,
+    file: &std::path::Path,
+    public_key: Option<&str>,
+) -> Result<(), String> {
+    use crate::statements::{service, signing};
+    let key = match public_key {
+        Some(text) => signing::parse_public_key(text)
+            .ok_or("--public-key is not a base64 Ed25519 public key (32 bytes)")?,
+        None => own_public_key(settings)?,
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let saved: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    let (Some(document), Some(signature)) = (
+        saved.get("document"),
+        saved.get("signature").and_then(|s| s.as_str()),
+    ) else {
+        return Err(format!("{} has no document and signature", file.display()));
+    };
+    let described = |field: &str| {
+        document.get(field).map_or_else(String::new, |v| {
+            v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+        })
+    };
+    println!(
+        "statement {} of {} {} {}, issued {}, expires {}",
+        described("statement_id"),
+        document
+            .pointer("/village/name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?"),
+        described("door_no"),
+        described("head_name"),
+        described("issued_at"),
+        described("expires_at"),
+    );
+    let keys = [key];
+    let Some(found) = service::signed_by(&keys, document, signature) else {
+        return Err("NOT VALID: the signature does not match this document and key".into());
+    };
+    let check = service::offline(found, document, SystemClock.now());
+    if check.expired {
+        return Err("the signature is valid, but the statement has EXPIRED".into());
+    }
+    println!("valid: signed by key {}", signing::key_id(found));
+    Ok(())
+}
+
+/// This server's statement key, when it has one; never makes one.
+fn own_public_key(settings: &Settings) -> Result<ed25519_dalek::VerifyingKey, String> {
+    let file = settings
+        .data_dir
+        .join(crate::auth::secrets::SIGNING_KEY_FILE);
+    if settings.signing_key.is_none() && !file.exists() {
+        return Err("give --public-key: the key printed on the statement".into());
+    }
+    crate::auth::secrets::signing_key(
+        settings.signing_key.as_deref(),
+        &settings.data_dir,
+        crate::auth::secrets::SIGNING_KEY_FILE,
+    )
+    .map(|key| key.verifying_key())
+    .map_err(|e| e.to_string())
 }
 
 /// `jifen expire --village CODE [--dry-run]`: prints the policy, the next date and what

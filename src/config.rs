@@ -18,6 +18,10 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Key for hashing short secrets (invite codes, PINs); generated into `data_dir` when unset.
     pub pepper: Option<String>,
+    /// Secret from which the Ed25519 key that signs household statements is derived
+    /// (SHA-256); generated into `data_dir` when unset. Servers sharing one database must
+    /// share it, so that each one's statements verify at the others.
+    pub signing_key: Option<String>,
     /// How often the server posts claims whose public notice has ended (milliseconds).
     pub posting_interval_ms: u64,
     /// Connections in the database pool.
@@ -50,6 +54,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             jwt_secret: None,
             pepper: None,
+            signing_key: None,
             pool_size: 8,
             db_acquire_timeout_ms: 3_000,
             sqlite_busy_timeout_ms: 30_000,

@@ -27,6 +27,11 @@ pub fn parse(text: &str) -> Result<NaiveDate, &'static str> {
     }
 }
 
+/// `2026年12月3日`: a day as people write it on paper and on the villagers' pages.
+pub fn in_words(day: NaiveDate) -> String {
+    format!("{}年{}月{}日", day.year(), day.month(), day.day())
+}
+
 /// `#[serde(deserialize_with = "crate::date::strict")]`
 pub fn strict<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
     let text = String::deserialize(deserializer)?;

@@ -31,6 +31,7 @@ pub mod seed;
 pub mod server;
 pub mod shop;
 pub mod state;
+pub mod statements;
 pub mod system;
 pub mod tabular;
 pub mod text;

@@ -81,6 +81,11 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         &settings.data_dir,
         "pepper.key",
     )?;
+    let signing_key = secrets::signing_key(
+        settings.signing_key.as_deref(),
+        &settings.data_dir,
+        secrets::SIGNING_KEY_FILE,
+    )?;
     let settings = Arc::new(settings);
     let auth = Auth {
         db: db.clone(),
@@ -96,6 +101,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         settings,
         clock,
         auth: Arc::new(auth),
+        signing_key: Arc::new(signing_key),
     })
 }
 

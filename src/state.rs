@@ -14,4 +14,6 @@ pub struct AppState {
     /// Sign-in's keys, pepper and limits; registered on the app on its own too, for the
     /// extractors and endpoints of `auth/`.
     pub auth: Arc<Auth>,
+    /// Signs household statements (积分证明); its public half is published.
+    pub signing_key: Arc<ed25519_dalek::SigningKey>,
 }

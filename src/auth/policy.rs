@@ -50,6 +50,8 @@ pub enum Action {
     ViewRankings,
     /// The dashboard's figures of a village (the township sees all its villages').
     ViewDashboard,
+    /// A signed statement of a household's points and honour (积分证明).
+    IssueStatement,
 }
 
 impl Action {
@@ -95,6 +97,7 @@ impl Action {
             Action::ViewContactDetails => &[TownshipAdmin, Committee, Supervisor],
             Action::ViewRankings => &[TownshipAdmin, Committee, Supervisor, GroupLeader],
             Action::ViewDashboard => &[TownshipAdmin, Committee, Supervisor],
+            Action::IssueStatement => &[Committee, Villager],
         }
     }
 }

@@ -54,6 +54,22 @@ pub fn load_or_create(
     }
 }
 
+/// Where a generated statement-signing secret is kept in the data directory.
+pub const SIGNING_KEY_FILE: &str = "statement-signing.key";
+
+/// The Ed25519 key that signs household statements: derived from the configured secret
+/// (so every server given it signs alike), or from one generated into `data_dir/file`.
+pub fn signing_key(
+    configured: Option<&str>,
+    data_dir: &Path,
+    file: &str,
+) -> Result<ed25519_dalek::SigningKey, SecretError> {
+    let secret = load_or_create(configured, "signing_key", data_dir, file)?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(
+        &Sha256::digest(&secret).into(),
+    ))
+}
+
 /// Writes a file only its owner can read.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = fs::OpenOptions::new();

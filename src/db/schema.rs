@@ -569,3 +569,17 @@ diesel::table! {
         funding -> Text,
     }
 }
+
+diesel::table! {
+    household_statements (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        household_id -> BigInt,
+        document -> Text,
+        signature -> Text,
+        key_id -> Text,
+        check_token_hash -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

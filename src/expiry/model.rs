@@ -50,8 +50,7 @@ pub fn due_years(expiry: Expiry, set_at: DateTime<Utc>, now: DateTime<Utc>) -> V
 
 /// `2027年1月10日`: the day the points go, as the villager's page says it.
 pub fn day_label(at: DateTime<Utc>) -> String {
-    let day = at.with_timezone(&shanghai()).date_naive();
-    format!("{}年{}月{}日", day.year(), day.month(), day.day())
+    crate::date::in_words(at.with_timezone(&shanghai()).date_naive())
 }
 
 /// Whether the warning shows: from 30 days before the moment.

@@ -93,6 +93,12 @@ pub fn chain_position(conn: &mut DbConnection, transaction_id: i64) -> AppResult
     Ok((tx.seq, tx.hash))
 }
 
+/// Whether the village's chain has this hash at this sequence number (a chain head
+/// someone printed is still in the books).
+pub fn holds(conn: &mut DbConnection, village_id: i64, seq: i64, hash: &str) -> AppResult<bool> {
+    Ok(store::hash_at(conn, village_id, seq)?.is_some_and(|at| at == hash))
+}
+
 /// Households of the village holding spendable points: (household, hundredths), what
 /// 清零 would take.
 pub fn positive_points(conn: &mut DbConnection, village_id: i64) -> AppResult<Vec<(i64, i64)>> {

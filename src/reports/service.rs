@@ -11,7 +11,8 @@ use super::model::{
 use super::store::{self, RankedRow};
 use super::views::{
     BalanceView, BoardDeduction, BoardHousehold, BoardVillage, DoorPlate, GroupRankingView,
-    HonourBoard, RankedGroup, RankedHousehold, RankingScope, RankingView, StarLevel,
+    HonourBoard, HouseholdRecord, RankedGroup, RankedHousehold, RankingScope, RankingView,
+    StarLevel,
 };
 use crate::amount::Amount;
 use crate::auth::Principal;
@@ -537,5 +538,51 @@ pub fn door_plate(conn: &mut DbConnection, household_id: i64) -> AppResult<DoorP
         rank: policy.public_rankings.then_some(own.rank),
         households: table.standings.len(),
         honours: store::latest_honours(conn, household_id, PLATE_HONOURS)?,
+    })
+}
+
+/// What a household holds now and what it earned and lost between `from` and `to`
+/// (dates it happened, inclusive), with its place by honour and the village's chain head.
+/// For callers that have authorised the read themselves (statements).
+pub fn household_record(
+    conn: &mut DbConnection,
+    household_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<HouseholdRecord> {
+    let (village_id, _) = household_target(conn, household_id)?;
+    let policy = village_policy(conn, village_id)?;
+    let (village_code, village_name) = village_summary(conn, village_id)?;
+    let table = by_honour(conn, village_id)?;
+    // Inactive households are not ranked, and get no statement.
+    let own = table
+        .standings
+        .iter()
+        .find(|s| s.household.id == household_id)
+        .ok_or(AppError::NotFound)?;
+    let held = holdings(conn, village_id, household_id)?;
+    let claims = store::posted_claims(conn, household_id, from, to)?;
+    let transactions: Vec<i64> = claims.iter().filter_map(|c| c.transaction_id).collect();
+    let reversed = crate::ledger::service::reversed_among(conn, &transactions)?;
+    let (honours, deductions) = claims
+        .into_iter()
+        .filter(|c| c.transaction_id.is_none_or(|tx| !reversed.contains(&tx)))
+        .map(|c| (c.occurred_on, c.title, Amount::from_minor(c.total)))
+        .partition(|(_, _, total)| total.minor() > 0);
+    Ok(HouseholdRecord {
+        village_id,
+        village_code,
+        village_name,
+        door_no: own.household.door_no.clone(),
+        head_name: own.household.head_name.clone(),
+        points: held.points,
+        honour: held.honour,
+        stars: stars(&policy, held.honour),
+        star_levels: policy.star_thresholds.len(),
+        rank: own.rank,
+        households: table.standings.len(),
+        honours,
+        deductions,
+        chain: crate::ledger::service::head(conn, village_id)?,
     })
 }

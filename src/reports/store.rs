@@ -158,6 +158,43 @@ pub fn latest_honours(
         .load(conn)
 }
 
+/// A posted claim as a statement lists it.
+#[derive(Debug, Queryable)]
+pub struct PostedClaim {
+    pub title: String,
+    pub occurred_on: chrono::NaiveDate,
+    pub total: i64,
+    pub transaction_id: Option<i64>,
+}
+
+/// A household's posted claims that occurred in `[from, to]`, oldest first, for a
+/// statement to list what it earned and lost.
+pub fn posted_claims(
+    conn: &mut DbConnection,
+    household_id: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<Vec<PostedClaim>> {
+    claims::table
+        .inner_join(
+            checklist_item_versions::table.on(checklist_item_versions::item_id
+                .eq(claims::item_id)
+                .and(checklist_item_versions::version.eq(claims::item_version))),
+        )
+        .filter(claims::household_id.eq(household_id))
+        .filter(claims::status.eq(ClaimStatus::Posted.as_str()))
+        .filter(claims::occurred_on.ge(from))
+        .filter(claims::occurred_on.le(to))
+        .order((claims::occurred_on, claims::id))
+        .select((
+            checklist_item_versions::title,
+            claims::occurred_on,
+            claims::total,
+            claims::transaction_id,
+        ))
+        .load(conn)
+}
+
 // ---- the township's dashboard: each figure for all villages in one query ----------
 
 /// A village as the dashboard lists it: (id, name, stored policy).

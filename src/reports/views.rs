@@ -169,3 +169,27 @@ pub struct DoorPlate {
     /// (item title, day) of the latest ten honours.
     pub honours: Vec<(String, NaiveDate)>,
 }
+
+/// What a household holds and did, for a statement a bank reads (read with no access
+/// check: the caller has authorised it).
+#[derive(Debug)]
+pub struct HouseholdRecord {
+    pub village_id: i64,
+    pub village_code: String,
+    pub village_name: String,
+    pub door_no: String,
+    /// In full: the statement is the household's own, for a bank.
+    pub head_name: String,
+    pub points: Amount,
+    pub honour: Amount,
+    pub stars: usize,
+    pub star_levels: usize,
+    /// Place by honour held among the village's households (1, 1, 3).
+    pub rank: usize,
+    pub households: usize,
+    /// Posted awards that occurred in the period (not reversed): (date, item, points).
+    pub honours: Vec<(NaiveDate, String, Amount)>,
+    /// Posted deductions that occurred in the period (not reversed).
+    pub deductions: Vec<(NaiveDate, String, Amount)>,
+    pub chain: HeadView,
+}

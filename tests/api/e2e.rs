@@ -1139,3 +1139,46 @@ fn the_township_opens_a_village_serves_it_from_a_shop_and_gives_it_staff_at_the_
     );
     browser.screenshot(&tab, "township-staff");
 }
+
+#[test]
+fn a_committee_prints_a_households_statement_and_a_bank_checks_it_from_the_qr() {
+    let app = TestApp::start();
+    let w = crate::ledger::ledger_world(&app);
+    let good = crate::ledger::add_item(&app, &w, "A01", "60");
+    let body = serde_json::json!({"item_id": good, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
+    assert_eq!(crate::ledger::award(&app, &w, "a1", body).status, 201);
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &tab,
+        &app,
+        &format!("/admin/households/{}", w.households[0]),
+        "qingle-committee",
+    );
+    browser.after_navigation(&tab, |b| {
+        b.tap(&tab, "form[data-api$='/statements'] button[type=submit]")
+    });
+    let sheet = browser.text(&tab, "article.household-statement");
+    assert!(
+        sheet.contains("农户积分证明")
+            && sheet.contains("张小明")
+            && sheet.contains("60.00 分")
+            && sheet.contains("事项A01")
+            && sheet.contains("申请积分贷"),
+        "{sheet}"
+    );
+    let printed = browser.screenshot(&tab, "household-statement-print");
+    let urls = read_qr_codes(&printed);
+    assert_eq!(urls.len(), 1, "one readable QR: {urls:?}");
+    let path = &urls[0][urls[0].find("/v/").expect("a check address")..];
+
+    // The bank clerk scans it with a plain phone browser.
+    let clerk = browser.tab(360, 740, true, "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0 Mobile Safari/537.36");
+    browser.open(&clerk, &app.url(path));
+    let verdict = browser.text(&clerk, "[data-testid=verdict]");
+    assert!(verdict.contains("真实证明"), "{verdict}");
+    assert!(browser.text(&clerk, "main").contains("张小明"));
+    assert!(browser.text(&clerk, "[data-testid=chain]").contains("仍在"));
+    browser.screenshot(&clerk, "household-statement-check-phone");
+}

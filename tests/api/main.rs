@@ -26,6 +26,7 @@ mod schema;
 mod scope;
 mod seed;
 mod shop;
+mod statements;
 mod system;
 mod tamper;
 mod text;

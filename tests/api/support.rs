@@ -253,6 +253,15 @@ impl TestApp {
         self.send(self.client.get(self.url(path)), token)
     }
 
+    /// A GET as a browser asks, for the page rather than the JSON.
+    pub fn get_page(&self, path: &str, token: Option<&str>) -> Resp {
+        let request = self
+            .client
+            .get(self.url(path))
+            .header("Accept", "text/html");
+        self.send(request, token)
+    }
+
     pub fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
         self.send(self.client.post(self.url(path)).json(&body), token)
     }

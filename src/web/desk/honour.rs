@@ -118,7 +118,7 @@ async fn certificates(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
             chrome,
             date: {
                 let day = now.with_timezone(&shanghai());
-                day.format("%Y年%-m月%-d日").to_string()
+                crate::date::in_words(day.date_naive())
             },
             certificates: levels
                 .into_iter()

@@ -40,6 +40,7 @@ impl From<EntryView> for EntryLine {
 #[template(path = "h5/home.html", config = "src/web/askama.toml")]
 struct HomePage {
     chrome: Chrome,
+    household_id: i64,
     village: String,
     village_code: String,
     door_no: String,
@@ -90,6 +91,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     };
     show(&req, &state, StatusCode::OK, |chrome| HomePage {
         chrome,
+        household_id,
         village: village.name,
         village_code: village.code,
         door_no,

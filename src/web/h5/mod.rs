@@ -7,6 +7,7 @@ mod home;
 mod honour;
 mod login;
 mod plate;
+mod statement;
 
 use actix_web::web;
 
@@ -22,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(board::object)
         .service(honour::honour)
         .service(plate::plate)
+        .service(statement::check)
         .service(claim::checklist)
         .service(claim::claim_page)
         .service(claim::submit_claim);

@@ -61,7 +61,7 @@ async fn plate(
             .iter()
             .map(|(title, day)| Honour {
                 title: title.clone(),
-                day: day.format("%Y年%-m月%-d日").to_string(),
+                day: crate::date::in_words(*day),
             })
             .collect(),
         plate,
