@@ -583,3 +583,12 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    settlement_bases (settlement_id, village_id) {
+        settlement_id -> BigInt,
+        village_id -> BigInt,
+        settle_at -> Text,
+        yuan_per_point -> BigInt,
+    }
+}

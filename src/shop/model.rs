@@ -413,9 +413,21 @@ pub struct SettlementView {
     pub lines: Vec<SettlementLineView>,
     /// What went home over the counter, by goods, net of the voids on the statement.
     pub goods: Vec<SettlementGoodsView>,
+    /// How each village's redemptions were priced when the statement was drawn up.
+    pub bases: Vec<SettlementBasisView>,
     /// What the statement recorded of each of its villages when it was approved (none
     /// for a draft): where the village's chain stood, who was paying for its points.
     pub at_approval: Vec<ApprovedVillageView>,
+}
+
+/// A village's policy as a statement priced its redemptions by it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementBasisView {
+    pub village_id: i64,
+    pub settle_at: crate::org::policy::SettleAt,
+    /// The village's rate then (used when `settle_at` is `points_rate`).
+    #[schema(example = "1.00")]
+    pub yuan_per_point: Amount,
 }
 
 /// One kind of goods on a statement.

@@ -7,8 +7,8 @@ use rust_decimal::RoundingStrategy;
 use serde_json::json;
 
 use super::model::{
-    ApprovedVillageView, CreateSettlement, LineKind, PayRequest, SettlementGoodsView,
-    SettlementLineView, SettlementStatus, SettlementView,
+    ApprovedVillageView, CreateSettlement, LineKind, PayRequest, SettlementBasisView,
+    SettlementGoodsView, SettlementLineView, SettlementStatus, SettlementView,
 };
 use super::store::{self, SettlementRow};
 use crate::amount::Amount;
@@ -87,6 +87,14 @@ fn view(conn: &mut DbConnection, row: SettlementRow) -> AppResult<SettlementView
         reference: row.reference,
         lines,
         goods: goods_of(conn, row.id)?,
+        bases: store::bases(conn, row.id)?
+            .into_iter()
+            .map(|b| SettlementBasisView {
+                village_id: b.village_id,
+                settle_at: b.settle_at,
+                yuan_per_point: Amount::from_minor(b.yuan_per_point),
+            })
+            .collect(),
         at_approval: store::approved_villages(conn, row.id)?
             .into_iter()
             .map(approved_view)
@@ -151,6 +159,12 @@ fn check_period(req: &CreateSettlement, now: DateTime<Utc>) -> AppResult<()> {
     Ok(())
 }
 
+/// A statement as drawn up: its lines and how each village's were priced.
+struct Drawn {
+    lines: Vec<store::NewLine>,
+    bases: Vec<store::Basis>,
+}
+
 /// The statement's lines: the period's redemptions not yet settled, each priced as its
 /// village's policy says (its points at the village's rate, or its goods at cost), then
 /// every void still to carry back from earlier statements (a committee's void is final,
@@ -160,7 +174,7 @@ fn draw_up(
     shop_id: i64,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> AppResult<Vec<store::NewLine>> {
+) -> AppResult<Drawn> {
     let mut policies = BTreeMap::new();
     let mut costs: Option<BTreeMap<i64, i64>> = None;
     let mut lines = Vec::new();
@@ -210,7 +224,15 @@ fn draw_up(
                 yuan: -v.yuan,
             }),
     );
-    Ok(lines)
+    let bases = policies
+        .into_iter()
+        .map(|(village_id, (rate, settle_at))| store::Basis {
+            village_id,
+            settle_at,
+            yuan_per_point: rate.minor(),
+        })
+        .collect();
+    Ok(Drawn { lines, bases })
 }
 
 /// What each redemption of the period cost the shop: its goods at their cost prices.
@@ -248,7 +270,7 @@ pub fn create(
         store::lock_shop(conn, shop_id)?;
         let from = shanghai_midnight(req.period_start).naive_utc();
         let to = shanghai_midnight(req.period_end + chrono::Days::new(1)).naive_utc();
-        let lines = draw_up(conn, shop_id, from, to)?;
+        let Drawn { lines, bases } = draw_up(conn, shop_id, from, to)?;
         let redemptions = lines.iter().filter(|l| l.void_id.is_none()).count();
         let id = store::insert_settlement(
             conn,
@@ -264,6 +286,7 @@ pub fn create(
             },
         )?;
         store::insert_settlement_lines(conn, id, &lines)?;
+        store::insert_bases(conn, id, &bases)?;
         record(
             conn,
             c,

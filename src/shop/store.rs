@@ -3,6 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::org::policy::SettleAt;
+
 use super::model::{MovementKind, SettlementStatus};
 use crate::db::schema::{
     goods, payment_codes, receipt_counters, redemption_lines, redemption_voids, redemptions,
@@ -891,6 +893,44 @@ pub fn approved_villages(
             settlement_villages::hash,
             settlement_villages::funding,
         ))
+        .load(conn)
+}
+
+/// How a statement priced one village's redemptions when it was drawn up.
+#[derive(Clone, Copy, Debug, Queryable)]
+pub struct Basis {
+    pub village_id: i64,
+    pub settle_at: SettleAt,
+    /// Hundredths of a yuan per point.
+    pub yuan_per_point: i64,
+}
+
+pub fn insert_bases(
+    conn: &mut DbConnection,
+    settlement_id: i64,
+    bases: &[Basis],
+) -> QueryResult<()> {
+    use crate::db::schema::settlement_bases as b;
+    for basis in bases {
+        diesel::insert_into(b::table)
+            .values((
+                b::settlement_id.eq(settlement_id),
+                b::village_id.eq(basis.village_id),
+                b::settle_at.eq(basis.settle_at),
+                b::yuan_per_point.eq(basis.yuan_per_point),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The bases a statement was drawn up on, by village.
+pub fn bases(conn: &mut DbConnection, settlement_id: i64) -> QueryResult<Vec<Basis>> {
+    use crate::db::schema::settlement_bases as b;
+    b::table
+        .filter(b::settlement_id.eq(settlement_id))
+        .order(b::village_id)
+        .select((b::village_id, b::settle_at, b::yuan_per_point))
         .load(conn)
 }
 

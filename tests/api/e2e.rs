@@ -503,6 +503,7 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
         "转账-20261128-01",
         "第 ",
         "集体经济 100%（30.00 元）",
+        "按积分，每分 1.00 元",
         "店主（签字）",
         "村委（签字盖章）",
         "乡镇（签字盖章）",

@@ -1462,4 +1462,22 @@ fn a_village_that_settles_at_cost_pays_the_shop_what_the_goods_cost() {
         "{}",
         statement.text
     );
+    // The statement keeps the basis it was drawn up on, whatever the policy says later.
+    let back = app.patch(
+        &format!("/api/v1/villages/{}", s.w.qingle),
+        Some(&s.w.committee),
+        json!({"policy": {"settle_at": "points_rate", "yuan_per_point": "1.00"}}),
+    );
+    assert_eq!(back.status, 200, "{}", back.text);
+    let read = app.get(
+        &format!("/api/v1/settlements/{}", statement.id()),
+        Some(&s.w.admin),
+    );
+    assert_eq!(
+        read.body["bases"],
+        json!([{"village_id": s.w.qingle, "settle_at": "cost_price", "yuan_per_point": "2.00"}]),
+        "{}",
+        read.text
+    );
+    assert_eq!(read.body["yuan"], "75.00");
 }

@@ -11,7 +11,7 @@ use crate::clock::shanghai_today;
 use crate::ledger::model::TxKind;
 use crate::ledger::verify::VerifyReport;
 use crate::ledger::views::TransactionView;
-use crate::org::policy::FundingShare;
+use crate::org::policy::{FundingShare, SettleAt};
 use crate::paging::PageQuery;
 use crate::shop::model::{SettlementStatus, SettlementView};
 use crate::state::AppState;
@@ -165,6 +165,8 @@ struct VillagePart {
     head: String,
     /// Who pays for it, as recorded at approval: "集体经济 60%（18.00 元）、…".
     funding: String,
+    /// How it was priced when drawn up: "按积分，每分 1.00 元" or "按商品进价".
+    basis: String,
 }
 
 #[derive(Template)]
@@ -247,7 +249,15 @@ fn village_part(statement: &SettlementView, village_id: i64, name: String) -> Vi
         .iter()
         .find(|v| v.village_id == village_id);
     let yuan = sum(|l| l.yuan);
+    let basis = statement.bases.iter().find(|b| b.village_id == village_id);
     VillagePart {
+        basis: basis.map_or_else(
+            || "只有退回的作废".to_owned(),
+            |b| match b.settle_at {
+                SettleAt::PointsRate => format!("按积分，每分 {} 元", b.yuan_per_point),
+                SettleAt::CostPrice => "按商品进价".to_owned(),
+            },
+        ),
         head: approved
             .map(|v| crate::reports::exports::head_text(v.seq, &v.hash))
             .unwrap_or_default(),
