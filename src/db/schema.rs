@@ -592,3 +592,10 @@ diesel::table! {
         yuan_per_point -> BigInt,
     }
 }
+
+// The dashboard adds up households' postings per household and kind of transaction.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    accounts::village_id,
+    accounts::owner_id,
+    ledger_transactions::kind,
+);

@@ -36,6 +36,8 @@ pub struct DashboardQuery {
     #[serde(default, deserialize_with = "crate::date::strict_option")]
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
+    /// One village in sight: its row only, and its groups as `groups`.
+    pub village_id: Option<i64>,
 }
 
 /// Claims submitted in the period, by where they stand now.
@@ -83,6 +85,17 @@ pub struct VillageFigures {
     pub figures: Figures,
 }
 
+/// One group of a village, as the village's own statistics list it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct GroupFigures {
+    /// Null for the households in no group.
+    pub group_id: Option<i64>,
+    #[schema(example = "第一村民小组")]
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
 /// Claims of the period by the category of their item.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct CategoryFigures {
@@ -111,6 +124,10 @@ pub struct Dashboard {
     #[schema(value_type = String, format = Date)]
     pub to: NaiveDate,
     pub villages: Vec<VillageFigures>,
+    /// With `village_id`: the village's groups, each a row (households in no group last,
+    /// as 未分组, when there are any); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupFigures>>,
     pub totals: Figures,
     pub by_category: Vec<CategoryFigures>,
     pub by_month: Vec<MonthFigures>,
@@ -173,62 +190,71 @@ pub fn dashboard(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Dashboard> {
     let dates = period(q, shanghai_today(now))?;
-    let villages = villages_in_sight(conn, p)?;
+    let mut villages = villages_in_sight(conn, p)?;
+    if let Some(asked) = q.village_id {
+        villages.retain(|(id, _, _)| *id == asked);
+        if villages.is_empty() {
+            return Err(AppError::NotFound);
+        }
+    }
     let ids: Vec<i64> = villages.iter().map(|(id, _, _)| *id).collect();
     let span = instants(dates);
-    let mut by_village: HashMap<i64, Figures> = HashMap::new();
-    for (village, n) in store::household_counts(conn, &ids)? {
-        by_village.entry(village).or_default().households = n;
-    }
-    for (village, status, n) in store::claim_counts(conn, &ids, span)? {
-        count_claim(
-            &mut by_village.entry(village).or_default().claims,
-            status,
-            n,
-        );
-    }
-    // The period's flows are its months' flows: read once, month by month, for both.
-    let mut by_month = Vec::new();
-    for (month, span) in months(dates)? {
-        let mut f = Figures::default();
-        for (village, kind, gains, losses) in store::point_flows(conn, &ids, span)? {
-            add_flow(by_village.entry(village).or_default(), kind, gains, losses);
-            add_flow(&mut f, kind, gains, losses);
-        }
-        by_month.push(MonthFigures {
-            month,
-            awarded: f.awarded,
-            redeemed: f.redeemed,
-        });
-    }
-    for (village, n) in store::redemption_counts(conn, &ids, span)? {
-        by_village.entry(village).or_default().redemptions = n;
-    }
-    let active: HashSet<(i64, i64)> = store::active_households(conn, &ids, span)?
-        .into_iter()
-        .collect();
-    for (village, _) in active {
-        by_village.entry(village).or_default().active_households += 1;
-    }
-    for (village, held) in store::outstanding(conn, &ids)? {
-        by_village.entry(village).or_default().outstanding = Amount::from_minor(held);
-    }
-    let villages: Vec<VillageFigures> = villages
-        .into_iter()
-        .map(|(village_id, name, policy)| {
-            let mut figures = by_village.remove(&village_id).unwrap_or_default();
-            figures.liability_yuan =
-                crate::shop::settlement::to_yuan(figures.outstanding, policy.yuan_per_point)
-                    .ok_or_else(|| AppError::internal("liability out of range"))?;
-            figures.participation = participation(figures.active_households, figures.households);
-            Ok(VillageFigures {
+    let households = store::dashboard_households(conn, &ids)?;
+    let one = if q.village_id.is_some() {
+        villages.pop()
+    } else {
+        None
+    };
+    let (villages, groups, by_month) = match one {
+        Some((village_id, name, policy)) => {
+            let group_of: HashMap<i64, Option<i64>> =
+                households.iter().map(|h| (h.id, h.group_id)).collect();
+            let (mut by_group, by_month) = tally(conn, &ids, dates, &households, |_, h| {
+                group_of.get(&h).copied().flatten()
+            })?;
+            let names = store::groups(conn, village_id)?;
+            let mut groups = Vec::with_capacity(names.len() + 1);
+            let rows = names
+                .into_iter()
+                .map(|(id, name)| (Some(id), name))
+                .chain(std::iter::once((None, "未分组".to_owned())));
+            for (group_id, name) in rows {
+                let figures = by_group.remove(&group_id).unwrap_or_default();
+                if group_id.is_none() && figures == Figures::default() {
+                    continue;
+                }
+                groups.push(GroupFigures {
+                    group_id,
+                    name,
+                    figures: finished(figures, &policy)?,
+                });
+            }
+            let mut village = totals(groups.iter().map(|g| &g.figures));
+            village.liability_yuan = liability(village.outstanding, &policy)?;
+            let row = VillageFigures {
                 village_id,
                 name,
-                figures,
-            })
-        })
-        .collect::<AppResult<_>>()?;
-    let totals = totals(&villages);
+                figures: village,
+            };
+            (vec![row], Some(groups), by_month)
+        }
+        None => {
+            let (mut by_village, by_month) = tally(conn, &ids, dates, &households, |v, _| v)?;
+            let rows = villages
+                .into_iter()
+                .map(|(village_id, name, policy)| {
+                    let figures = by_village.remove(&village_id).unwrap_or_default();
+                    Ok(VillageFigures {
+                        village_id,
+                        name,
+                        figures: finished(figures, &policy)?,
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?;
+            (rows, None, by_month)
+        }
+    };
+    let totals = totals(villages.iter().map(|v| &v.figures));
     let by_category = store::claims_by_category(conn, &ids, span)?
         .into_iter()
         .map(|(category, claims, points)| CategoryFigures {
@@ -241,10 +267,80 @@ pub fn dashboard(
         from: dates.0,
         to: dates.1,
         villages,
+        groups,
         totals,
         by_category,
         by_month,
     })
+}
+
+/// Each household's deeds of the period and points held now, added up under `key`
+/// (its village, or its group), and the period's months: one query per figure family.
+fn tally<K: std::hash::Hash + Eq>(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    dates: (NaiveDate, NaiveDate),
+    households: &[store::DashboardHousehold],
+    key: impl Fn(i64, i64) -> K,
+) -> AppResult<(HashMap<K, Figures>, Vec<MonthFigures>)> {
+    let span = instants(dates);
+    let mut by: HashMap<K, Figures> = HashMap::new();
+    for h in households.iter().filter(|h| h.active) {
+        by.entry(key(h.village_id, h.id)).or_default().households += 1;
+    }
+    for (village, household, status, n) in store::claim_counts(conn, ids, span)? {
+        count_claim(
+            &mut by.entry(key(village, household)).or_default().claims,
+            status,
+            n,
+        );
+    }
+    // The period's flows are its months' flows: read once, month by month, for both.
+    let mut by_month = Vec::new();
+    for (month, span) in months(dates)? {
+        let mut f = Figures::default();
+        for flow in store::point_flows(conn, ids, span)? {
+            let (kind, gains, losses) = (flow.kind, flow.gains, flow.losses);
+            let at = by
+                .entry(key(flow.village_id, flow.household_id))
+                .or_default();
+            add_flow(at, kind, gains, losses);
+            add_flow(&mut f, kind, gains, losses);
+        }
+        by_month.push(MonthFigures {
+            month,
+            awarded: f.awarded,
+            redeemed: f.redeemed,
+        });
+    }
+    for (village, household, n) in store::redemption_counts(conn, ids, span)? {
+        by.entry(key(village, household)).or_default().redemptions += n;
+    }
+    let active: HashSet<(i64, i64)> = store::active_households(conn, ids, span)?
+        .into_iter()
+        .collect();
+    for (village, household) in active {
+        by.entry(key(village, household))
+            .or_default()
+            .active_households += 1;
+    }
+    for (village, household, held) in store::outstanding(conn, ids)? {
+        let f = by.entry(key(village, household)).or_default();
+        f.outstanding = plus(f.outstanding, held);
+    }
+    Ok((by, by_month))
+}
+
+/// Figures with what follows from the sums: liability at the village's rate, participation.
+fn finished(mut figures: Figures, policy: &VillagePolicy) -> AppResult<Figures> {
+    figures.liability_yuan = liability(figures.outstanding, policy)?;
+    figures.participation = participation(figures.active_households, figures.households);
+    Ok(figures)
+}
+
+fn liability(outstanding: Amount, policy: &VillagePolicy) -> AppResult<Amount> {
+    crate::shop::settlement::to_yuan(outstanding, policy.yuan_per_point)
+        .ok_or_else(|| AppError::internal("liability out of range"))
 }
 
 fn count_claim(claims: &mut ClaimFigures, status: ClaimStatus, n: i64) {
@@ -289,11 +385,10 @@ fn participation(active: i64, households: i64) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
-fn totals(villages: &[VillageFigures]) -> Figures {
+fn totals<'a>(rows: impl Iterator<Item = &'a Figures>) -> Figures {
     let mut t = Figures::default();
     let add = |a: Amount, b: Amount| plus(a, b.minor());
-    for v in villages {
-        let f = &v.figures;
+    for f in rows {
         t.households += f.households;
         t.active_households += f.active_households;
         t.claims.submitted += f.claims.submitted;
@@ -346,14 +441,19 @@ pub fn export(
         .into_iter()
         .map(|(village, seq, hash)| (village, super::exports::head_text(seq, &hash)))
         .collect();
-    let scope = match board.villages.as_slice() {
-        [only] => only.name.clone(),
+    let scope = match (board.villages.as_slice(), &board.groups) {
+        ([only], Some(_)) => format!("{}各组", only.name),
+        ([only], None) => only.name.clone(),
         _ => crate::org::service::township_name(conn, p.township_id)?,
     };
     let mut sheet = Sheet::new(
         format!("{scope} 积分工作统计"),
         vec![
-            "村",
+            if board.groups.is_some() {
+                "村民小组"
+            } else {
+                "村"
+            },
             "户数",
             "参与户数",
             "参与率",
@@ -379,18 +479,34 @@ pub fn export(
             board.to.format("%Y-%m-%d")
         ),
     ));
-    sheet.rows = board
-        .villages
-        .iter()
-        .map(|v| {
-            figure_cells(
-                v.name.clone(),
-                &v.figures,
-                heads.get(&v.village_id).cloned(),
-            )
-        })
-        .collect();
-    sheet.total = Some(figure_cells("合计".to_owned(), &board.totals, None));
+    match &board.groups {
+        // A village's groups share its chain: its head goes on the totals row.
+        Some(groups) => {
+            sheet.rows = groups
+                .iter()
+                .map(|g| figure_cells(g.name.clone(), &g.figures, None))
+                .collect();
+            let head = board
+                .villages
+                .first()
+                .and_then(|v| heads.get(&v.village_id).cloned());
+            sheet.total = Some(figure_cells("合计".to_owned(), &board.totals, head));
+        }
+        None => {
+            sheet.rows = board
+                .villages
+                .iter()
+                .map(|v| {
+                    figure_cells(
+                        v.name.clone(),
+                        &v.figures,
+                        heads.get(&v.village_id).cloned(),
+                    )
+                })
+                .collect();
+            sheet.total = Some(figure_cells("合计".to_owned(), &board.totals, None));
+        }
+    }
     Ok(sheet.made_at(now))
 }
 
@@ -448,11 +564,13 @@ mod tests {
         let backwards = DashboardQuery {
             from: d("2026-05-01"),
             to: d("2026-04-01"),
+            ..Default::default()
         };
         assert!(period(&backwards, today).is_err());
         let long = DashboardQuery {
             from: d("2020-01-01"),
             to: d("2026-01-01"),
+            ..Default::default()
         };
         assert!(period(&long, today).is_err());
     }

@@ -195,7 +195,8 @@ pub fn posted_claims(
         .load(conn)
 }
 
-// ---- the township's dashboard: each figure for all villages in one query ----------
+// ---- the township's dashboard: each figure for all villages in one query, by household,
+// for the caller to add up by village or by group ---------------------------------------
 
 /// A village as the dashboard lists it: (id, name, stored policy).
 pub fn township_villages(
@@ -209,38 +210,70 @@ pub fn township_villages(
         .load(conn)
 }
 
-/// Active households per village: (village, count).
-pub fn household_counts(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+/// A household as the dashboard adds it up.
+#[derive(Debug, Queryable)]
+pub struct DashboardHousehold {
+    pub village_id: i64,
+    pub id: i64,
+    pub group_id: Option<i64>,
+    pub active: bool,
+}
+
+/// Every household of the villages, deactivated ones too (their past deeds count).
+pub fn dashboard_households(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<DashboardHousehold>> {
     households::table
         .filter(households::village_id.eq_any(ids))
-        .filter(households::active.eq(true))
-        .group_by(households::village_id)
-        .select((households::village_id, count_star()))
+        .select((
+            households::village_id,
+            households::id,
+            households::group_id,
+            households::active,
+        ))
         .load(conn)
 }
 
-/// Claims submitted in `[from, to)` per village and present status: (village, status, count).
+/// Claims submitted in `[from, to)` per household and present status:
+/// (village, household, status, count).
 pub fn claim_counts(
     conn: &mut DbConnection,
     ids: &[i64],
     (from, to): (NaiveDateTime, NaiveDateTime),
-) -> QueryResult<Vec<(i64, ClaimStatus, i64)>> {
+) -> QueryResult<Vec<(i64, i64, ClaimStatus, i64)>> {
     claims::table
         .filter(claims::village_id.eq_any(ids))
         .filter(claims::created_at.ge(from))
         .filter(claims::created_at.lt(to))
-        .group_by((claims::village_id, claims::status))
-        .select((claims::village_id, claims::status, count_star()))
+        .group_by((claims::village_id, claims::household_id, claims::status))
+        .select((
+            claims::village_id,
+            claims::household_id,
+            claims::status,
+            count_star(),
+        ))
         .load(conn)
 }
 
-/// What households' points gained and lost in `[from, to)` per village and kind of
-/// transaction: (village, kind, gains, losses), hundredths, losses negative.
+/// What one household's points gained and lost through one kind of transaction,
+/// hundredths, losses negative.
+#[derive(Debug, Queryable)]
+pub struct PointFlow {
+    pub village_id: i64,
+    pub household_id: i64,
+    pub kind: TxKind,
+    pub gains: i64,
+    pub losses: i64,
+}
+
+/// What households' points gained and lost in `[from, to)`, per household and kind of
+/// transaction.
 pub fn point_flows(
     conn: &mut DbConnection,
     ids: &[i64],
     (from, to): (NaiveDateTime, NaiveDateTime),
-) -> QueryResult<Vec<(i64, TxKind, i64, i64)>> {
+) -> QueryResult<Vec<PointFlow>> {
     ledger_transactions::table
         .inner_join(postings::table.on(postings::transaction_id.eq(ledger_transactions::id)))
         .inner_join(accounts::table.on(accounts::id.eq(postings::account_id)))
@@ -250,9 +283,14 @@ pub fn point_flows(
         .filter(postings::asset.eq(Asset::Points.as_str()))
         .filter(accounts::owner_kind.eq("household"))
         .filter(accounts::purpose.eq(Purpose::Holdings.as_str()))
-        .group_by((ledger_transactions::village_id, ledger_transactions::kind))
+        .group_by((
+            accounts::village_id,
+            accounts::owner_id,
+            ledger_transactions::kind,
+        ))
         .select((
-            ledger_transactions::village_id,
+            accounts::village_id,
+            accounts::owner_id,
             ledger_transactions::kind,
             sql::<BigInt>(
                 "CAST(SUM(CASE WHEN postings.amount > 0 THEN postings.amount ELSE 0 END) AS BIGINT)",
@@ -264,12 +302,13 @@ pub fn point_flows(
         .load(conn)
 }
 
-/// Redemptions in `[from, to)` that stand (not voided), per village: (village, count).
+/// Redemptions in `[from, to)` that stand (not voided), per household:
+/// (village, household, count).
 pub fn redemption_counts(
     conn: &mut DbConnection,
     ids: &[i64],
     (from, to): (NaiveDateTime, NaiveDateTime),
-) -> QueryResult<Vec<(i64, i64)>> {
+) -> QueryResult<Vec<(i64, i64, i64)>> {
     let voided = redemption_voids::table
         .filter(redemption_voids::redemption_id.eq(redemptions::id))
         .select(redemption_voids::id);
@@ -278,8 +317,12 @@ pub fn redemption_counts(
         .filter(redemptions::created_at.ge(from))
         .filter(redemptions::created_at.lt(to))
         .filter(not(exists(voided)))
-        .group_by(redemptions::village_id)
-        .select((redemptions::village_id, count_star()))
+        .group_by((redemptions::village_id, redemptions::household_id))
+        .select((
+            redemptions::village_id,
+            redemptions::household_id,
+            count_star(),
+        ))
         .load(conn)
 }
 
@@ -320,20 +363,16 @@ pub fn active_households(
     Ok(all)
 }
 
-/// The points households hold now, the positive balances only, per village:
-/// (village, hundredths).
-pub fn outstanding(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+/// The points households hold now, the positive balances only:
+/// (village, household, hundredths).
+pub fn outstanding(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64, i64)>> {
     accounts::table
         .filter(accounts::village_id.eq_any(ids))
         .filter(accounts::owner_kind.eq("household"))
         .filter(accounts::asset.eq(Asset::Points.as_str()))
         .filter(accounts::purpose.eq(Purpose::Holdings.as_str()))
         .filter(accounts::balance.gt(0))
-        .group_by(accounts::village_id)
-        .select((
-            accounts::village_id,
-            sql::<BigInt>("CAST(SUM(accounts.balance) AS BIGINT)"),
-        ))
+        .select((accounts::village_id, accounts::owner_id, accounts::balance))
         .load(conn)
 }
 

@@ -1025,9 +1025,39 @@ fn the_township_reads_its_figures_at_the_desk_and_a_committee_its_own() {
         &format!("/admin/township?village={}", s.w.qingle),
         "qingle-committee",
     );
+    // A committee reads its own village, a row for each group.
     let own = browser.text(&committee, "[data-testid=dashboard]");
-    assert!(own.contains("庆乐村") && !own.contains("联桂村"), "{own}");
-    assert!(browser.text(&committee, "h1").contains("本村积分统计"));
+    assert!(!own.contains("联桂村"), "{own}");
+    let rows: Vec<&str> = own.lines().collect();
+    assert!(rows[0].starts_with("村民小组"), "{own}");
+    assert!(rows[1].starts_with("第一村民小组\t2\t2\t100%"), "{own}");
+    assert!(rows[2].starts_with("第二村民小组\t1\t0\t0%"), "{own}");
+    assert!(rows[3].starts_with("合计\t3\t2\t67%"), "{own}");
+    assert!(
+        browser
+            .text(&committee, "h1")
+            .contains("庆乐村各组积分统计")
+    );
+    browser.screenshot(&committee, "village-statistics-by-group");
+
+    // The township opens a village from its row and sees the same groups.
+    browser.after_navigation(&tab, |b| b.tap(&tab, "[data-testid=dashboard] tbody a"));
+    let opened = browser.text(&tab, "[data-testid=dashboard]");
+    assert!(
+        opened.contains("第一村民小组") && opened.contains("第二村民小组"),
+        "{opened}"
+    );
+    let export = browser.eval(
+        &tab,
+        "document.querySelector('a[href*=\"dashboard/export\"]').getAttribute('href')",
+    );
+    assert!(
+        export
+            .as_str()
+            .unwrap()
+            .contains(&format!("village_id={}", s.w.qingle)),
+        "{export}"
+    );
 }
 
 /// Picks the option of a `<select>` whose words contain `words`, as a person would.

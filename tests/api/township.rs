@@ -487,3 +487,77 @@ fn the_ledger_claims_and_receipts_export_as_the_books_a_committee_keeps() {
     );
     assert_eq!(app.get(&path, Some(&villager)).status, 404);
 }
+
+#[test]
+fn one_villages_figures_come_with_a_row_for_each_group() {
+    let app = TestApp::start();
+    // Households 0 and 1 (group 1) were awarded 100 each; household 0 spends 30.
+    let s = shop_world(&app, "100");
+    let w = &s.w;
+    let villager = app.villager(&w.committee, w.households[0]);
+    let code = issue(&app, &villager, w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sold = redeem(
+        &app,
+        &s,
+        "sale",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}]),
+    );
+    assert_eq!(sold.status, 201, "{}", sold.text);
+
+    let board = dashboard(&app, &w.committee, &format!("?village_id={}", w.qingle));
+    let groups = board["groups"].as_array().expect("groups");
+    let brief: Vec<(&str, i64, i64, &str, &str)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap(),
+                g["households"].as_i64().unwrap(),
+                g["active_households"].as_i64().unwrap(),
+                g["redeemed"].as_str().unwrap(),
+                g["outstanding"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        brief,
+        [
+            ("第一村民小组", 2, 2, "30.00", "170.00"),
+            ("第二村民小组", 1, 0, "0.00", "0.00")
+        ]
+    );
+    assert_eq!(groups[0]["group_id"], w.qingle_group1);
+    assert_eq!(board["villages"].as_array().unwrap().len(), 1);
+    assert_eq!(board["villages"][0]["outstanding"], "170.00");
+    assert_eq!(board["totals"]["households"], 3);
+    // Without it, no groups; another village's is out of sight.
+    assert!(dashboard(&app, &w.committee, "").get("groups").is_none());
+    let other = app.get(
+        &format!("/api/v1/township/dashboard?village_id={}", w.liangui),
+        Some(&w.committee),
+    );
+    assert_eq!(other.status, 404);
+
+    let csv = app.get(
+        &format!(
+            "/api/v1/township/dashboard/export?format=csv&village_id={}",
+            w.qingle
+        ),
+        Some(&w.admin),
+    );
+    let lines = table_from(&csv, "村民小组");
+    assert!(
+        lines[1].starts_with("第一村民小组,2,2,1.00,"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[3].starts_with("合计,3,2,0.67,"), "{}", lines[3]);
+    assert!(
+        csv.text.starts_with("\u{feff}庆乐村各组 积分工作统计"),
+        "{}",
+        csv.text
+    );
+}

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Nav, render};
 use crate::amount::Amount;
+use crate::auth::RoleName;
 use crate::reports::dashboard::{Dashboard, DashboardQuery, Figures};
 use crate::state::AppState;
 use crate::web::chart::{Bar, Series, bars, lines};
@@ -20,11 +21,27 @@ struct TownshipPage {
     chrome: Chrome,
     nav: Nav,
     board: Dashboard,
-    /// The period as asked, for the form and the export links.
+    /// The table's rows: villages (each opening its groups, for the township), or one
+    /// village's groups.
+    rows: Vec<Row>,
+    /// What a row is: 村 or 村民小组.
+    row_kind: &'static str,
+    /// The row under the table: the township's totals, or the village's.
+    total: Option<Figures>,
+    /// The period (and village) as asked, for the form and the export links.
     query: String,
+    /// The village whose groups the township is looking at, to keep in the form.
+    village_id: Option<i64>,
     participation_chart: String,
     months_chart: String,
     category_chart: String,
+}
+
+pub struct Row {
+    name: String,
+    figures: Figures,
+    /// The village's groups, for the township's rows.
+    link: Option<String>,
 }
 
 impl TownshipPage {
@@ -32,9 +49,41 @@ impl TownshipPage {
     fn percent(&self, share: &str) -> String {
         percent(share)
     }
+}
 
-    fn totals(&self) -> &Figures {
-        &self.board.totals
+/// The rows a board shows: a village's groups when it has them, else its villages.
+fn rows(
+    board: &Dashboard,
+    query: &str,
+    township: bool,
+) -> (Vec<Row>, &'static str, Option<Figures>) {
+    match &board.groups {
+        Some(groups) => (
+            groups
+                .iter()
+                .map(|g| Row {
+                    name: g.name.clone(),
+                    figures: g.figures.clone(),
+                    link: None,
+                })
+                .collect(),
+            "村民小组",
+            board.villages.first().map(|v| v.figures.clone()),
+        ),
+        None => (
+            board
+                .villages
+                .iter()
+                .map(|v| Row {
+                    name: v.name.clone(),
+                    figures: v.figures.clone(),
+                    link: township
+                        .then(|| format!("/admin/township?{query}&village_id={}", v.village_id)),
+                })
+                .collect(),
+            "村",
+            (board.villages.len() > 1).then(|| board.totals.clone()),
+        ),
     }
 }
 
@@ -50,29 +99,31 @@ fn percent(share: &str) -> String {
 struct PeriodForm {
     from: String,
     to: String,
+    /// The township looking at one village's groups.
+    village_id: String,
 }
 
 impl PeriodForm {
-    fn query(&self) -> DashboardQuery {
+    fn query(&self, village_id: Option<i64>) -> DashboardQuery {
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         DashboardQuery {
             from: day(&self.from),
             to: day(&self.to),
+            village_id,
         }
     }
 }
 
-fn charts(board: &Dashboard) -> (String, String, String) {
+fn charts(rows: &[Row], row_kind: &str, board: &Dashboard) -> (String, String, String) {
     let share = |s: &str| Amount::parse(s).map_or(0.0, |a| a.minor() as f64 / 100.0);
     let participation = bars(
-        "各村参与率",
-        &board
-            .villages
+        &format!("各{}参与率", if row_kind == "村" { "村" } else { "组" }),
+        &rows
             .iter()
-            .map(|v| Bar {
-                label: v.name.clone(),
-                value: share(&v.figures.participation),
-                figure: percent(&v.figures.participation),
+            .map(|r| Bar {
+                label: r.name.clone(),
+                value: share(&r.figures.participation),
+                figure: percent(&r.figures.participation),
             })
             .collect::<Vec<_>>(),
         1.0,
@@ -128,22 +179,41 @@ fn charts(board: &Dashboard) -> (String, String, String) {
 #[get("/admin/township")]
 async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let form: PeriodForm = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let asked = form.query();
-    let query =
+    let period =
         serde_urlencoded::to_string([("from", &form.from), ("to", &form.to)]).unwrap_or_default();
     let now = state.clock.now();
     render(
         &req,
         &state,
         "township",
-        move |conn, p, _| crate::reports::dashboard::dashboard(conn, p, &asked, now),
-        |chrome, nav, board| {
-            let (participation_chart, months_chart, category_chart) = charts(&board);
+        move |conn, p, village_id| {
+            // A village's own people see its groups; the township, a village it opens.
+            let township = p.has_role(RoleName::TownshipAdmin);
+            let one = if township {
+                form.village_id.parse().ok()
+            } else {
+                Some(village_id)
+            };
+            let board = crate::reports::dashboard::dashboard(conn, p, &form.query(one), now)?;
+            Ok((board, township.then_some(one).flatten()))
+        },
+        move |chrome, nav, (board, village_id)| {
+            let query = match village_id {
+                Some(id) => format!("{period}&village_id={id}"),
+                None => period.clone(),
+            };
+            let (rows, row_kind, total) = rows(&board, &period, nav.township);
+            let (participation_chart, months_chart, category_chart) =
+                charts(&rows, row_kind, &board);
             TownshipPage {
                 chrome,
                 nav,
                 board,
+                rows,
+                row_kind,
+                total,
                 query,
+                village_id,
                 participation_chart,
                 months_chart,
                 category_chart,
