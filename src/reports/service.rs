@@ -79,6 +79,16 @@ struct Table {
     standings: Vec<Standing>,
 }
 
+impl Table {
+    /// A household's place; an inactive one has none.
+    fn standing_of(&self, household_id: i64) -> AppResult<&Standing> {
+        self.standings
+            .iter()
+            .find(|s| s.household.id == household_id)
+            .ok_or(AppError::NotFound)
+    }
+}
+
 /// Ranks the village's active households (one group's when given) by an asset over a
 /// period: three queries whatever the village's size, the ranking itself in memory.
 fn rank_households(
@@ -521,11 +531,7 @@ pub fn door_plate(conn: &mut DbConnection, household_id: i64) -> AppResult<DoorP
     let (village_code, village_name) = village_summary(conn, village_id)?;
     let table = by_honour(conn, village_id)?;
     // Inactive households are not ranked, and their plates open nothing.
-    let own = table
-        .standings
-        .iter()
-        .find(|s| s.household.id == household_id)
-        .ok_or(AppError::NotFound)?;
+    let own = table.standing_of(household_id)?;
     let honour = Amount::from_minor(own.honour);
     Ok(DoorPlate {
         village_name,
@@ -555,11 +561,7 @@ pub fn household_record(
     let (village_code, village_name) = village_summary(conn, village_id)?;
     let table = by_honour(conn, village_id)?;
     // Inactive households are not ranked, and get no statement.
-    let own = table
-        .standings
-        .iter()
-        .find(|s| s.household.id == household_id)
-        .ok_or(AppError::NotFound)?;
+    let own = table.standing_of(household_id)?;
     let held = holdings(conn, village_id, household_id)?;
     let claims = store::posted_claims(conn, household_id, from, to)?;
     let transactions: Vec<i64> = claims.iter().filter_map(|c| c.transaction_id).collect();

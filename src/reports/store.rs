@@ -137,12 +137,10 @@ pub fn deductions(
     query.load(conn)
 }
 
-/// A household's latest honours: (item title, the day it was done), newest first.
-pub fn latest_honours(
-    conn: &mut DbConnection,
-    household_id: i64,
-    limit: i64,
-) -> QueryResult<Vec<(String, chrono::NaiveDate)>> {
+/// A household's posted claims, each with the item version it was claimed under.
+#[diesel::dsl::auto_type]
+fn posted_of(household_id: i64) -> _ {
+    let posted: &'static str = ClaimStatus::Posted.as_str();
     claims::table
         .inner_join(
             checklist_item_versions::table.on(checklist_item_versions::item_id
@@ -150,7 +148,16 @@ pub fn latest_honours(
                 .and(checklist_item_versions::version.eq(claims::item_version))),
         )
         .filter(claims::household_id.eq(household_id))
-        .filter(claims::status.eq(ClaimStatus::Posted.as_str()))
+        .filter(claims::status.eq(posted))
+}
+
+/// A household's latest honours: (item title, the day it was done), newest first.
+pub fn latest_honours(
+    conn: &mut DbConnection,
+    household_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(String, chrono::NaiveDate)>> {
+    posted_of(household_id)
         .filter(claims::total.gt(0))
         .order(claims::id.desc())
         .limit(limit)
@@ -175,14 +182,7 @@ pub fn posted_claims(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> QueryResult<Vec<PostedClaim>> {
-    claims::table
-        .inner_join(
-            checklist_item_versions::table.on(checklist_item_versions::item_id
-                .eq(claims::item_id)
-                .and(checklist_item_versions::version.eq(claims::item_version))),
-        )
-        .filter(claims::household_id.eq(household_id))
-        .filter(claims::status.eq(ClaimStatus::Posted.as_str()))
+    posted_of(household_id)
         .filter(claims::occurred_on.ge(from))
         .filter(claims::occurred_on.le(to))
         .order((claims::occurred_on, claims::id))

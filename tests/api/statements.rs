@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::ledger::add_item;
 use crate::shop::shop_world;
 use crate::support::TestApp;
+use crate::township::deduct;
 
 /// The canonical JSON of API.md, written here again so the server's own is checked.
 fn canonical(value: &Value) -> String {
@@ -72,13 +73,7 @@ fn a_statement_is_signed_over_what_the_household_holds_and_did() {
     let s = shop_world(&app, "100");
     let w = &s.w;
     let litter = add_item(&app, w, "D01", "-5");
-    let deducted = app.post_with_key(
-        &format!("/api/v1/villages/{}/awards", w.qingle),
-        &w.committee,
-        "deduct",
-        json!({"item_id": litter, "household_ids": [w.households[0]], "occurred_on": "2026-11-28"}),
-    );
-    assert_eq!(deducted.status, 201, "{}", deducted.text);
+    deduct(&app, w, "deduct", litter, w.households[0], "2026-11-28");
 
     let statement = issue(&app, &w.committee, w.households[0]);
     let doc = &statement["document"];

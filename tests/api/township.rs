@@ -7,6 +7,26 @@ use crate::ledger::add_item;
 use crate::shop::{issue, redeem, shop_world};
 use crate::support::TestApp;
 
+/// Deducts `item`'s points from one household of qingle, as the committee's award of a
+/// negative item does.
+pub fn deduct(
+    app: &TestApp,
+    w: &crate::support::World,
+    key: &str,
+    item: i64,
+    household: i64,
+    on: &str,
+) -> crate::support::Resp {
+    let resp = app.post_with_key(
+        &format!("/api/v1/villages/{}/awards", w.qingle),
+        &w.committee,
+        key,
+        json!({"item_id": item, "household_ids": [household], "occurred_on": on}),
+    );
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    resp
+}
+
 fn dashboard(app: &TestApp, token: &str, query: &str) -> Value {
     let resp = app.get(&format!("/api/v1/township/dashboard{query}"), Some(token));
     assert_eq!(resp.status, 200, "{}", resp.text);
@@ -29,13 +49,7 @@ fn the_dashboard_counts_what_households_did_and_what_the_township_owes() {
     let s = shop_world(&app, "100");
     let w = &s.w;
     let litter = add_item(&app, w, "D01", "-5");
-    let deducted = app.post_with_key(
-        &format!("/api/v1/villages/{}/awards", w.qingle),
-        &w.committee,
-        "deduct",
-        json!({"item_id": litter, "household_ids": [w.households[1]], "occurred_on": "2026-11-27"}),
-    );
-    assert_eq!(deducted.status, 201, "{}", deducted.text);
+    deduct(&app, w, "deduct", litter, w.households[1], "2026-11-27");
     let villager = app.villager(&w.committee, w.households[0]);
     let code = issue(&app, &villager, w.households[0]).body["code"]
         .as_str()
@@ -332,13 +346,7 @@ fn the_ledger_claims_and_receipts_export_as_the_books_a_committee_keeps() {
     let s = shop_world(&app, "100");
     let w = &s.w;
     let litter = add_item(&app, w, "D01", "-5");
-    let deducted = app.post_with_key(
-        &format!("/api/v1/villages/{}/awards", w.qingle),
-        &w.committee,
-        "deduct",
-        json!({"item_id": litter, "household_ids": [w.households[1]], "occurred_on": "2026-11-28"}),
-    );
-    assert_eq!(deducted.status, 201, "{}", deducted.text);
+    let deducted = deduct(&app, w, "deduct", litter, w.households[1], "2026-11-28");
     let deduction = deducted.body["claims"][0]["transaction_id"]
         .as_i64()
         .unwrap();
