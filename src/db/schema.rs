@@ -364,6 +364,7 @@ diesel::table! {
         ended_at -> Nullable<Timestamp>,
         used_at -> Nullable<Timestamp>,
         redemption_id -> Nullable<BigInt>,
+        reserved_shop_id -> Nullable<BigInt>,
     }
 }
 

@@ -43,16 +43,30 @@ impl AllowedMethods {
     pub fn for_path(&self, path: &str) -> Option<String> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut allowed: Vec<&str> = Vec::new();
-        let matching = self.paths.iter().filter(|(template, _)| {
-            template.len() == parts.len()
-                && template
-                    .iter()
-                    .zip(&parts)
-                    .all(|(segment, part)| match segment {
-                        Segment::Any => !part.is_empty(),
-                        Segment::Literal(text) => text == part,
-                    })
-        });
+        let matching: Vec<_> = self
+            .paths
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template
+                        .iter()
+                        .zip(&parts)
+                        .all(|(segment, part)| match segment {
+                            Segment::Any => !part.is_empty(),
+                            Segment::Literal(text) => text == part,
+                        })
+            })
+            .collect();
+        // A path named in words shadows a template that would take the word for an id
+        // (`/statements/verify`, not `/statements/{id}`).
+        let literals = |template: &[Segment]| {
+            template
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count()
+        };
+        let most = matching.iter().map(|(t, _)| literals(t)).max().unwrap_or(0);
+        let matching = matching.into_iter().filter(|(t, _)| literals(t) == most);
         for method in matching.flat_map(|(_, methods)| methods) {
             if !allowed.contains(method) {
                 allowed.push(method);

@@ -276,7 +276,9 @@ async fn get_payment_code(
     .await
 }
 
-/// Resolves a code to the masked household and its points; consumes nothing.
+/// Resolves a code to the masked household and its points; consumes nothing. A payment
+/// code scanned is held for this shop's checkout: only this shop may redeem it until it
+/// expires, at least three minutes from the scan.
 #[utoipa::path(
     tag = "shop",
     security(("bearer" = [])),
@@ -286,7 +288,7 @@ async fn get_payment_code(
         (status = 200, description = "Whose code it is", body = ScanView),
         (status = 404, description = "No such shop in the caller's scope"),
         (status = 409, description = "`code_used`"),
-        (status = 422, description = "`code_invalid` or `code_expired`"),
+        (status = 422, description = "`code_invalid` (also: another shop is checking it out) or `code_expired`"),
         (status = 423, description = "`card_locked`: the card is locked after wrong PINs, or held until the committee unlocks it"),
     )
 )]

@@ -168,7 +168,12 @@ pub enum CodeState {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentCodeStatus {
     pub status: CodeState,
+    /// A scan lengthens it: the shop has three minutes at least to finish.
     pub expires_at: DateTime<Utc>,
+    /// The shop whose scan holds the code (only that shop may redeem it, and a new code
+    /// leaves it alone); null when no shop has scanned it, or it is no longer active.
+    #[schema(example = "庆乐积分超市")]
+    pub reserved_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redemption: Option<ReceiptView>,
 }

@@ -485,9 +485,15 @@ pub fn code_status(
         Some(paid) => Some(receipt_of(conn, paid)?),
         None => None,
     };
+    let state = code_state(&row, now);
+    let reserved_by = match row.reserved_shop_id {
+        Some(shop) if state == CodeState::Active => Some(shop_name(conn, shop)?),
+        _ => None,
+    };
     Ok(PaymentCodeStatus {
-        status: code_state(&row, now),
+        status: state,
         expires_at: row.expires_at.and_utc(),
+        reserved_by,
         redemption,
     })
 }
@@ -510,8 +516,22 @@ fn live_code(
     now: DateTime<Utc>,
 ) -> AppResult<store::CodeRow> {
     let row = shown_code(conn, pepper, text, now)?;
+    not_held_elsewhere(&row, shop_id)?;
     code_may_pay_here(conn, shop_id, &row)?;
     Ok(row)
+}
+
+/// How long a scan holds a code for the shop's checkout, at the least.
+const RESERVATION: Duration = Duration::minutes(3);
+
+/// A code another shop's scan holds pays nothing here.
+fn not_held_elsewhere(row: &store::CodeRow, shop_id: i64) -> AppResult<()> {
+    match row.reserved_shop_id {
+        Some(holder) if holder != shop_id => Err(AppError::CodeInvalid(
+            "这个付款码正在别的店结算，请村民刷新后重新出示。",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The live code of this text, or why there is none.
@@ -540,8 +560,9 @@ fn take_code(
     now: DateTime<Utc>,
 ) -> AppResult<store::CodeRow> {
     let hash = pepper.hash(&code_text(text)?);
-    let Some(row) = store::take_code(tx, &hash, now.naive_utc())? else {
-        shown_code(tx, pepper, text, now)?;
+    let Some(row) = store::take_code(tx, &hash, shop_id, now.naive_utc())? else {
+        let live = shown_code(tx, pepper, text, now)?;
+        not_held_elsewhere(&live, shop_id)?;
         // Live when read again: another counter took it a moment ago.
         return Err(AppError::CodeUsed);
     };
@@ -650,16 +671,25 @@ pub fn scan(
     req: &ScanRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ScanView> {
-    let (target, _) = shop_target(conn, shop_id)?;
-    authorize(&c.principal, Action::ShopCounter, &target)?;
-    let with = pay_with(req.code.as_deref(), req.card_token.as_deref(), None)?;
-    let who = payer(conn, pepper, shop_id, with, now)?;
-    let (village_id, door_no, head_name) = household_brief(conn, who.household_id())?;
-    Ok(ScanView {
-        household_id: who.household_id(),
-        display_name: mask_name(&head_name),
-        door_no,
-        points: household_points(conn, village_id, who.household_id())?,
+    write_tx(conn, |tx| {
+        let (target, _) = shop_target(tx, shop_id)?;
+        authorize(&c.principal, Action::ShopCounter, &target)?;
+        let with = pay_with(req.code.as_deref(), req.card_token.as_deref(), None)?;
+        let who = payer(tx, pepper, shop_id, with, now)?;
+        if let Payer::Code(code) = &who {
+            // The checkout holds the code: the villager's page stops renewing it.
+            let until = code.expires_at.max((now + RESERVATION).naive_utc());
+            if !store::reserve_code(tx, code.id, shop_id, until, now.naive_utc())? {
+                return Err(AppError::CodeUsed);
+            }
+        }
+        let (village_id, door_no, head_name) = household_brief(tx, who.household_id())?;
+        Ok(ScanView {
+            household_id: who.household_id(),
+            display_name: mask_name(&head_name),
+            door_no,
+            points: household_points(tx, village_id, who.household_id())?,
+        })
     })
 }
 

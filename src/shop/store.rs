@@ -246,6 +246,8 @@ pub struct CodeRow {
     pub created_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
     pub used_at: Option<NaiveDateTime>,
+    /// The shop whose scan holds the code until it expires.
+    pub reserved_shop_id: Option<i64>,
 }
 
 pub struct NewCode<'a> {
@@ -258,12 +260,15 @@ pub struct NewCode<'a> {
 }
 
 /// Ends the member's earlier codes and stores the new one.
+/// Issues a new code for the member, ending the live ones; a code a shop is checking out
+/// keeps its reservation (the sale must not lose it) and ends when that does.
 pub fn replace_code(conn: &mut DbConnection, c: &NewCode) -> QueryResult<i64> {
     diesel::update(
         payment_codes::table
             .filter(payment_codes::member_id.eq(c.member_id))
             .filter(payment_codes::ended_at.is_null())
-            .filter(payment_codes::used_at.is_null()),
+            .filter(payment_codes::used_at.is_null())
+            .filter(payment_codes::reserved_shop_id.is_null()),
     )
     .set(payment_codes::ended_at.eq(c.now))
     .execute(conn)?;
@@ -313,10 +318,41 @@ pub fn code(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CodeRow>> {
         .optional()
 }
 
-/// Uses up the live code with this hash: the code, or None when no live code has it.
+/// Holds a live code for the shop until `until` (never shortening its life): false when
+/// it is no longer live or another shop holds it.
+pub fn reserve_code(
+    conn: &mut DbConnection,
+    id: i64,
+    shop_id: i64,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let held = diesel::update(
+        payment_codes::table
+            .find(id)
+            .filter(payment_codes::used_at.is_null())
+            .filter(payment_codes::ended_at.is_null())
+            .filter(payment_codes::expires_at.gt(now))
+            .filter(
+                payment_codes::reserved_shop_id
+                    .is_null()
+                    .or(payment_codes::reserved_shop_id.eq(shop_id)),
+            ),
+    )
+    .set((
+        payment_codes::reserved_shop_id.eq(shop_id),
+        payment_codes::expires_at.eq(until),
+    ))
+    .execute(conn)?;
+    Ok(held == 1)
+}
+
+/// Uses up the live code with this hash, unless another shop holds it: the code, or None
+/// when no live code has it for this shop.
 pub fn take_code(
     conn: &mut DbConnection,
     hash: &str,
+    shop_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Option<CodeRow>> {
     diesel::update(
@@ -324,7 +360,12 @@ pub fn take_code(
             .filter(payment_codes::code_hash.eq(hash))
             .filter(payment_codes::used_at.is_null())
             .filter(payment_codes::ended_at.is_null())
-            .filter(payment_codes::expires_at.gt(now)),
+            .filter(payment_codes::expires_at.gt(now))
+            .filter(
+                payment_codes::reserved_shop_id
+                    .is_null()
+                    .or(payment_codes::reserved_shop_id.eq(shop_id)),
+            ),
     )
     .set(payment_codes::used_at.eq(now))
     // Columns in CodeRow's order (see `take_goods`).
@@ -337,6 +378,7 @@ pub fn take_code(
         payment_codes::created_at,
         payment_codes::ended_at,
         payment_codes::used_at,
+        payment_codes::reserved_shop_id,
     ))
     .get_result::<CodeRow>(conn)
     .optional()

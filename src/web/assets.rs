@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, get, web};
 
-#[get("/static/{name}")]
+/// Compressed when the browser takes it (every one does): a cheap phone on a weak signal
+/// loads the styles and scripts in a quarter of the bytes.
+#[get("/static/{name}", wrap = "actix_web::middleware::Compress::default()")]
 async fn serve(name: web::Path<String>) -> HttpResponse {
     let path = format!("/static/{}", name.into_inner());
     match crate::assets::find(&path) {

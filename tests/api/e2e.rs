@@ -92,7 +92,28 @@ fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
         .collect();
     assert_eq!(digits.len(), 18);
     assert_elder_first(&mut browser, &villager, "/h5/code");
+    assert!(
+        browser
+            .text(&villager, ".code .payer")
+            .contains("1号 张小明 · 可用 100.00 分")
+    );
+    assert_eq!(
+        browser.eval(
+            &villager,
+            "document.querySelectorAll('[data-testid=barcode] svg rect').length > 30"
+        ),
+        Value::Bool(true),
+        "a Code 128 barcode under the QR"
+    );
     browser.screenshot(&villager, "h5-code");
+    // 亮屏大码: the code large on white, for a scanner that will not read it.
+    browser.tap(&villager, "button[data-action=bright]");
+    assert_eq!(
+        browser.eval(&villager, "document.body.classList.contains('bright')"),
+        Value::Bool(true)
+    );
+    browser.screenshot(&villager, "h5-code-bright");
+    browser.tap(&villager, "button[data-action=bright]");
 
     // The shopkeeper signs in at the counter; the scan field has the focus.
     let counter = desk(&mut browser);
@@ -111,6 +132,12 @@ fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
     assert_eq!(browser.text(&counter, "#cart-left"), "50.00");
     browser.wait_for(&counter, "document.activeElement.id === 'scan'");
     browser.screenshot(&counter, "shop-cart");
+    // The scan holds the code for this shop: the villager's page waits, it renews nothing.
+    browser.wait_for(
+        &villager,
+        "document.getElementById('hint').innerText.includes('店主正在结算')",
+    );
+    browser.screenshot(&villager, "h5-code-reserved");
     browser.tap(&counter, "#confirm");
     browser.wait_for(&counter, "!document.getElementById('receipt').hidden");
     let receipt_no = browser.text(&counter, "#r-no");

@@ -171,6 +171,8 @@ fn an_undeclared_method_is_405_naming_the_methods_the_path_answers() {
         (Method::PUT, "/api/v1/auth/login", "POST"),
         (Method::TRACE, "/healthz", "GET"),
         (Method::POST, "/api/v1/claims/7", "GET"),
+        // A word in the path is not taken for the id of `/statements/{id}`.
+        (Method::OPTIONS, "/api/v1/statements/verify", "POST"),
     ] {
         let resp = app.send_method(method.clone(), path, None);
         assert_eq!(

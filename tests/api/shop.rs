@@ -1481,3 +1481,76 @@ fn a_village_that_settles_at_cost_pays_the_shop_what_the_goods_cost() {
     );
     assert_eq!(read.body["yuan"], "75.00");
 }
+
+#[test]
+fn a_scan_holds_the_code_for_that_shop_until_the_checkout_is_done() {
+    let app = TestApp::start();
+    let mut s = shop_world(&app, "100");
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let scanned = issue(&app, &villager, s.w.households[0]);
+    let code = scanned.body["code"].as_str().unwrap().to_owned();
+    let scan = |keeper: &str, shop: i64| {
+        app.post(
+            &format!("/api/v1/shops/{shop}/scan"),
+            Some(keeper),
+            json!({"code": code}),
+        )
+    };
+    // Scanned 55 s into its 60 s life, while the villager's page renews it.
+    app.advance(Duration::seconds(55));
+    assert_eq!(scan(&s.keeper, s.id).status, 200);
+    let status = app.get(
+        &format!("/api/v1/payment-codes/{}", scanned.id()),
+        Some(&villager),
+    );
+    assert_eq!(status.body["status"], "active");
+    assert_eq!(status.body["reserved_by"], "庆乐积分超市");
+    issue(&app, &villager, s.w.households[0]);
+
+    // Another shop serving the village may not take it meanwhile.
+    let other = app.post(
+        "/api/v1/shops",
+        Some(&s.w.admin),
+        json!({"name": "庆乐二店", "village_ids": [s.w.qingle], "keeper": {"username": "qingle-shop2", "password": crate::support::PASSWORD, "name": "韦秀英"}}),
+    );
+    assert_eq!(other.status, 201, "{}", other.text);
+    let second = app.token("qingle-shop2");
+    let refused = scan(&second, other.id());
+    assert_eq!(
+        (refused.status, refused.code()),
+        (422, "code_invalid"),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("正在别的店结算"), "{}", refused.text);
+
+    // Two minutes later, long past its first expiry, the checkout still goes through.
+    advance(&app, &mut s, Duration::seconds(120));
+    let sold = redeem(
+        &app,
+        &s,
+        "held",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}]),
+    );
+    assert_eq!(sold.status, 201, "{}", sold.text);
+
+    // A code scanned and left: its hold ends three minutes after the scan.
+    let left = issue(&app, &villager, s.w.households[0]);
+    let left_code = left.body["code"].as_str().unwrap().to_owned();
+    let rescan = app.post(
+        &format!("/api/v1/shops/{}/scan", s.id),
+        Some(&s.keeper),
+        json!({"code": left_code}),
+    );
+    assert_eq!(rescan.status, 200, "{}", rescan.text);
+    advance(&app, &mut s, Duration::seconds(181));
+    let late = redeem(
+        &app,
+        &s,
+        "late",
+        &left_code,
+        json!([{"goods_id": s.rice, "quantity": 1}]),
+    );
+    assert_eq!(late.code(), "code_expired", "{}", late.text);
+}

@@ -18,7 +18,12 @@ struct CodePage {
     /// Milliseconds the code lives; phones' clocks are often wrong, so no wall time.
     ttl_ms: i64,
     qr_svg: String,
+    /// Code 128 of the digits, for 1D scanner guns.
+    barcode_svg: String,
     grouped: String,
+    door_no: String,
+    name: String,
+    points: String,
 }
 
 /// `912345678901234563` → `9123 4567 8901 2345 63`: easier to read aloud.
@@ -46,17 +51,26 @@ async fn code_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     let issued = state
         .db
         .run(move |conn| {
-            crate::shop::service::issue_code(conn, &caller, &pepper, household_id, now)
+            let code = crate::shop::service::issue_code(conn, &caller, &pepper, household_id, now)?;
+            let balance = crate::reports::balance(conn, &caller.principal, household_id)?;
+            let (_, door_no, name) = crate::org::service::household_brief(conn, household_id)?;
+            Ok::<_, crate::error::AppError>((code, balance.points, door_no, name))
         })
         .await;
     match issued {
-        Ok(code) => show(&req, &state, StatusCode::OK, |chrome| CodePage {
-            chrome,
-            id: code.id,
-            ttl_ms: (code.expires_at - now).num_milliseconds(),
-            grouped: group_digits(&code.code),
-            qr_svg: code.qr_svg,
-        }),
+        Ok((code, points, door_no, name)) => {
+            show(&req, &state, StatusCode::OK, |chrome| CodePage {
+                chrome,
+                id: code.id,
+                ttl_ms: (code.expires_at - now).num_milliseconds(),
+                grouped: group_digits(&code.code),
+                barcode_svg: crate::shop::barcode::svg(&code.code).unwrap_or_default(),
+                qr_svg: code.qr_svg,
+                door_no,
+                name,
+                points: points.to_string(),
+            })
+        }
         Err(err) => failure(&req, &state, &err),
     }
 }
@@ -64,6 +78,11 @@ async fn code_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 #[derive(serde::Serialize)]
 struct CodeWatch {
     status: crate::shop::model::CodeState,
+    /// The shop checking it out: the page waits instead of renewing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved_by: Option<String>,
+    /// How long it still lives, by the server's clock (phones' clocks are often wrong).
+    expires_in_ms: i64,
     /// What was redeemed, in words, once the shop has scanned the code.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
@@ -107,6 +126,8 @@ async fn code_status(
                 .insert_header((CACHE_CONTROL, "no-store"))
                 .json(CodeWatch {
                     status: found.status,
+                    reserved_by: found.reserved_by,
+                    expires_in_ms: (found.expires_at - now).num_milliseconds().max(0),
                     text,
                 })
         }

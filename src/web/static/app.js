@@ -130,31 +130,71 @@
     if (!button) return;
     if (button.dataset.action === "print") window.print();
     if (button.dataset.action === "back") history.back();
+    if (button.dataset.action === "bright") bright(button);
   });
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("select[data-autosubmit]")) event.target.form.submit();
   });
 
-  /* The payment code page: watch for the shop's redemption, renew before the code runs out. */
+  /* The payment code page: watch for the shop's redemption; renew before the code runs
+     out, except while a shop's scan holds it; never leave a dead code looking usable. */
   function watchCode(box) {
     var id = box.dataset.id, expires = Date.now() + Number(box.dataset.ttl);
+    var hint = document.getElementById("hint"), countdown = document.getElementById("countdown");
+    function show(section) { document.getElementById(section).hidden = false; }
+    function stale(why) {
+      box.hidden = true;
+      document.getElementById("stale-why").textContent = why;
+      show("stale");
+    }
+    function tick() {
+      var left = Math.ceil((expires - Date.now()) / 1000);
+      countdown.textContent = left > 0 ? "还能用 " + left + " 秒" : "";
+    }
     function check() {
       fetch("/h5/code/" + id + "/status", { credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (s) {
-          if (s && s.status === "used") {
+          if (!s) { setTimeout(check, 4000); return; }
+          expires = Date.now() + s.expires_in_ms;
+          tick();
+          document.getElementById("renew").hidden = Boolean(s.reserved_by);
+          if (s.status === "used") {
             box.hidden = true;
             document.getElementById("receipt").textContent = s.text;
-            document.getElementById("done").hidden = false;
+            show("done");
+            return;
+          }
+          if (s.reserved_by && s.status === "active") {
+            hint.textContent = "店主正在结算…（" + s.reserved_by + "），请稍等，不要刷新。";
+            setTimeout(check, 2000);
             return;
           }
           // Renew quietly shortly before the code runs out.
-          if (Date.now() > expires - 8000) { location.replace("/h5/code"); return; }
+          if (s.status !== "active" || Date.now() > expires - 8000) { location.replace("/h5/code"); return; }
           setTimeout(check, 2000);
         })
-        .catch(function () { setTimeout(check, 4000); });
+        .catch(function () {
+          if (Date.now() > expires) { stale("网络断了，付款码已经过期。连上网后点“刷新付款码”。"); return; }
+          hint.textContent = "网络不太好，正在重连…";
+          setTimeout(check, 4000);
+        });
     }
+    setInterval(tick, 1000);
+    tick();
     setTimeout(check, 2000);
+  }
+  /* 亮屏大码: the code large on white, the screen kept awake where the browser can. */
+  var awake = null;
+  function bright(button) {
+    var on = document.body.classList.toggle("bright");
+    button.setAttribute("aria-pressed", String(on));
+    button.textContent = on ? "恢复正常" : "亮屏大码（店主扫不上时用）";
+    if (on && navigator.wakeLock) {
+      navigator.wakeLock.request("screen").then(function (lock) { awake = lock; }, function () {});
+    } else if (awake) {
+      awake.release(); awake = null;
+    }
   }
   var code = document.getElementById("code");
   if (code && code.dataset.ttl) watchCode(code);

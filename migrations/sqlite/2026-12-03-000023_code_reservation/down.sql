@@ -1,0 +1,1 @@
+ALTER TABLE payment_codes DROP COLUMN reserved_shop_id;
