@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::context::Auth;
-use super::model::Principal;
+use super::model::{Principal, PrincipalKind};
 use super::secrets::{random_token, sha256_hex};
 use super::service::with_invite_attempt;
 use super::service::{LoginRequest, authenticate_staff, load_principal, redeem_invite};
@@ -14,7 +14,19 @@ use super::{store, wechat};
 use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult};
 
-pub const SESSION_DAYS: i64 = 30;
+/// How long a page session lives unused: a villager's half a year (an elderly villager
+/// who signs out or loses it has no easy way back), a staff member's a month. Each day it
+/// is used moves its end that far on.
+pub fn idle_days(kind: PrincipalKind) -> i64 {
+    match kind {
+        PrincipalKind::Villager => 180,
+        PrincipalKind::Staff => 30,
+    }
+}
+
+/// The cookie outlives any session (browsers keep one at most 400 days): the server's
+/// end of the session is the one that counts.
+pub const COOKIE_DAYS: i64 = 400;
 
 /// Starts a session for `subject`; the token for the cookie.
 pub fn start(tx: &mut Tx<'_>, subject: Subject, now: DateTime<Utc>) -> AppResult<String> {
@@ -26,7 +38,7 @@ pub fn start(tx: &mut Tx<'_>, subject: Subject, now: DateTime<Utc>) -> AppResult
         &sha256_hex(&token),
         subject,
         now.naive_utc(),
-        (now + Duration::days(SESSION_DAYS)).naive_utc(),
+        (now + Duration::days(idle_days(subject.kind))).naive_utc(),
     )?;
     Ok(token)
 }
@@ -37,14 +49,40 @@ pub fn principal(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Principal>> {
-    let Some(subject) = store::session_subject(conn, &sha256_hex(token), now.naive_utc())? else {
+    let hash = sha256_hex(token);
+    let Some((subject, expires_at)) = store::session_subject(conn, &hash, now.naive_utc())? else {
         return Ok(None);
     };
     match load_principal(conn, subject) {
-        Ok(principal) => Ok(Some(principal)),
+        Ok(principal) => {
+            slide(conn, &hash, subject, expires_at, now)?;
+            Ok(Some(principal))
+        }
         Err(AppError::Unauthenticated(_)) => Ok(None),
         Err(err) => Err(err),
     }
+}
+
+/// Moves a used session's end on, at most once a day (one write a day, not one a page).
+fn slide(
+    conn: &mut DbConnection,
+    hash: &str,
+    subject: Subject,
+    expires_at: chrono::NaiveDateTime,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let end = now + Duration::days(idle_days(subject.kind));
+    if expires_at.and_utc() + Duration::days(1) > end {
+        return Ok(());
+    }
+    write_tx(conn, |tx| {
+        Ok(store::extend_session(
+            tx,
+            hash,
+            end.naive_utc(),
+            now.naive_utc(),
+        )?)
+    })
 }
 
 /// Ends the session behind a token (an unknown token is already ended).

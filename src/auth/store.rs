@@ -383,19 +383,41 @@ pub fn session_subject(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<Subject>> {
+) -> QueryResult<Option<(Subject, NaiveDateTime)>> {
     let found = web_sessions::table
         .filter(web_sessions::token_hash.eq(token_hash))
         .filter(web_sessions::revoked_at.is_null())
         .filter(web_sessions::expires_at.gt(now))
-        .select((web_sessions::member_id, web_sessions::staff_id))
-        .first::<(Option<i64>, Option<i64>)>(conn)
+        .select((
+            web_sessions::member_id,
+            web_sessions::staff_id,
+            web_sessions::expires_at,
+        ))
+        .first::<(Option<i64>, Option<i64>, NaiveDateTime)>(conn)
         .optional()?;
     Ok(match found {
-        Some((Some(id), _)) => Some(Subject::villager(id)),
-        Some((None, Some(id))) => Some(Subject::staff(id)),
+        Some((Some(id), _, end)) => Some((Subject::villager(id), end)),
+        Some((None, Some(id), end)) => Some((Subject::staff(id), end)),
         _ => None,
     })
+}
+
+/// Moves a live session's end to `until`.
+pub fn extend_session(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        web_sessions::table
+            .filter(web_sessions::token_hash.eq(token_hash))
+            .filter(web_sessions::revoked_at.is_null())
+            .filter(web_sessions::expires_at.gt(now)),
+    )
+    .set(web_sessions::expires_at.eq(until))
+    .execute(conn)
+    .map(drop)
 }
 
 pub fn revoke_session(

@@ -83,6 +83,18 @@ fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
     );
     assert_elder_first(&mut browser, &villager, "/h5/");
     browser.screenshot(&villager, "h5-home");
+    // Signing out is tucked in a corner and says what it means before it happens.
+    let hidden = "!document.querySelector('details.corner').open";
+    assert_eq!(browser.eval(&villager, hidden), Value::Bool(true));
+    browser.tap(&villager, "details.corner summary");
+    assert_eq!(browser.eval(&villager, hidden), Value::Bool(false));
+    assert!(
+        browser
+            .text(&villager, "details.corner")
+            .contains("一直保持登录")
+    );
+    browser.screenshot(&villager, "h5-settings-corner");
+    browser.tap(&villager, "details.corner summary");
 
     browser.after_navigation(&villager, |b| b.tap(&villager, "a[href='/h5/code']"));
     let digits: String = browser

@@ -858,3 +858,33 @@ fn a_group_leader_sees_only_masked_names_on_every_desk_page_and_api_answer() {
         }
     }
 }
+
+#[test]
+fn a_villagers_page_session_lasts_while_used_and_ends_after_half_a_year_idle() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let code = app.invite(&w.committee, w.households[0]);
+    let b = browser();
+    let csrf = open_login(&app, &b);
+    let signed_in = sign_in(&app, &b, &csrf, &code);
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("Max-Age=34560000"),
+        "the cookie outlives the session: {cookie}"
+    );
+    let home = |b: &Client| b.get(app.url("/h5/")).send().unwrap().status().as_u16();
+    // Used every hundred days, it never ends: 300 days after signing in it still opens.
+    for _ in 0..3 {
+        app.advance(chrono::Duration::days(100));
+        assert_eq!(home(&b), 200);
+    }
+    // Left alone for more than 180 days, it has ended.
+    app.advance(chrono::Duration::days(179));
+    assert_eq!(home(&b), 200);
+    app.advance(chrono::Duration::days(181));
+    assert_eq!(home(&b), 303, "signed out after half a year unused");
+}

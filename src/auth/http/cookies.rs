@@ -8,7 +8,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time};
 
 use crate::auth::secrets::random_token;
-use crate::auth::session::{self, SESSION_DAYS};
+use crate::auth::session::{self, COOKIE_DAYS};
 use crate::auth::{Auth, Principal};
 use crate::error::AppResult;
 
@@ -54,7 +54,7 @@ pub fn session_cookie(auth: &Auth, token: String) -> Cookie<'static> {
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(auth.secure_cookies())
-        .max_age(time::Duration::days(SESSION_DAYS))
+        .max_age(time::Duration::days(COOKIE_DAYS))
         .finish()
 }
 
