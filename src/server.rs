@@ -122,6 +122,21 @@ async fn not_found(
     Err(AppError::NotFound)
 }
 
+/// A path whose id does not parse names nothing (404), unless the path is another
+/// operation's, named in words, that this method does not answer: then 405 with `Allow`
+/// (`GET /statements/verify` is not `GET /statements/{id}`).
+fn path_refused(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let declared = req
+        .app_data::<web::Data<AllowedMethods>>()
+        .and_then(|allowed| allowed.for_path(req.path()));
+    match declared {
+        Some(allow) if !allow.split(", ").any(|m| m == req.method().as_str()) => {
+            AppError::MethodNotAllowed { allow }.into()
+        }
+        _ => AppError::NotFound.into(),
+    }
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Pages load only from their own origin and are never framed; `data:` images are for
@@ -236,7 +251,7 @@ pub fn start(state: AppState) -> Result<(actix_web::dev::Server, Vec<SocketAddr>
             .app_data(metrics.clone())
             .app_data(ticket.clone())
             .app_data(allowed.clone())
-            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .app_data(web::PathConfig::default().error_handler(path_refused))
             .configure(crate::api::routes)
             .split_for_parts();
         app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api.clone()))

@@ -77,8 +77,9 @@ async fn issue_statement(
 async fn get_statement(
     req: HttpRequest,
     state: web::Data<AppState>,
-    p: Principal,
+    // Before the caller: `GET /statements/verify` is a wrong method, not a wrong token.
     id: web::Path<i64>,
+    p: Principal,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let staff = p.is_staff();

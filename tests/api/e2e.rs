@@ -1252,3 +1252,44 @@ fn a_committee_prints_a_households_statement_and_a_bank_checks_it_from_the_qr() 
     assert!(browser.text(&clerk, "[data-testid=chain]").contains("仍在"));
     browser.screenshot(&clerk, "household-statement-check-phone");
 }
+
+#[test]
+fn an_invite_slips_qr_opens_the_sign_in_with_the_code_filled_in() {
+    let app = TestApp::start();
+    // Household 0 holds 100 points: its home shows them once signed in.
+    let _world = shop_world(&app, "100");
+    let mut browser = Browser::launch();
+    let tab = desk(&mut browser);
+    staff_sign_in(
+        &mut browser,
+        &tab,
+        &app,
+        "/admin/households",
+        "qingle-committee",
+    );
+    // The slips open in a new tab at the desk; here, in the same one.
+    browser.eval(&tab, "document.getElementById('register').target = ''");
+    browser.tap(&tab, "input[name=household_ids]");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "#register button[type=submit]"));
+    assert!(browser.text(&tab, "body").contains("返回农户名册"));
+    let sheet = browser.screenshot(&tab, "invite-slips");
+    let urls = read_qr_codes(&sheet);
+    assert_eq!(urls.len(), 1, "one slip, its QR readable: {urls:?}");
+    // Without `public_url`, the address the desk reached the server at, not its listen one.
+    assert!(
+        urls[0].starts_with(&app.url("/h5/login?invite_code=")),
+        "{urls:?}"
+    );
+
+    // The villager scans it with the phone and taps 登录: nothing to type.
+    let villager = phone(&mut browser);
+    browser.open(&villager, &urls[0]);
+    browser.after_navigation(&villager, |b| b.tap(&villager, "button[type=submit]"));
+    assert!(
+        browser
+            .text(&villager, "[data-testid=points]")
+            .starts_with("100.00"),
+        "{}",
+        browser.text(&villager, "main")
+    );
+}

@@ -173,6 +173,7 @@ fn an_undeclared_method_is_405_naming_the_methods_the_path_answers() {
         (Method::POST, "/api/v1/claims/7", "GET"),
         // A word in the path is not taken for the id of `/statements/{id}`.
         (Method::OPTIONS, "/api/v1/statements/verify", "POST"),
+        (Method::GET, "/api/v1/statements/verify", "POST"),
     ] {
         let resp = app.send_method(method.clone(), path, None);
         assert_eq!(

@@ -227,6 +227,8 @@ pub struct Slip {
     name: String,
     code: String,
     expires: String,
+    /// A QR of the sign-in address with the code filled in: scan, then tap 登录.
+    qr_svg: String,
 }
 
 #[derive(Template)]
@@ -244,11 +246,14 @@ fn grouped(code: &str) -> String {
     format!("{a} {b}")
 }
 
-fn slip(invite: HeadInvite) -> Slip {
+fn slip(invite: HeadInvite, base_url: &str) -> Slip {
+    let code = &invite.invite.invite_code;
+    let address = format!("{base_url}/h5/login?invite_code={code}");
     Slip {
+        qr_svg: crate::shop::code::qr_svg_inline(&address).unwrap_or_default(),
         door_no: invite.door_no,
         name: invite.head_name,
-        code: grouped(&invite.invite.invite_code),
+        code: grouped(code),
         expires: when(invite.invite.expires_at),
     }
 }
@@ -295,12 +300,13 @@ async fn invite_slips(
         addr: client_addr(&req),
     };
     let (pepper, now) = (state.auth.pepper.clone(), state.clock.now());
+    let base_url = crate::web::page::public_base(&req, &state);
     let slips = state
         .db
         .run(move |conn| crate::org::service::invite_heads(conn, &pepper, &caller, &ids, now))
         .await
-        .map(|invites| invites.into_iter().map(slip).collect());
-    let board_url = format!("{}/h5/", state.settings.browse_url());
+        .map(|invites| invites.into_iter().map(|i| slip(i, &base_url)).collect());
+    let board_url = format!("{base_url}/h5/");
     match slips {
         Ok(slips) => show(&req, &state, StatusCode::OK, |chrome| SlipsPage {
             chrome,
