@@ -229,6 +229,20 @@ fn a_villager_reports_with_a_photo_and_the_committee_approves_it_from_the_desk()
     browser.screenshot(&villager, "h5-claim");
     browser.after_navigation(&villager, |b| b.tap(&villager, "form button[type=submit]"));
     assert!(browser.text(&villager, ".figure").contains("已提交"));
+    // 我的申报 says where it stands.
+    browser.open(&villager, &app.url("/h5/claims"));
+    assert!(
+        browser
+            .text(&villager, ".claims-mine")
+            .contains("清扫门前屋后")
+    );
+    assert!(
+        browser
+            .text(&villager, ".claims-mine")
+            .contains("村委会审核通过后公示")
+    );
+    assert_elder_first(&mut browser, &villager, "/h5/claims");
+    browser.screenshot(&villager, "h5-my-claims");
 
     // The committee member at the desk sees the claim with its photo and approves it.
     let committee = desk(&mut browser);

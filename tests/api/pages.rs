@@ -888,3 +888,61 @@ fn a_villagers_page_session_lasts_while_used_and_ends_after_half_a_year_idle() {
     app.advance(chrono::Duration::days(181));
     assert_eq!(home(&b), 303, "signed out after half a year unused");
 }
+
+#[test]
+fn a_villager_reads_every_claim_of_the_household_and_why_one_was_rejected() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let item = add_item(&app, &w, "A01", "10");
+    let posted = award(
+        &app,
+        &w,
+        "k",
+        json!({"item_id": item, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text);
+    let claim = |on: &str| {
+        let resp = app.post(
+            &format!("/api/v1/villages/{}/claims", w.qingle),
+            Some(&w.committee),
+            json!({"household_id": w.households[0], "item_id": item, "occurred_on": on}),
+        );
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        resp.id()
+    };
+    let refused = claim("2026-11-26");
+    claim("2026-11-25");
+    let rejected = app.post(
+        &format!("/api/v1/claims/{refused}/reject"),
+        Some(&w.committee),
+        json!({"reason": "照片看不清"}),
+    );
+    assert_eq!(rejected.status, 200, "{}", rejected.text);
+    // The neighbour's claim is not this household's business.
+    let other = app.post(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.committee),
+        json!({"household_id": w.households[1], "item_id": item, "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(other.status, 201);
+
+    let code = app.invite(&w.committee, w.households[0]);
+    let b = browser();
+    let csrf = open_login(&app, &b);
+    assert_eq!(sign_in(&app, &b, &csrf, &code).status(), 303);
+    assert!(page_text(&app, &b, "/h5/").contains("href=\"/h5/claims\""));
+    let html = page_text(&app, &b, "/h5/claims");
+    for words in [
+        "没有通过：照片看不清",
+        "村委会审核通过后公示",
+        "已记入我家积分",
+        "11月26日做的",
+    ] {
+        assert!(html.contains(words), "{words} not in {html}");
+    }
+    assert_eq!(
+        html.matches("事项A01").count(),
+        3,
+        "only this household's three: {html}"
+    );
+}

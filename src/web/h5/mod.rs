@@ -2,6 +2,7 @@
 
 mod board;
 mod claim;
+mod claims;
 mod code;
 mod home;
 mod honour;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(honour::honour)
         .service(plate::plate)
         .service(statement::check)
+        .service(claims::my_claims)
         .service(claim::checklist)
         .service(claim::claim_page)
         .service(claim::submit_claim);
