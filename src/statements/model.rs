@@ -126,10 +126,20 @@ pub struct IssuedStatement {
 pub struct VerifyRequest {
     /// The document as received, any change included.
     #[schema(value_type = Object)]
+    #[validate(custom(function = "an_object"))]
     pub document: Value,
     #[validate(length(min = 1, max = 200, message = "请填写签名"))]
     #[schema(min_length = 1, max_length = 200)]
     pub signature: String,
+}
+
+fn an_object(document: &Value) -> Result<(), validator::ValidationError> {
+    if document.is_object() {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("object")
+            .with_message("证明内容应是一个 JSON 对象".into()))
+    }
 }
 
 /// What a check of a statement found.

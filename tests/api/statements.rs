@@ -189,6 +189,15 @@ fn any_changed_byte_makes_a_statement_invalid() {
     let missing = app.post("/api/v1/statements/verify", None, json!({"document": doc}));
     assert_eq!(missing.status, 422);
     assert_eq!(missing.fields(), ["signature"]);
+    let listed = app.post(
+        "/api/v1/statements/verify",
+        None,
+        json!({"document": [doc], "signature": signature}),
+    );
+    assert_eq!(
+        (listed.status, listed.fields()),
+        (422, vec!["document".to_owned()])
+    );
 }
 
 #[test]
