@@ -204,7 +204,7 @@ async fn reject_claim(
         (status = 403, description = "Only villagers of the village object"),
         (status = 404, description = "No such claim in the caller's village"),
         (status = 409, description = "The claim is not on notice"),
-        (status = 422, description = "No reason"),
+        (status = 422, description = "No reason; or the claim is the objector's own household's, or that household already objected to it (`claim_id`)"),
     )
 )]
 #[post("/claims/{claim_id}/objections")]

@@ -584,6 +584,10 @@ pub fn object(
         let claim = store::claim(conn, claim_id)?.ok_or(AppError::NotFound)?;
         let target = village_target(conn, claim.village_id)?;
         authorize(&c.principal, Action::Object, &target)?;
+        let household = c.principal.household_id();
+        if household == Some(claim.household_id) {
+            return Err(AppError::field("claim_id", "不能对自己家的申报提出异议。"));
+        }
         let step = Step {
             event: ClaimEvent::Object,
             notice_ends_at: claim.notice_ends_at,
@@ -592,6 +596,16 @@ pub fn object(
         if !move_claim(conn, &claim, step, &By::from(c), now)? {
             return Err(AppError::InvalidState(
                 "只有公示中的申报可以提出异议。".into(),
+            ));
+        }
+        // Checked after the claim's row is updated: a household's second objection racing
+        // its first waits for it there, then finds it.
+        if let Some(household) = household
+            && store::household_objected(conn, claim.id, household)?
+        {
+            return Err(AppError::field(
+                "claim_id",
+                "您家已经对这条申报提过异议了。",
             ));
         }
         let id =

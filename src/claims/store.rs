@@ -350,6 +350,25 @@ pub fn decide_objection(
     Ok(changed == 1)
 }
 
+/// Whether any member of the household has objected to the claim, whatever came of it.
+pub fn household_objected(
+    conn: &mut DbConnection,
+    claim_id: i64,
+    household_id: i64,
+) -> QueryResult<bool> {
+    use crate::db::schema::members;
+    let family: Vec<i64> = members::table
+        .filter(members::household_id.eq(household_id))
+        .select(members::id)
+        .load(conn)?;
+    let objected: i64 = objections::table
+        .filter(objections::claim_id.eq(claim_id))
+        .filter(objections::member_id.eq_any(family))
+        .count()
+        .get_result(conn)?;
+    Ok(objected > 0)
+}
+
 pub fn open_objections(conn: &mut DbConnection, claim_id: i64) -> QueryResult<i64> {
     objections::table
         .filter(objections::claim_id.eq(claim_id))

@@ -315,6 +315,24 @@ fn objections_are_decided_by_the_supervisors() {
         (200, Some("in_notice"))
     );
     assert_eq!(decide(&w.supervisor, objection_id, "upheld").status, 409);
+    // Back on notice, but this household has had its say on it; and none on its own.
+    let again = object(&neighbour, dismissed);
+    assert_eq!(
+        (again.status, again.fields()),
+        (422, vec!["claim_id".to_owned()])
+    );
+    assert!(
+        again.text.contains("已经对这条申报提过异议"),
+        "{}",
+        again.text
+    );
+    let own = submit_and_approve(w.households[1]);
+    let mine = object(&neighbour, own);
+    assert_eq!(
+        (mine.status, mine.fields()),
+        (422, vec!["claim_id".to_owned()])
+    );
+    assert!(mine.text.contains("自己家"), "{}", mine.text);
 
     let upheld = submit_and_approve(w.households[2]);
     let objection_id = object(&neighbour, upheld).id();
@@ -323,7 +341,7 @@ fn objections_are_decided_by_the_supervisors() {
         "overturned"
     );
 
-    let submitted = claim(&app, &w, &w.committee, w.households[1], open, "2026-11-20").id();
+    let submitted = claim(&app, &w, &w.committee, w.households[2], open, "2026-11-20").id();
     assert_eq!(
         object(&neighbour, submitted).status,
         409,
