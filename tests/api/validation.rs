@@ -224,6 +224,15 @@ fn whole_numbers_written_with_a_fraction_are_integers() {
         "2 and 2.0 are one request: {}",
         replayed.text
     );
+    // Read exactly, however large: 3669825688517542.0 is not 3669825688517542.5.
+    let large = json!({"item_id": item, "household_ids": [3669825688517542.0_f64],
+                       "occurred_on": "2026-11-27"});
+    let stranger = crate::ledger::award(&app, &w, "large", large);
+    assert!(
+        stranger.status == 422 && !stranger.text.contains("floating point"),
+        "{}",
+        stranger.text
+    );
 }
 
 /// Every body is a JSON object: serde alone would fill a struct from an array.
