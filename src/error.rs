@@ -280,6 +280,16 @@ impl AppError {
     pub fn keeps_effects(&self) -> bool {
         matches!(self, AppError::PinIncorrect | AppError::CardLocked { .. })
     }
+
+    /// A sign-in refused for its credentials (an unknown code or card, a wrong PIN, a
+    /// locked card): a failure for the sign-in limits to count.
+    pub fn is_refused_credential(&self) -> bool {
+        self.keeps_effects()
+            || matches!(
+                self,
+                AppError::Unauthenticated(_) | AppError::CodeInvalid(_)
+            )
+    }
 }
 
 impl From<validator::ValidationErrors> for AppError {

@@ -397,6 +397,19 @@ fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
         .body(file.bytes)
 }
 
+/// The address printed for phones to open (invite slips, household cards): `public_url`,
+/// or else the one the desk's own browser reached the server at (its listen address may
+/// be 0.0.0.0 or a port of 0).
+pub fn public_base(req: &HttpRequest, settings: &Settings) -> String {
+    match &settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

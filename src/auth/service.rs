@@ -396,7 +396,7 @@ fn normalize_invite(code: &str) -> AppResult<String> {
 }
 
 /// Uses up an invite code, inside the caller's transaction, and returns its member.
-/// Run it through [`with_invite_attempt`], which limits the attempts.
+/// Run it through [`with_villager_attempt`], which limits the attempts.
 pub fn redeem_invite(
     tx: &mut Tx<'_>,
     pepper: &Pepper,
@@ -409,10 +409,12 @@ pub fn redeem_invite(
     )
 }
 
-/// Runs an invite sign-in (`work`, its own transaction) as one counted attempt: outside
-/// that transaction, so a failure stays counted although the work rolls back. A refusal
-/// of the code counts as a failure; a malformed request counts for nothing.
-pub fn with_invite_attempt<T>(
+/// Runs a villager's sign-in (`work`, its own transaction: an invite code, or a household
+/// card and its PIN) as one counted attempt: outside that transaction, so a failure stays
+/// counted although the work rolls back. A refusal of the code or card counts as a
+/// failure, and a wrong PIN's count on the card is kept; a malformed request counts for
+/// nothing.
+pub fn with_villager_attempt<T>(
     conn: &mut DbConnection,
     limits: &SignInLimits,
     addr: &str,
@@ -420,10 +422,14 @@ pub fn with_invite_attempt<T>(
     work: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
     let attempt = limits.invite_attempt(conn, addr, now)?;
-    let result = write_tx(conn, work);
+    let result = write_tx(conn, |tx| match work(tx) {
+        Err(err) if err.keeps_effects() => Ok(Err(err)),
+        other => other.map(Ok),
+    })
+    .and_then(|kept| kept);
     match &result {
         Ok(_) => limits.invite_accepted(conn, attempt, addr, now)?,
-        Err(AppError::Unauthenticated(_)) => drop(attempt),
+        Err(err) if err.is_refused_credential() => drop(attempt),
         Err(_) => limits.give_back(conn, attempt)?,
     }
     result
@@ -437,7 +443,7 @@ pub fn sign_in_with_invite(
     addr: &str,
     now: DateTime<Utc>,
 ) -> AppResult<TokenPair> {
-    with_invite_attempt(conn, &auth.limits, addr, now, |tx| {
+    with_villager_attempt(conn, &auth.limits, addr, now, |tx| {
         let member_id = redeem_invite(tx, &auth.pepper, code, now)?;
         issue_pair(tx, &auth.keys, Subject::villager(member_id), None, now)
     })

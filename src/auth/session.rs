@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::context::Auth;
 use super::model::{Principal, PrincipalKind};
 use super::secrets::{random_token, sha256_hex};
-use super::service::with_invite_attempt;
+use super::service::with_villager_attempt;
 use super::service::{LoginRequest, authenticate_staff, load_principal, redeem_invite};
 use super::token::Subject;
 use super::{store, wechat};
@@ -106,7 +106,7 @@ pub fn with_invite(
     addr: &str,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    with_invite_attempt(conn, &auth.limits, addr, now, |tx| {
+    with_villager_attempt(conn, &auth.limits, addr, now, |tx| {
         let member_id = redeem_invite(tx, &auth.pepper, code, now)?;
         if let Some(openid) = openid {
             wechat::bind(tx, openid, member_id, now)?;

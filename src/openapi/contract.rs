@@ -25,8 +25,7 @@ pub const MULTI_LINE: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u
 /// rest). Months and days are spelt out so that nearly every string the pattern allows is
 /// a date: fuzzers draw from the pattern and filter by the format, and a looser pattern
 /// left too few to draw from for an operation with two dates.
-const BUSINESS_DATE: &str =
-    "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+const BUSINESS_DATE: &str = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
 /// `IdempotencyKey::new`: 1–128 visible ASCII characters.
 const IDEMPOTENCY_KEY: &str = "^[\\x21-\\x7E]{1,128}$";

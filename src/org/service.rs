@@ -134,6 +134,15 @@ pub fn household_brief(
     Ok((h.village_id, h.door_no, h.head_name))
 }
 
+/// The member who stands for a household (invited first, signed in by its card): its
+/// first active member, as the register lists them.
+pub fn household_head(conn: &mut DbConnection, household_id: i64) -> AppResult<Option<i64>> {
+    Ok(store::members_of(conn, household_id)?
+        .into_iter()
+        .find(|m| m.active)
+        .map(|m| m.id))
+}
+
 /// A household's door number and head's name as the caller may see it: in full for those
 /// who see contact details (and the household itself), masked (张*明) for everyone else.
 pub fn household_label(
@@ -926,12 +935,9 @@ pub fn invite_heads(
             .iter()
             .map(|&household_id| {
                 let (_, door_no, head_name) = household_brief(tx, household_id)?;
-                let head = list_members(tx, &c.principal, household_id)?
-                    .items
-                    .into_iter()
-                    .next()
+                let head = household_head(tx, household_id)?
                     .ok_or(AppError::field("household_ids", "这一户还没有成员"))?;
-                let request = CreateInvite { member_id: head.id };
+                let request = CreateInvite { member_id: head };
                 let invite = create_invite(tx, pepper, c, household_id, &request, now)?;
                 Ok(HeadInvite {
                     door_no,

@@ -9,12 +9,14 @@ use super::model::PrintedPlate;
 #[template(path = "plates/sheet.html", config = "src/web/askama.toml")]
 struct Sheet<'a> {
     css: &'static str,
+    js: &'static str,
     plates: &'a [PrintedPlate],
 }
 
 pub fn html(plates: &[PrintedPlate]) -> String {
     let sheet = Sheet {
         css: crate::assets::css_path(),
+        js: crate::assets::js_path(),
         plates,
     };
     sheet.render().unwrap_or_else(|err| {

@@ -45,6 +45,8 @@ pub struct RegisterLine {
     pub group: Option<String>,
     pub points: Amount,
     pub honour: Amount,
+    /// Stars (星级) the honour has reached under the village's thresholds.
+    pub stars: usize,
 }
 
 /// The households the list shows under `filter`, with their group and balances.
@@ -55,6 +57,7 @@ pub fn register_lines(
     filter: &HouseholdFilter,
 ) -> AppResult<Vec<RegisterLine>> {
     let households = crate::org::service::all_households(conn, p, village_id, filter)?;
+    let policy = crate::org::service::village_policy(conn, village_id)?;
     let groups: HashMap<i64, String> = store::groups(conn, village_id)?.into_iter().collect();
     let mut held = |asset| -> AppResult<HashMap<i64, i64>> {
         Ok(store::balances(conn, village_id, asset)?
@@ -66,11 +69,15 @@ pub fn register_lines(
         |map: &HashMap<i64, i64>, id: i64| Amount::from_minor(map.get(&id).copied().unwrap_or(0));
     Ok(households
         .into_iter()
-        .map(|h| RegisterLine {
-            group: h.group_id.and_then(|g| groups.get(&g).cloned()),
-            points: of(&points, h.id),
-            honour: of(&honour, h.id),
-            household: h,
+        .map(|h| {
+            let honour = of(&honour, h.id);
+            RegisterLine {
+                group: h.group_id.and_then(|g| groups.get(&g).cloned()),
+                points: of(&points, h.id),
+                stars: super::model::stars(&policy, honour),
+                honour,
+                household: h,
+            }
         })
         .collect())
 }
@@ -93,6 +100,7 @@ pub fn households(
             "电话",
             "积分",
             "荣誉分",
+            "星级",
             "状态",
             "登记日期",
         ],
@@ -117,6 +125,7 @@ pub fn households(
             h.phone.into(),
             line.points.into(),
             line.honour.into(),
+            Cell::Count(line.stars as i64),
             if h.active { "在册" } else { "已停用" }.into(),
             Cell::Date(
                 h.created_at
@@ -132,6 +141,7 @@ pub fn households(
         Cell::Empty,
         Amount::from_minor(all_points).into(),
         Amount::from_minor(all_honour).into(),
+        Cell::Empty,
         Cell::Empty,
         Cell::Empty,
     ]);

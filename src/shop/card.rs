@@ -2,20 +2,26 @@
 //! Five wrong PINs lock the card for 30 minutes; ten in a (Shanghai) day hold it until a
 //! committee member unlocks it; a card spends at most the village's `card_daily_cap` a day.
 
+use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde_json::json;
 
-use super::model::{CardSheetRequest, CardState, CardStatus, CardView, IssueCard};
+use super::model::{CardSheetRequest, CardState, CardStatus, CardView, IssueCard, is_pin};
 use super::store::{self, CardRow, Lock};
 use crate::audit::{self, Event};
-use crate::auth::Caller;
 use crate::auth::policy::{Action, authorize};
 use crate::auth::secrets::{Pepper, random_digits};
+use crate::auth::service::with_villager_attempt;
+use crate::auth::token::Subject;
+use crate::auth::{Auth, Caller, session, wechat};
 use crate::clock::{shanghai_midnight, shanghai_today};
 use crate::db::{DbConnection, Tx, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::org::model::mask_name;
-use crate::org::service::{household_brief, household_target, village_policy, village_target};
+use crate::org::service::{
+    ensure_active_household, household_brief, household_head, household_target, village_policy,
+    village_target,
+};
 
 /// 25 digits: a little over 83 bits.
 const TOKEN_DIGITS: usize = 25;
@@ -137,6 +143,46 @@ pub fn check_pin(
     })
 }
 
+/// A household card signs its household in on the page: the way back, without a new
+/// slip, for a villager who signed out or lost the session. The card's PIN counts and
+/// locks as at the counter; a new card ends the old one's way in, and the committee's
+/// "sign out everywhere" ends the sessions it made. An openid WeChat vouched for on the
+/// way in is bound, as an invite binds it. The session token.
+pub fn sign_in(
+    conn: &mut DbConnection,
+    auth: &Auth,
+    with: CardSignIn<'_>,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    if !is_pin(with.pin) {
+        return Err(AppError::field("pin", "密码是 4 到 6 位数字"));
+    }
+    with_villager_attempt(conn, &auth.limits, addr, now, |tx| {
+        let locked = lock_live_card(tx, &auth.pepper, with.token, now)?;
+        let card = check_pin(tx, &auth.pepper, locked, with.pin, now)?;
+        ensure_active_household(tx, card.household_id)?;
+        let member = household_head(tx, card.household_id)?
+            .ok_or(AppError::CodeInvalid("这一户还没有成员，请找村委会。"))?;
+        if let Some(openid) = with.openid {
+            wechat::bind(tx, openid, member, now)?;
+        }
+        tracing::info!(
+            household_id = card.household_id,
+            "signed in with the household card"
+        );
+        session::start(tx, Subject::villager(member), now)
+    })
+}
+
+/// What a villager gives to sign in with the household card.
+pub struct CardSignIn<'a> {
+    /// The 25 digits, as scanned or typed (spaces allowed).
+    pub token: &'a str,
+    pub pin: &'a str,
+    pub openid: Option<&'a str>,
+}
+
 /// Refuses a spend that would take the card past the village's daily cap. Runs under
 /// the card's row lock (see [`check_pin`]), so it sees every earlier spend of the card.
 pub fn check_daily_cap(
@@ -165,13 +211,14 @@ fn make_card(
     tx: &mut Tx<'_>,
     c: &Caller,
     pepper: &Pepper,
+    site: &str,
     household_id: i64,
     pin: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CardView> {
     let (village_id, target) = household_target(tx, household_id)?;
     authorize(&c.principal, Action::ManageHouseholds, &target)?;
-    crate::org::service::ensure_active_household(tx, household_id)?;
+    ensure_active_household(tx, household_id)?;
     let token = random_digits(TOKEN_DIGITS);
     let id = store::replace_card(
         tx,
@@ -194,9 +241,11 @@ fn make_card(
     };
     audit::record(tx, c, entry, now)?;
     let (_, door_no, head_name) = household_brief(tx, household_id)?;
+    let sign_in_url = format!("{site}/h5/login?card={token}");
     Ok(CardView {
-        qr_svg: super::code::qr_svg(&token)
+        qr_svg: super::code::qr_svg(&sign_in_url)
             .ok_or_else(|| AppError::internal("QR rendering failed"))?,
+        sign_in_url,
         serial,
         card_token: token,
         household_id,
@@ -205,16 +254,18 @@ fn make_card(
     })
 }
 
+/// A card for one household; `site` is the address phones open (`crate::http::public_base`).
 pub fn issue(
     conn: &mut DbConnection,
     c: &Caller,
     pepper: &Pepper,
+    site: &str,
     household_id: i64,
     req: &IssueCard,
     now: DateTime<Utc>,
 ) -> AppResult<CardView> {
     write_tx(conn, |conn| {
-        make_card(conn, c, pepper, household_id, &req.pin, now)
+        make_card(conn, c, pepper, site, household_id, &req.pin, now)
     })
 }
 
@@ -223,6 +274,7 @@ pub fn issue_sheet(
     conn: &mut DbConnection,
     c: &Caller,
     pepper: &Pepper,
+    site: &str,
     village_id: i64,
     req: &CardSheetRequest,
     now: DateTime<Utc>,
@@ -237,6 +289,7 @@ pub fn issue_sheet(
                     conn,
                     c,
                     pepper,
+                    site,
                     card.household_id,
                     &card.pin,
                     now,
@@ -254,32 +307,48 @@ pub fn issue_sheet(
     })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+#[derive(Template)]
+#[template(path = "shop/cards.html", config = "src/web/askama.toml")]
+struct Sheet<'a> {
+    css: &'static str,
+    js: &'static str,
+    cards: Vec<PrintedCard<'a>>,
 }
 
-/// Eight cards to an A4 page, cut along the borders; no PIN is printed. The look comes
-/// from `stylesheet` (the pages' own, so the page needs no inline style).
-pub fn sheet_html(cards: &[CardView], stylesheet: &str) -> String {
-    let mut html = format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>户卡打印</title>\
-<link rel=\"stylesheet\" href=\"{}\"></head><body class=\"card-sheet\"><div class=\"sheet\">",
-        escape(stylesheet)
-    );
-    for card in cards {
-        html.push_str(&format!(
-            "<div class=\"card\">{}<div class=\"info\"><div class=\"title\">积分户卡</div><div>{}</div><div>{}</div><div class=\"serial\">编号 {}</div><div class=\"serial\">兑换时出示本卡并输入密码</div></div></div>",
-            card.qr_svg.trim_start_matches(|c| c != '<').split_once("?>").map_or(card.qr_svg.as_str(), |(_, svg)| svg),
-            escape(&card.door_no),
-            escape(&card.display_name),
-            escape(&card.serial),
-        ));
-    }
-    html.push_str("</div></body></html>");
-    html
+struct PrintedCard<'a> {
+    card: &'a CardView,
+    qr: &'a str,
+    /// The token in groups of five, to type at the counter or at sign-in.
+    digits: String,
+}
+
+/// Eight cards to an A4 page, cut along the borders; no PIN is printed.
+pub fn sheet_html(cards: &[CardView]) -> String {
+    let sheet = Sheet {
+        css: crate::assets::css_path(),
+        js: crate::assets::js_path(),
+        cards: cards
+            .iter()
+            .map(|card| PrintedCard {
+                card,
+                qr: super::code::svg_element(&card.qr_svg),
+                digits: in_fives(&card.card_token),
+            })
+            .collect(),
+    };
+    sheet.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "card sheet template failed");
+        "<!doctype html><meta charset=utf-8><p>户卡没能生成，请稍后再试。</p>".to_owned()
+    })
+}
+
+fn in_fives(digits: &str) -> String {
+    let chars: Vec<char> = digits.chars().collect();
+    chars
+        .chunks(5)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn status_of(card: &CardRow, now: NaiveDateTime) -> CardState {

@@ -60,9 +60,12 @@ pub fn qr_svg(text: &str) -> Option<String> {
 
 /// The QR as an `<svg>` element to place inside a page (no XML declaration).
 pub fn qr_svg_inline(text: &str) -> Option<String> {
-    let svg = qr_svg(text)?;
-    let start = svg.find("<svg")?;
-    Some(svg[start..].to_owned())
+    qr_svg(text).map(|svg| svg_element(&svg).to_owned())
+}
+
+/// An SVG document's `<svg>` element, without the XML declaration before it.
+pub fn svg_element(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |start| &svg[start..])
 }
 
 pub fn qr_png(text: &str) -> Option<Vec<u8>> {

@@ -1,6 +1,6 @@
 //! Shop endpoints (API.md "Shop").
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::model::*;
@@ -597,6 +597,7 @@ async fn export_settlement(
 )]
 #[post("/households/{household_id}/cards")]
 async fn issue_card(
+    req: HttpRequest,
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -604,9 +605,10 @@ async fn issue_card(
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let pepper = state.auth.pepper.clone();
+    let site = crate::http::public_base(&req, &state.settings);
     let view = state
         .db
-        .run(move |conn| card::issue(conn, &c, &pepper, id, &body.0, now))
+        .run(move |conn| card::issue(conn, &c, &pepper, &site, id, &body.0, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
@@ -630,6 +632,7 @@ async fn issue_card(
 )]
 #[post("/villages/{village_id}/cards/sheet")]
 async fn print_card_sheet(
+    req: HttpRequest,
     state: web::Data<AppState>,
     c: Caller,
     id: web::Path<i64>,
@@ -637,11 +640,12 @@ async fn print_card_sheet(
 ) -> Result<HttpResponse, AppError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let pepper = state.auth.pepper.clone();
+    let site = crate::http::public_base(&req, &state.settings);
     let cards = state
         .db
-        .run(move |conn| card::issue_sheet(conn, &c, &pepper, id, &body.0, now))
+        .run(move |conn| card::issue_sheet(conn, &c, &pepper, &site, id, &body.0, now))
         .await?;
-    let html = card::sheet_html(&cards, crate::assets::css_path());
+    let html = card::sheet_html(&cards);
     Ok(HttpResponse::Created()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

@@ -480,8 +480,13 @@ fn export_format(format: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A card PIN's shape: 4 to 6 digits.
+pub fn is_pin(pin: &str) -> bool {
+    (4..=6).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn valid_pin(pin: &str) -> Result<(), ValidationError> {
-    if (4..=6).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
+    if is_pin(pin) {
         Ok(())
     } else {
         Err(ValidationError::new("pin").with_message("密码是 4 到 6 位数字".into()))
@@ -501,13 +506,18 @@ pub struct IssueCard {
 pub struct CardView {
     #[schema(example = "C1-000012")]
     pub serial: String,
-    /// The token in the card's QR (25 digits); shown only this once.
+    /// The card's token (25 digits, printed under its QR); shown only this once.
     pub card_token: String,
     pub household_id: i64,
     #[schema(example = "庆乐村3号")]
     pub door_no: String,
     #[schema(example = "张*明")]
     pub display_name: String,
+    /// The address the card's QR holds: WeChat's scanner opens it, and the card with its
+    /// PIN signs the household in there; the counter's scanner reads the token from it.
+    #[schema(example = "https://jifen.example.cn/h5/login?card=4831902277615530948812706")]
+    pub sign_in_url: String,
+    /// The QR of `sign_in_url`.
     pub qr_svg: String,
 }
 

@@ -195,18 +195,6 @@ pub fn notice_left(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// The address printed for phones to open: `public_url`, or else the one the desk's own
-/// browser reached the server at (its listen address may be 0.0.0.0 or a port of 0).
-pub fn public_base(req: &HttpRequest, state: &AppState) -> String {
-    match &state.settings.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
-    }
-}
-
 /// `+10.00` for gains, `-5.00` for losses.
 pub fn signed(amount: crate::amount::Amount) -> String {
     if amount.is_negative() {

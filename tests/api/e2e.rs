@@ -340,13 +340,53 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
 
     // Its household card: the villager types the PIN, the desk prints the sheet.
     browser.tap(&tab, "button.card-for[data-name^='99号']");
-    fill(&mut browser, &tab, "#card-pin", "2580");
+    fill(&mut browser, &tab, "#card-rows input", "2580");
     browser.tap(&tab, "#card-form button[type=submit]");
     browser.wait_for(&tab, "document.querySelector('body.card-sheet .card svg')");
     let sheet = browser.text(&tab, "body");
     assert!(
         sheet.contains("积分户卡") && sheet.contains("99号") && !sheet.contains("2580"),
         "{sheet}"
+    );
+    browser.open(&tab, &app.url("/admin/households"));
+
+    // A whole group's cards at once: each villager types their own PIN in turn; each card
+    // carries its 25 digits, and the sheet has a print button and the way back.
+    browser.tap(&tab, "#register fieldset .whole-group");
+    browser.tap(&tab, "#cards-for-picked");
+    let fields = browser
+        .eval(&tab, "document.querySelectorAll('#card-rows input').length")
+        .as_u64()
+        .unwrap();
+    assert!(fields >= 2, "one PIN for each household of the group");
+    for n in 1..=fields {
+        let pin = format!("{}", 1000 + n * 111);
+        fill(
+            &mut browser,
+            &tab,
+            &format!("#card-rows label:nth-child({n}) input"),
+            &pin,
+        );
+    }
+    browser.tap(&tab, "#card-form button[type=submit]");
+    browser.wait_for(&tab, "document.querySelector('body.card-sheet .card svg')");
+    let printed = browser
+        .eval(
+            &tab,
+            "document.querySelectorAll('body.card-sheet .card').length",
+        )
+        .as_u64()
+        .unwrap();
+    assert_eq!(printed, fields);
+    let digits = browser.text(&tab, ".card-digits");
+    assert!(
+        digits.len() == 29 && digits.split(' ').all(|g| g.len() == 5),
+        "25 digits in fives: {digits}"
+    );
+    let bar = browser.text(&tab, ".print-bar");
+    assert!(
+        bar.contains("打印") && bar.contains("返回农户名册"),
+        "{bar}"
     );
     browser.screenshot(&tab, "desk-card-sheet");
     browser.open(&tab, &app.url("/admin/households"));
@@ -588,7 +628,10 @@ fn at_the_counter_a_card_holder_types_the_pin_and_the_shop_voids_and_restocks() 
     let counter = desk(&mut browser);
     staff_sign_in(&mut browser, &counter, &app, "/shop/", "qingle-shop");
 
-    browser.type_keys(&counter, &token);
+    // The scanner gun types what the card's QR holds: its sign-in address.
+    let scanned = card.body["sign_in_url"].as_str().unwrap();
+    assert!(scanned.ends_with(&token));
+    browser.type_keys(&counter, scanned);
     browser.press_enter(&counter);
     browser.wait_for(&counter, "!document.getElementById('household').hidden");
     assert!(browser.text(&counter, "#household").contains("王*福"));
@@ -1305,5 +1348,55 @@ fn an_invite_slips_qr_opens_the_sign_in_with_the_code_filled_in() {
             .starts_with("100.00"),
         "{}",
         browser.text(&villager, "main")
+    );
+}
+
+#[test]
+fn a_signed_out_villager_scans_the_household_card_and_types_its_pin() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let card = app.post(
+        &format!("/api/v1/households/{}/cards", s.w.households[0]),
+        Some(&s.w.committee),
+        serde_json::json!({"pin": "2468"}),
+    );
+    assert_eq!(card.status, 201, "{}", card.text);
+    let mut browser = Browser::launch();
+    let villager = phone(&mut browser);
+    // WeChat's scanner opens what the card's QR holds.
+    browser.open(&villager, card.body["sign_in_url"].as_str().unwrap());
+    assert!(browser.text(&villager, "h1").contains("户卡登录"));
+    assert_elder_first(&mut browser, &villager, "/h5/login?card=");
+    browser.screenshot(&villager, "h5-card-sign-in");
+    browser.tap(&villager, "#pin");
+    browser.type_keys(&villager, "1357");
+    browser.after_navigation(&villager, |b| b.tap(&villager, "button[type=submit]"));
+    assert!(
+        browser.text(&villager, "[role=alert]").contains("密码不对"),
+        "the PIN form again, saying what was wrong"
+    );
+    browser.tap(&villager, "#pin");
+    browser.type_keys(&villager, "2468");
+    browser.after_navigation(&villager, |b| b.tap(&villager, "button[type=submit]"));
+    assert!(
+        browser
+            .text(&villager, "[data-testid=points]")
+            .starts_with("100.00")
+    );
+
+    // Without the QR, the plain sign-in page takes the card's digits.
+    let other = phone(&mut browser);
+    browser.open(&other, &app.url("/h5/login"));
+    browser.tap(&other, "#card-login summary");
+    browser.screenshot(&other, "h5-sign-in-choices");
+    browser.tap(&other, "#card");
+    browser.type_keys(&other, card.body["card_token"].as_str().unwrap());
+    browser.tap(&other, "#card-pin");
+    browser.type_keys(&other, "2468");
+    browser.after_navigation(&other, |b| b.tap(&other, "#card-login button[type=submit]"));
+    assert!(
+        browser
+            .text(&other, "[data-testid=points]")
+            .starts_with("100.00")
     );
 }

@@ -731,9 +731,14 @@ fn every_form_post_needs_the_token_from_its_own_page() {
     let villager = signed_in_browser(&app, &w.committee, w.households[0]);
     let household = w.households[0].to_string();
     let forged = "x".repeat(43);
-    let cases: [FormPost; 6] = [
+    let cases: [FormPost; 7] = [
         (&villager, "/h5/logout", vec![]),
         (&villager, "/h5/login", vec![("invite_code", "1234567890")]),
+        (
+            &villager,
+            "/h5/login/card",
+            vec![("card", "1234567890123456789012345"), ("pin", "2580")],
+        ),
         (
             &villager,
             "/h5/board/qingle/objections",
@@ -945,4 +950,81 @@ fn a_villager_reads_every_claim_of_the_household_and_why_one_was_rejected() {
         3,
         "only this household's three: {html}"
     );
+}
+
+/// The card sign-in form sent from the page `from` (which gives the CSRF token).
+fn card_sign_in(
+    app: &TestApp,
+    b: &Client,
+    from: &str,
+    card: &str,
+    pin: &str,
+) -> reqwest::blocking::Response {
+    let csrf = csrf_of(&page_text(app, b, from));
+    b.post(app.url("/h5/login/card"))
+        .form(&[("csrf", csrf.as_str()), ("card", card), ("pin", pin)])
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn a_signed_out_villager_comes_back_with_the_household_card_and_its_pin() {
+    let app = TestApp::start();
+    let w = app.world();
+    let issue = || {
+        app.post(
+            &format!("/api/v1/households/{}/cards", w.households[0]),
+            Some(&w.committee),
+            json!({"pin": "2580"}),
+        )
+    };
+    let issued = issue();
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    let token = issued.body["card_token"].as_str().unwrap().to_owned();
+    let scanned = format!("/h5/login?card={token}");
+    assert_eq!(
+        issued.body["sign_in_url"].as_str().unwrap(),
+        app.url(&scanned),
+        "the card's QR opens the sign-in page with the card filled in"
+    );
+
+    // Scanned with WeChat: the page knows the card and asks only for its PIN.
+    let b = browser();
+    let page = page_text(&app, &b, &scanned);
+    assert!(
+        page.contains("户卡登录") && page.contains(&token[20..]),
+        "{page}"
+    );
+    let wrong = card_sign_in(&app, &b, &scanned, &token, "1111");
+    assert_eq!(wrong.status(), 422);
+    assert!(wrong.text().unwrap().contains("密码不对"), "said in words");
+    let right = card_sign_in(&app, &b, &scanned, &token, "2580");
+    assert_eq!(right.status(), 303);
+    assert_eq!(right.headers()["location"], "/h5/");
+    let home = page_text(&app, &b, "/h5/");
+    assert!(home.contains("张小明"), "{home}");
+
+    // Typed by hand on the plain sign-in page, with the spaces the card prints.
+    let spaced: Vec<&str> = (0..5).map(|i| &token[i * 5..i * 5 + 5]).collect();
+    let other = browser();
+    let typed = card_sign_in(&app, &other, "/h5/login", &spaced.join(" "), "2580");
+    assert_eq!(typed.status(), 303);
+
+    // Five wrong PINs lock the card here as at the counter; the right one then waits.
+    let thief = browser();
+    for _ in 0..4 {
+        let answer = card_sign_in(&app, &thief, &scanned, &token, "0000");
+        assert_eq!(answer.status(), 422);
+    }
+    let fifth = card_sign_in(&app, &thief, &scanned, &token, "0000");
+    assert_eq!(fifth.status(), 423);
+    let locked = card_sign_in(&app, &thief, &scanned, &token, "2580");
+    assert_eq!(locked.status(), 423, "the right PIN waits out the lock too");
+    assert!(locked.text().unwrap().contains("已锁定"));
+
+    // A new card ends the old one's way in.
+    assert_eq!(issue().status, 201);
+    let old = card_sign_in(&app, &browser(), &scanned, &token, "2580");
+    assert_eq!(old.status(), 422);
+    assert!(old.text().unwrap().contains("旧卡不能用了"));
 }

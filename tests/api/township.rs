@@ -245,16 +245,20 @@ fn the_register_exports_each_households_points_and_honour_as_the_list_filters() 
     let all = csv_rows(&app.get(&path, Some(&w.committee)));
     assert_eq!(
         all[0],
-        "门牌号,户主,村民小组,电话,积分,荣誉分,状态,登记日期"
+        "门牌号,户主,村民小组,电话,积分,荣誉分,星级,状态,登记日期"
     );
     assert_eq!(
         all.len(),
         1 + 3 + 1,
         "header, three households, the total: {all:?}"
     );
-    assert!(all[1].contains(",100.00,100.00,在册,2026-"), "{}", all[1]);
+    assert!(
+        all[1].contains(",100.00,100.00,3,在册,2026-"),
+        "100 honour reaches three stars: {}",
+        all[1]
+    );
     assert!(all[1].contains("第一村民小组"), "{}", all[1]);
-    assert_eq!(all[4], "共 3 户,,,,200.00,200.00,,");
+    assert_eq!(all[4], "共 3 户,,,,200.00,200.00,,,");
     let text = app.get(&path, Some(&w.committee)).text;
     assert!(
         text.lines().any(|l| l.starts_with("账本链头：第 ")),
@@ -285,9 +289,9 @@ fn the_register_exports_each_households_points_and_honour_as_the_list_filters() 
         .find(|r| r[4] == calamine::Data::Float(100.0))
         .expect("points as a number");
     assert!(
-        matches!(first[7], calamine::Data::DateTime(_)),
+        matches!(first[8], calamine::Data::DateTime(_)),
         "{:?}",
-        first[7]
+        first[8]
     );
 
     let villager = app.villager(&w.committee, w.households[0]);

@@ -300,7 +300,7 @@ async fn invite_slips(
         addr: client_addr(&req),
     };
     let (pepper, now) = (state.auth.pepper.clone(), state.clock.now());
-    let base_url = crate::web::page::public_base(&req, &state);
+    let base_url = crate::http::public_base(&req, &state.settings);
     let slips = state
         .db
         .run(move |conn| crate::org::service::invite_heads(conn, &pepper, &caller, &ids, now))

@@ -15,6 +15,7 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(login::login_page)
         .service(login::login)
+        .service(login::login_with_card)
         .service(login::logout)
         .service(home::home)
         .service(home::ledger)

@@ -51,14 +51,34 @@
       if (!e.target.classList.contains("whole-group")) return;
       e.target.closest("fieldset").querySelectorAll("input[name=household_ids]").forEach(function (c) { c.checked = e.target.checked; });
     });
-    var dialog = document.getElementById("card-dialog"), household = null;
-    register.addEventListener("click", function (e) {
-      if (!e.target.classList.contains("card-for")) return;
-      household = Number(e.target.dataset.id);
-      document.getElementById("card-who").textContent = e.target.dataset.name + "（旧卡会作废）";
-      document.getElementById("card-pin").value = "";
+    var dialog = document.getElementById("card-dialog"), rows = document.getElementById("card-rows");
+    /* One PIN field per household, typed by the villager in front of the desk. */
+    var openCards = function (households) {
+      rows.textContent = "";
+      document.getElementById("card-error").textContent = "";
+      households.forEach(function (h) {
+        var label = document.createElement("label"), input = document.createElement("input");
+        label.textContent = h.name + " 的密码";
+        input.type = "password"; input.inputMode = "numeric"; input.pattern = "[0-9]{4,6}";
+        input.maxLength = 6; input.required = true; input.dataset.household = h.id;
+        label.appendChild(input);
+        rows.appendChild(label);
+      });
       dialog.hidden = false;
-      document.getElementById("card-pin").focus();
+      rows.querySelector("input").focus();
+    };
+    register.addEventListener("click", function (e) {
+      if (e.target.classList.contains("card-for")) {
+        openCards([{ id: Number(e.target.dataset.id), name: e.target.dataset.name }]);
+      } else if (e.target.id === "cards-for-picked") {
+        var picked = [];
+        register.querySelectorAll("input[name=household_ids]:checked").forEach(function (c) {
+          var button = c.closest("tr").querySelector(".card-for");
+          picked.push({ id: Number(c.value), name: button.dataset.name });
+        });
+        document.getElementById("register-message").textContent = picked.length ? "" : "请先勾选要办户卡的农户。";
+        if (picked.length) openCards(picked);
+      }
     });
     var unlock = document.getElementById("unlock");
     unlock.addEventListener("submit", function (e) {
@@ -74,12 +94,13 @@
     document.getElementById("card-cancel").addEventListener("click", function () { dialog.hidden = true; });
     document.getElementById("card-form").addEventListener("submit", function (e) {
       e.preventDefault();
-      var pin = document.getElementById("card-pin").value;
+      var cards = [];
+      rows.querySelectorAll("input").forEach(function (i) { cards.push({ household_id: Number(i.dataset.household), pin: i.value }); });
       var meta = document.querySelector("meta[name=csrf]").content;
       fetch("/api/v1/villages/" + this.dataset.village + "/cards/sheet", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": meta, "Idempotency-Key": jifen.newKey() },
-        body: JSON.stringify({ cards: [{ household_id: household, pin: pin }] })
+        body: JSON.stringify({ cards: cards })
       }).then(function (r) {
         if (r.ok) return r.text().then(function (html) { document.open(); document.write(html); document.close(); });
         return r.json().then(function (p) { document.getElementById("card-error").textContent = jifen.words(r.status, p); });

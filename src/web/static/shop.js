@@ -79,7 +79,7 @@
   }
 
   function add(id, step) {
-    if (!current) { say("请先扫村民的付款码或积分卡。", false); return; }
+    if (!current) { say("请先扫村民的付款码或户卡。", false); return; }
     var next = (cart[id] || 0) + step;
     if (next > goods[id].stock) { say(goods[id].name + " 只剩 " + goods[id].stock + goods[id].unit + "。", false); return; }
     if (next <= 0) delete cart[id]; else cart[id] = next;
@@ -99,12 +99,14 @@
     render();
   }
 
-  /* A payment code (18 digits) or a household card (25): who is it, how many points. */
+  /* A payment code (18 digits) or a household card (25): who is it, how many points.
+     A card's QR holds its sign-in address, ".../h5/login?card=<25 digits>". */
   function lookup(text) {
-    var digits = String(text || "").replace(/\D/g, "");
+    var card = /[?&]card=([0-9 ]+)/.exec(String(text || ""));
+    var digits = String(card ? card[1] : text || "").replace(/\D/g, "");
     if (!digits) return;
     if (digits.length !== 18 && digits.length !== 25) {
-      say("这不是付款码（18 位）或积分卡（25 位），请再扫一次。", false);
+      say("这不是付款码（18 位）或户卡（25 位），请再扫一次。", false);
       return;
     }
     var who = digits.length === 25 ? { card_token: digits } : { code: digits };
