@@ -349,6 +349,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        barcode -> Nullable<Text>,
     }
 }
 

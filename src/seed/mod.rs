@@ -45,6 +45,9 @@ struct DemoGoodsItem {
     points: String,
     cost: String,
     stock: i64,
+    /// The package's EAN-13, for the counter's scanner.
+    #[serde(default)]
+    barcode: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +348,7 @@ impl<'c, 't> Loader<'c, 't> {
                 points_price: amount(&item.points)?,
                 cost_yuan: amount(&item.cost)?,
                 stock: item.stock,
+                barcode: item.barcode.clone(),
             };
             crate::shop::service::create_goods(self.tx, admin, shop_id, &request, self.now)?;
         }

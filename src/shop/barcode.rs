@@ -1,6 +1,7 @@
 //! Code 128 (set C) barcodes of payment codes, for the 1D scanner guns many village shops
 //! have: an even number of digits packs two to a symbol, so 18 digits make a short code
-//! that reads from a phone screen.
+//! that reads from a phone screen. And the goods' own barcodes (EAN-13, EAN-8, UPC-A),
+//! which the same guns read off a bottle of oil.
 
 /// Bar and space widths of the symbols 0–105, in modules (each symbol is 11 wide).
 const PATTERNS: [&str; 106] = [
@@ -73,6 +74,21 @@ pub fn svg(digits: &str) -> Option<String> {
     ))
 }
 
+/// An EAN-13, EAN-8 or UPC-A number with its check digit right: from the right, the
+/// digits before the check weigh 3, 1, 3, …, and the check makes the sum a multiple of 10.
+pub fn is_product_barcode(text: &str) -> bool {
+    if !matches!(text.len(), 8 | 12 | 13) || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = text
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 1 { 3 } else { 1 })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +111,16 @@ mod tests {
         let svg = svg("912345678901234563").expect("a barcode");
         // Start, nine pairs, the check and the stop: 11 symbols of 3 bars, the stop 4.
         assert_eq!(svg.matches("<rect x=").count(), 11 * 3 + 4);
+    }
+
+    #[test]
+    fn product_barcodes_need_their_check_digit() {
+        // An EAN-13 (690–699: registered in China), an EAN-8, a UPC-A.
+        for good in ["6948195800019", "96385074", "036000291452"] {
+            assert!(super::is_product_barcode(good), "{good}");
+        }
+        for bad in ["6948195800018", "694819580001", "69481958000a9", ""] {
+            assert!(!super::is_product_barcode(bad), "{bad}");
+        }
     }
 }

@@ -13,6 +13,17 @@ fn positive(amount: &Amount) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A product barcode (EAN-13, EAN-8 or UPC-A) with a right check digit; in a change,
+/// empty takes the barcode away.
+fn valid_barcode(text: &str) -> Result<(), ValidationError> {
+    if text.is_empty() || super::barcode::is_product_barcode(text) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("barcode")
+            .with_message("条码不对：应是商品包装上的 13 位（或 8 位、12 位）数字".into()))
+    }
+}
+
 fn not_negative(amount: &Amount) -> Result<(), ValidationError> {
     if amount.is_negative() || amount.minor() > 100_000_000 {
         return Err(ValidationError::new("amount").with_message("须在 0 到 1000000 之间".into()));
@@ -93,6 +104,12 @@ pub struct CreateGoods {
     #[validate(range(min = 0, max = 1000000, message = "须在 0 到 1000000 之间"))]
     #[schema(minimum = 0, maximum = 1000000)]
     pub stock: i64,
+    /// The barcode on the package (EAN-13, EAN-8 or UPC-A): the counter's scanner adds
+    /// the product by it.
+    #[validate(custom(function = "valid_barcode"))]
+    #[schema(example = "6901234567892", pattern = "^([0-9]{8}|[0-9]{12,13})$")]
+    #[serde(default)]
+    pub barcode: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -113,6 +130,10 @@ pub struct PatchGoods {
     #[schema(example = "28.50")]
     pub cost_yuan: Option<Amount>,
     pub active: Option<bool>,
+    /// A new barcode; empty takes it away.
+    #[validate(custom(function = "valid_barcode"))]
+    #[schema(example = "6901234567892", pattern = "^([0-9]{8}|[0-9]{12,13})?$")]
+    pub barcode: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,6 +148,8 @@ pub struct GoodsView {
     pub cost_yuan: Amount,
     pub stock: i64,
     pub active: bool,
+    #[schema(example = "6901234567892")]
+    pub barcode: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -303,6 +326,10 @@ pub struct ReceiptView {
     pub proxy_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub voided: bool,
+    /// Why it was voided, and when (points and stock went back then).
+    #[schema(example = "拿错了商品")]
+    pub void_reason: Option<String>,
+    pub voided_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

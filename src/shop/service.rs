@@ -53,6 +53,16 @@ fn goods_view(row: GoodsRow) -> GoodsView {
         cost_yuan: Amount::from_minor(row.cost_yuan),
         stock: row.stock,
         active: row.active,
+        barcode: row.barcode,
+    }
+}
+
+/// A write the shop's barcode index refused: another product carries that barcode.
+fn barcode_taken(err: diesel::result::Error) -> AppError {
+    if crate::error::fault::is_duplicate(&err) {
+        AppError::field("barcode", "本店已有商品用这个条码")
+    } else {
+        err.into()
     }
 }
 
@@ -258,6 +268,7 @@ pub fn create_goods(
     write_tx(conn, |conn| {
         let (target, _) = shop_target(conn, shop_id)?;
         authorize(&c.principal, Action::ManageGoods, &target)?;
+        let barcode = req.barcode.as_deref().filter(|b| !b.is_empty());
         let id = store::insert_goods(
             conn,
             &store::NewGoods {
@@ -266,9 +277,11 @@ pub fn create_goods(
                 unit: req.unit.trim(),
                 points_price: req.points_price.minor(),
                 cost_yuan: req.cost_yuan.minor(),
+                barcode,
                 now: now.naive_utc(),
             },
-        )?;
+        )
+        .map_err(barcode_taken)?;
         if req.stock > 0 {
             move_stock(
                 conn,
@@ -326,7 +339,10 @@ pub fn patch_goods(
         if let Some(active) = req.active {
             row.active = active;
         }
-        store::update_goods(conn, &row, now.naive_utc())?;
+        if let Some(barcode) = &req.barcode {
+            row.barcode = Some(barcode.clone()).filter(|b| !b.is_empty());
+        }
+        store::update_goods(conn, &row, now.naive_utc()).map_err(barcode_taken)?;
         let detail = json!({"name": row.name, "points_price": Amount::from_minor(row.points_price), "active": row.active});
         audit_shop(conn, c, "goods_update", ("goods", goods_id), detail, now)?;
         Ok(goods_view(row))
@@ -820,6 +836,8 @@ fn redeem_in(
         proxy_name: recorded.proxy_name,
         created_at: now,
         voided: false,
+        void_reason: None,
+        voided_at: None,
     })
 }
 
@@ -973,8 +991,11 @@ fn receipt_of(conn: &mut DbConnection, row: RedemptionRow) -> AppResult<ReceiptV
             quantity: line.quantity,
         })
         .collect();
+    let void = store::void_of(conn, row.id)?;
     Ok(ReceiptView {
-        voided: store::is_voided(conn, row.id)?,
+        voided: void.is_some(),
+        voided_at: void.as_ref().map(|(_, at)| at.and_utc()),
+        void_reason: void.map(|(reason, _)| reason),
         id: row.id,
         shop_id: row.shop_id,
         shop_name,
@@ -1020,6 +1041,22 @@ pub fn list_redemptions(
     let request = page.request()?;
     let rows = store::redemptions_page(conn, shop_id, request)?;
     Page::from_rows(rows, request, |r| r.id, |r| r).try_map(|row| receipt_of(conn, row))
+}
+
+/// A household's latest redemptions at every shop (the villager's own, or the staff of
+/// the village), newest first.
+pub fn household_redemptions(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+    limit: i64,
+) -> AppResult<Vec<ReceiptView>> {
+    let (_, household) = household_target(conn, household_id)?;
+    authorize(p, Action::ViewRedemption, &household)?;
+    store::redemptions_of_household(conn, household_id, limit)?
+        .into_iter()
+        .map(|row| receipt_of(conn, row))
+        .collect()
 }
 
 /// Voids a redemption: points and stock return in one reversal. The shop may do it within

@@ -77,6 +77,7 @@ pub struct GoodsRow {
     pub cost_yuan: i64,
     pub stock: i64,
     pub active: bool,
+    pub barcode: Option<String>,
 }
 
 pub struct NewGoods<'a> {
@@ -85,6 +86,7 @@ pub struct NewGoods<'a> {
     pub unit: &'a str,
     pub points_price: i64,
     pub cost_yuan: i64,
+    pub barcode: Option<&'a str>,
     pub now: NaiveDateTime,
 }
 
@@ -97,6 +99,7 @@ pub fn insert_goods(conn: &mut DbConnection, g: &NewGoods) -> QueryResult<i64> {
             goods::unit.eq(g.unit),
             goods::points_price.eq(g.points_price),
             goods::cost_yuan.eq(g.cost_yuan),
+            goods::barcode.eq(g.barcode),
             goods::stock.eq(0i64),
             goods::active.eq(true),
             goods::created_at.eq(g.now),
@@ -140,6 +143,7 @@ pub fn update_goods(
             goods::points_price.eq(row.points_price),
             goods::cost_yuan.eq(row.cost_yuan),
             goods::active.eq(row.active),
+            goods::barcode.eq(&row.barcode),
             goods::updated_at.eq(now),
         ))
         .execute(conn)
@@ -199,6 +203,7 @@ pub fn take_goods(
         goods::cost_yuan,
         goods::stock,
         goods::active,
+        goods::barcode,
     ))
     .get_result::<GoodsRow>(conn)
     .optional()
@@ -506,6 +511,20 @@ pub fn redemptions_page(
         .load(conn)
 }
 
+/// A household's latest redemptions at any shop, newest first.
+pub fn redemptions_of_household(
+    conn: &mut DbConnection,
+    household_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<RedemptionRow>> {
+    redemptions::table
+        .filter(redemptions::household_id.eq(household_id))
+        .order(redemptions::id.desc())
+        .limit(limit)
+        .select(RedemptionRow::as_select())
+        .load(conn)
+}
+
 /// A line of a receipt, as the goods were when they were redeemed.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = redemption_lines)]
@@ -530,6 +549,18 @@ pub fn is_voided(conn: &mut DbConnection, redemption_id: i64) -> QueryResult<boo
         redemption_voids::table.filter(redemption_voids::redemption_id.eq(redemption_id)),
     ))
     .get_result(conn)
+}
+
+/// Why and when a redemption was voided, if it was.
+pub fn void_of(
+    conn: &mut DbConnection,
+    redemption_id: i64,
+) -> QueryResult<Option<(String, NaiveDateTime)>> {
+    redemption_voids::table
+        .filter(redemption_voids::redemption_id.eq(redemption_id))
+        .select((redemption_voids::reason, redemption_voids::created_at))
+        .first(conn)
+        .optional()
 }
 
 pub fn insert_void(

@@ -1028,3 +1028,66 @@ fn a_signed_out_villager_comes_back_with_the_household_card_and_its_pin() {
     assert_eq!(old.status(), 422);
     assert!(old.text().unwrap().contains("旧卡不能用了"));
 }
+
+#[test]
+fn my_claims_shows_the_shop_and_a_void_and_the_home_says_when_something_changed() {
+    let app = TestApp::start();
+    let s = crate::shop::shop_world(&app, "100");
+    let b = signed_in_browser(&app, &s.w.committee, s.w.households[0]);
+    let badge = |b: &Client| {
+        let home = page_text(&app, b, "/h5/");
+        home.split("data-testid=\"changes\"").nth(1).map(|rest| {
+            rest.split('>')
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+    };
+    assert_eq!(
+        badge(&b).as_deref(),
+        Some("1"),
+        "the award posted this fortnight is news on a phone that never opened 我的申报"
+    );
+    let html = page_text(&app, &b, "/h5/claims");
+    assert!(html.contains("还没有兑换过"), "{html}");
+    assert_eq!(badge(&b), None, "seen");
+
+    // The shop sells, then voids the sale: the household reads both, with the shop's name.
+    app.advance(chrono::Duration::minutes(1));
+    let villager = app.villager(&s.w.committee, s.w.households[0]);
+    let code = crate::shop::issue(&app, &villager, s.w.households[0]).body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sold = crate::shop::redeem(
+        &app,
+        &s,
+        "sale",
+        &code,
+        json!([{"goods_id": s.oil, "quantity": 1}]),
+    );
+    assert_eq!(sold.status, 201, "{}", sold.text);
+    assert_eq!(badge(&b), None, "a sale the villager stood at is no news");
+    let voided = app.post_with_key(
+        &format!("/api/v1/redemptions/{}/void", sold.id()),
+        &s.keeper,
+        "void",
+        json!({"reason": "拿错了商品"}),
+    );
+    assert_eq!(voided.status, 201, "{}", voided.text);
+    assert_eq!(badge(&b).as_deref(), Some("1"), "the void is");
+    let html = page_text(&app, &b, "/h5/claims");
+    for words in [
+        "庆乐积分超市",
+        "食用油 ×1",
+        "已作废，积分已退回",
+        "拿错了商品",
+        "-30.00 分",
+    ] {
+        assert!(html.contains(words), "{words} not in {html}");
+    }
+    assert_eq!(badge(&b), None);
+}

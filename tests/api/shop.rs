@@ -1554,3 +1554,45 @@ fn a_scan_holds_the_code_for_that_shop_until_the_checkout_is_done() {
     );
     assert_eq!(late.code(), "code_expired", "{}", late.text);
 }
+
+#[test]
+fn goods_carry_their_package_barcode_once_per_shop() {
+    let app = TestApp::start();
+    let s = shop_world(&app, "100");
+    let set = |goods: i64, barcode: &str| {
+        app.patch(
+            &format!("/api/v1/goods/{goods}"),
+            Some(&s.keeper),
+            json!({ "barcode": barcode }),
+        )
+    };
+    let tagged = set(s.oil, "6901234567892");
+    assert_eq!(tagged.status, 200, "{}", tagged.text);
+    assert_eq!(tagged.body["barcode"], "6901234567892");
+    let wrong = set(s.rice, "6901234567893");
+    assert_eq!(
+        (wrong.status, wrong.fields()),
+        (422, vec!["barcode".to_owned()]),
+        "a bad check digit"
+    );
+    let taken = set(s.rice, "6901234567892");
+    assert_eq!(
+        (taken.status, taken.fields()),
+        (422, vec!["barcode".to_owned()]),
+        "{}",
+        taken.text
+    );
+    assert_eq!(
+        set(s.oil, "").body["barcode"],
+        Value::Null,
+        "empty takes it away"
+    );
+    assert_eq!(set(s.rice, "6901234567892").status, 200, "free again");
+    let created = app.post(
+        &format!("/api/v1/shops/{}/goods", s.id),
+        Some(&s.keeper),
+        json!({"name": "酱油", "unit": "瓶", "points_price": "6", "cost_yuan": "5.50", "stock": 3, "barcode": "96385074"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["barcode"], "96385074");
+}

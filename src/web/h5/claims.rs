@@ -1,14 +1,20 @@
 //! 我的申报 (`/h5/claims`): every claim of the household and where it stands, in words —
-//! waiting, on notice until when, objected to, overturned, rejected and why, posted.
+//! waiting, on notice until when, objected to, overturned, rejected and why, posted — and
+//! what happened at the shops (redemptions, voids and why). The home's 我的申报 button
+//! carries a badge while something changed since this phone last opened the page.
 
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
+use crate::auth::Principal;
 use crate::claims::model::{ClaimFilter, ClaimStatus, ClaimView};
+use crate::clock::shanghai;
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::shop::model::ReceiptView;
 use crate::state::AppState;
 use crate::web::page::{Chrome, failure, notice_left, show, villager};
 
@@ -29,6 +35,7 @@ pub struct ClaimLine {
 struct ClaimsPage {
     chrome: Chrome,
     claims: Vec<ClaimLine>,
+    shop: Vec<ShopLine>,
 }
 
 /// The note of the claim's latest event into `status` (a reason, a decision).
@@ -59,19 +66,26 @@ fn detail(c: &ClaimView, now: DateTime<Utc>) -> String {
     }
 }
 
-fn lines(
+fn household_claims(
     conn: &mut DbConnection,
-    p: &crate::auth::Principal,
+    p: &Principal,
     village_id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<ClaimLine>> {
+) -> AppResult<Vec<ClaimView>> {
     let filter = ClaimFilter {
         status: None,
         limit: Some(100),
         cursor: None,
     };
-    let claims = crate::claims::service::list(conn, p, village_id, &filter)?.items;
-    claims
+    Ok(crate::claims::service::list(conn, p, village_id, &filter)?.items)
+}
+
+fn lines(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ClaimLine>> {
+    household_claims(conn, p, village_id)?
         .into_iter()
         .map(|c| {
             let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
@@ -79,13 +93,91 @@ fn lines(
                 item: item.title,
                 quantity: c.quantity,
                 total: c.total.to_string(),
-                occurred: format!("{}月{}日", c.occurred_on.month(), c.occurred_on.day()),
+                occurred: day_of(c.occurred_on),
                 status: c.status.words(),
                 detail: detail(&c, now),
                 refused: matches!(c.status, ClaimStatus::Rejected | ClaimStatus::Overturned),
             })
         })
         .collect()
+}
+
+fn day_of(date: NaiveDate) -> String {
+    format!("{}月{}日", date.month(), date.day())
+}
+
+/// A redemption as the household sees it: where, when, what, and whether it was voided.
+pub struct ShopLine {
+    shop: String,
+    when: String,
+    goods: String,
+    total: String,
+    /// Voided: why (the points went back).
+    void_reason: Option<String>,
+}
+
+impl From<ReceiptView> for ShopLine {
+    fn from(r: ReceiptView) -> Self {
+        let goods: Vec<String> = r
+            .lines
+            .iter()
+            .map(|l| format!("{} ×{}", l.name, l.quantity))
+            .collect();
+        ShopLine {
+            shop: r.shop_name,
+            when: day_of(r.created_at.with_timezone(&shanghai()).date_naive()),
+            goods: goods.join("、"),
+            total: r.total_points.to_string(),
+            void_reason: r.voided.then(|| r.void_reason.unwrap_or_default()),
+        }
+    }
+}
+
+/// Redemptions the page lists.
+const SHOP_LINES: i64 = 20;
+
+/// The cookie that remembers when this phone last opened 我的申报 (Unix seconds).
+const SEEN_COOKIE: &str = "jifen_claims_seen";
+
+/// When this phone last opened 我的申报; one that never has counts two weeks back.
+pub fn last_visit(req: &HttpRequest, now: DateTime<Utc>) -> DateTime<Utc> {
+    req.cookie(SEEN_COOKIE)
+        .and_then(|c| c.value().parse::<i64>().ok())
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or(now - Duration::days(14))
+}
+
+/// Claims decided (by the committee, the notice, the supervisors) and redemptions voided
+/// since `since`: what the badge on the home counts.
+pub fn changes_since(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+    household_id: i64,
+    since: DateTime<Utc>,
+) -> AppResult<usize> {
+    let decided = household_claims(conn, p, village_id)?
+        .iter()
+        .filter(|c| {
+            c.events
+                .iter()
+                .any(|e| e.at > since && e.status != ClaimStatus::Submitted)
+        })
+        .count();
+    let voided = crate::shop::service::household_redemptions(conn, p, household_id, SHOP_LINES)?
+        .iter()
+        .filter(|r| r.voided_at.is_some_and(|at| at > since))
+        .count();
+    Ok(decided + voided)
+}
+
+fn seen(now: DateTime<Utc>) -> Cookie<'static> {
+    Cookie::build(SEEN_COOKIE, now.timestamp().to_string())
+        .path("/h5/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(crate::auth::session::COOKIE_DAYS))
+        .finish()
 }
 
 #[get("/h5/claims")]
@@ -100,14 +192,24 @@ async fn my_claims(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         .run(move |conn| {
             let household_id = p.household_id().unwrap_or_default();
             let (village_id, _, _) = crate::org::service::household_brief(conn, household_id)?;
-            lines(conn, &p, village_id, now)
+            let claims = lines(conn, &p, village_id, now)?;
+            let shop =
+                crate::shop::service::household_redemptions(conn, &p, household_id, SHOP_LINES)?;
+            Ok((claims, shop.into_iter().map(ShopLine::from).collect()))
         })
         .await;
     match found {
-        Ok(claims) => show(&req, &state, StatusCode::OK, |chrome| ClaimsPage {
-            chrome,
-            claims,
-        }),
+        Ok((claims, shop)) => {
+            let mut page = show(&req, &state, StatusCode::OK, |chrome| ClaimsPage {
+                chrome,
+                claims,
+                shop,
+            });
+            if let Err(err) = page.add_cookie(&seen(now)) {
+                tracing::warn!(error = %err, "the visit of 我的申报 was not remembered");
+            }
+            page
+        }
         Err(err) => failure(&req, &state, &err),
     }
 }

@@ -86,6 +86,8 @@ struct CodeWatch {
     /// What was redeemed, in words, once the shop has scanned the code.
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    /// The shop voided the redemption afterwards: the points are back.
+    voided: bool,
 }
 
 /// For the code page to learn of the redemption.
@@ -110,6 +112,7 @@ async fn code_status(
         .await
     {
         Ok(found) => {
+            let voided = found.redemption.as_ref().is_some_and(|r| r.voided);
             let text = found.redemption.map(|r| {
                 let goods = r
                     .lines
@@ -117,10 +120,16 @@ async fn code_status(
                     .map(|l| format!("{} {} {}", l.name, l.quantity, l.unit))
                     .collect::<Vec<_>>()
                     .join("、");
-                format!(
-                    "已在 {} 兑换 {}，扣 {} 分",
-                    r.shop_name, goods, r.total_points
-                )
+                match r.void_reason {
+                    Some(reason) => format!(
+                        "{} 把这笔兑换（{}）作废了，{} 分已退回。原因：{}",
+                        r.shop_name, goods, r.total_points, reason
+                    ),
+                    None => format!(
+                        "已在 {} 兑换 {}，扣 {} 分",
+                        r.shop_name, goods, r.total_points
+                    ),
+                }
             });
             HttpResponse::Ok()
                 .insert_header((CACHE_CONTROL, "no-store"))
@@ -129,6 +138,7 @@ async fn code_status(
                     reserved_by: found.reserved_by,
                     expires_in_ms: (found.expires_at - now).num_milliseconds().max(0),
                     text,
+                    voided,
                 })
         }
         Err(_) => HttpResponse::NotFound()

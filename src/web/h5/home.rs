@@ -59,6 +59,8 @@ struct HomePage {
     expiry_warning: Option<String>,
     honour_board: bool,
     self_report: bool,
+    /// Claims decided and redemptions voided since this phone last opened 我的申报.
+    changes: usize,
     entries: Vec<EntryLine>,
 }
 
@@ -71,9 +73,11 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let household_id = p.household_id().unwrap_or_default();
     let village_id = p.village_ids().first().copied().unwrap_or_default();
     let now = state.clock.now();
+    let since = super::claims::last_visit(&req, now);
     let data = state
         .db
         .run(move |conn| {
+            let changes = super::claims::changes_since(conn, &p, village_id, household_id, since)?;
             let balance = crate::reports::balance(conn, &p, household_id)?;
             let recent = PageQuery {
                 limit: Some(5),
@@ -82,10 +86,10 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             let entries = crate::reports::household_ledger(conn, &p, household_id, &recent)?;
             let (_, door_no, head_name) = crate::org::service::household_brief(conn, household_id)?;
             let village = crate::org::service::get_village(conn, &p, village_id)?;
-            Ok((balance, entries, door_no, head_name, village))
+            Ok((balance, entries, door_no, head_name, village, changes))
         })
         .await;
-    let (balance, entries, door_no, name, village) = match data {
+    let (balance, entries, door_no, name, village, changes) = match data {
         Ok(data) => data,
         Err(err) => return failure(&req, &state, &err),
     };
@@ -109,6 +113,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             .map(|next| format!("{} 分将于 {} 清零", balance.points, day_label(next))),
         honour_board: village.policy.public_rankings,
         self_report: village.policy.allow_self_report,
+        changes,
         entries: entries.items.into_iter().map(EntryLine::from).collect(),
     })
 }

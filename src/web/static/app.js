@@ -40,7 +40,8 @@
     });
   }
 
-  /* A field's value as the API wants it: data-type="int" | "ints" | "strs" | "list" | "json" | "bool". */
+  /* A field's value as the API wants it: data-type="int" | "negint" (typed as a count,
+     sent as its negative: stock going out) | "ints" | "strs" | "list" | "json" | "bool". */
   /* `policy.notice_days` puts the value at body.policy.notice_days. */
   function place(body, name) {
     var path = name.split("."), last = path.pop();
@@ -61,6 +62,7 @@
       if (type === "strs") { (into[key] = into[key] || []).push(value); return; }
       if (value === "" && el.dataset.optional !== undefined) return;
       if (type === "int") value = parseInt(value, 10);
+      if (type === "negint") value = -Math.abs(parseInt(value, 10));
       if (type === "json") value = JSON.parse(value);
       if (type === "list") value = value.split(/[、,，\s]+/).filter(Boolean);
       into[key] = value;
@@ -140,6 +142,7 @@
      out, except while a shop's scan holds it; never leave a dead code looking usable. */
   function watchCode(box) {
     var id = box.dataset.id, expires = Date.now() + Number(box.dataset.ttl);
+    var watchedUntil = Date.now() + 15 * 60 * 1000;
     var hint = document.getElementById("hint"), countdown = document.getElementById("countdown");
     function show(section) { document.getElementById(section).hidden = false; }
     function stale(why) {
@@ -162,7 +165,10 @@
           if (s.status === "used") {
             box.hidden = true;
             document.getElementById("receipt").textContent = s.text;
+            document.getElementById("done-title").textContent = s.voided ? "已作废，积分已退回" : "兑换成功";
             show("done");
+            // The shop may still void it (wrong goods): keep the page true for a while.
+            if (!s.voided && Date.now() < watchedUntil) setTimeout(check, 5000);
             return;
           }
           if (s.reserved_by && s.status === "active") {

@@ -14,14 +14,15 @@
   var pin = "";
   var last = null;      /* the receipt just made */
 
-  var goods = {};
+  var goods = {}, barcodes = {};
   Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (t) {
     goods[t.dataset.id] = { name: t.dataset.name, unit: t.dataset.unit, price: cents(t.dataset.price), stock: Number(t.dataset.stock) };
+    if (t.dataset.barcode) barcodes[t.dataset.barcode] = t.dataset.id;
   });
 
   function cents(text) { return Math.round(parseFloat(text) * 100); }
   function points(c) { return (c / 100).toFixed(2); }
-  function padOpen() { return !$("pinpad").hidden; }
+  function padOpen() { return !$("pinpad").hidden || !$("void-dialog").hidden; }
   function say(text, good) {
     var box = $("status");
     box.textContent = text || "";
@@ -105,8 +106,14 @@
     var card = /[?&]card=([0-9 ]+)/.exec(String(text || ""));
     var digits = String(card ? card[1] : text || "").replace(/\D/g, "");
     if (!digits) return;
+    /* A product's own barcode (EAN-13, EAN-8, UPC-A) adds one of it to the cart. */
+    if (!card && (digits.length === 13 || digits.length === 8 || digits.length === 12)) {
+      if (barcodes[digits]) add(barcodes[digits], 1);
+      else say("本店没有条码为 " + digits + " 的商品，请点商品或到“商品和进货”里登记条码。", false);
+      return;
+    }
     if (digits.length !== 18 && digits.length !== 25) {
-      say("这不是付款码（18 位）或户卡（25 位），请再扫一次。", false);
+      say("这不是付款码（18 位）、户卡（25 位）或商品条码，请再扫一次。", false);
       return;
     }
     var who = digits.length === 25 ? { card_token: digits } : { code: digits };
@@ -121,10 +128,12 @@
     });
   }
 
+  /* Enter on an empty scan field confirms a ready cart: the queue never waits on a mouse. */
   $("scan-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var text = scan.value;
     scan.value = "";
+    if (!text.trim()) { if (current && !$("confirm").disabled) $("confirm").click(); return; }
     lookup(text);
   });
 
@@ -212,21 +221,42 @@
   $("cancel").addEventListener("click", function () { reset(); say("已取消。请扫下一位。", true); });
   $("next").addEventListener("click", function () { location.reload(); });
 
-  function voidOne(id) {
-    var reason = window.prompt("撤销原因（例如：拿错了商品）");
-    if (!reason) return;
-    jifen.api("POST", "/api/v1/redemptions/" + id + "/void", { reason: reason }, jifen.newKey()).then(function (a) {
-      if (!a.ok) { say(a.message, false); return; }
-      location.reload();
-    });
+  /* Void asks in the page, then says it is done; the row of today's list says so too. */
+  var voiding = null;
+  function askVoid(id, what, row) {
+    voiding = { id: id, row: row, key: jifen.newKey() };
+    $("void-what").textContent = what;
+    $("void-error").textContent = "";
+    $("void-dialog").hidden = false;
+    $("void-reason").focus();
   }
-  $("r-void").addEventListener("click", function () { if (last) voidOne(last.id); });
+  function closeVoid() { $("void-dialog").hidden = true; voiding = null; refocus(); }
+  $("void-cancel").addEventListener("click", closeVoid);
+  $("void-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var v = voiding;
+    if (!v) return;
+    jifen.api("POST", "/api/v1/redemptions/" + v.id + "/void", { reason: $("void-reason").value }, v.key).then(function (a) {
+      if (!a.ok) { $("void-error").textContent = a.message; return; }
+      closeVoid();
+      if (v.row) { v.row.classList.add("voided"); v.row.querySelector(".void-cell").textContent = "已撤销"; }
+      if (last && last.id === a.data.id) { $("r-void").hidden = true; }
+      say("已撤销 " + a.data.receipt_no + "：" + a.data.total_points + " 分已退回 " + a.data.door_no + "，商品已回到库存。", true);
+    });
+  });
+  $("r-void").addEventListener("click", function () {
+    if (last) askVoid(last.id, last.receipt_no + " · " + last.door_no + " · " + last.total_points + " 分", null);
+  });
   Array.prototype.forEach.call(document.querySelectorAll("button.void"), function (b) {
-    b.addEventListener("click", function () { voidOne(b.dataset.id); });
+    b.addEventListener("click", function () { askVoid(Number(b.dataset.id), b.dataset.what, b.closest("tr")); });
   });
 
   /* The PIN pad, turned towards the villager. */
-  function openPad() { pin = ""; dots(); $("pinpad").hidden = false; }
+  function openPad() {
+    pin = ""; dots();
+    $("pin-amount").textContent = "本次兑换 " + points(total()) + " 分";
+    $("pinpad").hidden = false;
+  }
   function closePad() { $("pinpad").hidden = true; refocus(); }
   function dots() { $("pin-dots").textContent = pin.replace(/./g, "●") || "　"; }
   Array.prototype.forEach.call(document.querySelectorAll("#pinpad [data-key]"), function (b) {
@@ -244,6 +274,16 @@
       if (pin.length < 6) pin += k;
       dots();
     });
+  });
+
+  /* The PIN pad takes digits from the keyboard too (a USB keypad at the counter). */
+  document.addEventListener("keydown", function (event) {
+    if ($("pinpad").hidden) return;
+    var k = event.key;
+    var keyOf = /^[0-9]$/.test(k) ? k : k === "Backspace" ? "back" : k === "Enter" ? "ok" : k === "Escape" ? "close" : null;
+    if (!keyOf) return;
+    event.preventDefault();
+    document.querySelector("#pinpad [data-key='" + keyOf + "']").click();
   });
 
   refocus();

@@ -1,0 +1,2 @@
+DROP INDEX goods_shop_barcode;
+ALTER TABLE goods DROP COLUMN barcode;
