@@ -58,7 +58,14 @@ pub enum AppError {
     #[error("card daily cap exceeded")]
     CardCapExceeded { cap: crate::amount::Amount },
     #[error("cap exceeded")]
-    CapExceeded { cap: i32, used: i64 },
+    CapExceeded {
+        cap: i32,
+        used: i64,
+        /// "每月" or "一共" (`Period::cap_every`).
+        every: &'static str,
+        /// "本月", or empty (`Period::cap_this`).
+        this: &'static str,
+    },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
@@ -167,8 +174,17 @@ impl AppError {
                 until_committee: true,
             } => "户卡今天已锁定，请找村委会解锁。".into(),
             AppError::CardCapExceeded { cap } => format!("户卡每天最多兑换 {cap} 分。"),
-            AppError::CapExceeded { cap, used } => {
-                format!("这一项每个周期最多 {cap} 次，本周期已有 {used} 次。")
+            AppError::CapExceeded {
+                cap,
+                used,
+                every,
+                this,
+            } => {
+                if *used == 0 {
+                    format!("这一项{every}最多 {cap} 次，这次报多了。")
+                } else {
+                    format!("这一项{every}最多 {cap} 次，{this}已有 {used} 次。")
+                }
             }
             AppError::RateLimited { retry_after_secs } => {
                 format!(

@@ -140,8 +140,9 @@ fn path_refused(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web:
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Pages load only from their own origin and are never framed; `data:` images are for
-/// QR codes and Swagger UI's icons.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+/// QR codes and Swagger UI's icons, `blob:` ones for the photo a villager just chose,
+/// shown before it is sent.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; \
 object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// An address whose path holds control characters (`%0d%0a`, `%00`) names nothing here:

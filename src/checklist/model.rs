@@ -29,6 +29,34 @@ impl Period {
         }
     }
 
+    /// How a cap over this period reads: "每月" (最多 2 次), and for a cap with no period
+    /// of its own, "一共".
+    pub fn cap_every(self) -> &'static str {
+        match self {
+            Period::Event => "一共",
+            other => other.chinese(),
+        }
+    }
+
+    /// The period a cap is counted in now: "本月"; none when the cap has no period.
+    pub fn cap_this(self) -> &'static str {
+        match self {
+            Period::Event => "",
+            Period::Month => "本月",
+            Period::Quarter => "本季度",
+            Period::HalfYear => "这半年",
+            Period::Year => "今年",
+        }
+    }
+
+    /// A cap in plain words: "每月最多 1 次", "一共最多 4 次", or "不限次数".
+    pub fn cap_words(self, cap: Option<i32>) -> String {
+        match cap {
+            Some(cap) => format!("{}最多 {cap} 次", self.cap_every()),
+            None => "不限次数".to_owned(),
+        }
+    }
+
     /// From an imported name, in English or Chinese.
     pub fn from_name(text: &str) -> Option<Self> {
         Self::ALL

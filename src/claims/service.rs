@@ -183,9 +183,29 @@ fn check_cap(
     let period = item.period.bounds(occurred_on);
     let used = store::cap_used(conn, household_id, item.id, period, except)?;
     if used + i64::from(quantity) > i64::from(cap) {
-        return Err(AppError::CapExceeded { cap, used });
+        return Err(AppError::CapExceeded {
+            cap,
+            used,
+            every: item.period.cap_every(),
+            this: item.period.cap_this(),
+        });
     }
     Ok(())
+}
+
+/// How much of the item's cap the household has used in the period of `day`, and the
+/// cap; none for an item without a cap.
+pub fn cap_used_on(
+    conn: &mut DbConnection,
+    item: &ItemView,
+    household_id: i64,
+    day: chrono::NaiveDate,
+) -> AppResult<Option<(i64, i32)>> {
+    let Some(cap) = item.cap_count else {
+        return Ok(None);
+    };
+    let used = store::cap_used(conn, household_id, item.id, item.period.bounds(day), None)?;
+    Ok(Some((used, cap)))
 }
 
 /// The item as the claim used it (its version may since have changed, cap rules follow
@@ -927,6 +947,11 @@ pub fn submit_with_photo(
         let claim = submit(tx, c, village_id, req, now)?;
         if !photo.is_empty() {
             add_evidence(tx, c, claim.id, photo, now)?;
+        } else if item_in_village(tx, req.item_id)?.1.evidence_required {
+            return Err(AppError::field(
+                "photo",
+                "这一项要附照片：请拍一张照片再提交。",
+            ));
         }
         Ok(claim)
     })

@@ -413,7 +413,20 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
 
     let bad_date = send("昨天", None);
     assert_eq!(bad_date.status(), 422);
-    assert!(bad_date.text().unwrap().contains("请选择日期"));
+    let said = bad_date.text().unwrap();
+    let error_at = said.find("请选择日期").expect("the refusal in words");
+    assert!(
+        error_at < said.find("<fieldset").unwrap(),
+        "the refusal is at the top of the form"
+    );
+    assert!(said.contains(">扫了门前</textarea>"), "the note is kept");
+    assert!(
+        said.contains(&format!("value=\"{item}\" required checked")),
+        "the choice too"
+    );
+    let no_photo = send("2026-11-27", None);
+    assert_eq!(no_photo.status(), 422);
+    assert!(no_photo.text().unwrap().contains("这一项要附照片"));
     let not_a_photo = send("2026-11-27", Some(b"not an image".to_vec()));
     assert_eq!(not_a_photo.status(), 422);
     assert!(
@@ -458,6 +471,31 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
         Some(1),
         "{}",
         evidence.text
+    );
+
+    // The cap in plain words, with what this household has used; used up, it says so.
+    assert!(page_text(&app, &b, "/h5/checklist").contains("每月最多 2 次，本月已用 1 次"));
+    assert_eq!(
+        send("2026-11-26", Some(crate::claims::png(64))).status(),
+        303
+    );
+    let page = page_text(&app, &b, "/h5/claim");
+    assert!(
+        page.contains("本月已用 2 次，已用完")
+            && page.contains(&format!("value=\"{item}\" required disabled")),
+        "{page}"
+    );
+    let villager = app.villager(&w.committee, w.households[0]);
+    let over = app.post(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&villager),
+        json!({"household_id": w.households[0], "item_id": item, "occurred_on": "2026-11-25"}),
+    );
+    assert_eq!(over.status, 422);
+    assert!(
+        over.text.contains("这一项每月最多 2 次，本月已有 2 次"),
+        "{}",
+        over.text
     );
 
     let forged = Form::new()

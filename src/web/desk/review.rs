@@ -24,6 +24,10 @@ pub struct ClaimLine {
     status: &'static str,
     notice_ends: String,
     evidence: Vec<i64>,
+    /// The item asks for a photo and the claim has none: the reviewer should see it.
+    missing_photo: bool,
+    /// Why the claim last moved (a rejection's reason).
+    reason: String,
 }
 
 fn claims_with(
@@ -48,12 +52,17 @@ fn line(
 ) -> AppResult<ClaimLine> {
     let (door_no, head_name) = crate::org::service::household_label(conn, p, c.household_id)?;
     let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
-    let evidence =
+    let evidence: Vec<i64> =
         crate::claims::service::list_evidence(conn, p, c.id, &crate::paging::PageQuery::largest())?
             .items
             .into_iter()
             .map(|e| e.id)
             .collect();
+    let reason = c
+        .events
+        .last()
+        .map(|e| e.note.trim().to_owned())
+        .unwrap_or_default();
     Ok(ClaimLine {
         id: c.id,
         household: format!("{door_no} {head_name}"),
@@ -67,7 +76,9 @@ fn line(
             .notice_ends_at
             .map(|t| notice_left(t, now))
             .unwrap_or_default(),
+        missing_photo: item.evidence_required && evidence.is_empty(),
         evidence,
+        reason,
     })
 }
 
@@ -91,6 +102,7 @@ struct ClaimsPage {
     nav: Nav,
     submitted: Vec<ClaimLine>,
     on_notice: Vec<ClaimLine>,
+    rejected: Vec<ClaimLine>,
 }
 
 #[get("/admin/claims")]
@@ -110,13 +122,15 @@ async fn claims(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             let submitted = lines(ClaimStatus::Submitted)?;
             let mut on_notice = lines(ClaimStatus::Objected)?;
             on_notice.extend(lines(ClaimStatus::InNotice)?);
-            Ok((submitted, on_notice))
+            let rejected = lines(ClaimStatus::Rejected)?;
+            Ok((submitted, on_notice, rejected))
         },
-        |chrome, nav, (submitted, on_notice)| ClaimsPage {
+        |chrome, nav, (submitted, on_notice, rejected)| ClaimsPage {
             chrome,
             nav,
             submitted,
             on_notice,
+            rejected,
         },
     )
     .await

@@ -15,6 +15,7 @@ use crate::auth::{Caller, Principal};
 use crate::checklist::model::{ChecklistFilter, ItemView, Proposer};
 use crate::claims::model::ClaimRequest;
 use crate::clock::shanghai_today;
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::client_addr;
 use crate::state::AppState;
@@ -30,37 +31,63 @@ pub struct ItemLine {
     description: String,
     points: String,
     gain: bool,
+    /// The cap in plain words, with what the household has used: "每月最多 1 次，本月已用 1 次".
     rule: String,
+    /// The cap is reached for now: the item cannot be claimed until the period turns.
+    used_up: bool,
     evidence_required: bool,
 }
 
-impl From<ItemView> for ItemLine {
-    fn from(i: ItemView) -> Self {
-        let rule = match i.cap_count {
-            Some(cap) => format!("{}最多 {cap} 次", i.period.chinese()),
-            None => i.period.chinese().to_owned(),
-        };
-        ItemLine {
-            id: i.id,
-            gain: !i.points.is_negative(),
-            points: crate::web::page::signed(i.points),
-            category: i.category,
-            title: i.title,
-            description: i.description,
-            rule,
-            evidence_required: i.evidence_required,
-        }
-    }
+/// The items as the household reads them, with what it has used of each cap today.
+fn item_lines(
+    conn: &mut DbConnection,
+    household_id: i64,
+    items: Vec<ItemView>,
+    today: NaiveDate,
+) -> AppResult<Vec<ItemLine>> {
+    items
+        .into_iter()
+        .map(|i| {
+            let used = crate::claims::service::cap_used_on(conn, &i, household_id, today)?;
+            let mut rule = i.period.cap_words(i.cap_count);
+            if let Some((used, _)) = used.filter(|(used, _)| *used > 0) {
+                rule.push_str(&format!("，{}已用 {used} 次", i.period.cap_this()));
+            }
+            Ok(ItemLine {
+                id: i.id,
+                gain: !i.points.is_negative(),
+                points: crate::web::page::signed(i.points),
+                used_up: used.is_some_and(|(used, cap)| used >= i64::from(cap)),
+                category: i.category,
+                title: i.title,
+                description: i.description,
+                rule,
+                evidence_required: i.evidence_required,
+            })
+        })
+        .collect()
 }
 
-fn items_in_force(conn: &mut crate::db::DbConnection, p: &Principal) -> AppResult<Vec<ItemView>> {
+/// The items in force, as the household reads them; only those it may report itself
+/// when `own_reports`.
+fn items_in_force(
+    conn: &mut DbConnection,
+    p: &Principal,
+    today: NaiveDate,
+    own_reports: bool,
+) -> AppResult<Vec<ItemLine>> {
     let village_id = p.village_ids().first().copied().unwrap_or_default();
     let filter = ChecklistFilter {
         include_retired: false,
         limit: Some(500),
         cursor: None,
     };
-    Ok(crate::checklist::service::list(conn, p, village_id, &filter)?.items)
+    let items = crate::checklist::service::list(conn, p, village_id, &filter)?
+        .items
+        .into_iter()
+        .filter(|i| !own_reports || i.proposers.contains(&Proposer::Villager))
+        .collect();
+    item_lines(conn, p.household_id().unwrap_or_default(), items, today)
 }
 
 #[derive(Template)]
@@ -76,10 +103,15 @@ async fn checklist(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         Ok(p) => p,
         Err(response) => return response,
     };
-    match state.db.run(move |conn| items_in_force(conn, &p)).await {
+    let today = shanghai_today(state.clock.now());
+    match state
+        .db
+        .run(move |conn| items_in_force(conn, &p, today, false))
+        .await
+    {
         Ok(items) => show(&req, &state, StatusCode::OK, |chrome| ChecklistPage {
             chrome,
-            items: items.into_iter().map(ItemLine::from).collect(),
+            items,
         }),
         Err(err) => failure(&req, &state, &err),
     }
@@ -91,9 +123,20 @@ struct ClaimPage {
     chrome: Chrome,
     items: Vec<ItemLine>,
     today: String,
-    chosen: i64,
+    typed: Typed,
     error: Option<String>,
     done: bool,
+}
+
+/// What the villager chose and typed: shown again with a refusal, so nothing is lost.
+#[derive(Default)]
+struct Typed {
+    chosen: i64,
+    occurred_on: String,
+    quantity: String,
+    note: String,
+    /// A photo came with the refused form (a page without scripts must ask for it again).
+    photo: bool,
 }
 
 #[derive(Default, Deserialize)]
@@ -108,21 +151,21 @@ async fn claim_form(
     state: &AppState,
     p: Principal,
     status: StatusCode,
-    chosen: i64,
+    typed: Typed,
     error: Option<String>,
     done: bool,
 ) -> HttpResponse {
-    let today = shanghai_today(state.clock.now()).to_string();
-    match state.db.run(move |conn| items_in_force(conn, &p)).await {
+    let today = shanghai_today(state.clock.now());
+    match state
+        .db
+        .run(move |conn| items_in_force(conn, &p, today, true))
+        .await
+    {
         Ok(items) => show(req, state, status, |chrome| ClaimPage {
             chrome,
-            items: items
-                .into_iter()
-                .filter(|i| i.proposers.contains(&Proposer::Villager))
-                .map(ItemLine::from)
-                .collect(),
-            today,
-            chosen,
+            items,
+            today: today.to_string(),
+            typed,
             error,
             done,
         }),
@@ -137,16 +180,11 @@ async fn claim_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         Err(response) => return response,
     };
     let query: ClaimQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    claim_form(
-        &req,
-        &state,
-        p,
-        StatusCode::OK,
-        query.item,
-        None,
-        query.done,
-    )
-    .await
+    let typed = Typed {
+        chosen: query.item,
+        ..Typed::default()
+    };
+    claim_form(&req, &state, p, StatusCode::OK, typed, None, query.done).await
 }
 
 /// The fields of the claim form, read from multipart.
@@ -246,7 +284,13 @@ async fn submit_claim(
             "页面已过期，请返回上一页刷新后再试。",
         );
     }
-    let chosen = form.item_id.parse().unwrap_or_default();
+    let typed = Typed {
+        chosen: form.item_id.parse().unwrap_or_default(),
+        occurred_on: form.occurred_on.clone(),
+        quantity: form.quantity.clone(),
+        note: form.note.clone(),
+        photo: !form.photo.is_empty(),
+    };
     let household_id = p.household_id().unwrap_or_default();
     let village_id = p.village_ids().first().copied().unwrap_or_default();
     let caller = Caller {
@@ -272,7 +316,7 @@ async fn submit_claim(
         Ok(_) => redirect("/h5/claim?done=true").finish(),
         Err(err) if err.problem().status < 500 => {
             let (status, message) = crate::web::page::words(&err);
-            claim_form(&req, &state, p, status, chosen, Some(message), false).await
+            claim_form(&req, &state, p, status, typed, Some(message), false).await
         }
         Err(err) => failure(&req, &state, &err),
     }

@@ -205,5 +205,44 @@
   var code = document.getElementById("code");
   if (code && code.dataset.ttl) watchCode(code);
 
+  /* 申报: the photo shows as soon as it is chosen, and the form goes without leaving the
+     page, so a refusal keeps what was typed and the photo; the refusal is at the top. */
+  function claimForm(form) {
+    var photo = document.getElementById("photo"), preview = document.getElementById("photo-preview");
+    var box = document.getElementById("claim-error"), send = form.querySelector("button[type=submit]");
+    function refuse(text) {
+      box.textContent = text;
+      box.hidden = false;
+      box.scrollIntoView({ block: "center" });
+      send.disabled = false;
+    }
+    photo.addEventListener("change", function () {
+      if (preview.src) URL.revokeObjectURL(preview.src);
+      var file = photo.files[0];
+      preview.hidden = !file;
+      if (file) preview.src = URL.createObjectURL(file);
+    });
+    form.addEventListener("submit", function (event) {
+      var chosen = form.querySelector("input[name=item_id]:checked");
+      if (chosen && chosen.hasAttribute("data-photo") && !photo.files.length) {
+        event.preventDefault();
+        refuse("这一项要附照片：请拍一张照片再提交。");
+        return;
+      }
+      if (!window.fetch || !window.FormData || !window.DOMParser) return;
+      event.preventDefault();
+      send.disabled = true;
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" }).then(function (r) {
+        if (r.redirected) { location.href = r.url; return null; }
+        return r.text().then(function (html) {
+          var said = new DOMParser().parseFromString(html, "text/html").querySelector("#claim-error, [role=alert]");
+          refuse(said && said.textContent.trim() ? said.textContent.replace("照片要重新选一张。", "").trim() : "没有提交成功，请再试一次。");
+        });
+      }, function () { refuse("网络不太好，没有提交成功。填的都还在，请再点一次“提交申报”。"); });
+    });
+  }
+  var claim = document.getElementById("claim-form");
+  if (claim) claimForm(claim);
+
   window.jifen = { api: api, newKey: newKey, words: words };
 })();

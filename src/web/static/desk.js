@@ -44,6 +44,34 @@
     });
   }
 
+  /* Review queue: the picked claims approved one after another, each leaving the queue
+     as it goes (a claim still lacking the photo its item asks for cannot be picked). */
+  var approvePicked = document.getElementById("approve-picked");
+  if (approvePicked) {
+    var picks = function () { return Array.prototype.slice.call(document.querySelectorAll(".pick-claim")); };
+    document.getElementById("pick-all-claims").addEventListener("change", function (e) {
+      picks().forEach(function (c) { c.checked = e.target.checked; });
+    });
+    approvePicked.addEventListener("click", function () {
+      var picked = picks().filter(function (c) { return c.checked; });
+      var box = document.getElementById("batch-message");
+      if (!picked.length) { box.textContent = "请先勾选要通过的申报。"; return; }
+      approvePicked.disabled = true;
+      var done = 0, failed = [];
+      picked.reduce(function (chain, c) {
+        return chain.then(function () {
+          return jifen.api("POST", "/api/v1/claims/" + c.value + "/approve", {}).then(function (a) {
+            if (a.ok) { done += 1; c.closest("article").remove(); } else { failed.push(a.message); }
+            box.textContent = "正在通过……" + done + " / " + picked.length;
+          });
+        });
+      }, Promise.resolve()).then(function () {
+        box.textContent = "已通过 " + done + " 条" + (failed.length ? "；" + failed.length + " 条没有通过：" + failed[0] : "。");
+        approvePicked.disabled = false;
+      });
+    });
+  }
+
   /* Household register: whole groups, household cards with the villager's PIN, unlock. */
   var register = document.getElementById("register");
   if (register) {
