@@ -656,6 +656,33 @@ pub fn open_objections(
         .collect()
 }
 
+/// The claims on the board a villager's household may not object to: its own, and those
+/// it has objected to already (the objection endpoint refuses both).
+pub fn not_to_object(conn: &mut DbConnection, p: &Principal) -> AppResult<NotToObject> {
+    let Some(household_id) = p.household_id() else {
+        return Ok(NotToObject::default());
+    };
+    Ok(NotToObject {
+        own: store::on_notice_of(conn, household_id)?,
+        objected: store::objected_by(conn, household_id)?,
+    })
+}
+
+/// See [`not_to_object`].
+#[derive(Default)]
+pub struct NotToObject {
+    pub own: Vec<i64>,
+    pub objected: Vec<i64>,
+}
+
+/// Who objected, masked ("3号 李*芳"), for the supervisors deciding it.
+pub fn objector(conn: &mut DbConnection, p: &Principal, objection_id: i64) -> AppResult<String> {
+    let row = store::objection(conn, objection_id)?.ok_or(AppError::NotFound)?;
+    let target = village_target(conn, row.village_id)?;
+    authorize(p, Action::ListClaims, &target)?;
+    crate::org::service::member_masked(conn, row.member_id)
+}
+
 fn objection_view(conn: &mut DbConnection, id: i64) -> AppResult<ObjectionView> {
     let row = store::objection(conn, id)?.ok_or(AppError::NotFound)?;
     let claim = store::claim(conn, row.claim_id)?.ok_or(AppError::NotFound)?;

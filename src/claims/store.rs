@@ -281,6 +281,8 @@ pub struct ObjectionRow {
     pub id: i64,
     pub village_id: i64,
     pub claim_id: i64,
+    /// The villager who objected.
+    pub member_id: i64,
     pub reason: String,
     pub status: ObjectionStatus,
     pub decision_note: Option<String>,
@@ -351,6 +353,28 @@ pub fn decide_objection(
 }
 
 /// Whether any member of the household has objected to the claim, whatever came of it.
+/// The household's claims now on notice (objected to or not).
+pub fn on_notice_of(conn: &mut DbConnection, household_id: i64) -> QueryResult<Vec<i64>> {
+    claims::table
+        .filter(claims::household_id.eq(household_id))
+        .filter(claims::status.eq_any([ClaimStatus::InNotice, ClaimStatus::Objected]))
+        .select(claims::id)
+        .load(conn)
+}
+
+/// The claims any member of the household has objected to.
+pub fn objected_by(conn: &mut DbConnection, household_id: i64) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::members;
+    let family: Vec<i64> = members::table
+        .filter(members::household_id.eq(household_id))
+        .select(members::id)
+        .load(conn)?;
+    objections::table
+        .filter(objections::member_id.eq_any(family))
+        .select(objections::claim_id)
+        .load(conn)
+}
+
 pub fn household_objected(
     conn: &mut DbConnection,
     claim_id: i64,

@@ -160,6 +160,14 @@ pub fn household_label(
     Ok((row.door_no, name))
 }
 
+/// A member as others may see them: the household's door number and the member's masked
+/// name ("3号 李*芳"), e.g. the villager who objected to a claim.
+pub fn member_masked(conn: &mut DbConnection, member_id: i64) -> AppResult<String> {
+    let member = store::member(conn, member_id)?.ok_or(AppError::NotFound)?;
+    let household = store::household(conn, member.household_id)?.ok_or(AppError::NotFound)?;
+    Ok(format!("{} {}", household.door_no, mask_name(&member.name)))
+}
+
 /// Checks that a member belongs to a household.
 pub fn member_of_household(
     conn: &mut DbConnection,

@@ -577,11 +577,24 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
         "/admin/objections",
         "qingle-supervisor",
     );
-    assert!(browser.text(&tab, "article.claim").contains("他家没有做"));
-    browser.eval(
-        &tab,
-        "document.querySelector('select[name=outcome]').value = 'upheld'",
+    let objection = browser.text(&tab, "article.claim");
+    assert!(objection.contains("他家没有做"), "{objection}");
+    assert!(
+        objection.contains("*"),
+        "the objector is named, masked: {objection}"
     );
+    assert_eq!(
+        browser.eval(
+            &tab,
+            "document.querySelectorAll('input[name=outcome]:checked').length"
+        ),
+        Value::from(0),
+        "no outcome is chosen for the supervisor"
+    );
+    browser.tap(&tab, "details.history summary");
+    assert!(browser.text(&tab, "details.history").contains("有异议"));
+    browser.screenshot(&tab, "desk-objection");
+    browser.tap(&tab, "input[name=outcome][value=upheld]");
     fill(&mut browser, &tab, "input[name=note]", "核实确实没有做");
     browser.after_navigation(&tab, |b| b.tap(&tab, "article.claim button[type=submit]"));
     assert!(browser.text(&tab, "body").contains("没有待处理的异议"));

@@ -313,6 +313,16 @@ fn the_notice_board_page_is_public_and_takes_objections_from_the_village() {
     assert_eq!(claim.body["status"], "objected");
     let after = page_text(&app, &neighbour, "/h5/board/qingle?done=objected");
     assert!(after.contains("异议已提交") && after.contains("有异议，等待监督委员会处理"));
+    assert!(
+        after.contains("我家已提出异议") && !after.contains("我有异议"),
+        "no second objection is offered: {after}"
+    );
+    let own = signed_in_browser(&app, &w.committee, w.households[0]);
+    let mine = page_text(&app, &own, "/h5/board/qingle");
+    assert!(
+        mine.contains("这是我家的") && !mine.contains("我有异议"),
+        "no objection to one's own claim is offered: {mine}"
+    );
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub struct ClaimLine {
     missing_photo: bool,
     /// Why the claim last moved (a rejection's reason).
     reason: String,
+    /// The claim's steps in words, oldest first: "11-27 09:30 待审核（村民申报）".
+    history: Vec<String>,
 }
 
 fn claims_with(
@@ -63,6 +65,7 @@ fn line(
         .last()
         .map(|e| e.note.trim().to_owned())
         .unwrap_or_default();
+    let history = c.events.iter().map(step_words).collect();
     Ok(ClaimLine {
         id: c.id,
         household: format!("{door_no} {head_name}"),
@@ -79,7 +82,23 @@ fn line(
         missing_photo: item.evidence_required && evidence.is_empty(),
         evidence,
         reason,
+        history,
     })
+}
+
+fn step_words(e: &crate::claims::model::ClaimEventView) -> String {
+    let who = match e.actor_kind.as_str() {
+        "villager" => "村民",
+        "staff" => "工作人员",
+        _ => "系统",
+    };
+    let note = e.note.trim();
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("：{note}")
+    };
+    format!("{} {}（{who}）{note}", when(e.at), e.status.words())
 }
 
 /// Waiting for review, objected, and on notice: the overview's three numbers.
@@ -140,6 +159,8 @@ pub struct ObjectionLine {
     id: i64,
     reason: String,
     at: String,
+    /// The objecting villager, masked.
+    by: String,
     claim: ClaimLine,
 }
 
@@ -164,6 +185,7 @@ async fn objections(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 .map(|o| {
                     let claim = crate::claims::service::get(conn, p, o.claim_id)?;
                     Ok(ObjectionLine {
+                        by: crate::claims::service::objector(conn, p, o.id)?,
                         id: o.id,
                         reason: o.reason,
                         at: when(o.created_at),

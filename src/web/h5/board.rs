@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::auth::PrincipalKind;
 use crate::auth::http::cookies;
+use crate::claims::service::NotToObject;
 use crate::error::AppError;
 use crate::http::client_addr;
 use crate::state::AppState;
@@ -24,6 +25,10 @@ struct BoardLine {
     gain: bool,
     ends: String,
     objected: bool,
+    /// The viewer's own household's claim: no objection to one's own.
+    own: bool,
+    /// The viewer's household has objected to it already.
+    objected_by_us: bool,
 }
 
 #[derive(Template)]
@@ -41,8 +46,14 @@ struct BoardPage<'a> {
     honour_board: bool,
 }
 
-fn board_line(c: crate::claims::model::BoardClaim, now: DateTime<Utc>) -> BoardLine {
+fn board_line(
+    c: crate::claims::model::BoardClaim,
+    stance: &NotToObject,
+    now: DateTime<Utc>,
+) -> BoardLine {
     BoardLine {
+        own: stance.own.contains(&c.claim_id),
+        objected_by_us: stance.objected.contains(&c.claim_id),
         id: c.claim_id,
         door_no: c.door_no,
         household: c.household,
@@ -94,11 +105,28 @@ async fn board(
         }
         Err(err) => return failure(&req, &state, &err),
     };
-    let viewer = cookies::principal(&req, &state.auth).await.ok().flatten();
-    let can_object = viewer.is_some_and(|p| {
-        p.kind == PrincipalKind::Villager
-            && village_id.is_some_and(|v| p.village_ids().contains(&v))
-    });
+    let viewer = cookies::principal(&req, &state.auth)
+        .await
+        .ok()
+        .flatten()
+        .filter(|p| {
+            p.kind == PrincipalKind::Villager
+                && village_id.is_some_and(|v| p.village_ids().contains(&v))
+        });
+    let can_object = viewer.is_some();
+    let stance = match viewer {
+        Some(p) => {
+            let found = state
+                .db
+                .run(move |conn| crate::claims::service::not_to_object(conn, &p))
+                .await;
+            match found {
+                Ok(stance) => stance,
+                Err(err) => return failure(&req, &state, &err),
+            }
+        }
+        None => NotToObject::default(),
+    };
     let notice = match query.done.as_deref() {
         Some("objected") => Some("异议已提交，村务监督委员会会处理。"),
         Some("refused") => Some("没能提交异议：这条公示可能已经结束了。"),
@@ -115,12 +143,12 @@ async fn board(
         in_notice: board
             .in_notice
             .into_iter()
-            .map(|c| board_line(c, now))
+            .map(|c| board_line(c, &stance, now))
             .collect(),
         recent: board
             .recent_postings
             .into_iter()
-            .map(|c| board_line(c, now))
+            .map(|c| board_line(c, &stance, now))
             .collect(),
         honour_board,
     })
