@@ -154,6 +154,18 @@ fn whole_in_capitals(mut n: u64) -> String {
     text
 }
 
+impl Amount {
+    /// As the pages show points: whole amounts without decimals ("36"), two decimals only
+    /// when there are hundredths ("36.50"). The API and the exports keep "36.00".
+    pub fn plain(self) -> String {
+        if self.0 % 100 == 0 {
+            (self.0 / 100).to_string()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.2}", self.to_decimal())

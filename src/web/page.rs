@@ -198,9 +198,9 @@ pub fn notice_left(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// `+10.00` for gains, `-5.00` for losses.
 pub fn signed(amount: crate::amount::Amount) -> String {
     if amount.is_negative() {
-        amount.to_string()
+        amount.plain()
     } else {
-        format!("+{amount}")
+        format!("+{}", amount.plain())
     }
 }
 

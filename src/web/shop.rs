@@ -38,7 +38,7 @@ impl From<ReceiptView> for ReceiptLine {
                 .to_string(),
             household: format!("{} {}", r.door_no, r.display_name),
             goods: goods_in_words(&r),
-            points: r.total_points.to_string(),
+            points: r.total_points.plain(),
             voided: r.voided,
             receipt_no: r.receipt_no,
         }

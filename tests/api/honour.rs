@@ -331,8 +331,8 @@ fn the_home_page_shows_the_star_scale_the_next_star_and_the_expiry_warning() {
     for words in [
         "★★☆",
         "二星级文明户",
-        "再得 8.00 荣誉分就升一星",
-        "12.00 分将于 2026年12月1日 清零",
+        "再得 8 荣誉分就升一星",
+        "12 分将于 2026年12月1日 清零",
     ] {
         assert!(home.contains(words), "{words}: {home}");
     }
@@ -370,7 +370,7 @@ fn the_honour_board_page_appears_when_the_committee_makes_rankings_public() {
         "红榜",
         "第1名",
         "1号 张*明家",
-        "+10.00 分",
+        "+10 分",
         "2026年11月",
         "打印光荣榜",
     ] {

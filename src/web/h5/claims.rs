@@ -92,7 +92,7 @@ fn lines(
             Ok(ClaimLine {
                 item: item.title,
                 quantity: c.quantity,
-                total: c.total.to_string(),
+                total: c.total.plain(),
                 occurred: day_of(c.occurred_on),
                 status: c.status.words(),
                 detail: detail(&c, now),
@@ -127,7 +127,7 @@ impl From<ReceiptView> for ShopLine {
             shop: r.shop_name,
             when: day_of(r.created_at.with_timezone(&shanghai()).date_naive()),
             goods: goods.join("、"),
-            total: r.total_points.to_string(),
+            total: r.total_points.plain(),
             void_reason: r.voided.then(|| r.void_reason.unwrap_or_default()),
         }
     }

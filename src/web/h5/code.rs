@@ -20,19 +20,19 @@ struct CodePage {
     qr_svg: String,
     /// Code 128 of the digits, for 1D scanner guns.
     barcode_svg: String,
-    grouped: String,
+    groups: Vec<String>,
     door_no: String,
     name: String,
     points: String,
 }
 
-/// `912345678901234563` → `9123 4567 8901 2345 63`: easier to read aloud.
-fn group_digits(code: &str) -> String {
+/// `912345678901234563` → `912345 678901 234563`: three even groups, read aloud easily,
+/// and a narrow screen breaks the line only between them (never "…3107 / 95").
+fn group_digits(code: &str) -> Vec<String> {
     code.as_bytes()
-        .chunks(4)
+        .chunks(6)
         .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect()
 }
 
 /// A fresh payment code each time the page opens (the previous one stops working).
@@ -63,12 +63,12 @@ async fn code_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
                 chrome,
                 id: code.id,
                 ttl_ms: (code.expires_at - now).num_milliseconds(),
-                grouped: group_digits(&code.code),
+                groups: group_digits(&code.code),
                 barcode_svg: crate::shop::barcode::svg(&code.code).unwrap_or_default(),
                 qr_svg: code.qr_svg,
                 door_no,
                 name,
-                points: points.to_string(),
+                points: points.plain(),
             })
         }
         Err(err) => failure(&req, &state, &err),
@@ -123,11 +123,16 @@ async fn code_status(
                 match r.void_reason {
                     Some(reason) => format!(
                         "{} 把这笔兑换（{}）作废了，{} 分已退回。原因：{}",
-                        r.shop_name, goods, r.total_points, reason
+                        r.shop_name,
+                        goods,
+                        r.total_points.plain(),
+                        reason
                     ),
                     None => format!(
                         "已在 {} 兑换 {}，扣 {} 分",
-                        r.shop_name, goods, r.total_points
+                        r.shop_name,
+                        goods,
+                        r.total_points.plain()
                     ),
                 }
             });

@@ -100,17 +100,17 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         village_code: village.code,
         door_no,
         name,
-        points: balance.points.to_string(),
-        honour: balance.honour.to_string(),
-        pending: balance.pending.to_string(),
+        points: balance.points.plain(),
+        honour: balance.honour.plain(),
+        pending: balance.pending.plain(),
         stars: balance.stars,
         star_line: star_line(balance.stars, balance.star_levels),
         star_title: star_title(balance.stars),
-        next_star: balance.next_star_needs.map(|n| n.to_string()),
+        next_star: balance.next_star_needs.map(|n| n.plain()),
         // The balance and the policy are at hand: no second read for the warning.
         expiry_warning: next_at(village.policy.expiry, now)
             .filter(|next| balance.points > Amount::ZERO && warns(*next, now))
-            .map(|next| format!("{} 分将于 {} 清零", balance.points, day_label(next))),
+            .map(|next| format!("{} 分将于 {} 清零", balance.points.plain(), day_label(next))),
         honour_board: village.policy.public_rankings,
         self_report: village.policy.allow_self_report,
         changes,

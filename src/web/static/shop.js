@@ -21,7 +21,9 @@
   });
 
   function cents(text) { return Math.round(parseFloat(text) * 100); }
-  function points(c) { return (c / 100).toFixed(2); }
+  /* Points as people read them: "36", and two decimals only with hundredths ("36.50"). */
+  function points(c) { return c % 100 === 0 ? String(c / 100) : (c / 100).toFixed(2); }
+  function shown(text) { return points(cents(text)); }
   function padOpen() { return !$("pinpad").hidden || !$("void-dialog").hidden; }
   function say(text, good) {
     var box = $("status");
@@ -49,7 +51,7 @@
     $("cart").hidden = !current;
     if (!current) return;
     $("h-name").textContent = current.household.door_no + " · " + current.household.display_name;
-    $("h-points").textContent = current.household.points;
+    $("h-points").textContent = shown(current.household.points);
     var list = $("cart-lines");
     list.textContent = "";
     Object.keys(cart).forEach(function (id) {
@@ -123,7 +125,7 @@
       reset();
       current = who;
       current.household = a.data;
-      say(a.data.door_no + " " + a.data.display_name + "，可用 " + a.data.points + " 分。请点商品。", true);
+      say(a.data.door_no + " " + a.data.display_name + "，可用 " + shown(a.data.points) + " 分。请点商品。", true);
       render();
     });
   }
@@ -200,14 +202,14 @@
     $("cart").hidden = true;
     $("receipt").hidden = false;
     $("r-no").textContent = r.receipt_no;
-    $("r-total").textContent = r.total_points;
-    $("r-after").textContent = r.points_after;
+    $("r-total").textContent = shown(r.total_points);
+    $("r-after").textContent = shown(r.points_after);
     $("r-print").href = "/shop/receipts/" + r.id;
     var list = $("r-lines");
     list.textContent = "";
     r.lines.forEach(function (l) {
       var li = document.createElement("li");
-      li.textContent = l.name + " × " + l.quantity + " " + l.unit + "　" + l.points + " 分";
+      li.textContent = l.name + " × " + l.quantity + " " + l.unit + "　" + shown(l.points) + " 分";
       list.appendChild(li);
     });
     say("兑换成功，小票号 " + r.receipt_no + "。", true);
@@ -241,11 +243,11 @@
       closeVoid();
       if (v.row) { v.row.classList.add("voided"); v.row.querySelector(".void-cell").textContent = "已撤销"; }
       if (last && last.id === a.data.id) { $("r-void").hidden = true; }
-      say("已撤销 " + a.data.receipt_no + "：" + a.data.total_points + " 分已退回 " + a.data.door_no + "，商品已回到库存。", true);
+      say("已撤销 " + a.data.receipt_no + "：" + shown(a.data.total_points) + " 分已退回 " + a.data.door_no + "，商品已回到库存。", true);
     });
   });
   $("r-void").addEventListener("click", function () {
-    if (last) askVoid(last.id, last.receipt_no + " · " + last.door_no + " · " + last.total_points + " 分", null);
+    if (last) askVoid(last.id, last.receipt_no + " · " + last.door_no + " · " + shown(last.total_points) + " 分", null);
   });
   Array.prototype.forEach.call(document.querySelectorAll("button.void"), function (b) {
     b.addEventListener("click", function () { askVoid(Number(b.dataset.id), b.dataset.what, b.closest("tr")); });
