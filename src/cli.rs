@@ -181,8 +181,13 @@ fn run_seed(settings: &Settings) -> Result<(), String> {
     if !org::township_is_empty(&mut conn).map_err(describe)? {
         return Err("the database is not empty; the demo is loaded only into an empty one".into());
     }
-    let credentials =
-        seed::load_demo(&mut conn, &settings.data_dir, SystemClock.now()).map_err(describe)?;
+    let credentials = seed::load_demo(
+        &mut conn,
+        &settings.data_dir,
+        &settings.browse_url(),
+        SystemClock.now(),
+    )
+    .map_err(describe)?;
     print!("{}", credentials.announce(&settings.browse_url()));
     Ok(())
 }
@@ -194,8 +199,13 @@ fn serve(settings: Settings) -> Result<(), String> {
         let mut conn = state.db.pool().get().map_err(|e| e.to_string())?;
         if org::township_is_empty(&mut conn).map_err(describe)? {
             Some(
-                seed::load_demo(&mut conn, &settings.data_dir, state.clock.now())
-                    .map_err(describe)?,
+                seed::load_demo(
+                    &mut conn,
+                    &settings.data_dir,
+                    &settings.browse_url(),
+                    state.clock.now(),
+                )
+                .map_err(describe)?,
             )
         } else {
             None

@@ -166,10 +166,12 @@ fn invalid(message: String) -> AppError {
     AppError::field("seed-data", message)
 }
 
-/// Loads the demo in one transaction and writes the credentials file.
+/// Loads the demo in one transaction and writes the credentials file, with the full
+/// addresses under `url` (the file is read later, away from the terminal).
 pub fn load_demo(
     conn: &mut DbConnection,
     data_dir: &Path,
+    url: &str,
     now: DateTime<Utc>,
 ) -> AppResult<DemoCredentials> {
     let text = read("township.toml").ok_or_else(|| invalid("township.toml missing".into()))?;
@@ -182,7 +184,7 @@ pub fn load_demo(
         accounts,
         file: file.clone(),
     };
-    write_private(&file, credentials.announce("").as_bytes()).map_err(AppError::internal)?;
+    write_private(&file, credentials.announce(url).as_bytes()).map_err(AppError::internal)?;
     Ok(credentials)
 }
 
@@ -251,7 +253,60 @@ impl<'c, 't> Loader<'c, 't> {
         for shelf in &demo.goods {
             self.goods(&admin, shelf)?;
         }
+        for village in &demo.villages {
+            self.last_months(village)?;
+        }
+        crate::claims::service::post_due(self.tx, self.now)?;
         Ok(self.accounts)
+    }
+
+    /// The months before today, made through the same calls as real use: the committee's
+    /// awards of October and November, posted once their notice ran out, so that a fresh
+    /// demo's households have points to spend at the counter.
+    fn last_months(&mut self, v: &DemoVillage) -> AppResult<()> {
+        let village_id = self.village_id(&v.code)?;
+        let committee = self.committee_of(village_id)?;
+        let households: Vec<i64> = org::active_households(self.tx, village_id)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let filter = crate::checklist::model::ChecklistFilter {
+            include_retired: false,
+            limit: Some(500),
+            cursor: None,
+        };
+        let items =
+            crate::checklist::service::list(self.tx, &committee.principal, village_id, &filter)?
+                .items;
+        // 好媳妇、好婆婆 (20), 门前三包 in each month (2 + 2), 调解纠纷 twice this quarter (10).
+        let awards = [
+            ("A02", 40, 1),
+            ("B01", 40, 1),
+            ("B01", 10, 1),
+            ("E01", 10, 2),
+        ];
+        for (n, (code, days_ago, quantity)) in awards.into_iter().enumerate() {
+            let Some(item) = items.iter().find(|i| i.code == code) else {
+                continue;
+            };
+            let at = self.now - chrono::Duration::days(days_ago);
+            let request = crate::claims::model::AwardRequest {
+                item_id: item.id,
+                household_ids: households.clone(),
+                quantity: Some(quantity),
+                occurred_on: crate::clock::shanghai_today(at),
+                note: Some("演示数据：村委会评定".to_owned()),
+            };
+            let key = crate::db::idempotency::IdempotencyKey::new(
+                format!("seed:{}", v.code),
+                Some(&format!("demo-award-{n}")),
+                "POST",
+                "/seed",
+                &serde_json::Value::Null,
+            )?;
+            crate::claims::service::award(self.tx, &key, &committee, village_id, &request, at)?;
+        }
+        Ok(())
     }
 
     fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Caller> {

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use diesel::prelude::*;
-use jifen::db::schema::{checklist_items, goods, households, role_bindings, villages};
+use jifen::db::schema::{checklist_items, claims, goods, households, role_bindings, villages};
 
 use crate::support::TestDb;
 
@@ -38,10 +38,11 @@ fn the_demo_township_loads_once() {
         assert!(stdout.contains(account), "{account} missing from {stdout}");
     }
     let credentials = data.path().join("demo-credentials.txt");
+    let saved = std::fs::read_to_string(&credentials).unwrap();
+    assert!(saved.contains("qingle-committee"), "{saved}");
     assert!(
-        std::fs::read_to_string(&credentials)
-            .unwrap()
-            .contains("qingle-committee")
+        saved.contains("http://127.0.0.1:8080/admin/"),
+        "the saved file has whole addresses: {saved}"
     );
     #[cfg(unix)]
     {
@@ -84,6 +85,13 @@ fn the_demo_township_loads_once() {
             >= 30
     );
     assert!(goods::table.count().get_result::<i64>(&mut conn).unwrap() >= 5);
+    // Last months' awards are posted: a newcomer can buy at the counter at once.
+    let posted: i64 = claims::table
+        .filter(claims::status.eq("posted"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(posted, count * 4, "four posted awards for each household");
 
     let second = seed(&db, data.path());
     assert!(
