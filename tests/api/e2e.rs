@@ -431,6 +431,36 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
     browser.screenshot(&tab, "desk-card-sheet");
     browser.open(&tab, &app.url("/admin/households"));
 
+    // A sheet from the committee's Excel habits: the import says what it did.
+    let sheet = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    std::fs::write(
+        sheet.path(),
+        "门牌号,户主,小组,电话\n77号,覃秀英,,\n1号,张小明,,\n",
+    )
+    .unwrap();
+    let node =
+        browser.call(&tab, "DOM.getDocument", serde_json::json!({}))["root"]["nodeId"].clone();
+    let input = browser.call(
+        &tab,
+        "DOM.querySelector",
+        serde_json::json!({"nodeId": node, "selector": "form[data-api$='/households/import'] input[type=file]"}),
+    )["nodeId"]
+        .clone();
+    browser.call(
+        &tab,
+        "DOM.setFileInputFiles",
+        serde_json::json!({"nodeId": input, "files": [sheet.path().to_str().unwrap()]}),
+    );
+    browser.tap(
+        &tab,
+        "form[data-api$='/households/import'] button[type=submit]",
+    );
+    browser.wait_for(
+        &tab,
+        "document.querySelector('form[data-api$=\"/households/import\"]').innerText.includes('新增 1 户，更新 1 户')",
+    );
+    browser.open(&tab, &app.url("/admin/households"));
+
     // A household's members: the committee takes a member's access back, then the
     // whole household's (it moved away); the register says so.
     let found = app.get(

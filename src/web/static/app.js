@@ -115,9 +115,12 @@
         say(form, answer.message, false);
         return;
       }
-      var then = form.dataset.then || "reload";
+      /* "{created}" in data-then is the answer's `created`, "/admin/x/{id}" its `id`. */
+      var then = (form.dataset.then || "reload").replace(/\{(\w+)\}/g, function (_, k) {
+        return answer.data && answer.data[k] !== undefined ? answer.data[k] : "";
+      });
       if (then === "reload") { location.reload(); return; }
-      if (then.charAt(0) === "/") { location.assign(then.replace("{id}", answer.data && answer.data.id)); return; }
+      if (then.charAt(0) === "/") { location.assign(then); return; }
       /* Done: clear the form so that the same thing is not sent twice by mistake. */
       form.reset();
       say(form, then, true);
