@@ -220,19 +220,7 @@ fn a_villager_reports_with_a_photo_and_the_committee_approves_it_from_the_desk()
     image::RgbImage::from_pixel(64, 48, image::Rgb([40, 140, 60]))
         .save_with_format(photo.path(), image::ImageFormat::Png)
         .unwrap();
-    let node =
-        browser.call(&villager, "DOM.getDocument", serde_json::json!({}))["root"]["nodeId"].clone();
-    let input = browser.call(
-        &villager,
-        "DOM.querySelector",
-        serde_json::json!({"nodeId": node, "selector": "#photo"}),
-    )["nodeId"]
-        .clone();
-    browser.call(
-        &villager,
-        "DOM.setFileInputFiles",
-        serde_json::json!({"nodeId": input, "files": [photo.path().to_str().unwrap()]}),
-    );
+    choose_file(&mut browser, &villager, "#photo", photo.path());
     browser.wait_for(
         &villager,
         "!document.getElementById('photo-preview').hidden",
@@ -339,6 +327,23 @@ fn fill(browser: &mut Browser, tab: &Tab, selector: &str, text: &str) {
     browser.type_keys(tab, text);
 }
 
+/// Chooses a file for the file input at `selector`, as the person picking it would.
+fn choose_file(browser: &mut Browser, tab: &Tab, selector: &str, path: &std::path::Path) {
+    let root =
+        browser.call(tab, "DOM.getDocument", serde_json::json!({}))["root"]["nodeId"].clone();
+    let input = browser.call(
+        tab,
+        "DOM.querySelector",
+        serde_json::json!({"nodeId": root, "selector": selector}),
+    )["nodeId"]
+        .clone();
+    browser.call(
+        tab,
+        "DOM.setFileInputFiles",
+        serde_json::json!({"nodeId": input, "files": [path.to_str().unwrap()]}),
+    );
+}
+
 /// `window.confirm` would block the page; the person says yes.
 fn agree_to_confirmations(browser: &mut Browser, tab: &Tab) {
     browser.eval(tab, "window.confirm = () => true");
@@ -438,18 +443,11 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
         "门牌号,户主,小组,电话\n77号,覃秀英,,\n1号,张小明,,\n",
     )
     .unwrap();
-    let node =
-        browser.call(&tab, "DOM.getDocument", serde_json::json!({}))["root"]["nodeId"].clone();
-    let input = browser.call(
+    choose_file(
+        &mut browser,
         &tab,
-        "DOM.querySelector",
-        serde_json::json!({"nodeId": node, "selector": "form[data-api$='/households/import'] input[type=file]"}),
-    )["nodeId"]
-        .clone();
-    browser.call(
-        &tab,
-        "DOM.setFileInputFiles",
-        serde_json::json!({"nodeId": input, "files": [sheet.path().to_str().unwrap()]}),
+        "form[data-api$='/households/import'] input[type=file]",
+        sheet.path(),
     );
     browser.tap(
         &tab,
