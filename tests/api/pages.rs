@@ -1138,3 +1138,23 @@ fn my_claims_shows_the_shop_and_a_void_and_the_home_says_when_something_changed(
     }
     assert_eq!(badge(&b), None);
 }
+
+#[test]
+fn the_village_ledger_names_the_household_of_each_entry() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let item = add_item(&app, &w, "A01", "10");
+    let posted = award(
+        &app,
+        &w,
+        "k",
+        json!({"item_id": item, "household_ids": [w.households[1]], "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text);
+    let (desk, _) = staff_browser(&app, "qingle-committee");
+    let html = page_text(&app, &desk, "/admin/ledger");
+    assert!(
+        html.contains("<td>2号 王德福</td>") && html.contains("+10"),
+        "{html}"
+    );
+}

@@ -21,6 +21,8 @@ pub struct TxLine {
     seq: i64,
     at: String,
     kind: &'static str,
+    /// The household the transaction moved points for ("3号 张小明"), if one.
+    household: String,
     memo: String,
     points: String,
     hash: String,
@@ -57,9 +59,16 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             } else {
                 Vec::new()
             };
-            Ok((report, transactions))
+            let mut households = std::collections::HashMap::new();
+            for id in transactions.iter().filter_map(household_of) {
+                if let std::collections::hash_map::Entry::Vacant(entry) = households.entry(id) {
+                    let (door_no, name) = crate::org::service::household_label(conn, p, id)?;
+                    entry.insert(format!("{door_no} {name}"));
+                }
+            }
+            Ok((report, transactions, households))
         },
-        |chrome, nav, (report, transactions)| LedgerPage {
+        |chrome, nav, (report, transactions, households)| LedgerPage {
             chrome,
             head_at: report
                 .head
@@ -69,7 +78,12 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
                 .unwrap_or_else(|| "还没有记账".into()),
             lines: transactions
                 .into_iter()
-                .map(|t| tx_line(t, nav.committee))
+                .map(|t| {
+                    let household = household_of(&t)
+                        .and_then(|id| households.get(&id).cloned())
+                        .unwrap_or_default();
+                    tx_line(t, household, nav.committee)
+                })
                 .collect(),
             nav,
             report,
@@ -78,7 +92,18 @@ async fn ledger(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     .await
 }
 
-fn tx_line(t: TransactionView, committee: bool) -> TxLine {
+/// The household whose points account the transaction moved (`household:<id>:points:…`).
+fn household_of(t: &TransactionView) -> Option<i64> {
+    t.postings.iter().find_map(|p| {
+        let mut parts = p.account.split(':');
+        match (parts.next(), parts.next()) {
+            (Some("household"), Some(id)) => id.parse().ok(),
+            _ => None,
+        }
+    })
+}
+
+fn tx_line(t: TransactionView, household: String, committee: bool) -> TxLine {
     // The household side of an award or deduction is its household points posting.
     let points = t
         .postings
@@ -94,6 +119,7 @@ fn tx_line(t: TransactionView, committee: bool) -> TxLine {
             && matches!(t.kind, TxKind::Award | TxKind::Deduction)
             && t.reverses_id.is_none(),
         kind,
+        household,
         memo: t.memo,
         points,
         hash: t.hash.chars().take(16).collect(),
