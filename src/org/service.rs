@@ -160,6 +160,16 @@ pub fn household_label(
     Ok((row.door_no, name))
 }
 
+/// A staff member's name, for the audit trail (none once the row is gone).
+pub fn staff_name(conn: &mut DbConnection, staff_id: i64) -> AppResult<Option<String>> {
+    Ok(store::staff_row(conn, staff_id)?.map(|(row, _)| row.name))
+}
+
+/// A member's name, for the audit trail.
+pub fn member_name(conn: &mut DbConnection, member_id: i64) -> AppResult<Option<String>> {
+    Ok(store::member(conn, member_id)?.map(|m| m.name))
+}
+
 /// A member as others may see them: the household's door number and the member's masked
 /// name ("3号 李*芳"), e.g. the villager who objected to a claim.
 pub fn member_masked(conn: &mut DbConnection, member_id: i64) -> AppResult<String> {

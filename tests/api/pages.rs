@@ -1158,3 +1158,31 @@ fn the_village_ledger_names_the_household_of_each_entry() {
         "{html}"
     );
 }
+
+#[test]
+fn the_audit_trail_reads_in_words_with_names_and_titles() {
+    let app = TestApp::start();
+    let w = ledger_world(&app);
+    let item = add_item(&app, &w, "A01", "10");
+    let posted = award(
+        &app,
+        &w,
+        "k",
+        json!({"item_id": item, "household_ids": [w.households[1]], "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.text);
+    let (desk, _) = staff_browser(&app, "qingle-committee");
+    let html = page_text(&app, &desk, "/admin/audit");
+    for words in [
+        "奖励加分</td><td>清单事项 「事项A01」",
+        "新建</td><td>农户 2号 王德福",
+        "修改</td><td>村 庆乐村",
+        "<td>测试员</td>",
+    ] {
+        assert!(html.contains(words), "{words} not in {html}");
+    }
+    for code in ["#", "（award", "（create", "checklist_item"] {
+        let table = html.split("<table").nth(1).unwrap_or_default();
+        assert!(!table.contains(code), "{code} in {table}");
+    }
+}
