@@ -656,6 +656,19 @@ pub fn open_objections(
         .collect()
 }
 
+/// How many of the household's claims were decided (by the committee, the notice, the
+/// supervisors) after `since`: the villager's own household, or staff of the village.
+pub fn decided_since(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+    since: DateTime<Utc>,
+) -> AppResult<i64> {
+    let (_, target) = crate::org::service::household_target(conn, household_id)?;
+    authorize(p, Action::ViewHousehold, &target)?;
+    Ok(store::decided_since(conn, household_id, since.naive_utc())?)
+}
+
 /// The claims on the board a villager's household may not object to: its own, and those
 /// it has objected to already (the objection endpoint refuses both).
 pub fn not_to_object(conn: &mut DbConnection, p: &Principal) -> AppResult<NotToObject> {

@@ -352,7 +352,27 @@ pub fn decide_objection(
     Ok(changed == 1)
 }
 
-/// Whether any member of the household has objected to the claim, whatever came of it.
+/// How many of the household's claims moved on (beyond being submitted) after `since`.
+pub fn decided_since(
+    conn: &mut DbConnection,
+    household_id: i64,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    use crate::db::schema::claim_events;
+    let own: Vec<i64> = claims::table
+        .filter(claims::household_id.eq(household_id))
+        .select(claims::id)
+        .load(conn)?;
+    let ids: Vec<i64> = claim_events::table
+        .filter(claim_events::claim_id.eq_any(own))
+        .filter(claim_events::created_at.gt(since))
+        .filter(claim_events::status.ne(ClaimStatus::Submitted))
+        .select(claim_events::claim_id)
+        .distinct()
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}
+
 /// The household's claims now on notice (objected to or not).
 pub fn on_notice_of(conn: &mut DbConnection, household_id: i64) -> QueryResult<Vec<i64>> {
     claims::table
@@ -375,6 +395,7 @@ pub fn objected_by(conn: &mut DbConnection, household_id: i64) -> QueryResult<Ve
         .load(conn)
 }
 
+/// Whether any member of the household has objected to the claim, whatever came of it.
 pub fn household_objected(
     conn: &mut DbConnection,
     claim_id: i64,

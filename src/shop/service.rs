@@ -1043,6 +1043,18 @@ pub fn list_redemptions(
     Page::from_rows(rows, request, |r| r.id, |r| r).try_map(|row| receipt_of(conn, row))
 }
 
+/// How many of the household's redemptions were voided after `since`.
+pub fn voided_since(
+    conn: &mut DbConnection,
+    p: &Principal,
+    household_id: i64,
+    since: DateTime<Utc>,
+) -> AppResult<i64> {
+    let (_, household) = household_target(conn, household_id)?;
+    authorize(p, Action::ViewRedemption, &household)?;
+    Ok(store::voided_since(conn, household_id, since.naive_utc())?)
+}
+
 /// A household's latest redemptions at every shop (the villager's own, or the staff of
 /// the village), newest first.
 pub fn household_redemptions(

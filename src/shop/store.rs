@@ -511,6 +511,23 @@ pub fn redemptions_page(
         .load(conn)
 }
 
+/// How many of the household's redemptions were voided after `since`.
+pub fn voided_since(
+    conn: &mut DbConnection,
+    household_id: i64,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    let own: Vec<i64> = redemptions::table
+        .filter(redemptions::household_id.eq(household_id))
+        .select(redemptions::id)
+        .load(conn)?;
+    redemption_voids::table
+        .filter(redemption_voids::redemption_id.eq_any(own))
+        .filter(redemption_voids::created_at.gt(since))
+        .count()
+        .get_result(conn)
+}
+
 /// A household's latest redemptions at any shop, newest first.
 pub fn redemptions_of_household(
     conn: &mut DbConnection,

@@ -60,7 +60,7 @@ struct HomePage {
     honour_board: bool,
     self_report: bool,
     /// Claims decided and redemptions voided since this phone last opened 我的申报.
-    changes: usize,
+    changes: i64,
     entries: Vec<EntryLine>,
 }
 
@@ -77,7 +77,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let data = state
         .db
         .run(move |conn| {
-            let changes = super::claims::changes_since(conn, &p, village_id, household_id, since)?;
+            let changes = super::claims::changes_since(conn, &p, household_id, since)?;
             let balance = crate::reports::balance(conn, &p, household_id)?;
             let recent = PageQuery {
                 limit: Some(5),
