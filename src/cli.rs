@@ -181,10 +181,12 @@ fn run_seed(settings: &Settings) -> Result<(), String> {
     if !org::township_is_empty(&mut conn).map_err(describe)? {
         return Err("the database is not empty; the demo is loaded only into an empty one".into());
     }
+    let pepper = server::pepper(settings).map_err(|e| e.to_string())?;
     let credentials = seed::load_demo(
         &mut conn,
         &settings.data_dir,
         &settings.browse_url(),
+        &pepper,
         SystemClock.now(),
     )
     .map_err(describe)?;
@@ -203,6 +205,7 @@ fn serve(settings: Settings) -> Result<(), String> {
                     &mut conn,
                     &settings.data_dir,
                     &settings.browse_url(),
+                    &state.auth.pepper,
                     state.clock.now(),
                 )
                 .map_err(describe)?,

@@ -46,6 +46,17 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
 }
 
+/// The secret that hashes codes, PINs and tokens: configured, or kept in the data directory.
+pub fn pepper(settings: &Settings) -> Result<Pepper, StartError> {
+    let secret = secrets::load_or_create(
+        settings.pepper.as_deref(),
+        "pepper",
+        &settings.data_dir,
+        "pepper.key",
+    )?;
+    Ok(Pepper::new(secret))
+}
+
 /// Opens the database, applies migrations and loads secrets.
 pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
     // Migrations run on a connection of their own before the pool opens: a pool keeping
@@ -75,12 +86,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
         &settings.data_dir,
         "jwt-secret.key",
     )?;
-    let pepper = secrets::load_or_create(
-        settings.pepper.as_deref(),
-        "pepper",
-        &settings.data_dir,
-        "pepper.key",
-    )?;
+    let pepper = pepper(&settings)?;
     let signing_key = secrets::signing_key(
         settings.signing_key.as_deref(),
         &settings.data_dir,
@@ -90,7 +96,7 @@ pub fn prepare(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, St
     let auth = Auth {
         db: db.clone(),
         keys: TokenKeys::new(&jwt).map_err(|e| StartError::Jwt(e.to_string()))?,
-        pepper: Pepper::new(pepper),
+        pepper,
         limits: SignInLimits::default(),
         passwords: Default::default(),
         clock: clock.clone(),

@@ -6,12 +6,13 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+
 use rand::Rng;
 use serde::Deserialize;
 
 use crate::amount::Amount;
 use crate::auth::policy::{Action, Target, authorize};
-use crate::auth::secrets::write_private;
+use crate::auth::secrets::{Pepper, write_private};
 use crate::auth::service::load_principal;
 use crate::auth::token::Subject;
 use crate::auth::{Caller, PrincipalKind, RoleName};
@@ -21,6 +22,8 @@ use crate::org::model::{CreateGroup, CreateStaff, CreateVillage, RoleRequest};
 use crate::org::policy::PolicyPatch;
 use crate::org::service as org;
 use crate::shop::model::CreateGoods;
+
+mod history;
 
 #[derive(Deserialize)]
 struct Demo {
@@ -70,6 +73,8 @@ struct DemoShop {
 struct DemoStaff {
     username: String,
     name: String,
+    /// What the village calls the post (驻村第一书记, 屯长), for the credentials list.
+    title: Option<String>,
     roles: Vec<DemoRole>,
 }
 
@@ -92,16 +97,16 @@ const EMBEDDED: &[(&str, &[u8])] = &[
         include_bytes!("../../seed-data/checklist.csv"),
     ),
     (
-        "households/qingle.csv",
-        include_bytes!("../../seed-data/households/qingle.csv"),
+        "households/nahong.csv",
+        include_bytes!("../../seed-data/households/nahong.csv"),
     ),
     (
-        "households/liangui.csv",
-        include_bytes!("../../seed-data/households/liangui.csv"),
+        "households/banlan.csv",
+        include_bytes!("../../seed-data/households/banlan.csv"),
     ),
     (
-        "households/linlu.csv",
-        include_bytes!("../../seed-data/households/linlu.csv"),
+        "households/nonghuai.csv",
+        include_bytes!("../../seed-data/households/nonghuai.csv"),
     ),
 ];
 
@@ -172,12 +177,13 @@ pub fn load_demo(
     conn: &mut DbConnection,
     data_dir: &Path,
     url: &str,
+    pepper: &Pepper,
     now: DateTime<Utc>,
 ) -> AppResult<DemoCredentials> {
     let text = read("township.toml").ok_or_else(|| invalid("township.toml missing".into()))?;
     let text = String::from_utf8(text).map_err(|_| invalid("township.toml is not UTF-8".into()))?;
     let demo: Demo = toml::from_str(&text).map_err(|e| invalid(format!("township.toml: {e}")))?;
-    let accounts = write_tx(conn, |tx| Loader::new(tx, now).load(&demo))?;
+    let accounts = write_tx(conn, |tx| Loader::new(tx, now).load(&demo, pepper))?;
     std::fs::create_dir_all(data_dir).map_err(AppError::internal)?;
     let file = data_dir.join("demo-credentials.txt");
     let credentials = DemoCredentials {
@@ -192,8 +198,12 @@ struct Loader<'c, 't> {
     tx: &'c mut Tx<'t>,
     now: DateTime<Utc>,
     villages: HashMap<String, i64>,
+    /// Village names by code, for the credentials list.
+    village_names: HashMap<String, String>,
     groups: HashMap<(String, String), i64>,
     shops: HashMap<String, i64>,
+    /// Each shop's goods: (id, points price in hundredths, stock).
+    goods: HashMap<i64, Vec<(i64, i64, i64)>>,
     accounts: Vec<(String, String, String)>,
 }
 
@@ -203,13 +213,15 @@ impl<'c, 't> Loader<'c, 't> {
             tx,
             now,
             villages: HashMap::new(),
+            village_names: HashMap::new(),
             groups: HashMap::new(),
             shops: HashMap::new(),
+            goods: HashMap::new(),
             accounts: Vec::new(),
         }
     }
 
-    fn load(mut self, demo: &Demo) -> AppResult<Vec<(String, String, String)>> {
+    fn load(mut self, demo: &Demo, pepper: &Pepper) -> AppResult<Vec<(String, String, String)>> {
         let (admins, rest): (Vec<_>, Vec<_>) = demo
             .staff
             .iter()
@@ -253,60 +265,72 @@ impl<'c, 't> Loader<'c, 't> {
         for shelf in &demo.goods {
             self.goods(&admin, shelf)?;
         }
-        for village in &demo.villages {
-            self.last_months(village)?;
-        }
-        crate::claims::service::post_due(self.tx, self.now)?;
+        let villages = demo
+            .villages
+            .iter()
+            .map(|v| self.life_of(v, &demo.shops))
+            .collect::<AppResult<Vec<_>>>()?;
+        let shops = demo
+            .shops
+            .iter()
+            .map(|s| self.shop_life(&demo.staff, s))
+            .collect::<AppResult<Vec<_>>>()?;
+        history::History::new(admin, pepper, villages, shops).live(self.tx, self.now)?;
         Ok(self.accounts)
     }
 
-    /// The months before today, made through the same calls as real use: the committee's
-    /// awards of October and November, posted once their notice ran out, so that a fresh
-    /// demo's households have points to spend at the counter.
-    fn last_months(&mut self, v: &DemoVillage) -> AppResult<()> {
-        let village_id = self.village_id(&v.code)?;
-        let committee = self.committee_of(village_id)?;
-        let households: Vec<i64> = org::active_households(self.tx, village_id)?
+    /// A village with its committee, households and checklist, for the history.
+    fn life_of(&mut self, v: &DemoVillage, shops: &[DemoShop]) -> AppResult<history::Village> {
+        let id = self.village_id(&v.code)?;
+        let committee = self.committee_of(id)?;
+        let households = org::active_households(self.tx, id)?
             .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+            .map(|(household_id, _)| {
+                let head = org::household_head(self.tx, household_id)?
+                    .ok_or_else(|| invalid(format!("household {household_id} has no head")))?;
+                Ok((household_id, villager_caller(self.tx, head)?))
+            })
+            .collect::<AppResult<Vec<_>>>()?;
         let filter = crate::checklist::model::ChecklistFilter {
             include_retired: false,
             limit: Some(500),
             cursor: None,
         };
-        let items =
-            crate::checklist::service::list(self.tx, &committee.principal, village_id, &filter)?
-                .items;
-        // 好媳妇、好婆婆 (20), 门前三包 in each month (2 + 2), 调解纠纷 twice this quarter (10).
-        let awards = [
-            ("A02", 40, 1),
-            ("B01", 40, 1),
-            ("B01", 10, 1),
-            ("E01", 10, 2),
-        ];
-        for (n, (code, days_ago, quantity)) in awards.into_iter().enumerate() {
-            let Some(item) = items.iter().find(|i| i.code == code) else {
-                continue;
-            };
-            let at = self.now - chrono::Duration::days(days_ago);
-            let request = crate::claims::model::AwardRequest {
-                item_id: item.id,
-                household_ids: households.clone(),
-                quantity: Some(quantity),
-                occurred_on: crate::clock::shanghai_today(at),
-                note: Some("演示数据：村委会评定".to_owned()),
-            };
-            let key = crate::db::idempotency::IdempotencyKey::new(
-                format!("seed:{}", v.code),
-                Some(&format!("demo-award-{n}")),
-                "POST",
-                "/seed",
-                &serde_json::Value::Null,
-            )?;
-            crate::claims::service::award(self.tx, &key, &committee, village_id, &request, at)?;
-        }
-        Ok(())
+        let items = crate::checklist::service::list(self.tx, &committee.principal, id, &filter)?
+            .items
+            .into_iter()
+            .map(|i| (i.code, i.id))
+            .collect();
+        let shop = shops
+            .iter()
+            .position(|s| s.villages.contains(&v.code))
+            .ok_or_else(|| invalid(format!("no shop serves {}", v.code)))?;
+        Ok(history::Village {
+            id,
+            code: v.code.clone(),
+            committee,
+            households,
+            items,
+            shop,
+        })
+    }
+
+    /// A shop with its keeper and shelves, for the history.
+    fn shop_life(&mut self, staff: &[DemoStaff], s: &DemoShop) -> AppResult<history::Shop> {
+        let id = *self
+            .shops
+            .get(&s.name)
+            .ok_or_else(|| invalid(format!("unknown shop {}", s.name)))?;
+        let username = staff
+            .iter()
+            .find(|st| st.roles.iter().any(|r| r.shop.as_deref() == Some(&s.name)))
+            .map(|st| st.username.clone())
+            .ok_or_else(|| invalid(format!("{} has no shopkeeper", s.name)))?;
+        let keeper_id = crate::auth::service::staff_id_by_username(self.tx, &username)?
+            .ok_or_else(|| invalid(format!("unknown staff {username}")))?;
+        let keeper = seed_caller(self.tx, keeper_id)?;
+        let goods = self.goods.get(&id).cloned().unwrap_or_default();
+        Ok(history::Shop { id, keeper, goods })
     }
 
     fn bootstrap(&mut self, township: &str, staff: &DemoStaff) -> AppResult<Caller> {
@@ -346,6 +370,7 @@ impl<'c, 't> Loader<'c, 't> {
         };
         let view = org::create_village(self.tx, admin, &request, self.now)?;
         self.villages.insert(v.code.clone(), view.id);
+        self.village_names.insert(v.code.clone(), v.name.clone());
         Ok(())
     }
 
@@ -405,7 +430,13 @@ impl<'c, 't> Loader<'c, 't> {
                 stock: item.stock,
                 barcode: item.barcode.clone(),
             };
-            crate::shop::service::create_goods(self.tx, admin, shop_id, &request, self.now)?;
+            let view =
+                crate::shop::service::create_goods(self.tx, admin, shop_id, &request, self.now)?;
+            self.goods.entry(shop_id).or_default().push((
+                view.id,
+                view.points_price.minor(),
+                view.stock,
+            ));
         }
         Ok(())
     }
@@ -448,7 +479,13 @@ impl<'c, 't> Loader<'c, 't> {
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let what = describe_roles(&staff.roles);
+        let what = match &staff.title {
+            Some(title) => format!(
+                "{title}（{}）",
+                describe_roles(&staff.roles, &self.village_names)
+            ),
+            None => describe_roles(&staff.roles, &self.village_names),
+        };
         let password = generate_password();
         let request = CreateStaff {
             username: staff.username.clone(),
@@ -468,20 +505,23 @@ impl<'c, 't> Loader<'c, 't> {
 
 /// A staff account acting for the seed loader; the audit trail shows `seed` as address.
 fn seed_caller(conn: &mut DbConnection, id: i64) -> AppResult<Caller> {
-    let principal = load_principal(
-        conn,
-        Subject {
-            kind: PrincipalKind::Staff,
-            id,
-        },
-    )?;
+    caller(conn, PrincipalKind::Staff, id)
+}
+
+/// A household member acting in the demo's history.
+fn villager_caller(conn: &mut DbConnection, member_id: i64) -> AppResult<Caller> {
+    caller(conn, PrincipalKind::Villager, member_id)
+}
+
+fn caller(conn: &mut DbConnection, kind: PrincipalKind, id: i64) -> AppResult<Caller> {
+    let principal = load_principal(conn, Subject { kind, id })?;
     Ok(Caller {
         principal,
         addr: "seed".to_owned(),
     })
 }
 
-fn describe_roles(roles: &[DemoRole]) -> String {
+fn describe_roles(roles: &[DemoRole], village_names: &HashMap<String, String>) -> String {
     roles
         .iter()
         .map(|r| {
@@ -493,10 +533,15 @@ fn describe_roles(roles: &[DemoRole]) -> String {
                 RoleName::Shopkeeper => "积分超市店主",
                 RoleName::Villager => "村民",
             };
-            let place = [&r.village, &r.group, &r.shop]
+            let village = r.village.as_ref().map(|code| {
+                village_names
+                    .get(code)
+                    .cloned()
+                    .unwrap_or_else(|| code.clone())
+            });
+            let place = [village, r.group.clone(), r.shop.clone()]
                 .into_iter()
                 .flatten()
-                .cloned()
                 .collect::<Vec<_>>()
                 .join(" ");
             format!("{role} {place}").trim().to_owned()

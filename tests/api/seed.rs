@@ -3,7 +3,10 @@
 use std::process::Command;
 
 use diesel::prelude::*;
-use jifen::db::schema::{checklist_items, claims, goods, households, role_bindings, villages};
+use jifen::db::schema::{
+    accounts, checklist_items, claims, goods, households, redemption_voids, redemptions,
+    role_bindings, settlements, villages,
+};
 
 use crate::support::TestDb;
 
@@ -30,16 +33,17 @@ fn the_demo_township_loads_once() {
     );
     for account in [
         "township-admin",
-        "qingle-committee",
-        "liangui-supervisor",
-        "qingle-leader1",
-        "qingle-shop",
+        "nahong-committee",
+        "nahong-secretary",
+        "banlan-supervisor",
+        "nahong-leader1",
+        "nahong-shop",
     ] {
         assert!(stdout.contains(account), "{account} missing from {stdout}");
     }
     let credentials = data.path().join("demo-credentials.txt");
     let saved = std::fs::read_to_string(&credentials).unwrap();
-    assert!(saved.contains("qingle-committee"), "{saved}");
+    assert!(saved.contains("nahong-committee"), "{saved}");
     assert!(
         saved.contains("http://127.0.0.1:8080/admin/"),
         "the saved file has whole addresses: {saved}"
@@ -60,9 +64,10 @@ fn the_demo_township_loads_once() {
         .select(villages::code)
         .load(&mut conn)
         .unwrap();
-    assert_eq!(codes, ["qingle", "liangui", "linlu"]);
+    assert_eq!(codes, ["nahong", "banlan", "nonghuai"]);
+    assert!(stdout.contains("驻村第一书记"), "{stdout}");
     let count: i64 = households::table.count().get_result(&mut conn).unwrap();
-    assert!(count >= 30, "{count} households");
+    assert!(count >= 400, "{count} households");
     let roles: Vec<String> = role_bindings::table
         .select(role_bindings::role)
         .distinct()
@@ -77,21 +82,65 @@ fn the_demo_township_loads_once() {
     ] {
         assert!(roles.iter().any(|r| r == role), "no {role} in the demo");
     }
-    assert!(
-        checklist_items::table
-            .count()
-            .get_result::<i64>(&mut conn)
-            .unwrap()
-            >= 30
-    );
-    assert!(goods::table.count().get_result::<i64>(&mut conn).unwrap() >= 5);
-    // Last months' awards are posted: a newcomer can buy at the counter at once.
-    let posted: i64 = claims::table
-        .filter(claims::status.eq("posted"))
+    let items: i64 = checklist_items::table
         .count()
         .get_result(&mut conn)
         .unwrap();
-    assert_eq!(posted, count * 4, "four posted awards for each household");
+    assert!(items >= 3 * 40, "{items} checklist items");
+    assert!(goods::table.count().get_result::<i64>(&mut conn).unwrap() >= 10);
+    // Three months of history: every status a review queue and a notice board show.
+    let statuses: Vec<String> = claims::table
+        .select(claims::status)
+        .distinct()
+        .load(&mut conn)
+        .unwrap();
+    for status in ["submitted", "in_notice", "objected", "rejected", "posted"] {
+        assert!(statuses.iter().any(|s| s == status), "no {status} claim");
+    }
+    assert!(
+        redemptions::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+            >= 50
+    );
+    assert_eq!(
+        redemption_voids::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap(),
+        1
+    );
+    let paid: i64 = settlements::table
+        .filter(settlements::status.eq("paid"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(paid, 2, "last month settled and paid for both shops");
+    // A newcomer can buy at the counter at once: nearly every household has points.
+    let broke: i64 = accounts::table
+        .filter(accounts::owner_kind.eq("household"))
+        .filter(accounts::asset.eq("points"))
+        .filter(accounts::balance.lt(600))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(
+        broke * 100 <= count,
+        "{broke} households without enough for a bottle of soy sauce"
+    );
+    let verify = Command::new(env!("CARGO_BIN_EXE_jifen"))
+        .arg("verify")
+        .env("JIFEN_DATABASE_URL", db.url())
+        .env("JIFEN_DATA_DIR", data.path())
+        .env("JIFEN_LOG", "error")
+        .output()
+        .expect("run jifen verify");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 
     let second = seed(&db, data.path());
     assert!(

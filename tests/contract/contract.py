@@ -81,7 +81,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(self.binary)], cwd=self.dir, env=env, stdout=self.log, stderr=self.log
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # the debug build seeds three months of history
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{self.base}/readyz", timeout=2):
@@ -122,7 +122,7 @@ def client_round_trip(base: str, credentials: dict[str, str]):
 
     anonymous = jc.Client(base_url=base)
     committee = signed_in(login.sync(client=anonymous, body=models.LoginRequest(
-        username="qingle-committee", password=credentials["qingle-committee"])))
+        username="nahong-committee", password=credentials["nahong-committee"])))
     village_id = get_me.sync(client=committee).roles[0].scope_id
 
     # With no public notice an award posts at once, so the redemption can spend it.
@@ -165,7 +165,7 @@ def client_round_trip(base: str, credentials: dict[str, str]):
     expect(isinstance(code, models.PaymentCodeView), f"payment code failed: {code}")
 
     shopkeeper = signed_in(login.sync(client=anonymous, body=models.LoginRequest(
-        username="qingle-shop", password=credentials["qingle-shop"])))
+        username="nahong-shop", password=credentials["nahong-shop"])))
     shop_id = get_me.sync(client=shopkeeper).roles[0].scope_id
     goods = min(
         (g for g in list_goods.sync(shop_id, client=shopkeeper).items if g.active and g.stock > 0),
