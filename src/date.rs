@@ -32,6 +32,17 @@ pub fn in_words(day: NaiveDate) -> String {
     format!("{}年{}月{}日", day.year(), day.month(), day.day())
 }
 
+/// `12月1日`: a day on the villagers' phones, where the year goes without saying.
+pub fn on_phone(day: NaiveDate) -> String {
+    format!("{}月{}日", day.month(), day.day())
+}
+
+/// `12月1日 14:05`: a moment on the villagers' phones, in Shanghai time.
+pub fn moment_on_phone(at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&crate::clock::shanghai());
+    format!("{} {}", on_phone(local.date_naive()), local.format("%H:%M"))
+}
+
 /// `#[serde(deserialize_with = "crate::date::strict")]`
 pub fn strict<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
     let text = String::deserialize(deserializer)?;

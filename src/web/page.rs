@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::wechat;
 use crate::assets::{css_path, js_path};
@@ -187,7 +187,7 @@ pub fn notice_left(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> String {
         .with_timezone(&shanghai())
         .date_naive();
     let days = (last - shanghai_today(now)).num_days();
-    let date = format!("{}月{}日", last.month(), last.day());
+    let date = crate::date::on_phone(last);
     match days {
         ..0 => "公示期已满，即将入账".to_owned(),
         0 => format!("公示到 {date}，今天截止"),

@@ -40,7 +40,7 @@ fn forecast(v: VillageExpiryView) -> Option<Forecast> {
     v.next_at.map(|next| Forecast {
         day: day_label(next),
         households: v.households,
-        points: v.points.to_string(),
+        points: v.points.plain(),
     })
 }
 

@@ -7,7 +7,7 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::auth::Principal;
 use crate::claims::model::{ClaimFilter, ClaimStatus, ClaimView};
@@ -93,17 +93,13 @@ fn lines(
                 item: item.title,
                 quantity: c.quantity,
                 total: c.total.plain(),
-                occurred: day_of(c.occurred_on),
+                occurred: crate::date::on_phone(c.occurred_on),
                 status: c.status.words(),
                 detail: detail(&c, now),
                 refused: matches!(c.status, ClaimStatus::Rejected | ClaimStatus::Overturned),
             })
         })
         .collect()
-}
-
-fn day_of(date: NaiveDate) -> String {
-    format!("{}月{}日", date.month(), date.day())
 }
 
 /// A redemption as the household sees it: where, when, what, and whether it was voided.
@@ -125,7 +121,7 @@ impl From<ReceiptView> for ShopLine {
             .collect();
         ShopLine {
             shop: r.shop_name,
-            when: day_of(r.created_at.with_timezone(&shanghai()).date_naive()),
+            when: crate::date::on_phone(r.created_at.with_timezone(&shanghai()).date_naive()),
             goods: goods.join("、"),
             total: r.total_points.plain(),
             void_reason: r.voided.then(|| r.void_reason.unwrap_or_default()),

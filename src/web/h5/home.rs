@@ -6,7 +6,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::amount::Amount;
-use crate::clock::shanghai;
 use crate::expiry::model::{day_label, next_at, warns};
 use crate::ledger::views::EntryView;
 use crate::paging::PageQuery;
@@ -25,11 +24,7 @@ impl From<EntryView> for EntryLine {
     fn from(e: EntryView) -> Self {
         EntryLine {
             memo: e.memo,
-            when: e
-                .created_at
-                .with_timezone(&shanghai())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            when: crate::date::moment_on_phone(e.created_at),
             gain: !e.points.is_negative(),
             points: signed(e.points),
         }

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
-use crate::clock::shanghai;
 use crate::error::AppError;
 use crate::http::parse_query;
 use crate::reports::model::{BoardQuery, RankingPeriod, star_line};
@@ -86,11 +85,7 @@ async fn honour(
         chrome,
         code,
         tabs: tabs(board.period),
-        generated: board
-            .generated_at
-            .with_timezone(&shanghai())
-            .format("%Y年%m月%d日 %H:%M")
-            .to_string(),
+        generated: crate::date::moment_on_phone(board.generated_at),
         board,
     })
 }
