@@ -17,6 +17,8 @@ use crate::amount::Amount;
 use crate::clock::shanghai;
 use crate::error::{AppError, AppResult};
 
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// The file an export is made as.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -95,6 +97,17 @@ pub struct ExportFile {
     pub bytes: Vec<u8>,
 }
 
+impl ExportFile {
+    /// An import template (see [`crate::tabular::template`]) named `name`.
+    pub fn template(name: &str, columns: &[crate::tabular::TemplateColumn]) -> AppResult<Self> {
+        Ok(ExportFile {
+            content_type: XLSX,
+            file_name: format!("{name}.xlsx"),
+            bytes: crate::tabular::template("导入", columns).map_err(AppError::internal)?,
+        })
+    }
+}
+
 impl Sheet {
     pub fn new(title: impl Into<String>, columns: Vec<&'static str>) -> Self {
         let title = title.into();
@@ -120,7 +133,7 @@ impl Sheet {
     pub fn render(&self, format: FileFormat) -> AppResult<ExportFile> {
         match format {
             FileFormat::Xlsx => Ok(ExportFile {
-                content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                content_type: XLSX,
                 file_name: format!("{}.xlsx", self.file_name),
                 bytes: self.xlsx().map_err(AppError::internal)?,
             }),

@@ -385,7 +385,7 @@ where
 
 /// The file as a download, its Chinese name per RFC 6266 (`filename*`) with an ASCII
 /// fallback for old clients.
-fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
+pub fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
     let extension = file.file_name.rsplit('.').next().unwrap_or("dat");
     let disposition = format!(
         "attachment; filename=\"jifen-export.{extension}\"; filename*=UTF-8''{}",

@@ -9,6 +9,7 @@
 use std::io::{Cursor, Read};
 
 use calamine::{Data, DataType, Reader, Xlsx};
+use rust_xlsxwriter::{DataValidation, Format, Workbook, XlsxError};
 
 use crate::error::{AppError, FieldError};
 
@@ -71,8 +72,38 @@ impl Rows {
     }
 }
 
+/// How the first cell of a line under a committee's table begins when it is a total, a
+/// note or a signature block rather than data (合计, 制表人：…, 村委会（盖章）, 注：…; "共 N
+/// 户" ends the desk's own exports).
+const NOTE_MARKS: &[&str] = &[
+    "合计",
+    "总计",
+    "共计",
+    "共 ",
+    "制表",
+    "填表",
+    "审核",
+    "核对",
+    "签字",
+    "签名",
+    "盖章",
+    "备注",
+    "注：",
+    "注:",
+    "说明",
+    "日期",
+    "负责人",
+    "经办",
+    "村委会（",
+    "村委会(",
+    "村民委员会",
+];
+
 impl Table {
-    pub fn read(bytes: &[u8]) -> Result<Table, AppError> {
+    /// Reads a table as committees keep it: the header is the first row naming one of
+    /// `header_names` (so a merged title row above it is passed over, and with none the
+    /// first row is the header); data ends at a note or signature line below it.
+    pub fn read(bytes: &[u8], header_names: &[&str]) -> Result<Table, AppError> {
         let mut all = if bytes.starts_with(ZIP_MAGIC) {
             read_xlsx(bytes)?
         } else {
@@ -80,11 +111,23 @@ impl Table {
         }
         .0;
         all.retain(|(_, row)| row.iter().any(|c| !c.trim().is_empty()));
-        if all.is_empty() {
+        let names_header = |cells: &Vec<String>| {
+            cells.iter().any(|c| {
+                header_names
+                    .iter()
+                    .any(|n| c.trim().eq_ignore_ascii_case(n))
+            })
+        };
+        let at = all
+            .iter()
+            .position(|(_, cells)| names_header(cells))
+            .unwrap_or(0);
+        if at >= all.len() {
             return Err(AppError::field("file", "文件是空的，第一行须是表头"));
         }
-        let (_, headers) = all.remove(0);
+        let (_, headers) = all.drain(..=at).next_back().unwrap_or_default();
         let headers: Vec<String> = headers.into_iter().map(|h| h.trim().to_owned()).collect();
+        all.truncate(data_end(&all));
         refuse_controls(&headers, &all)?;
         Ok(Table { headers, rows: all })
     }
@@ -101,6 +144,28 @@ impl Table {
         self.column(names)
             .ok_or_else(|| FieldError::new("file", format!("缺少“{}”列", names.join("/"))))
     }
+}
+
+/// Where the data under the header ends: at the first note or signature line, which
+/// begins with a note mark, or stands alone in its row after a blank row.
+fn data_end(rows: &[(usize, Vec<String>)]) -> usize {
+    let mut previous = None;
+    for (index, (row, cells)) in rows.iter().enumerate() {
+        let filled: Vec<&str> = cells
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let after_gap = previous.is_some_and(|p: usize| *row > p + 1);
+        let marked = filled
+            .first()
+            .is_some_and(|first| NOTE_MARKS.iter().any(|m| first.starts_with(m)));
+        if marked || (after_gap && filled.len() == 1) {
+            return index;
+        }
+        previous = Some(*row);
+    }
+    rows.len()
 }
 
 /// Cells holding control characters (see [`crate::text`]), each named `row N: column`.
@@ -256,13 +321,79 @@ fn read_xlsx(bytes: &[u8]) -> Result<Rows, AppError> {
     Ok(rows)
 }
 
+/// One column of an import template: its header, how to fill it, an example, whether
+/// Excel must keep it as text (door and phone numbers), and the values it may take.
+pub struct TemplateColumn {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub example: &'static str,
+    pub text: bool,
+    pub choices: Vec<String>,
+}
+
+/// Rows a template's drop-down lists and text formats cover.
+const TEMPLATE_ROWS: u32 = 2_000;
+
+/// An empty import sheet as a committee fills it in Excel: the header row, frozen, with
+/// widths for Chinese text, text columns kept as text, drop-down lists where the values
+/// are fixed, and a second sheet "填写说明" with each column's rule and an example. The
+/// import reads only the first sheet.
+pub fn template(title: &str, columns: &[TemplateColumn]) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(rust_xlsxwriter::Color::RGB(0x00DD_EBF7));
+    let text = Format::new().set_num_format("@");
+    let sheet = book.add_worksheet();
+    sheet.set_name(title)?;
+    for (col, c) in (0u16..).zip(columns) {
+        sheet.write_string_with_format(0, col, c.name, &header)?;
+        sheet.set_column_width(col, 16)?;
+        if c.text {
+            sheet.set_column_format(col, &text)?;
+        }
+        if !c.choices.is_empty() {
+            let list = DataValidation::new()
+                .allow_list_strings(&c.choices)?
+                .set_input_message(c.help)?
+                .set_error_message(format!("请从下拉列表里选：{}", c.choices.join("、")))?;
+            sheet.add_data_validation(1, col, TEMPLATE_ROWS, col, &list)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let guide = book.add_worksheet();
+    guide.set_name("填写说明")?;
+    for (col, name) in (0u16..).zip(["列名", "怎么填", "例子"]) {
+        guide.write_string_with_format(0, col, name, &header)?;
+    }
+    for (row, c) in (1u32..).zip(columns) {
+        guide.write_string(row, 0, c.name)?;
+        guide.write_string(row, 1, c.help)?;
+        guide.write_string(row, 2, c.example)?;
+    }
+    let last = columns.len() as u32 + 2;
+    guide.write_string(
+        last,
+        0,
+        "在第一张表里从第二行起一行填一项。表头上面可以有标题行，表格下面可以写制表人、日期；导入时会跳过。",
+    )?;
+    guide.set_column_width(0, 12)?;
+    guide.set_column_width(1, 60)?;
+    guide.set_column_width(2, 30)?;
+    book.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn csv_with_bom_and_chinese_headers() {
-        let table = Table::read("\u{feff}门牌号,户主\n1号,张三\n\n2号,李四\n".as_bytes()).unwrap();
+        let table = Table::read(
+            "\u{feff}门牌号,户主\n1号,张三\n\n2号,李四\n".as_bytes(),
+            DOOR,
+        )
+        .unwrap();
         assert_eq!(table.column(&["door_no", "门牌号"]), Some(0));
         assert_eq!(table.rows.len(), 2);
         assert_eq!(
@@ -272,9 +403,22 @@ mod tests {
         assert_eq!(cell(&table.rows[1].1, Some(1)), Some("李四"));
     }
 
+    const DOOR: &[&str] = &["门牌号"];
+
+    #[test]
+    fn a_title_row_above_and_a_signed_note_below_are_not_data() {
+        let sheet = "那洪村农户花名册（2026年）,,\n门牌号,户主,电话\n1号,韦福生,10017710001\n2号,覃秀英,\n,,\n制表人：韦志强,,审核：蓝桂芳\n\n2026年11月30日,,\n";
+        let table = Table::read(sheet.as_bytes(), DOOR).unwrap();
+        assert_eq!(table.column(&["户主"]), Some(1));
+        let rows: Vec<usize> = table.rows.iter().map(|(row, _)| *row).collect();
+        assert_eq!(rows, [3, 4], "the spreadsheet's own row numbers");
+        let dated = "门牌号,户主\n1号,韦福生\n\n2026年11月30日\n";
+        assert_eq!(Table::read(dated.as_bytes(), DOOR).unwrap().rows.len(), 1);
+    }
+
     #[test]
     fn empty_file_is_an_error() {
-        assert!(Table::read(b"").is_err());
+        assert!(Table::read(b"", DOOR).is_err());
     }
 
     fn message(err: AppError) -> String {
@@ -290,10 +434,13 @@ mod tests {
         for i in 0..MAX_ROWS {
             rows.push_str(&format!("{i}号\n"));
         }
-        assert_eq!(Table::read(rows.as_bytes()).unwrap().rows.len(), MAX_ROWS);
+        assert_eq!(
+            Table::read(rows.as_bytes(), DOOR).unwrap().rows.len(),
+            MAX_ROWS
+        );
         rows.push_str("再多一行\n");
-        assert!(message(Table::read(rows.as_bytes()).unwrap_err()).contains("10000"));
+        assert!(message(Table::read(rows.as_bytes(), DOOR).unwrap_err()).contains("10000"));
         let wide = format!("{}\n", vec!["x"; MAX_COLUMNS + 1].join(","));
-        assert!(message(Table::read(wide.as_bytes()).unwrap_err()).contains("64"));
+        assert!(message(Table::read(wide.as_bytes(), DOOR).unwrap_err()).contains("64"));
     }
 }

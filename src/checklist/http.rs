@@ -18,7 +18,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create_checklist_item)
         .service(revise_checklist_item)
         .service(retire_checklist_item)
-        .service(import_checklist);
+        .service(import_checklist)
+        .service(checklist_template);
 }
 
 /// Items in force (retired ones too with `include_retired=true`, for staff).
@@ -145,4 +146,30 @@ async fn import_checklist(
         service::import(conn, &c, id, &file, now)
     })
     .await
+}
+
+/// The checklist import template: the import's columns with drop-downs for 周期 and
+/// 需要证据, and how to fill each.
+#[utoipa::path(
+    tag = "checklist",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    responses(
+        (status = 200, description = "An XLSX workbook: the sheet to fill and a sheet 填写说明", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "Only the committee edits the checklist"),
+        (status = 404, description = "No such village in the caller's scope"),
+    )
+)]
+#[get("/villages/{village_id}/checklist/import/template")]
+async fn checklist_template(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<actix_web::HttpResponse, AppError> {
+    let id = id.into_inner();
+    let file = state
+        .db
+        .run(move |conn| service::import_template(conn, &p, id))
+        .await?;
+    Ok(crate::http::attachment(file))
 }

@@ -5,7 +5,7 @@ use validator::Validate;
 use super::model::{ItemInput, Period, Proposer};
 use crate::amount::Amount;
 use crate::error::{AppError, FieldError};
-use crate::tabular::{Table, cell};
+use crate::tabular::{Table, TemplateColumn, cell};
 
 fn bad(row: usize, column: &str, message: impl Into<String>) -> FieldError {
     FieldError::new(format!("row {row}: {column}"), message)
@@ -19,8 +19,58 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// The columns of the checklist import template.
+pub fn template_columns() -> Vec<TemplateColumn> {
+    let column = |name, help, example| TemplateColumn {
+        name,
+        help,
+        example,
+        text: false,
+        choices: Vec::new(),
+    };
+    let periods = [
+        Period::Event,
+        Period::Month,
+        Period::Quarter,
+        Period::HalfYear,
+        Period::Year,
+    ];
+    vec![
+        TemplateColumn {
+            text: true,
+            ..column("编号", "每项一个，不能重复，如 A01。", "C01")
+        },
+        column(
+            "类别",
+            "事项的类别，如 孝老爱亲、环境卫生、移风易俗。",
+            "移风易俗",
+        ),
+        column("事项", "事项的名称。", "红白喜事简办"),
+        column("说明", "怎样才算数，可以不填。", "按村规民约标准办理"),
+        column(
+            "分值",
+            "加分填正数，扣分填负数（如 -5），最多两位小数。",
+            "10",
+        ),
+        TemplateColumn {
+            choices: periods.iter().map(|p| p.chinese().to_owned()).collect(),
+            ..column("周期", "上限次数按多长时间算，从下拉列表里选。", "每次")
+        },
+        column("上限次数", "这个周期里最多几次；不限次数就空着。", "1"),
+        column(
+            "申报人",
+            "谁可以申报：村民、组长、村委，用顿号隔开。",
+            "村民、组长、村委",
+        ),
+        TemplateColumn {
+            choices: vec!["是".to_owned(), "否".to_owned()],
+            ..column("需要证据", "申报时要不要附照片。", "是")
+        },
+    ]
+}
+
 pub fn parse_items(bytes: &[u8]) -> Result<Vec<(usize, ItemInput)>, AppError> {
-    let table = Table::read(bytes)?;
+    let table = Table::read(bytes, &["code", "编号"])?;
     let columns = Columns::find(&table)?;
     let mut items = Vec::new();
     let mut errors = Vec::new();

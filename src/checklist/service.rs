@@ -157,6 +157,19 @@ pub fn retire(
     })
 }
 
+/// The checklist import template, for the village's committee.
+pub fn import_template(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+) -> AppResult<crate::export::ExportFile> {
+    let target = village_target(conn, village_id)?;
+    authorize(p, Action::ManageChecklist, &target)?;
+    let (_, name) = crate::org::service::village_summary(conn, village_id)?;
+    let columns = super::import::template_columns();
+    crate::export::ExportFile::template(&format!("{name}-积分清单导入模板"), &columns)
+}
+
 /// All rows or none: new codes are created, changed ones get a new version (and are in
 /// force again if retired), identical ones are left alone.
 pub fn import(

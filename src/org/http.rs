@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_households)
         .service(create_household)
         .service(import_households)
+        .service(households_template)
         .service(get_household)
         .service(patch_household)
         .service(list_members)
@@ -265,6 +266,32 @@ async fn import_households(
         service::import_households(conn, &c, id, &file, now)
     })
     .await
+}
+
+/// The household import template: 门牌号, 户主, 小组 (a drop-down of the village's
+/// groups), 电话 and 成员, door and phone columns kept as text, and how to fill each.
+#[utoipa::path(
+    tag = "organisation",
+    security(("bearer" = [])),
+    params(("village_id" = i64, Path, description = "Village id")),
+    responses(
+        (status = 200, description = "An XLSX workbook: the sheet to fill and a sheet 填写说明", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, description = "Only the committee imports households"),
+        (status = 404, description = "No such village in the caller's scope"),
+    )
+)]
+#[get("/villages/{village_id}/households/import/template")]
+async fn households_template(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<i64>,
+) -> Result<actix_web::HttpResponse, AppError> {
+    let id = id.into_inner();
+    let file = state
+        .db
+        .run(move |conn| service::households_template(conn, &p, id))
+        .await?;
+    Ok(crate::http::attachment(file))
 }
 
 /// One household.

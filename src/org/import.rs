@@ -1,7 +1,7 @@
 //! Household import: rows from CSV or XLSX checked as a whole before anything is written.
 
 use crate::error::{AppError, FieldError};
-use crate::tabular::{Table, cell};
+use crate::tabular::{Table, TemplateColumn, cell};
 
 pub struct HouseholdLine {
     pub row: usize,
@@ -16,12 +16,48 @@ fn bad(row: usize, column: &str, message: &str) -> FieldError {
     FieldError::new(format!("row {row}: {column}"), message)
 }
 
+/// The columns of the household import template, in the order the import reads best.
+pub fn template_columns(groups: Vec<String>) -> Vec<TemplateColumn> {
+    let column = |name, help, example, text| TemplateColumn {
+        name,
+        help,
+        example,
+        text,
+        choices: Vec::new(),
+    };
+    vec![
+        column(
+            "门牌号",
+            "每户一个，不能重复。已有的门牌号会更新这一户。",
+            "那洪屯12号",
+            true,
+        ),
+        column("户主", "户主的姓名。", "韦福生", false),
+        TemplateColumn {
+            choices: groups,
+            ..column(
+                "小组",
+                "本村的小组（屯），可从下拉列表里选；写新名字会新建小组。",
+                "那洪屯",
+                false,
+            )
+        },
+        column("电话", "户主的手机号，可以不填。", "10017710001", true),
+        column(
+            "成员",
+            "户主以外的家庭成员，用顿号（、）隔开，可以不填。不要填身份证号。",
+            "黄秀英、韦小龙",
+            false,
+        ),
+    ]
+}
+
 /// Parses every row; returns all problems at once so the committee can fix the sheet
 /// in one go.
 pub fn parse_households(bytes: &[u8]) -> Result<Vec<HouseholdLine>, AppError> {
-    let table = Table::read(bytes)?;
-    let door = table.required(&["door_no", "门牌号"]);
-    let head = table.required(&["head_name", "户主"]);
+    let table = Table::read(bytes, &["door_no", "门牌号", "门牌号码"])?;
+    let door = table.required(&["door_no", "门牌号", "门牌号码"]);
+    let head = table.required(&["head_name", "户主", "户主姓名"]);
     let (door, head) = match (door, head) {
         (Ok(d), Ok(h)) => (d, h),
         (d, h) => {
@@ -30,9 +66,10 @@ pub fn parse_households(bytes: &[u8]) -> Result<Vec<HouseholdLine>, AppError> {
             ));
         }
     };
-    let group = table.column(&["group", "小组"]);
-    let phone = table.column(&["phone", "电话"]);
-    let members = table.column(&["members", "成员"]);
+    // Also the names of the desk's own register export, so it imports back.
+    let group = table.column(&["group", "小组", "村民小组", "组别"]);
+    let phone = table.column(&["phone", "电话", "联系电话", "手机号"]);
+    let members = table.column(&["members", "成员", "家庭成员"]);
 
     let mut lines = Vec::new();
     let mut errors = Vec::new();

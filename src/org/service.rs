@@ -967,6 +967,28 @@ pub fn invite_heads(
     })
 }
 
+/// The household import template, with the village's groups in the 小组 drop-down.
+pub fn households_template(
+    conn: &mut DbConnection,
+    p: &Principal,
+    village_id: i64,
+) -> AppResult<crate::export::ExportFile> {
+    let (village, _) = village_in_scope(conn, p, village_id, Action::ManageHouseholds)?;
+    let groups = store::groups_page(
+        conn,
+        village.id,
+        PageRequest {
+            limit: crate::paging::MAX_LIMIT,
+            after: None,
+        },
+    )?
+    .into_iter()
+    .map(|g| g.name)
+    .collect();
+    let columns = super::import::template_columns(groups);
+    crate::export::ExportFile::template(&format!("{}-农户导入模板", village.name), &columns)
+}
+
 pub fn import_households(
     conn: &mut DbConnection,
     c: &Caller,

@@ -148,3 +148,106 @@ fn uploads_past_the_limits_are_refused_in_words_and_the_server_stays_up() {
         "nothing was imported"
     );
 }
+
+/// The cell's text in a workbook's sheet, as calamine reads it.
+fn first_row(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names = book.sheet_names();
+    let range = book.worksheet_range(&names[0]).unwrap();
+    let header = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    (names, header)
+}
+
+#[test]
+fn the_desk_offers_templates_and_reads_sheets_as_committees_keep_them() {
+    let app = TestApp::start();
+    let w = app.world();
+    let template = app.get(
+        &format!("/api/v1/villages/{}/households/import/template", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(template.status, 200, "{}", template.text);
+    let disposition = template.headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+    let (sheets, header) = first_row(&template.bytes);
+    assert_eq!(sheets, ["导入", "填写说明"]);
+    assert_eq!(header, ["门牌号", "户主", "小组", "电话", "成员"]);
+    let checklist = app.get(
+        &format!("/api/v1/villages/{}/checklist/import/template", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(checklist.status, 200, "{}", checklist.text);
+    assert_eq!(
+        first_row(&checklist.bytes).1[..6],
+        ["编号", "类别", "事项", "说明", "分值", "周期"]
+    );
+    let supervisor = app.token("qingle-supervisor");
+    let path = format!("/api/v1/villages/{}/households/import/template", w.qingle);
+    assert_eq!(app.get(&path, Some(&supervisor)).status, 403);
+
+    // A sheet as a committee keeps it: a merged title row, numbers typed as numbers, a
+    // blank row and the signatures below.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let plain = rust_xlsxwriter::Format::new();
+    sheet
+        .merge_range(0, 0, 0, 4, "庆乐村农户花名册（2026年11月）", &plain)
+        .unwrap();
+    for (col, name) in ["门牌号", "户主", "村民小组", "联系电话", "成员"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(1, col as u16, *name).unwrap();
+    }
+    sheet.write_number(2, 0, 41.0).unwrap();
+    sheet.write_string(2, 1, "陆永康").unwrap();
+    sheet.write_string(2, 2, "第一村民小组").unwrap();
+    sheet.write_number(2, 3, 10017710041.0).unwrap();
+    sheet.write_string(3, 0, "42号").unwrap();
+    sheet.write_string(3, 1, "蒙秀英").unwrap();
+    sheet.write_string(3, 4, "韦小龙、韦春梅").unwrap();
+    sheet.write_string(5, 0, "制表人：陈志强").unwrap();
+    sheet.write_string(5, 3, "审核：刘桂芳").unwrap();
+    sheet.write_string(7, 0, "2026年11月30日").unwrap();
+    let import = format!("/api/v1/villages/{}/households/import", w.qingle);
+    let resp = app.upload(
+        &import,
+        Some(&w.committee),
+        "花名册.xlsx",
+        book.save_to_buffer().unwrap(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(
+        (resp.body["created"].as_i64(), resp.body["updated"].as_i64()),
+        (Some(2), Some(0))
+    );
+    let found = app.get(
+        &format!("/api/v1/villages/{}/households?q=41", w.qingle),
+        Some(&w.committee),
+    );
+    let household = &found.body["items"][0];
+    assert_eq!(household["door_no"], "41", "{}", found.text);
+    assert_eq!(
+        household["phone"], "10017710041",
+        "a number stays a phone number"
+    );
+    assert_eq!(household["group_id"], w.qingle_group1);
+
+    // The desk's own register export, title block and all, imports back unchanged.
+    let export = app.get(
+        &format!("/api/v1/villages/{}/households/export", w.qingle),
+        Some(&w.committee),
+    );
+    let back = app.upload(&import, Some(&w.committee), "名册.xlsx", export.bytes);
+    assert_eq!(back.status, 200, "{}", back.text);
+    assert_eq!(back.body["created"], 0, "{}", back.text);
+    assert!(back.body["updated"].as_i64().unwrap() >= 5, "{}", back.text);
+}
