@@ -289,7 +289,9 @@ impl Browser {
             .to_owned()
     }
 
-    /// Writes a full-page screenshot to `target/screenshots/<name>.png` for people to review.
+    /// Writes a full-page screenshot to `target/screenshots/<name>.png` for people to review;
+    /// a phone page also as the smallest phones show it with WeChat's larger text
+    /// (`<name>-320px-150.png`: 320 px wide, text at 150 %).
     pub fn screenshot(&mut self, tab: &Tab, name: &str) -> PathBuf {
         let blocked = self.eval(tab, "JSON.stringify(window.__csp || [])");
         assert_eq!(
@@ -297,6 +299,39 @@ impl Browser {
             json!("[]"),
             "{name}: the page's policy blocked something"
         );
+        let path = self.capture(tab, name, tab.width);
+        if tab.width < 600 {
+            self.resize(tab, 320);
+            self.eval(tab, "document.documentElement.style.fontSize = '150%'");
+            let narrow = format!("{name}-320px-150");
+            let path = self.capture(tab, &narrow, 320);
+            let width = self.eval(tab, "document.documentElement.scrollWidth");
+            assert!(
+                width.as_f64().is_some_and(|w| w <= 321.0),
+                "{name}: {width} px wide on a 320 px phone with text at 150 %, see {path:?}"
+            );
+            self.eval(tab, "document.documentElement.style.fontSize = ''");
+            self.resize(tab, tab.width);
+        }
+        path
+    }
+
+    fn resize(&mut self, tab: &Tab, width: u32) {
+        self.call(
+            tab,
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": tab.height, "deviceScaleFactor": 2, "mobile": true}),
+        );
+        // Larger text may have zoomed the page out; each size starts unzoomed.
+        self.call(
+            tab,
+            "Emulation.setPageScaleFactor",
+            json!({"pageScaleFactor": 1}),
+        );
+        self.wait_for(tab, &format!("innerWidth === {width}"));
+    }
+
+    fn capture(&mut self, tab: &Tab, name: &str, width: u32) -> PathBuf {
         let shot = self.call(
             tab,
             "Page.captureScreenshot",
@@ -305,13 +340,15 @@ impl Browser {
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().expect("png data"))
             .expect("base64 png");
-        // A full-page capture resizes the page for a moment; taps must wait for the real size.
-        let (w, h) = (tab.width, tab.height);
-        self.wait_for(tab, &format!("innerWidth === {w} && innerHeight === {h}"));
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
+        // A full-page capture resizes the page for a moment; taps must wait for the real size.
+        self.wait_for(
+            tab,
+            &format!("innerWidth === {width} && innerHeight === {}", tab.height),
+        );
         path
     }
 }
