@@ -379,13 +379,22 @@ where
         + Send
         + 'static,
 {
-    let file = db.run(move |conn| work(conn)?.render(format)).await?;
-    Ok(attachment(file))
+    download(db, move |conn| work(conn)?.render(format)).await
+}
+
+/// The file `work` makes (off the async workers) as a download.
+pub async fn download<F>(db: &crate::db::Db, work: F) -> Result<actix_web::HttpResponse, AppError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<crate::export::ExportFile, AppError>
+        + Send
+        + 'static,
+{
+    Ok(attachment(db.run(work).await?))
 }
 
 /// The file as a download, its Chinese name per RFC 6266 (`filename*`) with an ASCII
 /// fallback for old clients.
-pub fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
+fn attachment(file: crate::export::ExportFile) -> actix_web::HttpResponse {
     let extension = file.file_name.rsplit('.').next().unwrap_or("dat");
     let disposition = format!(
         "attachment; filename=\"jifen-export.{extension}\"; filename*=UTF-8''{}",

@@ -167,9 +167,8 @@ async fn checklist_template(
     id: web::Path<i64>,
 ) -> Result<actix_web::HttpResponse, AppError> {
     let id = id.into_inner();
-    let file = state
-        .db
-        .run(move |conn| service::import_template(conn, &p, id))
-        .await?;
-    Ok(crate::http::attachment(file))
+    crate::http::download(&state.db, move |conn| {
+        service::import_template(conn, &p, id)
+    })
+    .await
 }
