@@ -4,7 +4,7 @@
 //! chromium fonts-noto-cjk`); `JIFEN_CHROMIUM` names another binary.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -40,10 +40,28 @@ fn chromium() -> String {
     std::env::var("JIFEN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
+/// Set (by `.ci/run`) to make a missing Chromium fail the browser tests instead of
+/// skipping them.
+const REQUIRED: &str = "JIFEN_REQUIRE_BROWSER";
+
+/// Says once, past the test harness's capture, that the browser tests are skipped.
+fn skip_notice(why: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "browser tests skipped: {} {why}; install it with `apt-get install -y chromium fonts-noto-cjk`",
+            chromium()
+        );
+    });
+}
+
 impl Browser {
-    pub fn launch() -> Browser {
+    /// Headless Chromium, or `None` (the test skips) where it is not installed and
+    /// `JIFEN_REQUIRE_BROWSER` is not set.
+    pub fn launch() -> Option<Browser> {
         let profile = tempfile::tempdir().expect("profile dir");
-        let mut child = Command::new(chromium())
+        let spawned = Command::new(chromium())
             .args([
                 "--headless=new",
                 "--no-sandbox",
@@ -58,13 +76,21 @@ impl Browser {
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {} ({e}); install it with `apt-get install -y chromium fonts-noto-cjk`",
-                    chromium()
-                )
-            });
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && std::env::var_os(REQUIRED).is_none() =>
+            {
+                skip_notice("is not installed");
+                return None;
+            }
+            Err(e) => panic!(
+                "cannot start {} ({e}); install it with `apt-get install -y chromium fonts-noto-cjk`",
+                chromium()
+            ),
+        };
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let url = loop {
@@ -79,13 +105,13 @@ impl Browser {
         // Keep draining so Chromium never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let (ws, _) = tungstenite::connect(url).expect("connect to DevTools");
-        Browser {
+        Some(Browser {
             child,
             ws,
             next_id: 0,
             documents: HashMap::new(),
             _profile: profile,
-        }
+        })
     }
 
     fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {

