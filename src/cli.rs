@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `bootstrap`, `seed --demo`, `verify`,
-//! `expire`, `statement-verify`, `openapi`.
+//! `expire`, `statement-verify`, `backup`, `restore`, `openapi`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::db::{Db, migrate};
+use crate::db::{Db, backup, migrate};
 use crate::error::AppError;
 use crate::ledger::model::ChainMark;
 use crate::{org, seed, server};
@@ -79,6 +79,17 @@ enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// Copy the embedded database to a new file while the server serves (PostgreSQL:
+    /// says to use pg_dump).
+    Backup {
+        /// The new file, e.g. /var/backups/jifen/jifen-2026-12-03.db.
+        path: PathBuf,
+    },
+    /// Load a backup into an empty database, migrate it and verify every chain.
+    Restore {
+        /// A file made by `jifen backup`.
+        path: PathBuf,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 when the server at JIFEN_BIND answers /healthz (for container health checks).
@@ -115,6 +126,8 @@ pub fn main() -> ExitCode {
         Command::StatementVerify { file, public_key } => {
             run_statement_verify(&settings, &file, public_key.as_deref())
         }
+        Command::Backup { path } => run_backup(&settings, &path),
+        Command::Restore { path } => run_restore(&settings, &path),
         Command::Openapi => Ok(()),
     };
     match result {
@@ -145,6 +158,19 @@ fn open_migrated(settings: &Settings) -> Result<Db, String> {
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     migrate::run_pending(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
     Ok(db)
+}
+
+fn run_backup(settings: &Settings, path: &std::path::Path) -> Result<(), String> {
+    let bytes = backup::backup(&settings.database_url, path).map_err(|e| e.to_string())?;
+    println!("backed up to {} ({bytes} bytes)", path.display());
+    Ok(())
+}
+
+fn run_restore(settings: &Settings, path: &std::path::Path) -> Result<(), String> {
+    backup::restore(&settings.database_url, path).map_err(|e| e.to_string())?;
+    open_migrated(settings)?;
+    println!("restored from {}; verifying", path.display());
+    run_verify(settings, None, &[])
 }
 
 fn run_migrate(settings: &Settings) -> Result<(), String> {

@@ -13,6 +13,7 @@ macro_rules! per_backend {
     };
 }
 
+pub mod backup;
 mod connection;
 pub mod idempotency;
 pub mod migrate;

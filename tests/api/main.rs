@@ -6,6 +6,7 @@ mod wechat_standin;
 
 mod access;
 mod auth;
+mod backup;
 mod browser;
 mod checklist;
 mod claims;
