@@ -209,3 +209,25 @@ mod tests {
         assert_eq!(star_title(0), None);
     }
 }
+
+/// The scheme's own figures, for `/metrics` beside the HTTP ones.
+#[derive(Debug, Default)]
+pub struct BusinessFigures {
+    pub villages: Vec<VillageFigures>,
+    /// How long the oldest notice that has ended has waited for its posting; 0 when
+    /// the posting job is keeping up.
+    pub posting_lag_seconds: f64,
+}
+
+/// One village's figures, by its code.
+#[derive(Debug, Default)]
+pub struct VillageFigures {
+    pub code: String,
+    /// Points in the households' hands.
+    pub outstanding: crate::amount::Amount,
+    pub claims: Vec<(crate::claims::model::ClaimStatus, i64)>,
+    pub redemptions: i64,
+    pub voided_redemptions: i64,
+    pub expiry_runs: i64,
+    pub expired: crate::amount::Amount,
+}

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::model::{
-    BoardQuery, RankedAsset, RankingPeriod, RankingQuery, ranks, star_title, stars, to_next_star,
+    BoardQuery, BusinessFigures, RankedAsset, RankingPeriod, RankingQuery, VillageFigures, ranks,
+    star_title, stars, to_next_star,
 };
 use super::store::{self, RankedRow};
 use super::views::{
@@ -586,5 +587,57 @@ pub fn household_record(
         honours,
         deductions,
         chain: crate::ledger::service::head(conn, village_id)?,
+    })
+}
+
+/// Every village's figures for `/metrics`: points outstanding, claims by status,
+/// redemptions and voids, 清零 runs, and how far posting lags behind notice.
+pub fn business_figures(conn: &mut DbConnection, now: DateTime<Utc>) -> AppResult<BusinessFigures> {
+    let villages = crate::org::service::all_villages(conn)?;
+    let mut by_id: HashMap<i64, VillageFigures> = villages
+        .iter()
+        .map(|(id, code, _)| {
+            let figures = VillageFigures {
+                code: code.clone(),
+                ..VillageFigures::default()
+            };
+            (*id, figures)
+        })
+        .collect();
+    for (id, hundredths) in store::outstanding_by_village(conn)? {
+        if let Some(v) = by_id.get_mut(&id) {
+            v.outstanding = Amount::from_minor(hundredths);
+        }
+    }
+    for (id, status, n) in store::claims_by_status(conn)? {
+        if let Some(v) = by_id.get_mut(&id) {
+            v.claims.push((status, n));
+        }
+    }
+    for (id, n) in store::redemptions_by_village(conn, false)? {
+        if let Some(v) = by_id.get_mut(&id) {
+            v.redemptions = n;
+        }
+    }
+    for (id, n) in store::redemptions_by_village(conn, true)? {
+        if let Some(v) = by_id.get_mut(&id) {
+            v.voided_redemptions = n;
+        }
+    }
+    for (id, runs, hundredths) in store::expiry_runs_by_village(conn)? {
+        if let Some(v) = by_id.get_mut(&id) {
+            v.expiry_runs = runs;
+            v.expired = Amount::from_minor(hundredths);
+        }
+    }
+    let lag = store::oldest_unposted_notice(conn, now.naive_utc())?.map_or(0.0, |ended| {
+        (now.naive_utc() - ended).as_seconds_f64().max(0.0)
+    });
+    Ok(BusinessFigures {
+        villages: villages
+            .iter()
+            .filter_map(|(id, _, _)| by_id.remove(id))
+            .collect(),
+        posting_lag_seconds: lag,
     })
 }

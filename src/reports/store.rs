@@ -10,8 +10,8 @@ use crate::claims::model::ClaimStatus;
 use crate::db::DbConnection;
 use crate::db::TextState;
 use crate::db::schema::{
-    accounts, chain_heads, checklist_item_versions, claims, households, ledger_transactions,
-    postings, redemption_voids, redemptions, village_groups, villages,
+    accounts, chain_heads, checklist_item_versions, claims, expiry_runs, households,
+    ledger_transactions, postings, redemption_voids, redemptions, village_groups, villages,
 };
 use crate::ledger::model::{Asset, Purpose, TxKind};
 
@@ -409,5 +409,69 @@ pub fn chain_heads(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64
     chain_heads::table
         .filter(chain_heads::village_id.eq_any(ids))
         .select((chain_heads::village_id, chain_heads::seq, chain_heads::hash))
+        .load(conn)
+}
+
+/// Points in households' hands, per village: (village, hundredths).
+pub fn outstanding_by_village(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
+    accounts::table
+        .filter(accounts::owner_kind.eq("household"))
+        .filter(accounts::asset.eq(Asset::Points.as_str()))
+        .filter(accounts::purpose.eq(Purpose::Holdings.as_str()))
+        .group_by(accounts::village_id)
+        .select((
+            accounts::village_id,
+            sql::<BigInt>("CAST(COALESCE(SUM(accounts.balance), 0) AS BIGINT)"),
+        ))
+        .load(conn)
+}
+
+/// Claims per village and status, ever.
+pub fn claims_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(i64, ClaimStatus, i64)>> {
+    claims::table
+        .group_by((claims::village_id, claims::status))
+        .select((claims::village_id, claims::status, count_star()))
+        .load(conn)
+}
+
+/// Redemptions per village, ever, that stand (`voided` false) or were voided.
+pub fn redemptions_by_village(
+    conn: &mut DbConnection,
+    voided: bool,
+) -> QueryResult<Vec<(i64, i64)>> {
+    let void = redemption_voids::table
+        .filter(redemption_voids::redemption_id.eq(redemptions::id))
+        .select(redemption_voids::id);
+    let query = redemptions::table
+        .group_by(redemptions::village_id)
+        .select((redemptions::village_id, count_star()));
+    if voided {
+        query.filter(exists(void)).load(conn)
+    } else {
+        query.filter(not(exists(void))).load(conn)
+    }
+}
+
+/// When the oldest notice that has ended but is not yet posted ended, if any.
+pub fn oldest_unposted_notice(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    claims::table
+        .filter(claims::status.eq(ClaimStatus::InNotice))
+        .filter(claims::notice_ends_at.le(now))
+        .select(diesel::dsl::min(claims::notice_ends_at))
+        .first(conn)
+}
+
+/// 清零 runs per village: (village, runs, hundredths cleared).
+pub fn expiry_runs_by_village(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64, i64)>> {
+    expiry_runs::table
+        .group_by(expiry_runs::village_id)
+        .select((
+            expiry_runs::village_id,
+            count_star(),
+            sql::<BigInt>("CAST(COALESCE(SUM(expiry_runs.points), 0) AS BIGINT)"),
+        ))
         .load(conn)
 }

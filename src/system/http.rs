@@ -53,13 +53,23 @@ async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, AppErro
 )]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+    let now = state.clock.now();
+    let figures = state
+        .db
+        .run(move |conn| crate::reports::service::business_figures(conn, now))
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "business figures not read for /metrics"))
+        .ok();
     let pool = state.db.pool();
     let pool_state = pool.state();
-    let text = metrics.render(&PoolUse {
-        connections: pool_state.connections,
-        idle: pool_state.idle_connections,
-        max: pool.max_size(),
-    });
+    let text = metrics.render(
+        &PoolUse {
+            connections: pool_state.connections,
+            idle: pool_state.idle_connections,
+            max: pool.max_size(),
+        },
+        figures.as_ref(),
+    );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

@@ -1,9 +1,14 @@
-//! Request counts and latencies by route and status, and pool use, in the Prometheus
+//! Request counts and latencies by route and status, pool use, and the scheme's own
+//! figures (points outstanding, claims, redemptions, 清零, posting lag), in the Prometheus
 //! text format (the `prometheus` crate, one registry per server).
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
+
+use crate::db::TextState;
+use crate::reports::model::BusinessFigures;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -21,6 +26,102 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    business: Business,
+}
+
+/// The scheme's figures, read from the database at each scrape.
+struct Business {
+    outstanding: GaugeVec,
+    claims: IntGaugeVec,
+    redemptions: IntGaugeVec,
+    expiry_runs: IntGaugeVec,
+    expired: GaugeVec,
+    posting_lag: Gauge,
+}
+
+impl Business {
+    fn new() -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            outstanding: GaugeVec::new(
+                Opts::new(
+                    "jifen_points_outstanding",
+                    "Points in households' hands, per village.",
+                ),
+                &["village"],
+            )?,
+            claims: IntGaugeVec::new(
+                Opts::new("jifen_claims", "Claims per village and status."),
+                &["village", "status"],
+            )?,
+            redemptions: IntGaugeVec::new(
+                Opts::new(
+                    "jifen_redemptions",
+                    "Redemptions per village: standing, or voided.",
+                ),
+                &["village", "state"],
+            )?,
+            expiry_runs: IntGaugeVec::new(
+                Opts::new("jifen_expiry_runs", "清零 runs per village."),
+                &["village"],
+            )?,
+            expired: GaugeVec::new(
+                Opts::new(
+                    "jifen_points_expired",
+                    "Points cleared by 清零, per village.",
+                ),
+                &["village"],
+            )?,
+            posting_lag: Gauge::new(
+                "jifen_posting_lag_seconds",
+                "How long the oldest ended notice has waited for its posting (0: keeping up).",
+            )?,
+        })
+    }
+
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        vec![
+            Box::new(self.outstanding.clone()),
+            Box::new(self.claims.clone()),
+            Box::new(self.redemptions.clone()),
+            Box::new(self.expiry_runs.clone()),
+            Box::new(self.expired.clone()),
+            Box::new(self.posting_lag.clone()),
+        ]
+    }
+
+    /// Replaces every series with `figures` (a village or status gone is gone here too).
+    fn set(&self, figures: &BusinessFigures) {
+        self.outstanding.reset();
+        self.claims.reset();
+        self.redemptions.reset();
+        self.expiry_runs.reset();
+        self.expired.reset();
+        let points = |a: crate::amount::Amount| a.minor() as f64 / 100.0;
+        for v in &figures.villages {
+            let village = v.code.as_str();
+            self.outstanding
+                .with_label_values(&[village])
+                .set(points(v.outstanding));
+            for (status, n) in &v.claims {
+                self.claims
+                    .with_label_values(&[village, status.as_str()])
+                    .set(*n);
+            }
+            for (state, n) in [
+                ("standing", v.redemptions),
+                ("voided", v.voided_redemptions),
+            ] {
+                self.redemptions.with_label_values(&[village, state]).set(n);
+            }
+            self.expiry_runs
+                .with_label_values(&[village])
+                .set(v.expiry_runs);
+            self.expired
+                .with_label_values(&[village])
+                .set(points(v.expired));
+        }
+        self.posting_lag.set(figures.posting_lag_seconds);
+    }
 }
 
 /// What serving one request took.
@@ -81,6 +182,7 @@ impl Metrics {
             latency,
             statements,
             registry,
+            business: Business::new()?,
         };
         for collector in [
             Box::new(metrics.requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -89,7 +191,10 @@ impl Metrics {
             Box::new(metrics.pool_connections.clone()),
             Box::new(metrics.pool_idle.clone()),
             Box::new(metrics.pool_max.clone()),
-        ] {
+        ]
+        .into_iter()
+        .chain(metrics.business.collectors())
+        {
             metrics.registry.register(collector)?;
         }
         Ok(metrics)
@@ -109,7 +214,12 @@ impl Metrics {
             .observe(served.statements as f64);
     }
 
-    pub fn render(&self, pool: &PoolUse) -> String {
+    /// The text of a scrape; the business series keep their last figures when this
+    /// scrape could not read them (`None`: the database is down).
+    pub fn render(&self, pool: &PoolUse, figures: Option<&BusinessFigures>) -> String {
+        if let Some(figures) = figures {
+            self.business.set(figures);
+        }
         self.pool_connections.set(i64::from(pool.connections));
         self.pool_idle.set(i64::from(pool.idle));
         self.pool_max.set(i64::from(pool.max));
@@ -134,11 +244,14 @@ mod tests {
         };
         metrics.observe("GET", "/healthz", 200, served(0.003));
         metrics.observe("GET", "/healthz", 200, served(0.2));
-        let text = metrics.render(&PoolUse {
-            connections: 2,
-            idle: 1,
-            max: 8,
-        });
+        let text = metrics.render(
+            &PoolUse {
+                connections: 2,
+                idle: 1,
+                max: 8,
+            },
+            None,
+        );
         assert!(
             text.contains(
                 r#"jifen_http_requests_total{method="GET",route="/healthz",status="200"} 2"#

@@ -1,3 +1,5 @@
+use serde_json::json;
+
 use crate::support::TestApp;
 
 #[test]
@@ -88,4 +90,65 @@ fn a_first_start_makes_the_folder_of_its_database() {
     let prepared = jifen::server::prepare(settings, clock);
     assert!(prepared.is_ok(), "{:?}", prepared.err());
     assert!(database.exists());
+}
+
+/// The value of the series `name` whose labels include every one of `labels`.
+fn series(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| labels.iter().all(|label| l.contains(label)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_carry_the_schemes_own_figures() {
+    let app = TestApp::start();
+    let w = app.world();
+    app.patch(
+        &format!("/api/v1/villages/{}", w.qingle),
+        Some(&w.committee),
+        json!({"policy": {"notice_days": 0}}),
+    );
+    let item = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        json!({"code": "B01", "category": "环境卫生", "title": "门前三包达标", "points": "2.5",
+               "period": "event", "cap_count": null, "proposers": ["committee"]}),
+    );
+    let award = app.post_with_key(
+        &format!("/api/v1/villages/{}/awards", w.qingle),
+        &w.committee,
+        "metrics-award",
+        json!({"item_id": item.id(), "household_ids": [w.households[0], w.households[1]],
+               "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(award.status, 201, "{}", award.text);
+    let text = app.get("/metrics", None).text;
+    let qingle = r#"village="qingle""#;
+    assert_eq!(
+        series(&text, "jifen_points_outstanding", &[qingle]),
+        Some(5.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, "jifen_claims", &[qingle, r#"status="posted""#]),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, "jifen_redemptions", &[qingle, r#"state="standing""#]),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, "jifen_expiry_runs", &[qingle]),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, "jifen_posting_lag_seconds", &[]),
+        Some(0.0),
+        "{text}"
+    );
 }
