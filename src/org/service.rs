@@ -932,34 +932,53 @@ pub fn create_invite(
     })
 }
 
-/// An invite slip for a household's head: the household and the fresh code.
-pub struct HeadInvite {
+/// Who an invite slip is for: a household's head, or any one member.
+#[derive(Clone, Copy, Debug)]
+pub enum Invitee {
+    HeadOf(i64),
+    Member(i64),
+}
+
+/// An invite with what its slip prints: the door and the member's name.
+pub struct SlipInvite {
     pub door_no: String,
-    pub head_name: String,
+    pub name: String,
     pub invite: InviteView,
 }
 
-/// Invites the head of each household, all or none (the desk prints them as slips; a new
-/// slip ends the head's earlier one).
-pub fn invite_heads(
+/// Invites each one, all or none (the desk prints them as slips; a new slip ends the
+/// member's earlier one).
+pub fn invite_all(
     conn: &mut DbConnection,
     pepper: &Pepper,
     c: &Caller,
-    household_ids: &[i64],
+    invitees: &[Invitee],
     now: DateTime<Utc>,
-) -> AppResult<Vec<HeadInvite>> {
+) -> AppResult<Vec<SlipInvite>> {
     write_tx(conn, |tx| {
-        household_ids
+        invitees
             .iter()
-            .map(|&household_id| {
-                let (_, door_no, head_name) = household_brief(tx, household_id)?;
-                let head = household_head(tx, household_id)?
-                    .ok_or(AppError::field("household_ids", "这一户还没有成员"))?;
-                let request = CreateInvite { member_id: head };
+            .map(|&invitee| {
+                let (household_id, member_id) = match invitee {
+                    Invitee::HeadOf(household_id) => {
+                        let head = household_head(tx, household_id)?
+                            .ok_or(AppError::field("household_ids", "这一户还没有成员"))?;
+                        (household_id, head)
+                    }
+                    Invitee::Member(member_id) => {
+                        let member = store::member(tx, member_id)?.ok_or(AppError::NotFound)?;
+                        (member.household_id, member_id)
+                    }
+                };
+                let (_, door_no, _) = household_brief(tx, household_id)?;
+                let name = store::member(tx, member_id)?
+                    .map(|m| m.name)
+                    .unwrap_or_default();
+                let request = CreateInvite { member_id };
                 let invite = create_invite(tx, pepper, c, household_id, &request, now)?;
-                Ok(HeadInvite {
+                Ok(SlipInvite {
                     door_no,
-                    head_name,
+                    name,
                     invite,
                 })
             })

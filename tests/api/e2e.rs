@@ -475,6 +475,38 @@ fn at_the_desk_the_committee_keeps_the_register_and_checklist_and_awards_points(
     let link = format!("#register a[href^='/admin/households/{newcomer}?']");
     browser.after_navigation(&tab, |b| b.tap(&tab, &link));
     assert!(browser.text(&tab, "table.list").contains("户主"));
+    // A daughter working in town is added, and gets a slip of her own to sign in with.
+    let page = browser.eval(&tab, "location.href");
+    let add = "form[data-api$='/members']";
+    fill(
+        &mut browser,
+        &tab,
+        &format!("{add} input[name=name]"),
+        "王小芳",
+    );
+    fill(
+        &mut browser,
+        &tab,
+        &format!("{add} input[name=relation]"),
+        "女儿",
+    );
+    browser.after_navigation(&tab, |b| b.tap(&tab, &format!("{add} button")));
+    let members = browser.text(&tab, "table.list");
+    assert!(
+        members.contains("王小芳") && members.contains("女儿"),
+        "{members}"
+    );
+    browser.eval(
+        &tab,
+        "document.querySelectorAll('form[action=\"/admin/invites\"]').forEach(f => f.removeAttribute('target'))",
+    );
+    browser.after_navigation(&tab, |b| {
+        b.tap(&tab, "tr:last-child form[action='/admin/invites'] button")
+    });
+    let slip = browser.text(&tab, ".slip");
+    assert!(slip.contains("99号 · 王小芳"), "{slip}");
+    browser.screenshot(&tab, "desk-member-slip");
+    browser.open(&tab, page.as_str().unwrap());
     agree_to_confirmations(&mut browser, &tab);
     browser.after_navigation(&tab, |b| {
         b.tap(&tab, "form[data-api^='PATCH /api/v1/members/'] button")

@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::client_addr;
 use crate::org::model::{HouseholdFilter, HouseholdView, MemberView};
-use crate::org::service::HeadInvite;
+use crate::org::service::{Invitee, SlipInvite};
 use crate::paging::PageQuery;
 use crate::reports::exports::RegisterLine;
 use crate::state::AppState;
@@ -246,20 +246,21 @@ fn grouped(code: &str) -> String {
     format!("{a} {b}")
 }
 
-fn slip(invite: HeadInvite, base_url: &str) -> Slip {
+fn slip(invite: SlipInvite, base_url: &str) -> Slip {
     let code = &invite.invite.invite_code;
     let address = format!("{base_url}/h5/login?invite_code={code}");
     Slip {
         qr_svg: crate::shop::code::qr_svg_inline(&address).unwrap_or_default(),
         door_no: invite.door_no,
-        name: invite.head_name,
+        name: invite.name,
         code: grouped(code),
         expires: when(invite.invite.expires_at),
     }
 }
 
-/// Issues an invite for each ticked household's head and shows the slips to print
-/// (a new slip ends the household head's earlier one).
+/// Issues an invite for each ticked household's head (the register), or for the members
+/// named (a household's page), and shows the slips to print (a new slip ends the member's
+/// earlier one).
 #[post("/admin/invites")]
 async fn invite_slips(
     req: HttpRequest,
@@ -275,7 +276,8 @@ async fn invite_slips(
     for (key, value) in form_urlencoded::parse(&body) {
         match key.as_ref() {
             "csrf" => csrf = value.into_owned(),
-            "household_ids" => ids.extend(value.parse::<i64>().ok()),
+            "household_ids" => ids.extend(value.parse::<i64>().ok().map(Invitee::HeadOf)),
+            "member_ids" => ids.extend(value.parse::<i64>().ok().map(Invitee::Member)),
             _ => {}
         }
     }
@@ -303,7 +305,7 @@ async fn invite_slips(
     let base_url = crate::http::public_base(&req, &state.settings);
     let slips = state
         .db
-        .run(move |conn| crate::org::service::invite_heads(conn, &pepper, &caller, &ids, now))
+        .run(move |conn| crate::org::service::invite_all(conn, &pepper, &caller, &ids, now))
         .await
         .map(|invites| invites.into_iter().map(|i| slip(i, &base_url)).collect());
     let board_url = format!("{base_url}/h5/");
