@@ -291,6 +291,9 @@ pub struct BoardClaim {
     pub door_no: String,
     #[schema(example = "张*明")]
     pub household: String,
+    /// The member who did it (masked), when the claim names one other than the head.
+    #[schema(example = "李*芳")]
+    pub member: Option<String>,
     pub category: String,
     pub item: String,
     #[schema(example = "10.00")]

@@ -1097,6 +1097,7 @@ fn board_claim(row: store::BoardRow) -> BoardClaim {
         claim_id: claim.id,
         door_no: row.door_no,
         household: crate::org::model::mask_name(&row.head_name),
+        member: row.member_name.as_deref().map(crate::org::model::mask_name),
         category: row.category,
         item: row.title,
         points: Amount::from_minor(claim.total),

@@ -7,7 +7,7 @@ use super::model::{ClaimStatus, ObjectionStatus};
 use crate::db::DbConnection;
 use crate::db::schema::{
     checklist_item_versions, claim_events, claim_evidence, claims, households, ledger_transactions,
-    objections,
+    members, objections,
 };
 use crate::paging::PageRequest;
 
@@ -510,6 +510,8 @@ pub struct BoardRow {
     pub category: String,
     pub title: String,
     pub posted_at: Option<NaiveDateTime>,
+    /// The member who did it, when the claim names one other than the head.
+    pub member_name: Option<String>,
 }
 
 pub fn board(
@@ -542,12 +544,22 @@ pub fn board(
         .filter(ledger_transactions::id.eq_any(tx_ids))
         .select((ledger_transactions::id, ledger_transactions::created_at))
         .load(conn)?;
+    let member_ids: Vec<i64> = rows.iter().filter_map(|r| r.0.member_id).collect();
+    let names: Vec<(i64, String)> = members::table
+        .filter(members::id.eq_any(member_ids))
+        .select((members::id, members::name))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(claim, door_no, head_name, category, title)| {
             let posted_at = claim
                 .transaction_id
                 .and_then(|t| posted.iter().find(|(id, _)| *id == t).map(|(_, at)| *at));
+            let member_name = claim
+                .member_id
+                .and_then(|m| names.iter().find(|(id, _)| *id == m))
+                .map(|(_, name)| name.clone())
+                .filter(|name| *name != head_name);
             BoardRow {
                 claim,
                 door_no,
@@ -555,6 +567,7 @@ pub fn board(
                 category,
                 title,
                 posted_at,
+                member_name,
             }
         })
         .collect())

@@ -520,6 +520,55 @@ fn a_villager_reads_the_checklist_and_reports_a_claim_with_a_photo() {
     );
 }
 
+#[test]
+fn a_member_claims_for_the_family_and_the_board_names_them() {
+    use reqwest::blocking::multipart::Form;
+    let app = TestApp::start();
+    let w = app.world();
+    let item = villager_item(&app, &w, false);
+    let added = app.post(
+        &format!("/api/v1/households/{}/members", w.households[0]),
+        Some(&w.committee),
+        json!({"name": "李秀芳", "relation": "儿媳"}),
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    let daughter_in_law = added.id();
+    let b = signed_in_browser(&app, &w.committee, w.households[0]);
+    let page = page_text(&app, &b, "/h5/claim");
+    assert!(
+        page.contains("是谁做的") && page.contains("李秀芳") && page.contains("儿媳"),
+        "{page}"
+    );
+    let form = Form::new()
+        .text("csrf", csrf_of(&page))
+        .text("item_id", item.to_string())
+        .text("member_id", daughter_in_law.to_string())
+        .text("occurred_on", "2026-11-27")
+        .text("quantity", "1");
+    let sent = b.post(app.url("/h5/claim")).multipart(form).send().unwrap();
+    assert_eq!(sent.status(), 303);
+    let claims = app.get(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.committee),
+    );
+    let claim = &claims.body["items"][0];
+    assert_eq!(claim["member_id"], daughter_in_law, "{}", claims.text);
+    let approved = app.post(
+        &format!("/api/v1/claims/{}/approve", claim["id"]),
+        Some(&w.committee),
+        json!({}),
+    );
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let board = app.get("/api/v1/villages/qingle/notice-board", None);
+    assert_eq!(
+        board.body["in_notice"][0]["member"], "李*芳",
+        "{}",
+        board.text
+    );
+    let page = page_text(&app, &b, "/h5/board/qingle");
+    assert!(page.contains("张*明家（李*芳）"), "{page}");
+}
+
 /// Every tab of the desk.
 pub const DESK_PAGES: [&str; 11] = [
     "/admin/",

@@ -56,7 +56,7 @@ fn board_line(
         objected_by_us: stance.objected.contains(&c.claim_id),
         id: c.claim_id,
         door_no: c.door_no,
-        household: c.household,
+        household: who(&c.household, c.member.as_deref()),
         item: c.item,
         gain: !c.points.is_negative(),
         points: signed(c.points),
@@ -200,5 +200,13 @@ async fn object(
         Ok(_) => redirect(&format!("{back}?done=objected")).finish(),
         Err(AppError::InvalidState(_)) => redirect(&format!("{back}?done=refused")).finish(),
         Err(err) => failure(&req, &state, &err),
+    }
+}
+
+/// "张*明家（李*芳）" when a member other than the head did it, else "张*明家".
+fn who(household: &str, member: Option<&str>) -> String {
+    match member {
+        Some(member) => format!("{household}家（{member}）"),
+        None => format!("{household}家"),
     }
 }

@@ -122,6 +122,8 @@ async fn checklist(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 struct ClaimPage {
     chrome: Chrome,
     items: Vec<ItemLine>,
+    /// The household's active members, to say who did it: (id, name, relation).
+    members: Vec<(i64, String, String)>,
     today: String,
     typed: Typed,
     error: Option<String>,
@@ -132,6 +134,8 @@ struct ClaimPage {
 #[derive(Default)]
 struct Typed {
     chosen: i64,
+    /// Who did it; the signed-in member unless another was chosen.
+    member: i64,
     occurred_on: String,
     quantity: String,
     note: String,
@@ -156,14 +160,33 @@ async fn claim_form(
     done: bool,
 ) -> HttpResponse {
     let today = shanghai_today(state.clock.now());
+    let typed = Typed {
+        member: if typed.member == 0 {
+            p.id
+        } else {
+            typed.member
+        },
+        ..typed
+    };
     match state
         .db
-        .run(move |conn| items_in_force(conn, &p, today, true))
+        .run(move |conn| {
+            let items = items_in_force(conn, &p, today, true)?;
+            let household = p.household_id().unwrap_or_default();
+            let members = crate::org::service::list_members(conn, &p, household)?
+                .items
+                .into_iter()
+                .filter(|m| m.active)
+                .map(|m| (m.id, m.name, m.relation))
+                .collect();
+            Ok::<_, AppError>((items, members))
+        })
         .await
     {
-        Ok(items) => show(req, state, status, |chrome| ClaimPage {
+        Ok((items, members)) => show(req, state, status, |chrome| ClaimPage {
             chrome,
             items,
+            members,
             today: today.to_string(),
             typed,
             error,
@@ -192,6 +215,7 @@ async fn claim_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 struct ClaimForm {
     csrf: String,
     item_id: String,
+    member_id: String,
     occurred_on: String,
     quantity: String,
     note: String,
@@ -226,6 +250,7 @@ async fn read_form(mut multipart: Multipart) -> AppResult<ClaimForm> {
         match name.as_str() {
             "csrf" => form.csrf = text(),
             "item_id" => form.item_id = text(),
+            "member_id" => form.member_id = text(),
             "occurred_on" => form.occurred_on = text(),
             "quantity" => form.quantity = text(),
             "note" => form.note = text(),
@@ -250,13 +275,20 @@ fn request(form: &ClaimForm, household_id: i64) -> AppResult<ClaimRequest> {
                 .map_err(|_| AppError::field("quantity", "次数要填数字。"))?,
         ),
     };
+    let member_id = match form.member_id.as_str() {
+        "" => None,
+        m => Some(
+            m.parse()
+                .map_err(|_| AppError::field("member_id", "请选是谁做的。"))?,
+        ),
+    };
     let request = ClaimRequest {
         household_id,
         item_id,
         quantity,
         occurred_on,
         note: Some(form.note.clone()).filter(|n| !n.is_empty()),
-        member_id: None,
+        member_id,
     };
     request.validate()?;
     Ok(request)
@@ -286,6 +318,7 @@ async fn submit_claim(
     }
     let typed = Typed {
         chosen: form.item_id.parse().unwrap_or_default(),
+        member: form.member_id.parse().unwrap_or_default(),
         occurred_on: form.occurred_on.clone(),
         quantity: form.quantity.clone(),
         note: form.note.clone(),
