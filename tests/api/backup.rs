@@ -44,19 +44,7 @@ fn a_backup_taken_while_the_server_writes_restores_and_verifies() {
         assert!(!copy.exists());
         return;
     }
-    app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        json!({"policy": {"notice_days": 0}}),
-    );
-    let item = app.post(
-        &format!("/api/v1/villages/{}/checklist", w.qingle),
-        Some(&w.committee),
-        json!({"code": "I01", "category": "公益参与", "title": "参加义务劳动", "points": "3",
-               "period": "event", "cap_count": null, "proposers": ["committee"]}),
-    );
-    assert_eq!(item.status, 201, "{}", item.text);
-    let item_id = item.id();
+    let item_id = app.instant_award_item(&w, "3");
 
     // The committee keeps awarding (each award a ledger transaction) while two backups
     // are taken.

@@ -505,6 +505,25 @@ impl TestApp {
     }
 
     /// An invite code for the head of `household`.
+    /// Makes qingle post awards at once (no notice) and adds an uncapped committee item
+    /// worth `points`, for tests that need ledger writes; answers the item's id.
+    pub fn instant_award_item(&self, w: &World, points: &str) -> i64 {
+        let policy = self.patch(
+            &format!("/api/v1/villages/{}", w.qingle),
+            Some(&w.committee),
+            json!({"policy": {"notice_days": 0}}),
+        );
+        assert_eq!(policy.status, 200, "{}", policy.text);
+        let item = self.post(
+            &format!("/api/v1/villages/{}/checklist", w.qingle),
+            Some(&w.committee),
+            json!({"code": "I01", "category": "公益参与", "title": "参加义务劳动", "points": points,
+                   "period": "event", "cap_count": null, "proposers": ["committee"]}),
+        );
+        assert_eq!(item.status, 201, "{}", item.text);
+        item.id()
+    }
+
     pub fn invite(&self, committee: &str, household: i64) -> String {
         let members = self.get(
             &format!("/api/v1/households/{household}/members"),

@@ -105,22 +105,12 @@ fn series(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
 fn metrics_carry_the_schemes_own_figures() {
     let app = TestApp::start();
     let w = app.world();
-    app.patch(
-        &format!("/api/v1/villages/{}", w.qingle),
-        Some(&w.committee),
-        json!({"policy": {"notice_days": 0}}),
-    );
-    let item = app.post(
-        &format!("/api/v1/villages/{}/checklist", w.qingle),
-        Some(&w.committee),
-        json!({"code": "B01", "category": "环境卫生", "title": "门前三包达标", "points": "2.5",
-               "period": "event", "cap_count": null, "proposers": ["committee"]}),
-    );
+    let item = app.instant_award_item(&w, "2.5");
     let award = app.post_with_key(
         &format!("/api/v1/villages/{}/awards", w.qingle),
         &w.committee,
         "metrics-award",
-        json!({"item_id": item.id(), "household_ids": [w.households[0], w.households[1]],
+        json!({"item_id": item, "household_ids": [w.households[0], w.households[1]],
                "occurred_on": "2026-11-27"}),
     );
     assert_eq!(award.status, 201, "{}", award.text);
