@@ -567,6 +567,9 @@ fn a_member_claims_for_the_family_and_the_board_names_them() {
     );
     let page = page_text(&app, &b, "/h5/board/qingle");
     assert!(page.contains("张*明家（李*芳）"), "{page}");
+    // The household's own list names her in full.
+    let mine = page_text(&app, &b, "/h5/claims");
+    assert!(mine.contains("清扫门前屋后（李秀芳）"), "{mine}");
 }
 
 /// Every tab of the desk.

@@ -85,12 +85,21 @@ fn lines(
     village_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ClaimLine>> {
+    let household = p.household_id().unwrap_or_default();
+    let members = crate::org::service::list_members(conn, p, household)?.items;
     household_claims(conn, p, village_id)?
         .into_iter()
         .map(|c| {
             let (_, item) = crate::checklist::service::item_in_village(conn, c.item_id)?;
+            // 好事 done by one member is told with their name: "参加义务劳动（李秀芳）".
+            let by = c
+                .member_id
+                .and_then(|id| members.iter().find(|m| m.id == id))
+                .filter(|_| members.len() > 1)
+                .map(|m| format!("（{}）", m.name))
+                .unwrap_or_default();
             Ok(ClaimLine {
-                item: item.title,
+                item: format!("{}{by}", item.title),
                 quantity: c.quantity,
                 total: c.total.plain(),
                 occurred: crate::date::on_phone(c.occurred_on),
