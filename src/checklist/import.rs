@@ -66,6 +66,14 @@ pub fn template_columns() -> Vec<TemplateColumn> {
             choices: vec!["是".to_owned(), "否".to_owned()],
             ..column("需要证据", "申报时要不要附照片。", "是")
         },
+        TemplateColumn {
+            choices: vec!["是".to_owned(), "否".to_owned()],
+            ..column(
+                "需要写明成员",
+                "荣誉属于家里某一位时（考上大学、应征入伍）填 是，申报时要选是哪一位；可以不填。",
+                "否",
+            )
+        },
     ]
 }
 
@@ -113,6 +121,7 @@ struct Columns {
     description: Option<usize>,
     cap: Option<usize>,
     evidence: Option<usize>,
+    member: Option<usize>,
 }
 
 impl Columns {
@@ -141,6 +150,7 @@ impl Columns {
             description: table.column(&["description", "说明"]),
             cap: table.column(&["cap_count", "上限次数"]),
             evidence: table.column(&["evidence_required", "需要证据"]),
+            member: table.column(&["member_required", "需要写明成员"]),
         })
     }
 
@@ -176,12 +186,16 @@ impl Columns {
                 })
             })
             .collect();
-        let evidence_required = cell(cells, self.evidence).is_some_and(|e| {
-            parse_bool(e).unwrap_or_else(|| {
-                errors.push(bad(row, "evidence_required", "须为 是 或 否"));
-                false
+        let mut yes_or_no = |column, field| {
+            cell(cells, column).is_some_and(|e| {
+                parse_bool(e).unwrap_or_else(|| {
+                    errors.push(bad(row, field, "须为 是 或 否"));
+                    false
+                })
             })
-        });
+        };
+        let evidence_required = yes_or_no(self.evidence, "evidence_required");
+        let member_required = yes_or_no(self.member, "member_required");
         ItemInput {
             code: text(self.code),
             category: text(self.category),
@@ -192,6 +206,7 @@ impl Columns {
             cap_count,
             proposers,
             evidence_required,
+            member_required,
         }
     }
 }

@@ -208,6 +208,9 @@ pub struct ItemInput {
     pub proposers: Vec<Proposer>,
     #[serde(default)]
     pub evidence_required: bool,
+    /// A claim must name the household member who did it (考上大学, 应征入伍).
+    #[serde(default)]
+    pub member_required: bool,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -224,6 +227,7 @@ pub struct ItemView {
     pub cap_count: Option<i32>,
     pub proposers: Vec<Proposer>,
     pub evidence_required: bool,
+    pub member_required: bool,
     pub active: bool,
 }
 
@@ -240,6 +244,7 @@ impl ItemView {
             cap_count: self.cap_count,
             proposers: self.proposers.clone(),
             evidence_required: self.evidence_required,
+            member_required: self.member_required,
         }
     }
 }

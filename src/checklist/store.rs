@@ -27,6 +27,7 @@ struct ItemRow {
     cap_count: Option<i32>,
     proposers: String,
     evidence_required: bool,
+    member_required: bool,
 }
 
 impl From<ItemRow> for ItemView {
@@ -43,6 +44,7 @@ impl From<ItemRow> for ItemView {
             cap_count: row.cap_count,
             proposers: Proposer::split(&row.proposers),
             evidence_required: row.evidence_required,
+            member_required: row.member_required,
             active: row.active,
         }
     }
@@ -147,6 +149,7 @@ pub fn insert_version(
             versions::cap_count.eq(input.cap_count),
             versions::proposers.eq(Proposer::join(&input.proposers)),
             versions::evidence_required.eq(input.evidence_required),
+            versions::member_required.eq(input.member_required),
             versions::created_by.eq(created_by),
             versions::created_at.eq(now),
         ))

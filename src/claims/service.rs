@@ -362,9 +362,18 @@ fn check_claim(
     if !item.proposers.contains(&role) {
         return Err(AppError::Forbidden("这一项不能由您申报。"));
     }
-    if let Some(member_id) = req.member_id {
-        crate::org::service::member_of_household(conn, member_id, req.household_id)
-            .map_err(|_| AppError::field("member_id", "这一户没有这个成员"))?;
+    match req.member_id {
+        Some(member_id) => {
+            crate::org::service::member_of_household(conn, member_id, req.household_id)
+                .map_err(|_| AppError::field("member_id", "这一户没有这个成员"))?;
+        }
+        None if item.member_required => {
+            return Err(AppError::field(
+                "member_id",
+                "这一项要写明是家里哪一位（比如谁考上了大学）。",
+            ));
+        }
+        None => {}
     }
     let quantity = req.quantity.unwrap_or(1);
     check_cap(
@@ -866,6 +875,12 @@ fn award_in(
         return Err(AppError::field("occurred_on", "日期不能在今天之后"));
     }
     let item = check_item(tx, village_id, req.item_id)?;
+    if item.member_required {
+        return Err(AppError::field(
+            "item_id",
+            "这一项属于家里某一位，不能整户奖励：请逐户申报并写明是哪一位。",
+        ));
+    }
     check_households(tx, village_id, &req.household_ids)?;
     let quantity = req.quantity.unwrap_or(1);
     let policy = village_policy(tx, village_id)?;

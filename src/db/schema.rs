@@ -175,6 +175,7 @@ diesel::table! {
         evidence_required -> Bool,
         created_by -> BigInt,
         created_at -> Timestamp,
+        member_required -> Bool,
     }
 }
 

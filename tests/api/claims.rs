@@ -745,3 +745,52 @@ fn an_unknown_status_in_the_database_is_an_error_not_a_default() {
     );
     assert!(!read.text.contains("approved"), "{}", read.text);
 }
+
+#[test]
+fn an_honour_that_belongs_to_a_person_names_the_member_who_earned_it() {
+    let app = TestApp::start();
+    let w = app.world();
+    let university = item(
+        &app,
+        &w,
+        "H01",
+        json!({"member_required": true, "points": "30"}),
+    );
+    let listed = app.get(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(listed.body["items"][0]["member_required"], true);
+    let unnamed = claim(
+        &app,
+        &w,
+        &w.committee,
+        w.households[0],
+        university,
+        "2026-11-27",
+    );
+    assert_eq!(unnamed.status, 422);
+    assert_eq!(unnamed.fields(), ["member_id"], "{}", unnamed.text);
+    let members = app.get(
+        &format!("/api/v1/households/{}/members", w.households[0]),
+        Some(&w.committee),
+    );
+    let student = members.body["items"][0]["id"].as_i64().unwrap();
+    let named = app.post(
+        &format!("/api/v1/villages/{}/claims", w.qingle),
+        Some(&w.committee),
+        json!({"household_id": w.households[0], "item_id": university,
+               "occurred_on": "2026-11-27", "member_id": student}),
+    );
+    assert_eq!(named.status, 201, "{}", named.text);
+    assert_eq!(named.body["member_id"], student);
+    // A whole-household award cannot name anyone, so it is refused for such an item.
+    let award = app.post_with_key(
+        &format!("/api/v1/villages/{}/awards", w.qingle),
+        &w.committee,
+        "award-university",
+        json!({"item_id": university, "household_ids": [w.households[1]], "occurred_on": "2026-11-27"}),
+    );
+    assert_eq!(award.status, 422);
+    assert_eq!(award.fields(), ["item_id"], "{}", award.text);
+}

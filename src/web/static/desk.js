@@ -23,6 +23,7 @@
     ["code", "category", "title", "points", "period", "description"].forEach(function (k) { form.elements[k].value = item[k]; });
     form.elements.cap_count.value = item.cap_count === null ? "" : item.cap_count;
     form.elements.evidence_required.checked = item.evidence_required;
+    form.elements.member_required.checked = item.member_required;
     form.querySelectorAll("input[name=proposers]").forEach(function (c) { c.checked = item.proposers.indexOf(c.value) >= 0; });
     document.getElementById("item-form-title").textContent = "修改：" + item.code + " " + item.title;
     form.scrollIntoView();

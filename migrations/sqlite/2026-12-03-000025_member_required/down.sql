@@ -1,0 +1,1 @@
+ALTER TABLE checklist_item_versions DROP COLUMN member_required;
