@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(crate::books::http::routes)
                 .configure(crate::claims::http::routes)
                 .configure(crate::shop::http::routes)
-                .configure(crate::statements::http::routes),
+                .configure(crate::statements::http::routes)
+                .configure(crate::events::http::routes),
         );
 }

@@ -39,6 +39,10 @@ pub enum AppError {
     Conflict(String),
     #[error("invalid state: {0}")]
     InvalidState(String),
+    /// Not open for this now: an event's check-in before its start, after its end, once
+    /// closed or full (API.md: 422 `invalid_state`, where other state conflicts are 409).
+    #[error("not open now: {0}")]
+    NotOpen(String),
     #[error("idempotency key reused with another request")]
     IdempotencyConflict,
     #[error("insufficient points")]
@@ -109,7 +113,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::InvalidState(_) => "invalid_state",
+            AppError::InvalidState(_) | AppError::NotOpen(_) => "invalid_state",
             AppError::IdempotencyConflict => "idempotency_conflict",
             AppError::InsufficientPoints => "insufficient_points",
             AppError::CapExceeded { .. } | AppError::CardCapExceeded { .. } => "cap_exceeded",
@@ -134,7 +138,7 @@ impl AppError {
             AppError::Forbidden(_) => "Forbidden",
             AppError::NotFound => "Not found",
             AppError::Conflict(_) => "Conflict",
-            AppError::InvalidState(_) => "Invalid state",
+            AppError::InvalidState(_) | AppError::NotOpen(_) => "Invalid state",
             AppError::IdempotencyConflict => "Idempotency key reused",
             AppError::InsufficientPoints => "Insufficient points",
             AppError::CapExceeded { .. } | AppError::CardCapExceeded { .. } => "Cap exceeded",
@@ -159,7 +163,9 @@ impl AppError {
             AppError::Unauthenticated(why) => (*why).into(),
             AppError::Forbidden(why) => (*why).into(),
             AppError::NotFound => "找不到该记录。".into(),
-            AppError::Conflict(why) | AppError::InvalidState(why) => why.clone(),
+            AppError::Conflict(why) | AppError::InvalidState(why) | AppError::NotOpen(why) => {
+                why.clone()
+            }
             AppError::IdempotencyConflict => "这个 Idempotency-Key 已用于另一个请求。".into(),
             AppError::InsufficientPoints => "积分不够。".into(),
             AppError::InsufficientStock => "库存不够。".into(),
@@ -226,6 +232,7 @@ impl ResponseError for AppError {
             AppError::InvalidState(_) => StatusCode::CONFLICT,
             AppError::IdempotencyConflict => StatusCode::CONFLICT,
             AppError::InsufficientPoints
+            | AppError::NotOpen(_)
             | AppError::CapExceeded { .. }
             | AppError::InsufficientStock
             | AppError::CodeInvalid(_)

@@ -18,6 +18,7 @@ pub mod config;
 pub mod date;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod expiry;
 pub mod export;
 pub mod http;

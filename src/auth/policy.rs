@@ -52,6 +52,9 @@ pub enum Action {
     ViewDashboard,
     /// A signed statement of a household's points and honour (积分证明).
     IssueStatement,
+    /// Create, close and check households in at village events.
+    ManageEvents,
+    ViewEvents,
 }
 
 impl Action {
@@ -98,6 +101,8 @@ impl Action {
             Action::ViewRankings => &[TownshipAdmin, Committee, Supervisor, GroupLeader],
             Action::ViewDashboard => &[TownshipAdmin, Committee, Supervisor],
             Action::IssueStatement => &[Committee, Villager],
+            Action::ManageEvents => &[Committee],
+            Action::ViewEvents => &[TownshipAdmin, Committee, Supervisor, GroupLeader, Villager],
         }
     }
 }

@@ -895,6 +895,12 @@ fn award_in(
     let checked = Checked { item, quantity };
     let mut ids = Vec::with_capacity(req.household_ids.len());
     for household_id in &req.household_ids {
+        let awarded = Awarded {
+            village_id,
+            household_id: *household_id,
+            member_id: None,
+            how: "村委会直接评定",
+        };
         check_cap(
             tx,
             &checked.item,
@@ -903,27 +909,9 @@ fn award_in(
             quantity,
             None,
         )?;
-        let id = insert(
-            tx,
-            c,
-            village_id,
-            *household_id,
-            None,
-            &checked,
-            &claim_req,
-            now,
-        )?;
-        let claim = store::claim(tx, id)?.ok_or(AppError::NotFound)?;
-        event(
-            tx,
-            &claim,
-            ClaimStatus::Submitted,
-            "村委会直接评定",
-            &By::from(c),
-            now,
-        )?;
-        approve_row(tx, c, &claim, &policy, now)?;
-        ids.push(id);
+        ids.push(award_one(
+            tx, c, &awarded, &checked, &claim_req, &policy, now,
+        )?);
     }
     let kind = if checked.item.points.is_negative() {
         "deduction"
@@ -943,6 +931,115 @@ fn award_in(
     Ok(AwardResult {
         claims: views(tx, &ids)?,
     })
+}
+
+/// Who an approved claim made by the committee is for, and how it came about (the
+/// claim's first step in its history).
+struct Awarded {
+    village_id: i64,
+    household_id: i64,
+    member_id: Option<i64>,
+    how: &'static str,
+}
+
+/// One approved claim made by the committee (an award, an event's attendance): written,
+/// its history begun, then on notice or posted as the village's policy says.
+fn award_one(
+    tx: &mut Tx<'_>,
+    c: &Caller,
+    awarded: &Awarded,
+    checked: &Checked,
+    req: &ClaimRequest,
+    policy: &VillagePolicy,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let id = insert(
+        tx,
+        c,
+        awarded.village_id,
+        awarded.household_id,
+        awarded.member_id,
+        checked,
+        req,
+        now,
+    )?;
+    let claim = store::claim(tx, id)?.ok_or(AppError::NotFound)?;
+    event(
+        tx,
+        &claim,
+        ClaimStatus::Submitted,
+        awarded.how,
+        &By::from(c),
+        now,
+    )?;
+    approve_row(tx, c, &claim, policy, now)?;
+    Ok(id)
+}
+
+/// An event's attendance to turn into claims: who came (household, member), for which
+/// item, on which day.
+#[derive(Clone, Copy)]
+pub struct Attendance<'a> {
+    pub village_id: i64,
+    pub item_id: i64,
+    pub attended: &'a [(i64, Option<i64>)],
+    pub occurred_on: chrono::NaiveDate,
+    pub note: &'a str,
+}
+
+/// An event's check-ins as claims against its item, one per household, approved by the
+/// committee closing it. A household already at the item's cap for that day's period
+/// gets none; its check-in stays without a claim. Answers (household, claim) for each
+/// claim made.
+pub fn approve_attendance(
+    tx: &mut Tx<'_>,
+    c: &Caller,
+    a: &Attendance<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(i64, i64)>> {
+    let Attendance {
+        village_id,
+        item_id,
+        attended,
+        occurred_on,
+        note,
+    } = *a;
+    authorize(
+        &c.principal,
+        Action::Award,
+        &village_target(tx, village_id)?,
+    )?;
+    let item = check_item(tx, village_id, item_id)?;
+    let policy = village_policy(tx, village_id)?;
+    let req = ClaimRequest {
+        household_id: 0,
+        item_id: item.id,
+        quantity: Some(1),
+        occurred_on,
+        note: Some(note.to_owned()),
+        member_id: None,
+    };
+    let checked = Checked { item, quantity: 1 };
+    let mut made = Vec::with_capacity(attended.len());
+    for &(household_id, member_id) in attended {
+        if ensure_active_household(tx, household_id).is_err() {
+            continue;
+        }
+        match check_cap(tx, &checked.item, household_id, occurred_on, 1, None) {
+            Ok(()) => {}
+            Err(AppError::CapExceeded { .. }) => continue,
+            Err(other) => return Err(other),
+        }
+        let awarded = Awarded {
+            village_id,
+            household_id,
+            member_id,
+            how: "参加活动签到，村委会确认",
+        };
+        let id = award_one(tx, c, &awarded, &checked, &req, &policy, now)?;
+        made.push((household_id, id));
+    }
+    Ok(made)
 }
 
 /// Every household must be of the village; the errors name each bad index.

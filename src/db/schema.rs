@@ -602,3 +602,31 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     accounts::owner_id,
     ledger_transactions::kind,
 );
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        village_id -> BigInt,
+        item_id -> BigInt,
+        title -> Text,
+        place -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        max_checkins -> Nullable<Integer>,
+        status -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_checkins (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        household_id -> BigInt,
+        member_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        claim_id -> Nullable<BigInt>,
+    }
+}

@@ -28,6 +28,7 @@ lists page with `limit` and `cursor`; a resource outside the caller's scope answ
         (name = "shop", description = "积分超市: shops, goods, stock, payment codes, redemption, voids"),
         (name = "ledger", description = "Balances, ledgers, reversals, the public chain head, verification, audit"),
         (name = "reports", description = "Rankings, the honour board (红榜/黑榜), star households, 清零"),
+        (name = "events", description = "Village events: check-ins by QR or at the door, closed into claims"),
         (name = "statements", description = "积分证明: a household's signed statement for a bank, its check and the public keys"),
         (name = "system", description = "Health, readiness, metrics"),
     ),

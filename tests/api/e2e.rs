@@ -1730,3 +1730,40 @@ fn the_committee_approves_a_batch_and_keeps_the_rejected_in_their_own_tab() {
         assert_eq!(claim.body["status"], "in_notice", "{}", claim.text);
     }
 }
+
+#[test]
+fn a_villager_checks_in_at_the_meeting_from_the_events_qr_on_a_phone() {
+    let app = TestApp::start();
+    let w = app.world();
+    let item = app.post(
+        &format!("/api/v1/villages/{}/checklist", w.qingle),
+        Some(&w.committee),
+        serde_json::json!({"code": "G01", "category": "村民自治", "title": "参加村民议事会", "points": "2",
+               "period": "month", "cap_count": 1, "proposers": ["committee"]}),
+    );
+    let starts = app.clock_now() - chrono::Duration::minutes(5);
+    let meeting = app.post(
+        &format!("/api/v1/villages/{}/events", w.qingle),
+        Some(&w.committee),
+        serde_json::json!({"title": "11月村民议事会", "item_id": item.id(), "place": "村委会议室",
+               "starts_at": starts, "ends_at": starts + chrono::Duration::hours(2)}),
+    );
+    assert_eq!(meeting.status, 201, "{}", meeting.text);
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
+    let tab = phone(&mut browser);
+    villager_sign_in(&mut browser, &tab, &app, &w.committee, w.households[0]);
+    let path = format!("/h5/events/{}", meeting.id());
+    browser.open(&tab, &app.url(&path));
+    assert!(browser.text(&tab, "main").contains("11月村民议事会"));
+    assert_elder_first(&mut browser, &tab, &path);
+    browser.screenshot(&tab, "h5-event");
+    browser.after_navigation(&tab, |b| b.tap(&tab, "form[action$='/checkin'] button"));
+    let said = browser.text(&tab, "main");
+    assert!(
+        said.contains("签到成功") && said.contains("已有 1 户签到"),
+        "{said}"
+    );
+    browser.screenshot(&tab, "h5-event-checked-in");
+}

@@ -12,6 +12,7 @@ mod checklist;
 mod claims;
 mod cost;
 mod e2e;
+mod events;
 mod expiry;
 mod faults;
 mod headers;

@@ -22,7 +22,8 @@ pub struct AuditLine {
 
 /// The action in words; names are `<thing>_<verb>` or a verb, the most specific listed first.
 fn action_words(action: &str) -> &'static str {
-    const VERBS: [(&str, &str); 24] = [
+    const VERBS: [(&str, &str); 25] = [
+        ("event_close", "结束活动，签到的农户记为申报"),
         ("member_wechat_unbind", "解除微信绑定并退出登录"),
         ("member_sign_out", "退出所有登录"),
         ("objection_decide", "处理异议"),
@@ -58,6 +59,7 @@ fn subject_words(kind: &str) -> &'static str {
     match kind {
         "claim" => "申报",
         "checklist_item" => "清单事项",
+        "event" => "活动",
         "village" => "村",
         "group" => "小组",
         "household" => "农户",

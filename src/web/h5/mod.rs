@@ -4,6 +4,7 @@ mod board;
 mod claim;
 mod claims;
 mod code;
+mod event;
 mod home;
 mod honour;
 mod login;
@@ -29,5 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(claims::my_claims)
         .service(claim::checklist)
         .service(claim::claim_page)
-        .service(claim::submit_claim);
+        .service(claim::submit_claim)
+        .service(event::event_page_get)
+        .service(event::check_in);
 }

@@ -1,0 +1,2 @@
+DROP TABLE event_checkins;
+DROP TABLE events;
