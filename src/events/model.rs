@@ -29,8 +29,10 @@ pub struct CreateEvent {
     #[validate(custom(function = "crate::text::single_line"))]
     #[schema(example = "村委会议室", min_length = 1, max_length = 64)]
     pub place: Option<String>,
+    #[schema(value_type = String, format = DateTime, example = "2026-12-05T14:00:00+08:00")]
     pub starts_at: DateTime<Utc>,
     /// After `starts_at`.
+    #[schema(value_type = String, format = DateTime, example = "2026-12-05T16:00:00+08:00")]
     pub ends_at: DateTime<Utc>,
     /// Most households that may check in; none for no limit.
     #[validate(range(min = 1, max = 100000, message = "须在 1 到 100000 之间"))]

@@ -27,6 +27,10 @@ pub const MULTI_LINE: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u
 /// left too few to draw from for an operation with two dates.
 const BUSINESS_DATE: &str = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
+/// An RFC 3339 instant with its offset (an event's start and end), spelt out the same way
+/// as [`BUSINESS_DATE`] so that what fuzzers draw from it is nearly always an instant.
+const TIMESTAMP: &str = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$";
+
 /// `IdempotencyKey::new`: 1–128 visible ASCII characters.
 const IDEMPOTENCY_KEY: &str = "^[\\x21-\\x7E]{1,128}$";
 
@@ -246,6 +250,9 @@ fn single_line_by_default(object: &mut Object) {
     match &object.format {
         Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => {
             object.pattern = Some(BUSINESS_DATE.to_owned());
+        }
+        Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => {
+            object.pattern = Some(TIMESTAMP.to_owned());
         }
         Some(_) => {}
         None => object.pattern = Some(SINGLE_LINE.to_owned()),
