@@ -9,7 +9,7 @@
 use std::io::{Cursor, Read};
 
 use calamine::{Data, DataType, Reader, Xlsx};
-use rust_xlsxwriter::{DataValidation, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Format, Workbook, XlsxError};
 
 use crate::error::{AppError, FieldError};
 
@@ -356,7 +356,10 @@ pub fn template(title: &str, columns: &[TemplateColumn]) -> Result<Vec<u8>, Xlsx
             let list = DataValidation::new()
                 .allow_list_strings(&c.choices)?
                 .set_input_message(c.help)?
-                .set_error_message(format!("请从下拉列表里选：{}", c.choices.join("、")))?;
+                .set_error_message(format!("下拉列表里有：{}", c.choices.join("、")))?
+                // A warning, not a refusal: a new 小组 may be typed; the import itself
+                // refuses a wrong 周期 in words.
+                .set_error_style(DataValidationErrorStyle::Warning);
             sheet.add_data_validation(1, col, TEMPLATE_ROWS, col, &list)?;
         }
     }

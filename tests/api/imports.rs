@@ -180,6 +180,19 @@ fn the_desk_offers_templates_and_reads_sheets_as_committees_keep_them() {
     let (sheets, header) = first_row(&template.bytes);
     assert_eq!(sheets, ["导入", "填写说明"]);
     assert_eq!(header, ["门牌号", "户主", "小组", "电话", "成员"]);
+    // The 小组 drop-down offers the village's own groups and only warns, so a new one can
+    // still be typed.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(template.bytes.clone())).unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    assert!(
+        sheet.contains("第一村民小组") && sheet.contains(r#"errorStyle="warning""#),
+        "{sheet}"
+    );
     let checklist = app.get(
         &format!("/api/v1/villages/{}/checklist/import/template", w.qingle),
         Some(&w.committee),
