@@ -364,6 +364,21 @@ pub async fn read_file_part(mut form: actix_multipart::Multipart) -> Result<Vec<
         }
         bytes.extend_from_slice(&chunk);
     }
+    // Only the file: any further part is refused, as a JSON body's unknown field is. (The
+    // multipart stream moves on only once the field read is dropped.)
+    drop(part);
+    if let Some(extra) = form.next().await {
+        let name = extra
+            .ok()
+            .and_then(|p| {
+                p.content_disposition()
+                    .and_then(|d| d.get_name())
+                    .map(str::to_owned)
+            })
+            .filter(|n| !n.is_empty() && n.len() <= 64 && crate::text::single_line(n).is_ok())
+            .unwrap_or_else(|| "file".to_owned());
+        return Err(AppError::field(name, "只能上传一个名为 file 的文件"));
+    }
     Ok(bytes)
 }
 

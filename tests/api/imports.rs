@@ -264,3 +264,30 @@ fn the_desk_offers_templates_and_reads_sheets_as_committees_keep_them() {
     assert_eq!(back.body["created"], 0, "{}", back.text);
     assert!(back.body["updated"].as_i64().unwrap() >= 5, "{}", back.text);
 }
+
+#[test]
+fn an_upload_with_a_part_besides_the_file_is_refused_and_changes_nothing() {
+    use reqwest::blocking::multipart::{Form, Part};
+    let app = TestApp::start();
+    let w = app.world();
+    let path = format!("/api/v1/villages/{}/households/import", w.qingle);
+    for (extra, field) in [("", "file"), ("note", "note")] {
+        let sheet =
+            Part::bytes("门牌号,户主\n77号,韦福生\n".as_bytes().to_vec()).file_name("h.csv");
+        let form = Form::new().part("file", sheet).text(extra, "null");
+        let resp = reqwest::blocking::Client::new()
+            .post(app.url(&path))
+            .bearer_auth(&w.committee)
+            .multipart(form)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 422);
+        let body: serde_json::Value = resp.json().unwrap();
+        assert_eq!(body["errors"][0]["field"], field, "{body}");
+    }
+    let found = app.get(
+        &format!("/api/v1/villages/{}/households?q=77", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(found.body["items"].as_array().map(Vec::len), Some(0));
+}
