@@ -334,6 +334,25 @@ pub struct TemplateColumn {
 /// Rows a template's drop-down lists and text formats cover.
 const TEMPLATE_ROWS: u32 = 2_000;
 
+/// The column's drop-down list, if it has values and Excel can hold them (a list's
+/// text is at most 255 characters; a village with many or long group names gets none).
+fn drop_down(c: &TemplateColumn) -> Option<DataValidation> {
+    if c.choices.is_empty() {
+        return None;
+    }
+    let list = DataValidation::new()
+        .allow_list_strings(&c.choices)
+        .ok()?
+        .set_input_message(c.help)
+        .ok()?
+        .set_error_message(format!("下拉列表里有：{}", c.choices.join("、")))
+        .ok()?
+        // A warning, not a refusal: a new 小组 may be typed; the import itself refuses a
+        // wrong 周期 in words.
+        .set_error_style(DataValidationErrorStyle::Warning);
+    Some(list)
+}
+
 /// An empty import sheet as a committee fills it in Excel: the header row, frozen, with
 /// widths for Chinese text, text columns kept as text, drop-down lists where the values
 /// are fixed, and a second sheet "填写说明" with each column's rule and an example. The
@@ -352,14 +371,7 @@ pub fn template(title: &str, columns: &[TemplateColumn]) -> Result<Vec<u8>, Xlsx
         if c.text {
             sheet.set_column_format(col, &text)?;
         }
-        if !c.choices.is_empty() {
-            let list = DataValidation::new()
-                .allow_list_strings(&c.choices)?
-                .set_input_message(c.help)?
-                .set_error_message(format!("下拉列表里有：{}", c.choices.join("、")))?
-                // A warning, not a refusal: a new 小组 may be typed; the import itself
-                // refuses a wrong 周期 in words.
-                .set_error_style(DataValidationErrorStyle::Warning);
+        if let Some(list) = drop_down(c) {
             sheet.add_data_validation(1, col, TEMPLATE_ROWS, col, &list)?;
         }
     }

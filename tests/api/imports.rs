@@ -291,3 +291,23 @@ fn an_upload_with_a_part_besides_the_file_is_refused_and_changes_nothing() {
     );
     assert_eq!(found.body["items"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_village_with_too_many_groups_for_a_drop_down_still_gets_its_template() {
+    let app = TestApp::start();
+    let w = app.world();
+    for n in 0..12 {
+        let group = app.post(
+            &format!("/api/v1/villages/{}/groups", w.qingle),
+            Some(&w.committee),
+            serde_json::json!({"name": format!("第{n}村民小组，那一个很长很长很长很长的名字")}),
+        );
+        assert_eq!(group.status, 201, "{}", group.text);
+    }
+    let template = app.get(
+        &format!("/api/v1/villages/{}/households/import/template", w.qingle),
+        Some(&w.committee),
+    );
+    assert_eq!(template.status, 200, "{}", template.text);
+    assert_eq!(first_row(&template.bytes).1[0], "门牌号");
+}
